@@ -1,0 +1,412 @@
+import type { Message } from './envelope';
+import type { Region, Tier } from './tiers';
+
+/**
+ * The full catalog of messages. Commands are imperative and travel over RabbitMQ to one resource service;
+ * each has exactly one success and one failure event, appended by that service to the tenant stream.
+ * Lifecycle events are appended by intake, the orchestrator or an operator.
+ */
+
+export const RESOURCE_SERVICES = [
+  'k8s',
+  'database',
+  'storage',
+  'broker',
+  'monitoring',
+  'notification',
+] as const;
+export type ResourceService = (typeof RESOURCE_SERVICES)[number];
+
+export const EXCHANGES = {
+  billing: 'billing.events',
+  commands: 'provisioning.commands',
+  tenantEvents: 'tenant.events',
+} as const;
+
+/** The durable queue each resource service consumes (competing consumers share it). */
+export function serviceQueueName(service: ResourceService): string {
+  return `provisioning.${service}-service`;
+}
+
+/** The queue through which billing's `billing.events` reach the API's intake (replicas compete on it). */
+export const API_INTAKE_QUEUE = 'provisioning.api-intake';
+
+/** What a tenant is, as intake accepted it. Carried by every command so services need no lookup. */
+export interface TenantProfile {
+  tenantId: string;
+  companyName: string;
+  adminEmail: string;
+  billingEmail: string;
+  tier: Tier;
+  region: Region;
+  domain: string;
+  subscriptionId: string;
+  plan: { price: number; currency: string; billingPeriod: 'monthly' | 'annual' };
+  companySize?: string;
+  industry?: string;
+  /** When billing created the subscription (spec's `created-date` annotation). */
+  createdAt: string;
+}
+
+interface CommandSpec {
+  service: ResourceService;
+  succeeded: string;
+  failed: string;
+}
+
+export const COMMAND_CATALOG = {
+  // k8s-service
+  ProvisionNamespace: {
+    service: 'k8s',
+    succeeded: 'NamespaceProvisioned',
+    failed: 'NamespaceProvisioningFailed',
+  },
+  RemoveNamespace: { service: 'k8s', succeeded: 'NamespaceRemoved', failed: 'NamespaceRemovalFailed' },
+  DeployWorkloads: { service: 'k8s', succeeded: 'WorkloadsDeployed', failed: 'WorkloadsDeploymentFailed' },
+  RemoveWorkloads: { service: 'k8s', succeeded: 'WorkloadsRemoved', failed: 'WorkloadsRemovalFailed' },
+  ConfigureIngress: { service: 'k8s', succeeded: 'IngressConfigured', failed: 'IngressConfigurationFailed' },
+  RemoveIngress: { service: 'k8s', succeeded: 'IngressRemoved', failed: 'IngressRemovalFailed' },
+  VerifyKubernetes: {
+    service: 'k8s',
+    succeeded: 'KubernetesVerified',
+    failed: 'KubernetesVerificationFailed',
+  },
+  MarkNamespaceDeprovisioning: {
+    service: 'k8s',
+    succeeded: 'NamespaceMarkedDeprovisioning',
+    failed: 'NamespaceMarkingFailed',
+  },
+  UnmarkNamespaceDeprovisioning: {
+    service: 'k8s',
+    succeeded: 'NamespaceUnmarked',
+    failed: 'NamespaceUnmarkingFailed',
+  },
+  UpdateQuota: { service: 'k8s', succeeded: 'QuotaUpdated', failed: 'QuotaUpdateRefused' },
+  SuspendWorkloads: { service: 'k8s', succeeded: 'WorkloadsSuspended', failed: 'WorkloadsSuspensionFailed' },
+  ResumeWorkloads: { service: 'k8s', succeeded: 'WorkloadsResumed', failed: 'WorkloadsResumptionFailed' },
+  // database-service
+  ProvisionDatabases: {
+    service: 'database',
+    succeeded: 'DatabasesProvisioned',
+    failed: 'DatabasesProvisioningFailed',
+  },
+  RemoveDatabases: { service: 'database', succeeded: 'DatabasesRemoved', failed: 'DatabasesRemovalFailed' },
+  VerifyDatabases: {
+    service: 'database',
+    succeeded: 'DatabasesVerified',
+    failed: 'DatabasesVerificationFailed',
+  },
+  BackupDatabases: { service: 'database', succeeded: 'DatabasesBackedUp', failed: 'DatabasesBackupFailed' },
+  VerifyDatabaseBackup: {
+    service: 'database',
+    succeeded: 'DatabaseBackupVerified',
+    failed: 'DatabaseBackupVerificationFailed',
+  },
+  // storage-service
+  ProvisionStorage: {
+    service: 'storage',
+    succeeded: 'StorageProvisioned',
+    failed: 'StorageProvisioningFailed',
+  },
+  RemoveStorage: { service: 'storage', succeeded: 'StorageRemoved', failed: 'StorageRemovalFailed' },
+  VerifyStorage: { service: 'storage', succeeded: 'StorageVerified', failed: 'StorageVerificationFailed' },
+  BackupStorage: { service: 'storage', succeeded: 'StorageBackedUp', failed: 'StorageBackupFailed' },
+  VerifyStorageBackup: {
+    service: 'storage',
+    succeeded: 'StorageBackupVerified',
+    failed: 'StorageBackupVerificationFailed',
+  },
+  // broker-service
+  ProvisionBroker: { service: 'broker', succeeded: 'BrokerProvisioned', failed: 'BrokerProvisioningFailed' },
+  RemoveBroker: { service: 'broker', succeeded: 'BrokerRemoved', failed: 'BrokerRemovalFailed' },
+  VerifyBroker: { service: 'broker', succeeded: 'BrokerVerified', failed: 'BrokerVerificationFailed' },
+  // monitoring-service
+  ProvisionMonitoring: {
+    service: 'monitoring',
+    succeeded: 'MonitoringProvisioned',
+    failed: 'MonitoringProvisioningFailed',
+  },
+  RemoveMonitoring: {
+    service: 'monitoring',
+    succeeded: 'MonitoringRemoved',
+    failed: 'MonitoringRemovalFailed',
+  },
+  CreateGrafanaViewer: {
+    service: 'monitoring',
+    succeeded: 'GrafanaViewerCreated',
+    failed: 'GrafanaViewerCreationFailed',
+  },
+  RemoveGrafanaViewer: {
+    service: 'monitoring',
+    succeeded: 'GrafanaViewerRemoved',
+    failed: 'GrafanaViewerRemovalFailed',
+  },
+  // notification-service
+  CreateWebsiteRecord: {
+    service: 'notification',
+    succeeded: 'WebsiteRecordCreated',
+    failed: 'WebsiteRecordCreationFailed',
+  },
+  DeleteWebsiteRecord: {
+    service: 'notification',
+    succeeded: 'WebsiteRecordDeleted',
+    failed: 'WebsiteRecordDeletionFailed',
+  },
+  SoftDeleteWebsiteRecord: {
+    service: 'notification',
+    succeeded: 'WebsiteRecordSoftDeleted',
+    failed: 'WebsiteRecordSoftDeletionFailed',
+  },
+  RestoreWebsiteRecord: {
+    service: 'notification',
+    succeeded: 'WebsiteRecordRestored',
+    failed: 'WebsiteRecordRestorationFailed',
+  },
+  SendWelcomeEmail: { service: 'notification', succeeded: 'WelcomeEmailSent', failed: 'WelcomeEmailFailed' },
+  SendCancellationNotice: {
+    service: 'notification',
+    succeeded: 'CancellationNoticeSent',
+    failed: 'CancellationNoticeFailed',
+  },
+  SendReactivationNotice: {
+    service: 'notification',
+    succeeded: 'ReactivationNoticeSent',
+    failed: 'ReactivationNoticeFailed',
+  },
+  SendDeletionConfirmation: {
+    service: 'notification',
+    succeeded: 'DeletionConfirmationSent',
+    failed: 'DeletionConfirmationFailed',
+  },
+} as const satisfies Record<string, CommandSpec>;
+
+export type CommandType = keyof typeof COMMAND_CATALOG;
+export type CommandSucceededType = (typeof COMMAND_CATALOG)[CommandType]['succeeded'];
+export type CommandFailedType = (typeof COMMAND_CATALOG)[CommandType]['failed'];
+export type CommandResultType = CommandSucceededType | CommandFailedType;
+
+export const COMMAND_TYPES = Object.keys(COMMAND_CATALOG) as CommandType[];
+
+export function isCommandType(value: unknown): value is CommandType {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(COMMAND_CATALOG, value);
+}
+
+/** `<service>.<action>`, e.g. `database.provision-databases` (DESIGN.md section 5). */
+export function commandRoutingKey(type: CommandType): string {
+  const action = type.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+  return `${COMMAND_CATALOG[type].service}.${action}`;
+}
+
+type ResultIndexEntry = { command: CommandType; outcome: 'succeeded' | 'failed' };
+const RESULT_INDEX: ReadonlyMap<string, ResultIndexEntry> = new Map(
+  COMMAND_TYPES.flatMap((command): [string, ResultIndexEntry][] => [
+    [COMMAND_CATALOG[command].succeeded, { command, outcome: 'succeeded' }],
+    [COMMAND_CATALOG[command].failed, { command, outcome: 'failed' }],
+  ]),
+);
+
+/** For an event type, the command it answers and whether it reports success or failure. */
+export function commandForResult(
+  eventType: string,
+): { command: CommandType; outcome: 'succeeded' | 'failed' } | undefined {
+  return RESULT_INDEX.get(eventType);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Command payloads
+
+/** Parameters some commands need beyond the tenant profile. */
+export interface CommandParams {
+  MarkNamespaceDeprovisioning: { deprovisioningDate: string; deletionDate: string };
+  UpdateQuota: { fromTier: Tier; toTier: Tier };
+  SendCancellationNotice: { deletionDate: string; reason: string };
+  SendReactivationNotice: { reactivatedAt: string };
+  SendDeletionConfirmation: { purgedAt: string };
+  BackupDatabases: { backupId: string };
+  BackupStorage: { backupId: string };
+  VerifyDatabaseBackup: { backupId: string; manifestKey: string };
+  VerifyStorageBackup: { backupId: string; manifestKey: string };
+  DeleteWebsiteRecord: { websiteId: string | number | null };
+  /** `websiteId` from CreateWebsiteRecord's outputs, null to look the record up by tenant. */
+  SoftDeleteWebsiteRecord: { websiteId: string | number | null; deletedAt: string };
+  RestoreWebsiteRecord: { websiteId: string | number | null };
+}
+export type ParamsOf<C extends CommandType> = C extends keyof CommandParams
+  ? CommandParams[C]
+  : Record<string, never>;
+
+export interface CommandData<C extends CommandType = CommandType> {
+  /** The saga step this command serves (e.g. `databases`, `purge:databases`). */
+  step: string;
+  tenant: TenantProfile;
+  params: ParamsOf<C>;
+}
+
+export type CommandMessage<C extends CommandType = CommandType> = Message<C, CommandData<C>>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Result payloads
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** Facts a service reports: names, ids, secret-store paths, checksums. Never secret values. */
+export type StepOutputs = { [key: string]: JsonValue };
+
+export interface CommandSucceededData {
+  commandId: string;
+  step: string;
+  outputs: StepOutputs;
+}
+
+export interface FailureReason {
+  /** Stable code, e.g. `DATABASE.GRANT_REFUSED`. */
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+export interface CommandFailedData {
+  commandId: string;
+  step: string;
+  error: FailureReason;
+  attempts: number;
+}
+
+export type CommandSucceededEvent = Message<CommandSucceededType, CommandSucceededData>;
+export type CommandFailedEvent = Message<CommandFailedType, CommandFailedData>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Lifecycle events (intake, orchestrator, operators)
+
+export interface LifecycleEventData {
+  TenantRequested: { tenant: TenantProfile; source: 'webhook' | 'bus' };
+  /** The orchestrator's decision to run a command; appended before dispatch (the stream is the outbox). */
+  StepStarted: {
+    step: string;
+    commandId: string;
+    commandType: CommandType;
+    service: ResourceService;
+    attempt: number;
+    deadline: string;
+    params: StepOutputs;
+  };
+  StepTimedOut: { step: string; commandId: string; deadline: string };
+  RollbackStarted: { failedStep: string; reason: FailureReason };
+  /** A compensation that failed for good: an operator must act (alert). */
+  CompensationParked: { step: string; commandId: string; reason: FailureReason };
+  /**
+   * Work outside the rollback path (after activation, notices, purge) that failed for good: alert, the tenant
+   * keeps its status.
+   */
+  StepParked: {
+    step: string;
+    commandId: string;
+    reason: FailureReason;
+    /** Set when the orchestrator retries by itself at that instant (purge steps); absent: an operator retries. */
+    retryAt?: string;
+  };
+  TenantProvisioningFailed: { failedStep: string; reason: FailureReason; compensatedSteps: string[] };
+  TenantActivated: { activatedAt: string };
+  CancellationRequested: {
+    subscriptionId: string;
+    reason: string;
+    requestedAt: string;
+    deletionDate: string;
+    requestedBy: string;
+  };
+  TenantReactivated: {
+    subscriptionId: string;
+    reactivatedAt: string;
+    /** Billing's timestamp of the reactivating request: later cancellations must be newer (absent on early events). */
+    requestedAt?: string;
+    requestedBy: string;
+  };
+  BackupStarted: { backupId: string };
+  BackupCompleted: { backupId: string; manifests: string[] };
+  PurgeBlocked: { reason: FailureReason; retryAt: string };
+  PurgeStarted: { backupId: string; startedAt: string };
+  TenantPurged: { purgedAt: string };
+  OperatorRetryRequested: { step: string; reason: string; operator: string };
+  TierChangeRequested: { fromTier: Tier; toTier: Tier; requestedBy: string };
+  TierChanged: { fromTier: Tier; toTier: Tier };
+  SuspensionRequested: { reason: string; requestedBy: string };
+  ResumptionRequested: { requestedBy: string };
+}
+export type LifecycleEventType = keyof LifecycleEventData;
+export type LifecycleEvent<T extends LifecycleEventType = LifecycleEventType> = T extends LifecycleEventType
+  ? Message<T, LifecycleEventData[T]>
+  : never;
+
+/** Every event that can appear in a tenant stream. */
+export type TenantEvent = LifecycleEvent | CommandSucceededEvent | CommandFailedEvent;
+
+/** Events of the reservation streams (`subscription-*`, `domain-*`, `customer-*`). */
+export interface ReservationEventData {
+  SubscriptionReserved: { subscriptionId: string; tenantId: string };
+  DomainReserved: { domain: string; tenantId: string };
+  CustomerTenantLinked: { tenantId: string; subscriptionId: string };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Integration events published on `tenant.events` for billing and others
+
+export const INTEGRATION_EVENTS = {
+  activated: 'tenant.activated',
+  provisioningFailed: 'tenant.provisioning_failed',
+  deprovisioningStarted: 'tenant.deprovisioning_started',
+  reactivated: 'tenant.reactivated',
+  deprovisioned: 'tenant.deprovisioned',
+} as const;
+export type IntegrationEventType = (typeof INTEGRATION_EVENTS)[keyof typeof INTEGRATION_EVENTS];
+
+export const BILLING_EVENTS = {
+  created: 'subscription.created',
+  cancelled: 'subscription.cancelled',
+  updated: 'subscription.updated',
+  suspended: 'subscription.suspended',
+  resumed: 'subscription.resumed',
+  reactivated: 'subscription.reactivated',
+} as const;
+export type BillingEventType = (typeof BILLING_EVENTS)[keyof typeof BILLING_EVENTS];
+
+// ---------------------------------------------------------------------------------------------------------
+// Events of the purge guardrail stream (`purgeGuardrailStream()`), written by the orchestrator and operators
+
+export interface GuardrailEventData {
+  /** A cancellation seen by the breaker (one per tenant and cancellation cycle). */
+  CancellationObserved: { tenantId: string; cycle: number; observedAt: string };
+  /** A purge allowed under the hourly cap; the tenant's PurgeStarted follows it. */
+  PurgePermitted: { tenantId: string; cycle: number; permittedAt: string };
+  /** More cancellations than allowed arrived within the window: purges pause until an operator resets. */
+  BreakerTripped: { cancellations: number; windowMinutes: number; threshold: number; trippedAt: string };
+  /** An operator confirmed the cancellations are genuine; purges resume. */
+  BreakerReset: { operator: string; reason: string; resetAt: string };
+}
+export type GuardrailEventType = keyof GuardrailEventData;
+
+/**
+ * The guardrail state folded from `purgeGuardrailStream()` up to `revision`, compacted (entries older than
+ * the retention dropped) and stored as `GuardrailSnapshotTaken` on `purgeGuardrailSnapshotStream()`: readers
+ * start from the latest snapshot and fold only the events after it, so start-up time and memory stay
+ * bounded however long the guardrail stream grows. The guardrail stream itself is never truncated.
+ */
+export interface GuardrailSnapshotData {
+  /** Guardrail-stream events folded: the first event after the snapshot is at this revision. */
+  revision: number;
+  takenAt: string;
+  /** `tenantId#cycle` → arrival of the cancellation (the breaker counts each once). */
+  observed: Record<string, string>;
+  /** `tenantId#cycle` → when its purge was permitted. */
+  permits: Record<string, string>;
+  /** Arrival instants the breaker still counts (since the last reset). */
+  counted: string[];
+  breaker: {
+    open: boolean;
+    trip: GuardrailEventData['BreakerTripped'] | null;
+    lastReset: GuardrailEventData['BreakerReset'] | null;
+  };
+}
+export const GUARDRAIL_SNAPSHOT_EVENT = 'GuardrailSnapshotTaken';
+export type GuardrailEvent<T extends GuardrailEventType = GuardrailEventType> = T extends GuardrailEventType
+  ? Message<T, GuardrailEventData[T]>
+  : never;

@@ -1,0 +1,114 @@
+import { validateSubscriptionCancelled, validateSubscriptionCreated } from './index';
+
+/** The spec's own example payload (1.1). */
+const specSubscriptionCreated = () => ({
+  event: 'subscription.created',
+  timestamp: '2025-01-15T10:00:00Z',
+  data: {
+    subscription_id: 'sub_abc123',
+    customer: { name: 'ABC Corporation', email: 'admin@abc-corp.com', billing_email: 'billing@abc-corp.com' },
+    plan: { tier: 'premium', price: 124.99, currency: 'EUR', billing_period: 'monthly' },
+    metadata: { company_size: '50-200', industry: 'retail', region: 'us-east' },
+  },
+});
+
+function fields(payload: unknown): string[] {
+  const result = validateSubscriptionCreated(payload);
+  return result.ok ? [] : result.violations.map((v) => v.field);
+}
+
+describe('subscription.created validation (spec 1.2)', () => {
+  it('accepts the spec example', () => {
+    const result = validateSubscriptionCreated(specSubscriptionCreated());
+    expect(result.ok).toBe(true);
+  });
+
+  it('reports every violated rule by field, not just false', () => {
+    const bad = specSubscriptionCreated();
+    bad.data.customer.name = 'AB';
+    bad.data.customer.email = 'not-an-email';
+    bad.data.plan.tier = 'gold';
+    bad.data.metadata.region = 'mars';
+    const result = validateSubscriptionCreated(bad);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.violations.map((v) => v.field).sort()).toEqual([
+      'data.customer.email',
+      'data.customer.name',
+      'data.metadata.region',
+      'data.plan.tier',
+    ]);
+    expect(result.violations.find((v) => v.field === 'data.plan.tier')?.messages[0]).toContain(
+      'standard, premium, business',
+    );
+  });
+
+  it.each([
+    ['special characters', 'ABC Corp.'],
+    ['control characters', 'ABC\nCorporation'],
+    ['tabs', 'ABC\tCorporation'],
+    ['injection', "x'; DROP TABLE tenants; --"],
+    ['only spaces', '    '],
+    ['too long', 'A'.repeat(101)],
+    ['a number', 42],
+  ])('refuses a company name with %s', (_label, name) => {
+    const payload = specSubscriptionCreated() as unknown as { data: { customer: { name: unknown } } };
+    payload.data.customer.name = name;
+    expect(fields(payload)).toEqual(['data.customer.name']);
+  });
+
+  it('accepts 3 and 100 characters of letters, digits and spaces', () => {
+    for (const name of ['ABC', 'A'.repeat(100), 'Shop 42 Paris']) {
+      const payload = specSubscriptionCreated();
+      payload.data.customer.name = name;
+      expect(fields(payload)).toEqual([]);
+    }
+  });
+
+  it('refuses non-objects, missing parts and wrong types', () => {
+    expect(fields(null)).toEqual(['']);
+    expect(fields([])).toEqual(['']);
+    expect(fields('subscription.created')).toEqual(['']);
+    expect(fields({})).toEqual(expect.arrayContaining(['event', 'timestamp', 'data']));
+    const payload = specSubscriptionCreated() as unknown as { data: { plan: { price: unknown } } };
+    payload.data.plan.price = '124.99';
+    expect(fields(payload)).toEqual(['data.plan.price']);
+  });
+
+  it('refuses a subscription id that could not name a stream safely', () => {
+    const payload = specSubscriptionCreated();
+    payload.data.subscription_id = 'sub/../../x';
+    expect(fields(payload)).toEqual(['data.subscription_id']);
+  });
+});
+
+describe('subscription.cancelled validation', () => {
+  const cancelled = () => ({
+    event: 'subscription.cancelled',
+    timestamp: '2025-06-15T10:00:00Z',
+    data: {
+      subscription_id: 'sub_abc123',
+      tenant_id: 'abc-corporation-7f3a9c',
+      cancellation_reason: 'downgrade',
+      effective_date: '2025-07-15T00:00:00Z',
+    },
+  });
+
+  it('accepts the spec example, with or without effective date', () => {
+    expect(validateSubscriptionCancelled(cancelled()).ok).toBe(true);
+    const withoutDate: Record<string, unknown> = cancelled();
+    delete (withoutDate.data as Record<string, unknown>).effective_date;
+    expect(validateSubscriptionCancelled(withoutDate).ok).toBe(true);
+  });
+
+  it('refuses a malformed tenant id and date', () => {
+    const payload = cancelled();
+    payload.data.tenant_id = 'ABC; rm -rf /';
+    payload.data.effective_date = 'next week';
+    const result = validateSubscriptionCancelled(payload);
+    expect(result.ok ? [] : result.violations.map((v) => v.field).sort()).toEqual([
+      'data.effective_date',
+      'data.tenant_id',
+    ]);
+  });
+});
