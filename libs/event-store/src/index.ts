@@ -1,0 +1,19 @@
+export * from './types';
+export * from './errors';
+export { streamCategory } from './streams';
+export { compareCheckpoints } from './checkpoint';
+export { createEventStore, type CreateEventStoreOptions } from './factory';
+export { MemoryEventStore, type MemoryEventStoreOptions } from './memory/memory.adapter';
+export {
+  PostgresEventStore,
+  isPostgresUnavailable,
+  type PostgresEventStoreOptions,
+} from './postgres/postgres.adapter';
+export { retryWhileUnavailable, type StartupRetryOptions } from './startup-retry';
+export { MIGRATIONS as POSTGRES_MIGRATIONS } from './postgres/migrations';
+export { EsdbEventStore, type EsdbEventStoreOptions } from './esdb/esdb.adapter';
+export {
+  EventStoreModule,
+  type EventStoreModuleOptions,
+  type EventStoreModuleAsyncOptions,
+} from './nest/event-store.module';
