@@ -1,0 +1,25 @@
+export { BackupObjectNotFoundError, BackupTargetError, type BackupTarget } from './backup-target.port';
+export { FilesystemBackupTarget, STALE_PARTIAL_MS } from './filesystem.backup-target';
+export { S3BackupTarget } from './s3.backup-target';
+export { ARCHIVE_PART_SIZE, createS3Client, isTransient, s3ErrorCode, type S3Endpoint } from './s3-client';
+export {
+  collectStream,
+  ensureBucket,
+  getLifecycleXml,
+  listLatest,
+  putLifecycleXml,
+  type ObjectSummary,
+} from './s3-bucket';
+export {
+  archiveLifecycleRules,
+  parseLifecycleXml,
+  renderLifecycleXml,
+  type LifecycleRuleSpec,
+} from './lifecycle';
+export {
+  archiveRetentionEnv,
+  archiveS3Env,
+  s3BackupTargetFrom,
+  s3EndpointFrom,
+  type ArchiveS3Config,
+} from './env';

@@ -1,0 +1,206 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import pino from 'pino';
+import { type GitOpsConfig, GitWorkingCopy } from './git-working-copy';
+
+/** Against a real Git: a bare repository as the remote, working copies cloned from it. */
+const logger = pino({ level: 'silent' });
+let base: string;
+
+beforeEach(() => {
+  base = mkdtempSync(join(tmpdir(), 'kube-git-'));
+});
+afterEach(() => rmSync(base, { recursive: true, force: true }));
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8' });
+}
+function bareRepo(): string {
+  const bare = join(base, `remote-${randomBytes(3).toString('hex')}.git`);
+  execFileSync('git', ['init', '-q', '--bare', '--initial-branch', 'main', bare]);
+  return bare;
+}
+function config(
+  name: string,
+  remote: string | undefined,
+  overrides: Partial<GitOpsConfig> = {},
+): GitOpsConfig {
+  return {
+    workdir: join(base, name),
+    remote,
+    branch: 'main',
+    authorName: 'provisioning-test',
+    authorEmail: 'provisioning@collectverything.com',
+    pushAttempts: 3,
+    lockTimeoutMs: 30000,
+    ...overrides,
+  };
+}
+function remoteFiles(bare: string): string[] {
+  return git(bare, 'ls-tree', '-r', '--name-only', 'main').split('\n').filter(Boolean);
+}
+async function put(workdir: string, path: string, content: string): Promise<void> {
+  await mkdir(dirname(join(workdir, path)), { recursive: true });
+  await writeFile(join(workdir, path), content);
+}
+const request = { reason: 'ProvisionNamespace', tenantId: 'test-co-abc123', correlationId: 'corr-1' };
+
+describe('GitWorkingCopy', () => {
+  it('commits a change once, with the trailers, and makes no commit when re-run', async () => {
+    const bare = bareRepo();
+    const working = new GitWorkingCopy(config('wc', bare), 'TEST', logger);
+    const mutate = () => put(working.workdir, 'tenants/t/a.yaml', 'a: 1\n').then(() => 'result');
+    const first = await working.commit(request, mutate);
+    expect(first).toMatchObject({ changed: true, result: 'result' });
+    expect(first.revision).toBe(git(bare, 'rev-parse', 'main').trim());
+    expect(git(bare, 'log', '-1', '--format=%an <%ae>%n%B', 'main')).toBe(
+      'provisioning-test <provisioning@collectverything.com>\n' +
+        'ProvisionNamespace tenant test-co-abc123\n\nCorrelation-Id: corr-1\nTenant: test-co-abc123\n\n',
+    );
+    const second = await working.commit(request, mutate);
+    expect(second).toEqual({ changed: false, revision: first.revision, result: 'result' });
+    expect(git(bare, 'rev-list', '--count', 'main').trim()).toBe('1');
+  });
+
+  it('commits locally when there is no remote', async () => {
+    const working = new GitWorkingCopy(config('local', undefined), 'TEST', logger);
+    const outcome = await working.commit(request, () => put(working.workdir, 'a.yaml', 'a\n'));
+    expect(outcome.changed).toBe(true);
+    expect(git(working.workdir, 'rev-parse', 'HEAD').trim()).toBe(outcome.revision);
+  });
+
+  it('redoes the change on the new tip when another writer wins the push race', async () => {
+    const bare = bareRepo();
+    const other = new GitWorkingCopy(config('other', bare), 'TEST', logger);
+    const working = new GitWorkingCopy(config('wc', bare), 'TEST', logger);
+    let runs = 0;
+    const outcome = await working.commit(request, async () => {
+      runs++;
+      // The other writer pushes while this change is being made, so the first push is rejected.
+      if (runs === 1) await other.commit(request, () => put(other.workdir, 'other.yaml', 'o\n'));
+      await put(working.workdir, 'mine.yaml', 'm\n');
+    });
+    expect(runs).toBe(2);
+    expect(outcome.changed).toBe(true);
+    expect(remoteFiles(bare)).toEqual(['mine.yaml', 'other.yaml']);
+  });
+
+  it('gives up after pushAttempts with a retryable <domain>.GITOPS_PUSH_FAILED', async () => {
+    const bare = bareRepo();
+    const hook = join(bare, 'hooks', 'pre-receive');
+    writeFileSync(hook, '#!/bin/sh\necho refused by policy >&2\nexit 1\n');
+    chmodSync(hook, 0o755);
+    const working = new GitWorkingCopy(config('wc', bare, { pushAttempts: 2 }), 'TEST', logger);
+    let runs = 0;
+    await expect(
+      working.commit(request, async () => {
+        runs++;
+        await put(working.workdir, 'a.yaml', 'a\n');
+      }),
+    ).rejects.toMatchObject({ code: 'TEST.GITOPS_PUSH_FAILED', retryable: true });
+    expect(runs).toBe(2);
+    // The redelivered command, once the remote accepts pushes, still commits and pushes (not "unchanged").
+    rmSync(hook);
+    const retried = await working.commit(request, () => put(working.workdir, 'a.yaml', 'a\n'));
+    expect(retried.changed).toBe(true);
+    expect(remoteFiles(bare)).toEqual(['a.yaml']);
+  });
+
+  it('drops what a failed operation left in the working copy, also before the first push', async () => {
+    const bare = bareRepo();
+    const working = new GitWorkingCopy(config('wc', bare), 'TEST', logger);
+    expect(await working.health()).toBe(true);
+    await put(working.workdir, 'leftover.yaml', 'half-written\n');
+    await working.commit(request, () => put(working.workdir, 'a.yaml', 'a\n'));
+    expect(remoteFiles(bare)).toEqual(['a.yaml']);
+  });
+
+  it('refuses a bad configuration and a bad correlation id with <domain> codes', async () => {
+    expect(
+      () => new GitWorkingCopy(config('wc', undefined, { workdir: 'relative/wc' }), 'TEST', logger),
+    ).toThrow(expect.objectContaining({ code: 'TEST.BAD_CONFIG' }));
+    expect(() => new GitWorkingCopy(config('wc', undefined, { branch: 'main;rm' }), 'TEST', logger)).toThrow(
+      expect.objectContaining({ code: 'TEST.BAD_CONFIG' }),
+    );
+    expect(() => new GitWorkingCopy(config('wc', undefined, { branch: 'a/../b' }), 'TEST', logger)).toThrow(
+      expect.objectContaining({ code: 'TEST.BAD_CONFIG' }),
+    );
+    const working = new GitWorkingCopy(config('wc', undefined), 'TEST', logger);
+    await expect(
+      working.commit({ ...request, correlationId: 'corr\nInjected: trailer' }, async () => undefined),
+    ).rejects.toMatchObject({ code: 'TEST.BAD_CORRELATION_ID', retryable: false });
+  });
+
+  it('removes a .git/index.lock left by a killed git process, without cloning again', async () => {
+    const bare = bareRepo();
+    const working = new GitWorkingCopy(config('wc', bare), 'TEST', logger);
+    await working.commit(request, () => put(working.workdir, 'a.yaml', 'a\n'));
+    writeFileSync(join(working.workdir, '.git', 'index.lock'), '');
+    // Survives only if the working copy is repaired in place rather than cloned again.
+    writeFileSync(join(working.workdir, '.git', 'marker'), '');
+    const outcome = await working.commit(request, () => put(working.workdir, 'b.yaml', 'b\n'));
+    expect(outcome.changed).toBe(true);
+    expect(remoteFiles(bare)).toEqual(['a.yaml', 'b.yaml']);
+    expect(existsSync(join(working.workdir, '.git', 'index.lock'))).toBe(false);
+    expect(existsSync(join(working.workdir, '.git', 'marker'))).toBe(true);
+  });
+
+  it('fetches past a leftover refs/remotes/origin/main.lock and commits on the remote tip', async () => {
+    const bare = bareRepo();
+    const working = new GitWorkingCopy(config('wc', bare), 'TEST', logger);
+    const other = new GitWorkingCopy(config('other', bare), 'TEST', logger);
+    const stale = await working.commit(request, () => put(working.workdir, 'a.yaml', 'a\n'));
+    const moved = await other.commit(request, () => put(other.workdir, 'other.yaml', 'o\n'));
+    writeFileSync(
+      join(working.workdir, '.git', 'refs', 'remotes', 'origin', 'main.lock'),
+      `${stale.revision}\n`,
+    );
+    const outcome = await working.commit(request, () => put(working.workdir, 'b.yaml', 'b\n'));
+    expect(outcome.changed).toBe(true);
+    expect(git(bare, 'rev-parse', 'main~1').trim()).toBe(moved.revision);
+    expect(remoteFiles(bare)).toEqual(['a.yaml', 'b.yaml', 'other.yaml']);
+  });
+
+  it('fails a commit with a retryable GITOPS_FETCH_FAILED when the remote cannot be fetched', async () => {
+    const bare = bareRepo();
+    const working = new GitWorkingCopy(config('wc', bare), 'TEST', logger);
+    await working.commit(request, () => put(working.workdir, 'a.yaml', 'a\n'));
+    renameSync(bare, `${bare}.away`);
+    let runs = 0;
+    await expect(
+      working.commit(request, async () => {
+        runs++;
+        await put(working.workdir, 'b.yaml', 'b\n');
+      }),
+    ).rejects.toMatchObject({ code: 'TEST.GITOPS_FETCH_FAILED', retryable: true });
+    // Never run (and committed) on the stale tip.
+    expect(runs).toBe(0);
+    renameSync(`${bare}.away`, bare);
+    const retried = await working.commit(request, () => put(working.workdir, 'b.yaml', 'b\n'));
+    expect(retried.changed).toBe(true);
+    expect(remoteFiles(bare)).toEqual(['a.yaml', 'b.yaml']);
+  });
+
+  it.each([
+    ['a deleted .git/HEAD', (gitDir: string) => rmSync(join(gitDir, 'HEAD'))],
+    ['a truncated .git/index', (gitDir: string) => truncateSync(join(gitDir, 'index'), 10)],
+  ])('clones a corrupt working copy (%s) again', async (_corruption, corrupt) => {
+    const bare = bareRepo();
+    const working = new GitWorkingCopy(config('wc', bare), 'TEST', logger);
+    await working.commit(request, () => put(working.workdir, 'a.yaml', 'a\n'));
+    corrupt(join(working.workdir, '.git'));
+    const outcome = await working.commit(request, () => put(working.workdir, 'b.yaml', 'b\n'));
+    expect(outcome.changed).toBe(true);
+    expect(outcome.revision).toBe(git(bare, 'rev-parse', 'main').trim());
+    expect(remoteFiles(bare)).toEqual(['a.yaml', 'b.yaml']);
+  });
+
+  it('health() is false when the remote cannot be cloned', async () => {
+    const working = new GitWorkingCopy(config('wc', join(base, 'missing.git')), 'TEST', logger);
+    expect(await working.health()).toBe(false);
+  });
+});

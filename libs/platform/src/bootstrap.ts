@@ -1,0 +1,171 @@
+import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
+import type { ResourceService } from '@app/contracts';
+import { createEventStore, type EventStore } from '@app/event-store';
+import { MessageConsumer, MessagingConnection } from '@app/messaging';
+import { z } from 'zod';
+import { loadConfig } from './config';
+import type { CommandHandlers } from './handlers';
+import { parseFaultInjection } from './fault-injection';
+import { createLogger, type Logger } from './logger';
+import { startResourceService } from './resource-service';
+
+/** Variables every process of the control plane reads; each app adds its own schema on top. */
+export const baseConfigSchema = z.object({
+  EVENTSTORE_URL: z
+    .string()
+    .regex(
+      /^(esdb|kurrentdb|postgres|postgresql|memory):/,
+      'must be an esdb://, kurrentdb://, postgres:// or memory: URL',
+    )
+    .default('postgres://postgres@127.0.0.1:5432/provisioning'),
+  EVENTSTORE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+    .default('event_store'),
+  /** PostgreSQL event store only: connections this process may hold at most. */
+  EVENTSTORE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  /**
+   * How long a process waits at start-up for a PostgreSQL event store that refuses connections (not started yet,
+   * or out of connection slots) before it exits; 0 fails at once.
+   */
+  STARTUP_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
+  AMQP_URL: z
+    .string()
+    .regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL')
+    .default('amqp://guest:guest@127.0.0.1:5672'),
+  /** Optional prefix for every queue (lets several isolated stacks share one broker, e.g. in tests). */
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,60}$/)
+    .optional(),
+  /** Port of the small /health and /ready endpoint of a resource service; 0 = random, unset = none. */
+  HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  COMMAND_PREFETCH: z.coerce.number().int().min(1).max(1000).default(8),
+  COMMAND_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  COMMAND_RETRY_INITIAL_MS: z.coerce.number().int().min(1).default(1000),
+});
+export type BaseConfig = z.infer<typeof baseConfigSchema>;
+
+/**
+ * How long start-up waits for RabbitMQ (retrying inside the connection manager): STARTUP_TIMEOUT_SECONDS, and
+ * never less than one attempt's 15 s, so STARTUP_TIMEOUT_SECONDS=0 still gets one fair try.
+ */
+export function brokerConnectTimeoutMs(startupTimeoutSeconds: number): number {
+  return Math.max(15_000, startupTimeoutSeconds * 1000);
+}
+
+export interface ServiceRuntime {
+  handlers: CommandHandlers;
+  ready(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface ResourceServiceDefinition<S extends z.ZodType> {
+  service: ResourceService;
+  configSchema: S;
+  createRuntime(config: z.infer<S> & BaseConfig, logger: Logger): Promise<ServiceRuntime>;
+}
+
+export interface RunningService {
+  stop(): Promise<void>;
+  healthPort?: number;
+}
+
+/** Connects a resource service to the event store and the broker, and serves /health and /ready. */
+export async function runResourceService<S extends z.ZodType>(
+  definition: ResourceServiceDefinition<S>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningService> {
+  const name = `${definition.service}-service`;
+  const logger = createLogger(name);
+  // Two schemas, read separately: an app's schema may carry cross-field refinements that cannot be merged.
+  const config = {
+    ...loadConfig(baseConfigSchema, env),
+    ...(loadConfig(definition.configSchema, env) as Record<string, unknown>),
+  } as z.infer<S> & BaseConfig;
+  // Read (and, under NODE_ENV=production, refused) before any connection is made.
+  const faults = parseFaultInjection(env);
+
+  const eventStore: EventStore = await createEventStore(config.EVENTSTORE_URL, {
+    schema: config.EVENTSTORE_SCHEMA,
+    applicationName: name,
+    poolSize: config.EVENTSTORE_POOL_SIZE,
+    startupTimeoutMs: config.STARTUP_TIMEOUT_SECONDS * 1000,
+    logger,
+  });
+  const connection = new MessagingConnection({
+    url: config.AMQP_URL,
+    connectionName: `${name}.${hostname()}.${process.pid}`,
+    queuePrefix: config.QUEUE_PREFIX,
+    prefetch: config.COMMAND_PREFETCH,
+    retry: { maxAttempts: config.COMMAND_MAX_ATTEMPTS, initialDelayMs: config.COMMAND_RETRY_INITIAL_MS },
+    logger,
+  });
+  await connection.connect(brokerConnectTimeoutMs(config.STARTUP_TIMEOUT_SECONDS));
+  const consumer = new MessageConsumer(connection);
+  const runtime = await definition.createRuntime(config, logger);
+  await startResourceService({
+    service: definition.service,
+    handlers: runtime.handlers,
+    eventStore,
+    consumer,
+    logger,
+    prefetch: config.COMMAND_PREFETCH,
+    faults,
+  });
+
+  let server: Server | undefined;
+  if (config.HEALTH_PORT !== undefined) {
+    server = createServer((req, res) => {
+      if (req.url === '/health') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+        return;
+      }
+      if (req.url === '/ready') {
+        void runtime
+          .ready()
+          .catch(() => false)
+          .then((dependencies) => {
+            const ok = dependencies && connection.isHealthy() && consumer.isHealthy();
+            res
+              .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
+              .end(JSON.stringify({ status: ok ? 'ok' : 'unavailable' }));
+          });
+        return;
+      }
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server!.listen(config.HEALTH_PORT, '127.0.0.1', resolve));
+  }
+  const address = server?.address();
+  logger.info({ healthPort: typeof address === 'object' ? address?.port : undefined }, `${name} started`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info(`${name} stopping`);
+      await consumer.stop();
+      await runtime.close();
+      await connection.close();
+      await eventStore.close();
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      logger.info(`${name} stopped`);
+    })());
+  return { stop, healthPort: typeof address === 'object' ? address?.port : undefined };
+}
+
+/** main.ts of a resource service: run it, stop cleanly on SIGTERM/SIGINT, exit non-zero on a bad start. */
+export function mainResourceService<S extends z.ZodType>(definition: ResourceServiceDefinition<S>): void {
+  runResourceService(definition).then(
+    (running) => {
+      const shutdown = () => void running.stop().then(() => process.exit(0));
+      process.once('SIGTERM', shutdown);
+      process.once('SIGINT', shutdown);
+    },
+    (error: unknown) => {
+      createLogger(`${definition.service}-service`).fatal({ err: error }, 'start-up failed');
+      process.exit(1);
+    },
+  );
+}

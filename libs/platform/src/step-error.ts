@@ -1,0 +1,38 @@
+import type { FailureReason } from '@app/contracts';
+
+/**
+ * The one error type a command handler throws. `retryable` decides between a retry with backoff (the
+ * messaging layer) and an immediate failure event (the saga rolls back). Codes are stable:
+ * `<SERVICE>.<REASON>`, e.g. `DATABASE.GRANT_REFUSED`. Messages must never contain secrets.
+ */
+export class StepError extends Error {
+  readonly retryable: boolean;
+  constructor(
+    readonly code: string,
+    message: string,
+    options: { retryable: boolean; cause?: unknown } = { retryable: false },
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'StepError';
+    this.retryable = options.retryable;
+  }
+
+  toReason(): FailureReason {
+    return { code: this.code, message: this.message, retryable: this.retryable };
+  }
+}
+
+export function retryable(code: string, message: string, cause?: unknown): StepError {
+  return new StepError(code, message, { retryable: true, cause });
+}
+
+export function permanent(code: string, message: string, cause?: unknown): StepError {
+  return new StepError(code, message, { retryable: false, cause });
+}
+
+/** Any thrown value as a failure reason; unknown errors are retryable (a transient fault is the likelier cause). */
+export function toFailureReason(error: unknown): FailureReason {
+  if (error instanceof StepError) return error.toReason();
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'UNEXPECTED', message, retryable: true };
+}
