@@ -1,0 +1,316 @@
+import fc from 'fast-check';
+import { commandForResult, type StepOutputs } from '@app/contracts';
+import { COMPENSABLE_STEPS, GATING_STEPS, PURGE_STEPS, compensationKey, purgeKey } from './dag';
+import type { DecidedEvent } from './decide';
+import { isCompensated } from './provisioning';
+import { nextDeadline, pendingCommands } from './queries';
+import type { TenantState } from './state';
+import { PERMANENT, PROFILE, TEST_CONFIG, TRANSIENT, TenantSim, outputsFor, resultEvent } from './testing';
+
+/*
+ * A random world around the decider: at every turn the scheduler answers any command ever dispatched
+ * (in flight, timed out or already answered) with a success, a retryable or a permanent failure, or stays
+ * silent and lets the clock run to the next deadline. The decider is run to its fixed point after every
+ * delivery (TenantSim checks determinism and the fixed point itself).
+ */
+
+type Move = { roll: number; pick: number };
+
+interface Dispatched {
+  step: string;
+  commandType: Extract<DecidedEvent, { type: 'StepStarted' }>['data']['commandType'];
+  commandId: string;
+}
+
+class World {
+  readonly dispatched: Dispatched[] = [];
+  readonly answered = new Map<string, { ok: boolean; outputs?: StepOutputs }>();
+  private seen = 0;
+
+  /** `okBelow` and `retryableBelow` split a roll of 0-99 into success, retryable and permanent failure. */
+  constructor(
+    readonly sim: TenantSim,
+    private readonly odds = { okBelow: 93, retryableBelow: 97 },
+  ) {}
+
+  collect(): void {
+    for (const decision of this.sim.decided.slice(this.seen)) {
+      if (decision.type === 'StepStarted') this.dispatched.push(decision.data);
+    }
+    this.seen = this.sim.decided.length;
+  }
+
+  /** One scheduler move; false when nothing can happen any more. */
+  play({ roll, pick }: Move): boolean {
+    this.collect();
+    const unanswered = this.dispatched.filter((command) => !this.answered.has(command.commandId));
+    const deadline = nextDeadline(this.sim.state, this.sim.config);
+    if (unanswered.length === 0 && deadline === undefined) return false;
+    if (roll < 10 && this.answered.size > 0) {
+      // A duplicate delivery of an earlier result.
+      const [commandId, outcome] = [...this.answered.entries()][pick % this.answered.size] ?? [];
+      const command = this.dispatched.find((candidate) => candidate.commandId === commandId);
+      if (command && outcome) this.deliver(command, outcome.ok ? 'ok' : 'permanent');
+      return true;
+    }
+    if (unanswered.length === 0 || (roll >= 10 && roll < 15 && deadline !== undefined)) {
+      if (deadline) this.sim.advanceTo(deadline);
+      return true;
+    }
+    const command = unanswered[pick % unanswered.length] as Dispatched;
+    const { okBelow, retryableBelow } = this.odds;
+    this.deliver(command, roll < okBelow ? 'ok' : roll < retryableBelow ? 'retryable' : 'permanent');
+    return true;
+  }
+
+  deliver(command: Dispatched, outcome: 'ok' | 'retryable' | 'permanent'): void {
+    const ok = outcome === 'ok';
+    const outputs = ok ? outputsFor(command.commandType) : undefined;
+    this.answered.set(command.commandId, { ok, outputs });
+    const result = ok
+      ? { ok: true as const, outputs }
+      : { ok: false as const, error: outcome === 'retryable' ? TRANSIENT : PERMANENT };
+    this.sim.append(resultEvent(command, command.commandId, result, this.sim.now));
+  }
+
+  /** Afterwards the world behaves: every pending command succeeds, the clock runs to every deadline. */
+  drain(limit = 500): void {
+    for (let i = 0; i < limit; i++) {
+      this.collect();
+      const pending = pendingCommands(this.sim.state, this.sim.now).find(
+        (c) => !this.answered.has(c.commandId),
+      );
+      if (pending) {
+        this.deliver(
+          { step: pending.step, commandType: pending.commandType, commandId: pending.commandId },
+          'ok',
+        );
+        continue;
+      }
+      const deadline = nextDeadline(this.sim.state, this.sim.config);
+      if (!deadline) return;
+      this.sim.advanceTo(deadline > this.sim.now ? deadline : this.sim.now);
+    }
+    throw new Error('the tenant did not settle');
+  }
+}
+
+/**
+ * Read from the event log, independently of the fold: some compensation of the step started after the
+ * step's last result and then succeeded or was parked (an earlier one may have run before the resources existed).
+ */
+function compensatedAfterLastResult(sim: TenantSim, step: string): boolean {
+  const firstResultAt = new Map<string, number>();
+  sim.events.forEach((event, index) => {
+    const outcome = commandForResult(event.type);
+    const commandId = (event.data as { commandId?: string }).commandId;
+    if (outcome && commandId && !firstResultAt.has(commandId)) firstResultAt.set(commandId, index);
+  });
+  const started = (key: string) =>
+    sim.events.flatMap((event, index) =>
+      event.type === 'StepStarted' && event.data.step === key
+        ? [{ index, commandId: event.data.commandId }]
+        : [],
+    );
+  const lastForward = Math.max(
+    -1,
+    ...started(step).map(({ commandId }) => firstResultAt.get(commandId) ?? -1),
+  );
+  return started(compensationKey(step)).some(({ index, commandId }) => {
+    if (index < lastForward) return false;
+    const resultAt = firstResultAt.get(commandId);
+    const succeeded =
+      resultAt !== undefined && commandForResult(sim.events[resultAt]?.type ?? '')?.outcome === 'succeeded';
+    const parked = sim.events.some(
+      (event) => event.type === 'CompensationParked' && event.data.commandId === commandId,
+    );
+    return succeeded || parked;
+  });
+}
+
+const terminal = (state: TenantState) => ['active', 'failed', 'purged'].includes(state.status);
+
+function checkNeverStuck(sim: TenantSim): void {
+  if (terminal(sim.state)) return;
+  const waiting = pendingCommands(sim.state).length > 0 || nextDeadline(sim.state, sim.config) !== undefined;
+  if (!waiting) throw new Error(`stuck in ${sim.state.status} with nothing pending`);
+}
+
+const moves = fc.array(fc.record({ roll: fc.nat(99), pick: fc.nat() }), { minLength: 10, maxLength: 120 });
+const policy = fc.record({
+  maxAttempts: fc.integer({ min: 1, max: 3 }),
+  compensationMaxAttempts: fc.integer({ min: 1, max: 3 }),
+});
+
+describe('decider under a random scheduler', () => {
+  it('always ends active with every gating step done, or failed with every started step compensated', () => {
+    fc.assert(
+      fc.property(policy, moves, (knobs, plays) => {
+        const sim = new TenantSim({ ...TEST_CONFIG, ...knobs });
+        const world = new World(sim);
+        sim.request();
+        let wasActive = false;
+        let wasFailed = false;
+        const observe = () => {
+          checkNeverStuck(sim);
+          wasActive ||= sim.state.status === 'active';
+          wasFailed ||= sim.state.status === 'failed' || sim.state.status === 'rolling_back';
+          if (wasActive && wasFailed) throw new Error('tenant both activated and rolled back');
+        };
+        for (const move of plays) {
+          if (!world.play(move)) break;
+          observe();
+        }
+        world.drain();
+        observe();
+
+        const { state } = sim;
+        expect(['active', 'failed']).toContain(state.status);
+        if (state.status === 'active') {
+          for (const step of GATING_STEPS) expect(state.steps[step.name]?.status).toBe('succeeded');
+          expect(Object.keys(state.steps).some((key) => key.startsWith('compensate:'))).toBe(false);
+        } else {
+          expect(state.activatedAt).toBeUndefined();
+          for (const step of COMPENSABLE_STEPS) {
+            expect(isCompensated(state, step.name)).toBe(true);
+            if (state.steps[step.name]) expect(compensatedAfterLastResult(sim, step.name)).toBe(true);
+          }
+        }
+        expect(pendingCommands(state)).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never purges without a verified backup or before the deletion date, and purges in order', () => {
+    const base = activeTenant();
+    fc.assert(
+      fc.property(policy, moves, (knobs, plays) => {
+        const sim = new TenantSim({ ...TEST_CONFIG, ...knobs });
+        for (const event of base.events) sim.fold(event);
+        sim.now = base.now;
+        // Failures are more frequent here: they block backups and park purge steps, which must only delay.
+        const world = new World(sim, { okBelow: 80, retryableBelow: 90 });
+        world.collect();
+        const deletionDate = new Date(sim.now.getTime() + 3600_000).toISOString();
+        sim.emit('CancellationRequested', {
+          subscriptionId: PROFILE.subscriptionId,
+          reason: 'downgrade',
+          requestedAt: sim.now.toISOString(),
+          deletionDate,
+          requestedBy: 'billing',
+        });
+        for (const move of plays) {
+          if (!world.play(move)) break;
+          checkNeverStuck(sim);
+        }
+        world.drain();
+        expect(sim.state.status).toBe('purged');
+
+        const purgeStarted = sim.decided.find((d) => d.type === 'PurgeStarted');
+        const completed = sim.decided.filter((d) => d.type === 'BackupCompleted');
+        expect(purgeStarted?.type === 'PurgeStarted' && purgeStarted.data.startedAt >= deletionDate).toBe(
+          true,
+        );
+        expect(completed.map((d) => d.data)).toContainEqual(
+          expect.objectContaining({
+            backupId: purgeStarted?.type === 'PurgeStarted' && purgeStarted.data.backupId,
+          }),
+        );
+        expect(sim.decided.indexOf(completed[0] as DecidedEvent)).toBeLessThan(
+          sim.decided.indexOf(purgeStarted as DecidedEvent),
+        );
+        // Each purge step started only after all of its predecessors succeeded.
+        for (const step of PURGE_STEPS) {
+          const first = sim.events.findIndex(
+            (e) => e.type === 'StepStarted' && 'step' in e.data && e.data.step === purgeKey(step.resource),
+          );
+          for (const dep of step.dependsOn) {
+            const succeeded = sim.events.findIndex(
+              (e) => 'step' in e.data && e.data.step === purgeKey(dep) && e.type.endsWith('Removed'),
+            );
+            expect(succeeded).toBeGreaterThanOrEqual(0);
+            expect(succeeded).toBeLessThan(first);
+          }
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+const WEBSITE_RECORD_PATCHES = new Set(['SoftDeleteWebsiteRecord', 'RestoreWebsiteRecord']);
+
+/** Scheduler moves, plus billing cancelling or reactivating the subscription at any moment. */
+const lifecycleMoves = fc.array(
+  fc.oneof(
+    { weight: 8, arbitrary: fc.record({ roll: fc.nat(99), pick: fc.nat() }) },
+    { weight: 1, arbitrary: fc.constantFrom('cancel' as const, 'reactivate' as const) },
+  ),
+  { minLength: 10, maxLength: 150 },
+);
+
+describe('website record under cancellations and reactivations in any order', () => {
+  it('never soft-deletes and restores at once, and a tenant that ends active ends with its record restored', () => {
+    const base = activeTenant();
+    fc.assert(
+      fc.property(policy, lifecycleMoves, (knobs, plays) => {
+        const sim = new TenantSim({ ...TEST_CONFIG, ...knobs });
+        for (const event of base.events) sim.fold(event);
+        sim.now = base.now;
+        const world = new World(sim, { okBelow: 80, retryableBelow: 90 });
+        world.collect();
+        const inFlight = () =>
+          Object.values(sim.state.steps).filter(
+            (run) => run.status === 'running' && WEBSITE_RECORD_PATCHES.has(run.commandType),
+          );
+        for (const move of plays) {
+          if (move === 'cancel') {
+            sim.emit('CancellationRequested', {
+              subscriptionId: PROFILE.subscriptionId,
+              reason: 'downgrade',
+              requestedAt: sim.now.toISOString(),
+              deletionDate: new Date(sim.now.getTime() + 86_400_000).toISOString(),
+              requestedBy: 'billing',
+            });
+          } else if (move === 'reactivate') {
+            sim.emit('TenantReactivated', {
+              subscriptionId: PROFILE.subscriptionId,
+              reactivatedAt: sim.now.toISOString(),
+              requestedBy: 'billing',
+            });
+          } else if (!world.play(move)) {
+            continue;
+          }
+          const patching = inFlight().map((run) => run.step);
+          if (patching.length > 1) throw new Error(`record patched concurrently: ${patching.join(', ')}`);
+          checkNeverStuck(sim);
+        }
+        world.drain();
+        expect(['active', 'purged']).toContain(sim.state.status);
+        const patches = sim.decided.flatMap((d) =>
+          d.type === 'StepStarted' && WEBSITE_RECORD_PATCHES.has(d.data.commandType)
+            ? [d.data.commandType]
+            : [],
+        );
+        if (sim.state.status === 'active' && sim.state.reactivation) {
+          expect(patches.at(-1)).toBe('RestoreWebsiteRecord');
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+function activeTenant(): TenantSim {
+  const sim = new TenantSim();
+  sim.request();
+  while (sim.state.status === 'provisioning') {
+    const step = GATING_STEPS.find((s) => sim.state.steps[s.name]?.status === 'running');
+    if (!step) throw new Error('stuck');
+    sim.succeed(step.name);
+  }
+  sim.succeed('welcome-email');
+  sim.succeed('grafana-viewer');
+  return sim;
+}

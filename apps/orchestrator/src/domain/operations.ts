@@ -1,0 +1,119 @@
+import {
+  AFTER_ACTIVATION_STEPS,
+  cancellationKey,
+  dependenciesMet,
+  reactivationKey,
+  tierChangeKey,
+  workloadsOperationKey,
+} from './dag';
+import {
+  UNKNOWN_FAILURE,
+  hasFailed,
+  isSucceeded,
+  mayRetry,
+  restartStep,
+  startStep,
+  websiteIdOf,
+  websiteRecordBusy,
+  type Decision,
+  type DecisionContext,
+} from './decision';
+import type { StepState } from './state';
+
+/**
+ * Work that never rolls a tenant back: after-activation steps, notices, namespace (un)marking, quota and
+ * suspension changes. A failure is retried while it may pass, then parked as an alert for an operator.
+ */
+export function decideOperations(ctx: DecisionContext): Decision[] {
+  return [
+    ...settleOperationRuns(ctx),
+    ...startAfterActivation(ctx),
+    ...decideReactivation(ctx),
+    ...decideChanges(ctx),
+  ];
+}
+
+function settleOperationRuns(ctx: DecisionContext): Decision[] {
+  const decisions: Decision[] = [];
+  for (const run of Object.values(ctx.state.steps)) {
+    if (run.kind !== 'after-activation' && run.kind !== 'operation') continue;
+    if (hasFailed(run)) {
+      if (mayRetry(run, ctx.config.maxAttempts)) decisions.push(restartStep(ctx, run));
+      else if (!isRefusal(run)) {
+        const reason = run.error ?? UNKNOWN_FAILURE;
+        decisions.push({ type: 'StepParked', data: { step: run.step, commandId: run.commandId, reason } });
+      }
+    } else if (run.status === 'parked' && run.retryRequested) {
+      decisions.push(restartStep(ctx, run));
+    }
+  }
+  return decisions;
+}
+
+/** A refused quota change is an answer, not an incident: the refusal event is the record. */
+function isRefusal(run: StepState): boolean {
+  return run.commandType === 'UpdateQuota' && run.status === 'failed' && run.error?.retryable !== true;
+}
+
+function startAfterActivation(ctx: DecisionContext): Decision[] {
+  const { state } = ctx;
+  if (state.status !== 'active' || !state.activatedAt) return [];
+  const succeeded = (name: string) => isSucceeded(state, name);
+  return AFTER_ACTIVATION_STEPS.filter(
+    (step) => !state.steps[step.name] && dependenciesMet(step, succeeded, true),
+  ).map((step) => startStep(ctx, step.name, step.command, {}));
+}
+
+/**
+ * After a reactivation: remove the namespace's deprovisioning marks (once the marking settled), restore the
+ * website record (once every soft delete settled, retries included, so none lands after the restore) and
+ * tell the customer.
+ */
+function decideReactivation(ctx: DecisionContext): Decision[] {
+  const { state } = ctx;
+  const reactivation = state.reactivation;
+  if (!reactivation || (state.status !== 'active' && state.status !== 'suspended')) return [];
+  const decisions: Decision[] = [];
+  const unmarkKey = reactivationKey(reactivation.count, 'unmark-namespace');
+  const marking = state.steps[cancellationKey(reactivation.cycle, 'mark-namespace')];
+  if (!state.steps[unmarkKey] && marking?.status !== 'running') {
+    decisions.push(startStep(ctx, unmarkKey, 'UnmarkNamespaceDeprovisioning', {}));
+  }
+  const restoreKey = reactivationKey(reactivation.count, 'restore-website');
+  if (!state.steps[restoreKey] && !websiteRecordBusy(state)) {
+    decisions.push(startStep(ctx, restoreKey, 'RestoreWebsiteRecord', { websiteId: websiteIdOf(state) }));
+  }
+  const noticeKey = reactivationKey(reactivation.count, 'reactivation-notice');
+  if (!state.steps[noticeKey]) {
+    decisions.push(
+      startStep(ctx, noticeKey, 'SendReactivationNotice', { reactivatedAt: reactivation.reactivatedAt }),
+    );
+  }
+  return decisions;
+}
+
+function decideChanges(ctx: DecisionContext): Decision[] {
+  const { state } = ctx;
+  const operating = state.status === 'active' || state.status === 'suspended';
+  const decisions: Decision[] = [];
+
+  const tier = state.tierChange;
+  if (tier && !tier.outcome) {
+    const key = tierChangeKey(tier.seq);
+    const run = state.steps[key];
+    if (!run && operating) {
+      decisions.push(startStep(ctx, key, 'UpdateQuota', { fromTier: tier.fromTier, toTier: tier.toTier }));
+    } else if (run?.status === 'succeeded') {
+      decisions.push({ type: 'TierChanged', data: { fromTier: tier.fromTier, toTier: tier.toTier } });
+    }
+  }
+
+  const op = state.workloadsOperation;
+  if (op && !op.outcome && operating) {
+    const key = workloadsOperationKey(op.seq, op.kind);
+    if (!state.steps[key]) {
+      decisions.push(startStep(ctx, key, op.kind === 'suspend' ? 'SuspendWorkloads' : 'ResumeWorkloads', {}));
+    }
+  }
+  return decisions;
+}

@@ -1,0 +1,167 @@
+import type {
+  CommandType,
+  FailureReason,
+  ResourceService,
+  StepOutputs,
+  TenantProfile,
+  Tier,
+} from '@app/contracts';
+
+export type TenantStatus =
+  | 'requested'
+  | 'provisioning'
+  | 'rolling_back'
+  | 'active'
+  | 'failed'
+  | 'deprovisioning'
+  | 'purging'
+  | 'purged'
+  | 'suspended';
+
+/** Status of one step's latest command. "Pending" is the absence of a record. */
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'parked';
+
+/** The per-step view the API and console show: the step's own command combined with its compensation. */
+export type StepStatus =
+  | 'pending'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'timed_out'
+  | 'compensating'
+  | 'compensated'
+  | 'compensation_failed'
+  | 'parked';
+
+/**
+ * What a step is for, which decides its failure policy: provision/verify failures roll the tenant back,
+ * compensations are retried then parked, backups block the purge, purge steps park and retry later,
+ * everything else (after-activation work, notices, quota and suspension changes) parks for an operator.
+ */
+export type StepKind =
+  'provision' | 'verify' | 'after-activation' | 'compensation' | 'backup' | 'purge' | 'operation';
+
+/** One step of the tenant's stream: its latest command and what is known of every earlier attempt. */
+export interface StepState {
+  /** Step key as carried by StepStarted and echoed by result events, e.g. `databases`, `purge:databases`. */
+  step: string;
+  kind: StepKind;
+  commandType: CommandType;
+  service: ResourceService;
+  status: RunStatus;
+  /** Command id of the latest attempt. */
+  commandId: string;
+  /** Number of the latest attempt, 1-based and never reused (it is part of the command id). */
+  attempt: number;
+  /** Attempts since the step was last reopened (after a park, an operator retry or a stale compensation). */
+  roundAttempt: number;
+  /** Every attempt's command id, so a late result of an earlier attempt is still recognised. */
+  commandIds: string[];
+  /** Command ids whose result was folded; a redelivered result is ignored. */
+  settledCommandIds: string[];
+  params: StepOutputs;
+  startedAt: string;
+  deadline: string;
+  finishedAt?: string;
+  outputs?: StepOutputs;
+  error?: FailureReason;
+  /** When a parked step is tried again without an operator (purge steps). */
+  retryAt?: string;
+  /** An operator asked for another attempt of this parked step. */
+  retryRequested: boolean;
+  /**
+   * Compensations only: the step's own command reported after this compensation began, so the compensation
+   * may have run before the resources it removes existed and must run again.
+   */
+  stale: boolean;
+}
+
+export interface RollbackState {
+  failedStep: string;
+  reason: FailureReason;
+  startedAt: string;
+}
+
+export interface BackupState {
+  /** 0 until the first BackupStarted; each blocked round is followed by a new one with a fresh backup id. */
+  round: number;
+  backupId?: string;
+  /** When this round began: a round begun before the deletion date is followed by a final one then. */
+  startedAt?: string;
+  verified: boolean;
+  manifests: string[];
+  blockedUntil?: string;
+  blockedReason?: FailureReason;
+  /** An operator asked to retry the blocked backup now instead of at `blockedUntil`. */
+  retryRequested: boolean;
+}
+
+/** One cancellation (a tenant can be cancelled, reactivated and cancelled again: each is a cycle). */
+export interface CancellationState {
+  cycle: number;
+  subscriptionId: string;
+  reason: string;
+  requestedAt: string;
+  requestedBy: string;
+  deletionDate: string;
+  /** When the cancellation entered the stream; the grace period counts from it if `requestedAt` is unusable. */
+  cancelledAt: string;
+  /** Cancelled before activation: the provisioning is rolled back instead of deprovisioned. */
+  duringProvisioning: boolean;
+  /** Status a reactivation returns to (a suspended tenant stays suspended). */
+  resumeStatus: 'active' | 'suspended';
+  backup: BackupState;
+  reactivatedAt?: string;
+}
+
+export interface ReactivationState {
+  count: number;
+  /** The cancellation cycle this reactivation ended. */
+  cycle: number;
+  subscriptionId: string;
+  reactivatedAt: string;
+  requestedBy: string;
+}
+
+export interface PurgeState {
+  backupId: string;
+  startedAt: string;
+  purgedAt?: string;
+}
+
+export interface TierChangeState {
+  seq: number;
+  fromTier: Tier;
+  toTier: Tier;
+  requestedBy: string;
+  outcome?: 'changed' | 'refused' | 'failed';
+}
+
+export interface WorkloadsOperationState {
+  seq: number;
+  kind: 'suspend' | 'resume';
+  outcome?: 'done' | 'failed';
+}
+
+export interface TenantState {
+  status: TenantStatus;
+  tenant?: TenantProfile;
+  steps: Readonly<Record<string, StepState>>;
+  requestedAt?: string;
+  activatedAt?: string;
+  failedAt?: string;
+  rollback?: RollbackState;
+  /** Steps whose compensation succeeded, as reported by TenantProvisioningFailed. */
+  compensatedSteps?: string[];
+  cancellation?: CancellationState;
+  reactivation?: ReactivationState;
+  purge?: PurgeState;
+  tierChange?: TierChangeState;
+  workloadsOperation?: WorkloadsOperationState;
+  /** Number of events folded; the runtime appends with the matching expected revision. */
+  revision: number;
+}
+
+export function initialState(): TenantState {
+  return { status: 'requested', steps: {}, revision: 0 };
+}

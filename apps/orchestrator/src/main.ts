@@ -1,0 +1,67 @@
+import { hostname } from 'node:os';
+import { AuditChainProjector } from '@app/audit';
+import { createEventStore } from '@app/event-store';
+import { MessagePublisher, MessagingConnection } from '@app/messaging';
+import { baseConfigSchema, brokerConnectTimeoutMs, createLogger, loadConfig } from '@app/platform';
+import { orchestratorConfigSchema } from './config';
+import { fileClock, systemClock } from './runtime/clock';
+import { Orchestrator } from './runtime/orchestrator';
+
+async function main(): Promise<void> {
+  const logger = createLogger('orchestrator');
+  const config = loadConfig(baseConfigSchema.extend(orchestratorConfigSchema.shape));
+  const eventStore = await createEventStore(config.EVENTSTORE_URL, {
+    schema: config.EVENTSTORE_SCHEMA,
+    applicationName: 'orchestrator',
+    poolSize: config.EVENTSTORE_POOL_SIZE,
+    startupTimeoutMs: config.STARTUP_TIMEOUT_SECONDS * 1000,
+    logger,
+  });
+  const connection = new MessagingConnection({
+    url: config.AMQP_URL,
+    connectionName: `orchestrator.${hostname()}.${process.pid}`,
+    queuePrefix: config.QUEUE_PREFIX,
+    logger,
+  });
+  await connection.connect(brokerConnectTimeoutMs(config.STARTUP_TIMEOUT_SECONDS));
+  const orchestrator = new Orchestrator({
+    eventStore,
+    publisher: new MessagePublisher(connection),
+    clock: config.CLOCK_FILE ? fileClock(config.CLOCK_FILE) : systemClock,
+    logger,
+    timerIntervalMs: config.TIMER_INTERVAL_MS,
+    decider: {
+      maxAttempts: config.STEP_MAX_ATTEMPTS,
+      compensationMaxAttempts: config.COMPENSATION_MAX_ATTEMPTS,
+      gracePeriodDays: config.GRACE_PERIOD_DAYS,
+      purgeRetryDelaySeconds: config.PURGE_RETRY_DELAY_SECONDS,
+      deadlineScale: config.DEADLINE_SCALE,
+    },
+    guardrails: {
+      purgesPerHour: config.PURGES_PER_HOUR,
+      breakerCancellations: config.PURGE_BREAKER_CANCELLATIONS,
+      breakerWindowMinutes: config.PURGE_BREAKER_WINDOW_MINUTES,
+      breakerRecheckSeconds: config.PURGE_RETRY_DELAY_SECONDS,
+      snapshotEvery: config.GUARDRAIL_SNAPSHOT_EVERY,
+    },
+  });
+  await orchestrator.start();
+  // The audit chain rides along in this process; the store it reads has no upcasters, so the chain covers
+  // events exactly as stored.
+  const audit = new AuditChainProjector(eventStore, { logger: logger.child({ component: 'audit-chain' }) });
+  await audit.start();
+  const shutdown = () =>
+    void audit
+      .stop()
+      .then(() => orchestrator.stop())
+      .then(() => connection.close())
+      .then(() => eventStore.close())
+      .then(() => process.exit(0));
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+main().catch((error: unknown) => {
+  createLogger('orchestrator').fatal({ err: error }, 'start-up failed');
+  process.exit(1);
+});

@@ -1,0 +1,450 @@
+import { randomBytes } from 'node:crypto';
+import {
+  COMMAND_CATALOG,
+  COMMAND_TYPES,
+  generateTenantId,
+  INTEGRATION_EVENTS,
+  RESOURCE_SERVICES,
+  tenantStream,
+  type CommandType,
+  type LifecycleEventData,
+  type MessageMetadata,
+  type ResourceService,
+  type StepOutputs,
+  type TenantProfile,
+} from '@app/contracts';
+import { createEventStore, type EventData, type EventStore, type RecordedEvent } from '@app/event-store';
+import { MessageConsumer, MessagePublisher, MessagingConnection, MessagingError } from '@app/messaging';
+import { createLogger, permanent, startResourceService, type CommandHandlers } from '@app/platform';
+import { Client } from 'pg';
+import type { DeciderConfig } from '../domain';
+import { Orchestrator } from './orchestrator';
+import { TenantProcessor } from './tenant-processor';
+
+/**
+ * The orchestrator runtime against the real PostgreSQL event store and the real RabbitMQ, with the six
+ * resource services stood in by small handlers consuming their real queues.
+ */
+const PG_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/provisioning_test';
+const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const logger = createLogger('orchestrator-int-test', process.env.TEST_LOG_LEVEL ?? 'silent');
+
+type Behaviour = 'succeed' | 'fail' | 'silent';
+
+interface Stack {
+  eventStore: EventStore;
+  connections: MessagingConnection[];
+  consumers: MessageConsumer[];
+  orchestrators: Orchestrator[];
+  behaviour: Map<CommandType, Behaviour>;
+  handled: CommandType[];
+  startOrchestrator(wrap?: (publisher: MessagePublisher) => MessagePublisher): Promise<Orchestrator>;
+  stop(): Promise<void>;
+}
+
+const run = randomBytes(4).toString('hex');
+const schema = `orch_it_${run}`;
+const exchanges = {
+  billingEvents: `it-${run}.billing.events`,
+  provisioningCommands: `it-${run}.provisioning.commands`,
+  tenantEvents: `it-${run}.tenant.events`,
+};
+
+const deciderConfig: DeciderConfig = {
+  maxAttempts: 1,
+  compensationMaxAttempts: 2,
+  gracePeriodDays: 30,
+  purgeRetryDelaySeconds: 60,
+  // Scales every step deadline down so a silent service times out within seconds (the broker's 60 s become 6 s),
+  // with room left for a loaded two-core CI machine to answer a healthy step in time.
+  deadlineScale: 0.1,
+};
+
+function connection(name: string): MessagingConnection {
+  return new MessagingConnection({
+    url: AMQP_URL,
+    connectionName: `${name}-${run}`,
+    exchanges,
+    queuePrefix: `it-${run}`,
+    retry: { maxAttempts: 2, initialDelayMs: 50, maxDelayMs: 100 },
+    logger,
+  });
+}
+
+async function startStack(eventStore: EventStore): Promise<Stack> {
+  const behaviour = new Map<CommandType, Behaviour>();
+  const handled: CommandType[] = [];
+  const connections: MessagingConnection[] = [];
+  const consumers: MessageConsumer[] = [];
+  const orchestrators: Orchestrator[] = [];
+
+  for (const service of RESOURCE_SERVICES) {
+    const conn = connection(`svc-${service}`);
+    await conn.connect();
+    connections.push(conn);
+    const consumer = new MessageConsumer(conn);
+    consumers.push(consumer);
+    const handlers: CommandHandlers = {};
+    for (const type of COMMAND_TYPES.filter(
+      (t) => COMMAND_CATALOG[t].service === (service as ResourceService),
+    )) {
+      handlers[type] = async (command): Promise<StepOutputs> => {
+        const mode = behaviour.get(type) ?? 'succeed';
+        handled.push(type);
+        if (mode === 'fail') throw permanent('TEST.INJECTED', `injected failure of ${type}`);
+        if (mode === 'silent') return new Promise<StepOutputs>(() => undefined);
+        return type === 'CreateWebsiteRecord' ? { websiteId: 789 } : { step: command.data.step };
+      };
+    }
+    await startResourceService({ service, handlers, eventStore, consumer, logger });
+  }
+
+  const startOrchestrator = async (wrap = (publisher: MessagePublisher) => publisher) => {
+    const conn = connection('orchestrator');
+    await conn.connect();
+    connections.push(conn);
+    const orchestrator = new Orchestrator({
+      eventStore,
+      publisher: wrap(new MessagePublisher(conn)),
+      decider: deciderConfig,
+      clock: () => new Date(),
+      logger,
+      timerIntervalMs: 100,
+    });
+    await orchestrator.start();
+    orchestrators.push(orchestrator);
+    return orchestrator;
+  };
+
+  return {
+    eventStore,
+    connections,
+    consumers,
+    orchestrators,
+    behaviour,
+    handled,
+    startOrchestrator,
+    async stop() {
+      for (const orchestrator of orchestrators) await orchestrator.stop();
+      for (const consumer of consumers) await consumer.stop(200);
+      for (const conn of connections) await conn.close();
+    },
+  };
+}
+
+function profile(): TenantProfile {
+  const tenantId = generateTenantId('Integration Test Co', randomBytes(3).toString('hex'));
+  return {
+    tenantId,
+    companyName: 'Integration Test Co',
+    adminEmail: 'admin@example.com',
+    billingEmail: 'billing@example.com',
+    tier: 'premium',
+    region: 'eu-west',
+    domain: `${tenantId}.collectverything.com`,
+    subscriptionId: `sub_${tenantId.replace(/-/g, '_')}`,
+    plan: { price: 124.99, currency: 'EUR', billingPeriod: 'monthly' },
+    createdAt: new Date().toISOString(),
+  };
+}
+
+async function request(eventStore: EventStore, tenant: TenantProfile): Promise<void> {
+  const data: LifecycleEventData['TenantRequested'] = { tenant, source: 'webhook' };
+  const id = `00000000-0000-4000-8000-${randomBytes(6).toString('hex')}`;
+  const event: EventData<LifecycleEventData['TenantRequested'], MessageMetadata> = {
+    id,
+    type: 'TenantRequested',
+    data,
+    metadata: {
+      messageId: id,
+      schemaVersion: 1,
+      occurredAt: new Date().toISOString(),
+      tenantId: tenant.tenantId,
+      correlationId: id,
+      causationId: null,
+      actor: 'test',
+    },
+  };
+  await eventStore.append(tenantStream(tenant.tenantId), [event], { expectedRevision: 'no_stream' });
+}
+
+async function cancel(eventStore: EventStore, tenant: TenantProfile): Promise<void> {
+  const now = new Date().toISOString();
+  const data: LifecycleEventData['CancellationRequested'] = {
+    subscriptionId: tenant.subscriptionId,
+    reason: 'race',
+    requestedAt: now,
+    deletionDate: now,
+    requestedBy: 'billing',
+  };
+  const id = `00000000-0000-4000-8000-${randomBytes(6).toString('hex')}`;
+  const event: EventData<LifecycleEventData['CancellationRequested'], MessageMetadata> = {
+    id,
+    type: 'CancellationRequested',
+    data,
+    metadata: {
+      messageId: id,
+      schemaVersion: 1,
+      occurredAt: now,
+      tenantId: tenant.tenantId,
+      correlationId: id,
+      causationId: null,
+      actor: 'test',
+    },
+  };
+  await eventStore.append(tenantStream(tenant.tenantId), [event], { expectedRevision: 0 });
+}
+
+async function waitFor(
+  eventStore: EventStore,
+  tenantId: string,
+  type: string,
+  timeoutMs = 40_000,
+): Promise<RecordedEvent[]> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const events = await eventStore.readStream(tenantStream(tenantId));
+    if (events.some((e) => e.type === type)) return events;
+    if (Date.now() > until) {
+      throw new Error(`timed out waiting for ${type}; stream has: ${events.map((e) => e.type).join(', ')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const types = (events: RecordedEvent[]) => events.map((e) => e.type);
+const indexOf = (events: RecordedEvent[], type: string) => types(events).indexOf(type);
+
+describe('orchestrator runtime (PostgreSQL event store, RabbitMQ)', () => {
+  let eventStore: EventStore;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    if (!/test/.test(new URL(PG_URL).pathname))
+      throw new Error('refusing to run against a non-test database');
+    eventStore = await createEventStore(PG_URL, { schema });
+    stack = await startStack(eventStore);
+    await stack.startOrchestrator();
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    await eventStore?.close();
+    const client = new Client({ connectionString: PG_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.end();
+    const mgmt = 'http://127.0.0.1:15672/api';
+    const auth = { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` };
+    const queues = (await (await fetch(`${mgmt}/queues/%2F`, { headers: auth })).json()) as {
+      name: string;
+    }[];
+    for (const q of queues.filter((q) => q.name.startsWith(`it-${run}`))) {
+      await fetch(`${mgmt}/queues/%2F/${encodeURIComponent(q.name)}`, { method: 'DELETE', headers: auth });
+    }
+    for (const name of Object.values(exchanges)) {
+      await fetch(`${mgmt}/exchanges/%2F/${encodeURIComponent(name)}`, { method: 'DELETE', headers: auth });
+    }
+  });
+
+  beforeEach(() => stack.behaviour.clear());
+
+  it('takes a requested tenant to active, running independent steps in parallel', async () => {
+    const tenant = profile();
+    await request(eventStore, tenant);
+    const events = await waitFor(eventStore, tenant.tenantId, 'WelcomeEmailSent');
+    const all = types(events);
+    expect(all).toContain('TenantActivated');
+    const independent = ['namespace', 'databases', 'storage', 'broker'];
+    const starts = events
+      .map((e, i) => ({ e, i }))
+      .filter(({ e }) => e.type === 'StepStarted' && independent.includes((e.data as { step: string }).step))
+      .map(({ i }) => i);
+    expect(starts).toHaveLength(4);
+    const firstResult = Math.min(
+      ...['NamespaceProvisioned', 'DatabasesProvisioned', 'StorageProvisioned', 'BrokerProvisioned'].map(
+        (t) => indexOf(events, t),
+      ),
+    );
+    // the four independent steps are all started before any of them has finished
+    expect(Math.max(...starts)).toBeLessThan(firstResult);
+    expect(indexOf(events, 'WorkloadsDeployed')).toBeGreaterThan(indexOf(events, 'DatabasesProvisioned'));
+    expect(indexOf(events, 'TenantActivated')).toBeGreaterThan(indexOf(events, 'KubernetesVerified'));
+    expect(all).not.toContain('RollbackStarted');
+  });
+
+  it('rolls back every completed step when one fails for good', async () => {
+    stack.behaviour.set('DeployWorkloads', 'fail');
+    const tenant = profile();
+    await request(eventStore, tenant);
+    const events = await waitFor(eventStore, tenant.tenantId, 'TenantProvisioningFailed');
+    const all = types(events);
+    expect(all).toContain('WorkloadsDeploymentFailed');
+    expect(all).toContain('RollbackStarted');
+    for (const removed of ['NamespaceRemoved', 'DatabasesRemoved', 'StorageRemoved', 'BrokerRemoved']) {
+      expect(all).toContain(removed);
+    }
+    expect(all).not.toContain('TenantActivated');
+  });
+
+  it('treats a step that never answers as failed at its deadline and rolls back', async () => {
+    stack.behaviour.set('ProvisionBroker', 'silent');
+    const tenant = profile();
+    await request(eventStore, tenant);
+    const events = await waitFor(eventStore, tenant.tenantId, 'TenantProvisioningFailed', 60_000);
+    const all = types(events);
+    expect(all).toContain('StepTimedOut');
+    expect(all).toContain('DatabasesRemoved');
+    expect(all).toContain('BrokerRemoved');
+  });
+
+  it('completes a tenant after the orchestrator stops mid-flight, with two instances racing', async () => {
+    const tenant = profile();
+    await request(eventStore, tenant);
+    await waitFor(eventStore, tenant.tenantId, 'DatabasesProvisioned');
+    for (const orchestrator of stack.orchestrators.splice(0)) await orchestrator.stop();
+    // Two instances start at once on the same streams: they must never issue conflicting decisions.
+    await Promise.all([stack.startOrchestrator(), stack.startOrchestrator()]);
+    const events = await waitFor(eventStore, tenant.tenantId, 'WelcomeEmailSent', 60_000);
+    const started = events
+      .filter((e) => e.type === 'StepStarted')
+      .map((e) => (e.data as { commandId: string }).commandId);
+    expect(new Set(started).size).toBe(started.length);
+    expect(events.filter((e) => e.type === 'TenantActivated')).toHaveLength(1);
+    expect(types(events)).not.toContain('RollbackStarted');
+  });
+
+  it('sends on start what a crash left decided but unsent, for every tenant', async () => {
+    for (const orchestrator of stack.orchestrators.splice(0)) await orchestrator.stop();
+    // A process that appends its decisions and dies before publishing them (its dispatcher never sends).
+    // Its decisions carry production deadlines: twelve tenants decided one after the other, then a start-up, must
+    // not time out before the restarted orchestrator sends them (what this test is about is the sending).
+    const crashed = new TenantProcessor(
+      eventStore,
+      { dispatch: async () => undefined },
+      { ...deciderConfig, deadlineScale: 1 },
+      () => new Date(),
+      logger,
+    );
+    const tenants = Array.from({ length: 12 }, () => profile());
+    for (const tenant of tenants) {
+      await request(eventStore, tenant);
+      expect((await crashed.process(tenant.tenantId)).appended).toBeGreaterThan(0);
+    }
+    await stack.startOrchestrator();
+    for (const tenant of tenants) {
+      const events = await waitFor(eventStore, tenant.tenantId, 'WelcomeEmailSent', 60_000);
+      expect(events.filter((e) => e.type === 'TenantActivated')).toHaveLength(1);
+    }
+  });
+
+  it('publishes the integration events on tenant.events, retrying until the broker takes them', async () => {
+    // A tap on tenant.events, as billing or a CRM would bind.
+    const tapConnection = connection('tap');
+    await tapConnection.connect();
+    stack.connections.push(tapConnection);
+    const tap = new MessageConsumer(tapConnection);
+    stack.consumers.push(tap);
+    const heard: { type: string; tenantId: string; messageId: string }[] = [];
+    const record = {
+      handle: async (message: { type: string; data: unknown; metadata: MessageMetadata }) => {
+        heard.push({
+          type: message.type,
+          tenantId: (message.data as { tenantId: string }).tenantId,
+          messageId: message.metadata.messageId,
+        });
+      },
+    };
+    await tap.subscribe({
+      queue: 'integration-tap',
+      bindings: [{ exchange: 'tenantEvents', routingKey: '#' }],
+      handlers: Object.fromEntries(Object.values(INTEGRATION_EVENTS).map((type) => [type, record])),
+    });
+
+    // The broker refuses the first integration publishes (an outage): they are retried, not dropped.
+    for (const orchestrator of stack.orchestrators.splice(0)) await orchestrator.stop();
+    let refusals = 3;
+    await stack.startOrchestrator((publisher) => {
+      const flaky = Object.create(publisher) as MessagePublisher;
+      flaky.publish = async (...args: Parameters<MessagePublisher['publish']>) => {
+        if (args[0] === 'tenantEvents' && refusals > 0) {
+          refusals -= 1;
+          throw new Error('broker unavailable (injected)');
+        }
+        return publisher.publish(...args);
+      };
+      return flaky;
+    });
+    const ok = profile();
+    await request(eventStore, ok);
+    await waitFor(eventStore, ok.tenantId, 'TenantActivated');
+    stack.behaviour.set('DeployWorkloads', 'fail');
+    const failing = profile();
+    await request(eventStore, failing);
+    await waitFor(eventStore, failing.tenantId, 'TenantProvisioningFailed');
+
+    const deadline = Date.now() + 20_000;
+    const of = (tenantId: string) => heard.filter((h) => h.tenantId === tenantId).map((h) => h.type);
+    while (Date.now() < deadline && (of(ok.tenantId).length < 1 || of(failing.tenantId).length < 1)) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(refusals).toBe(0);
+    expect(of(ok.tenantId)).toEqual([INTEGRATION_EVENTS.activated]);
+    expect(of(failing.tenantId)).toEqual([INTEGRATION_EVENTS.provisioningFailed]);
+  });
+
+  it('skips an integration event that can never be published, instead of stopping every tenant', async () => {
+    for (const orchestrator of stack.orchestrators.splice(0)) await orchestrator.stop();
+    let refused = 0;
+    await stack.startOrchestrator((publisher) => {
+      const broken = Object.create(publisher) as MessagePublisher;
+      broken.publish = async (...args: Parameters<MessagePublisher['publish']>) => {
+        if (args[0] !== 'tenantEvents') return publisher.publish(...args);
+        refused += 1;
+        throw new MessagingError('MESSAGING.INVALID_MESSAGE', 'message is not valid (injected)');
+      };
+      return broken;
+    });
+    const first = profile();
+    await request(eventStore, first);
+    await waitFor(eventStore, first.tenantId, 'TenantActivated');
+    // A tenant requested after it is only seen through the subscription: it moves only if the subscription
+    // went past the refused publish of the first tenant's activation.
+    const second = profile();
+    await request(eventStore, second);
+    await waitFor(eventStore, second.tenantId, 'TenantActivated');
+    expect(refused).toBeGreaterThanOrEqual(2);
+  });
+
+  it('never issues conflicting decisions: a writer that lost the append race decides again on the new state', async () => {
+    for (const orchestrator of stack.orchestrators.splice(0)) await orchestrator.stop();
+    const sent: string[] = [];
+    const tenant = profile();
+    await request(eventStore, tenant);
+    // Between this instance's read and its append, billing cancels the subscription (intake appends).
+    let appends = 0;
+    const racing = Object.create(eventStore) as EventStore;
+    racing.append = async (...args: Parameters<EventStore['append']>) => {
+      appends += 1;
+      if (appends === 1) await cancel(eventStore, tenant);
+      return eventStore.append(...args);
+    };
+    const processor = new TenantProcessor(
+      racing,
+      { dispatch: async (command) => void sent.push(command.metadata.messageId) },
+      deciderConfig,
+      () => new Date(),
+      logger,
+    );
+    await processor.process(tenant.tenantId);
+
+    // The first append (four steps decided before the cancellation) was refused; nothing of it was sent,
+    // and what was decided again follows the cancellation.
+    expect(appends).toBeGreaterThanOrEqual(2);
+    const events = await eventStore.readStream(tenantStream(tenant.tenantId));
+    expect(events[1].type).toBe('CancellationRequested');
+    const started = events.filter((e) => e.type === 'StepStarted');
+    expect(started.map((e) => (e.data as { commandId: string }).commandId).sort()).toEqual([...sent].sort());
+    expect(started).toHaveLength(0);
+  });
+});

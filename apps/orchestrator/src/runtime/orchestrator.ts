@@ -1,0 +1,330 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  deterministicId,
+  INTEGRATION_EVENTS,
+  ORCHESTRATOR_CHECKPOINT_STREAM,
+  PURGE_GUARDRAIL_STREAM,
+  TENANT_STREAM_CATEGORY,
+  tenantIdFromStream,
+  type CommandMessage,
+  type IntegrationEventType,
+} from '@app/contracts';
+import type { EventStore, RecordedEvent, Subscription } from '@app/event-store';
+import { MessagingError, type MessagePublisher } from '@app/messaging';
+import type { Logger } from 'pino';
+import type { DeciderConfig, GuardrailConfig } from '../domain';
+import type { Clock } from './clock';
+import { PurgeGuardrails } from './purge-guardrails';
+import { TenantProcessor, type CommandDispatcher, type LoadedTenant } from './tenant-processor';
+
+/** Tenants decided at once on start (each reads its stream: bounded by the event store's pool). */
+const START_CONCURRENCY = 8;
+
+const INTEGRATION_RETRY_BASE_MS = 200;
+const INTEGRATION_RETRY_MAX_MS = 30_000;
+
+/** The orchestrator is stopping: work waiting for the broker gives up, to be redone after restart. */
+class StoppedError extends Error {
+  constructor() {
+    super('orchestrator stopping');
+  }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts (its listener removed either way, by Node). */
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return sleep(ms, undefined, { signal }).catch(() => undefined);
+}
+
+/**
+ * A publish the broker was never asked to take, because the message or its names are invalid: no retry can
+ * fix it, and waiting on it would stop the subscription for every tenant.
+ */
+const UNPUBLISHABLE: ReadonlySet<string> = new Set([
+  'MESSAGING.INVALID_MESSAGE',
+  'MESSAGING.INVALID_NAME',
+  'MESSAGING.INVALID_OPTIONS',
+]);
+
+/** Lifecycle events that the outside world hears about on `tenant.events`. */
+const INTEGRATION: Readonly<Record<string, IntegrationEventType>> = {
+  TenantActivated: INTEGRATION_EVENTS.activated,
+  TenantProvisioningFailed: INTEGRATION_EVENTS.provisioningFailed,
+  CancellationRequested: INTEGRATION_EVENTS.deprovisioningStarted,
+  TenantReactivated: INTEGRATION_EVENTS.reactivated,
+  TenantPurged: INTEGRATION_EVENTS.deprovisioned,
+};
+
+export interface OrchestratorOptions {
+  eventStore: EventStore;
+  publisher: MessagePublisher;
+  decider: DeciderConfig;
+  clock: Clock;
+  logger: Logger;
+  timerIntervalMs: number;
+  /** How often the checkpoint is saved at most (it is also saved on stop). */
+  checkpointEveryMs?: number;
+  /** Cross-tenant purge guardrails (hourly cap, mass-cancellation breaker); none when omitted. */
+  guardrails?: GuardrailConfig;
+}
+
+/**
+ * The orchestrator process: follows every tenant stream from its checkpoint, runs the decider after each
+ * event and when a timer falls due, dispatches commands, and publishes integration events. Everything it
+ * knows is rebuilt from the event store on start, so timers and pending commands survive restarts.
+ */
+export class Orchestrator {
+  private readonly processor: TenantProcessor;
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly processedRevision = new Map<string, number>();
+  private readonly deadlines = new Map<string, number>();
+  private readonly guardrails?: PurgeGuardrails;
+  /** Tenants whose purge the guardrails hold: an operator's breaker reset wakes them at once. */
+  private readonly held = new Set<string>();
+  private subscription?: Subscription;
+  private guardrailSubscription?: Subscription;
+  private timer?: NodeJS.Timeout;
+  private lastCheckpointSave = 0;
+  private stopped = false;
+  /** Aborted on stop: ends the wait between two attempts to publish an integration event. */
+  private readonly stopping = new AbortController();
+
+  constructor(private readonly options: OrchestratorOptions) {
+    const dispatcher: CommandDispatcher = {
+      dispatch: async (command: CommandMessage, routingKey: string) => {
+        await options.publisher.publish('provisioningCommands', routingKey, command);
+      },
+    };
+    this.guardrails = options.guardrails
+      ? new PurgeGuardrails(
+          options.eventStore,
+          options.guardrails,
+          options.logger.child({ component: 'purge-guardrails' }),
+          options.clock,
+        )
+      : undefined;
+    this.processor = new TenantProcessor(
+      options.eventStore,
+      dispatcher,
+      options.decider,
+      options.clock,
+      options.logger,
+      this.guardrails,
+    );
+  }
+
+  async start(): Promise<void> {
+    // Timers and unsent commands live only in the streams: rebuild them for every tenant before following
+    // new events, so a restart misses no deadline and re-sends what a crash left undispatched. Tenants are
+    // independent: several at a time, one read of each stream.
+    const tenants = await this.listTenants();
+    const startedAt = Date.now();
+    const workers = Array.from({ length: Math.min(START_CONCURRENCY, tenants.length) }, async () => {
+      for (let tenantId = tenants.pop(); tenantId !== undefined; tenantId = tenants.pop()) {
+        const id = tenantId;
+        await this.serialized(id, async () => {
+          const loaded = await this.processor.load(id);
+          await this.processor.redispatchPending(id, loaded);
+          await this.runDecider(id, loaded);
+        });
+      }
+    });
+    await Promise.all(workers);
+    this.options.logger.info(
+      { tenants: this.processedRevision.size, ms: Date.now() - startedAt },
+      'every tenant decided after start',
+    );
+    const metadata = await this.options.eventStore.getStreamMetadata(ORCHESTRATOR_CHECKPOINT_STREAM);
+    const checkpoint = typeof metadata.checkpoint === 'string' ? metadata.checkpoint : 'start';
+    this.subscription = this.options.eventStore.subscribe(
+      { category: TENANT_STREAM_CATEGORY },
+      {
+        name: 'orchestrator',
+        fromCheckpoint: checkpoint,
+        handler: async (event) => {
+          await this.onEvent(tenantIdFromStream(event.streamName), event);
+          await this.maybeSaveCheckpoint(event.position);
+        },
+        onError: (error) => {
+          // Stopping interrupts an integration event still waiting for the broker: it is sent after restart.
+          if (error instanceof StoppedError) this.options.logger.info('orchestrator subscription stopped');
+          else this.options.logger.fatal({ err: error }, 'orchestrator subscription stopped');
+        },
+      },
+    );
+    if (this.guardrails) {
+      // Only new events matter: on start every tenant was just decided against the stream as it is.
+      this.guardrailSubscription = this.options.eventStore.subscribe(
+        { category: PURGE_GUARDRAIL_STREAM.split('-')[0] },
+        {
+          name: 'orchestrator-guardrails',
+          fromCheckpoint: 'end',
+          handler: (event) => this.onGuardrailEvent(event),
+          onError: (error) => this.options.logger.fatal({ err: error }, 'guardrail subscription stopped'),
+        },
+      );
+    }
+    this.timer = setInterval(() => void this.fireDueTimers(), this.options.timerIntervalMs);
+    this.options.logger.info({ checkpoint, tenants: this.processedRevision.size }, 'orchestrator started');
+  }
+
+  private async listTenants(): Promise<string[]> {
+    const tenants = new Set<string>();
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.options.eventStore.readAll({
+        after,
+        limit: 1000,
+        filter: { category: TENANT_STREAM_CATEGORY },
+      });
+      for (const event of page) tenants.add(tenantIdFromStream(event.streamName));
+      if (page.length < 1000) return [...tenants];
+      after = page[page.length - 1].position;
+    }
+  }
+
+  private async runDecider(tenantId: string, loaded?: LoadedTenant): Promise<void> {
+    const result = await this.processor.process(tenantId, loaded);
+    this.processedRevision.set(tenantId, result.state.revision - 1);
+    this.track(tenantId, result.nextDeadline);
+    if (result.purgeHeld) this.held.add(tenantId);
+    else this.held.delete(tenantId);
+  }
+
+  /** A breaker reset releases every held purge now rather than at its next retry. Never throws. */
+  private async onGuardrailEvent(event: RecordedEvent): Promise<void> {
+    if (event.type !== 'BreakerReset') return;
+    this.options.logger.info({ tenants: this.held.size }, 'purge breaker reset: deciding held tenants again');
+    for (const tenantId of [...this.held]) {
+      await this.serialized(tenantId, () => this.runDecider(tenantId)).catch((error: unknown) => {
+        this.options.logger.error(
+          { err: error, tenantId },
+          'decision after breaker reset failed; will retry',
+        );
+        this.deadlines.set(tenantId, this.options.clock().getTime());
+      });
+    }
+  }
+
+  /**
+   * A failed decision is retried through the timer map; an integration event is published before the
+   * subscription moves on (see publishUntilSent). Throws only StoppedError, when the orchestrator stops.
+   */
+  private async onEvent(tenantId: string, event: RecordedEvent): Promise<void> {
+    const integration = INTEGRATION[event.type];
+    if (integration) await this.publishUntilSent(tenantId, integration, event);
+    // Reading the stream folds everything up to its end, so older events of a tenant need no new pass.
+    if ((this.processedRevision.get(tenantId) ?? -1) >= event.revision) return;
+    await this.serialized(tenantId, () => this.runDecider(tenantId)).catch((error: unknown) => {
+      this.options.logger.error({ err: error, tenantId }, 'decision failed; retrying on the next timer tick');
+      this.deadlines.set(tenantId, this.options.clock().getTime());
+    });
+  }
+
+  private track(tenantId: string, deadline: Date | undefined): void {
+    if (deadline) this.deadlines.set(tenantId, deadline.getTime());
+    else this.deadlines.delete(tenantId);
+  }
+
+  private async fireDueTimers(): Promise<void> {
+    if (this.stopped) return;
+    const now = this.options.clock().getTime();
+    for (const [tenantId, due] of this.deadlines) {
+      if (due > now) continue;
+      this.deadlines.delete(tenantId);
+      await this.serialized(tenantId, () => this.runDecider(tenantId)).catch((error: unknown) => {
+        this.options.logger.error({ err: error, tenantId }, 'timer processing failed; will retry');
+        this.deadlines.set(tenantId, now + this.options.timerIntervalMs);
+      });
+    }
+  }
+
+  /**
+   * Integration events are facts other systems act on (billing, CRM): one lost would never be sent again, since
+   * the checkpoint moves past its event. So the subscription waits here until the broker confirms it (with a
+   * capped backoff; while the broker is down no command can be sent either). On stop the wait ends with
+   * `StoppedError`, the checkpoint stays before the event, and the next start sends it; consumers dedupe by
+   * its message id, derived from the event id.
+   */
+  private async publishUntilSent(
+    tenantId: string,
+    type: IntegrationEventType,
+    event: RecordedEvent,
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.stopped) throw new StoppedError();
+      try {
+        await this.publishIntegration(type, event);
+        return;
+      } catch (error) {
+        if (error instanceof MessagingError && UNPUBLISHABLE.has(error.code)) {
+          // A defect to fix, not an outage to wait out: the event stays in the stream for a replay.
+          this.options.logger.error(
+            { err: error, tenantId, type, eventId: event.id },
+            'integration event can never be published as built; skipped',
+          );
+          return;
+        }
+        const retryInMs = Math.min(INTEGRATION_RETRY_MAX_MS, INTEGRATION_RETRY_BASE_MS * 2 ** (attempt - 1));
+        this.options.logger.error(
+          { err: error, tenantId, type, attempt, retryInMs },
+          'integration event not published; retrying',
+        );
+        await delay(retryInMs, this.stopping.signal);
+      }
+    }
+  }
+
+  private async publishIntegration(type: IntegrationEventType, event: RecordedEvent): Promise<void> {
+    const tenantId = tenantIdFromStream(event.streamName);
+    const id = deterministicId('integration', event.id);
+    await this.options.publisher.publish(
+      'tenantEvents',
+      type,
+      {
+        type,
+        data: { tenantId, event: event.type, ...(event.data as object) },
+        metadata: {
+          messageId: id,
+          schemaVersion: 1,
+          occurredAt: String(event.metadata.occurredAt ?? event.recordedAt.toISOString()),
+          tenantId,
+          correlationId: String(event.metadata.correlationId ?? id),
+          causationId: event.id,
+          actor: 'orchestrator',
+        },
+      },
+      { mandatory: false },
+    );
+  }
+
+  /** One tenant at a time within this process; other tenants proceed in parallel. */
+  private serialized<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(tenantId) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.queues.set(tenantId, next);
+    void next
+      .finally(() => {
+        if (this.queues.get(tenantId) === next) this.queues.delete(tenantId);
+      })
+      .catch(() => undefined);
+    return next;
+  }
+
+  private async maybeSaveCheckpoint(position: string, force = false): Promise<void> {
+    const now = Date.now();
+    if (!force && now - this.lastCheckpointSave < (this.options.checkpointEveryMs ?? 1000)) return;
+    this.lastCheckpointSave = now;
+    await this.options.eventStore.setStreamMetadata(ORCHESTRATOR_CHECKPOINT_STREAM, { checkpoint: position });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.stopping.abort();
+    if (this.timer) clearInterval(this.timer);
+    await this.subscription?.stop();
+    await this.guardrailSubscription?.stop();
+    await Promise.allSettled([...this.queues.values()]);
+    const checkpoint = this.subscription?.checkpoint;
+    if (checkpoint) await this.maybeSaveCheckpoint(checkpoint, true);
+  }
+}
