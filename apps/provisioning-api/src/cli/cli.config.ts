@@ -1,0 +1,22 @@
+import { loadConfig } from '@app/platform';
+import { configFields } from '../config';
+
+/**
+ * tenantctl's configuration: the API's own variables for the stores and the grace period, nothing else, so the
+ * CLI runs without the webhook secret or API tokens. Logs go to stderr and default to warnings only.
+ */
+export const tenantctlConfigSchema = configFields
+  .pick({
+    EVENTSTORE_URL: true,
+    EVENTSTORE_SCHEMA: true,
+    READ_MODEL_URL: true,
+    READ_MODEL_SCHEMA: true,
+    GRACE_PERIOD_DAYS: true,
+  })
+  .extend({ LOG_LEVEL: configFields.shape.LOG_LEVEL.unwrap().default('warn') });
+
+export type TenantctlConfig = ReturnType<typeof tenantctlConfigSchema.parse>;
+
+export function loadTenantctlConfig(env: NodeJS.ProcessEnv): TenantctlConfig {
+  return loadConfig(tenantctlConfigSchema, env);
+}

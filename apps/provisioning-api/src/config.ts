@@ -1,0 +1,109 @@
+import { baseConfigSchema, loadConfig } from '@app/platform';
+import { z } from 'zod';
+
+/** `name:token` pairs; names identify the caller in logs (the token never does). */
+export interface NamedToken {
+  name: string;
+  token: string;
+}
+
+const MIN_SECRET_LENGTH = 16;
+const SQL_SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
+
+const tokenList = (variable: string) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx): NamedToken[] => {
+      const entries = (raw ?? '')
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry.length > 0);
+      const tokens: NamedToken[] = [];
+      for (const entry of entries) {
+        const colon = entry.indexOf(':');
+        const name = colon > 0 ? entry.slice(0, colon) : '';
+        const token = colon > 0 ? entry.slice(colon + 1) : '';
+        // The message names the entry by position only: the value may be a secret.
+        if (!/^[a-zA-Z0-9_.-]{1,64}$/.test(name) || token.length < MIN_SECRET_LENGTH) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${variable} entry #${tokens.length + 1} must be name:token with a token of at least ${MIN_SECRET_LENGTH} characters`,
+          });
+          return z.NEVER;
+        }
+        tokens.push({ name, token });
+      }
+      return tokens;
+    });
+
+const intFrom = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const nameList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((raw) =>
+      raw
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry.length > 0),
+    );
+
+/** The variables, without the cross-field rules (`pick` them from here: zod refuses to pick from a refined schema). */
+export const configFields = z.object({
+  PORT: intFrom(3000, 0, 65535),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `postgres://...`, `esdb://...` or `memory:` (DESIGN.md section 4). */
+  EVENTSTORE_URL: z.string().min(1).default('postgres://postgres@127.0.0.1:5432/provisioning'),
+  EVENTSTORE_SCHEMA: z.string().regex(SQL_SCHEMA).default('event_store'),
+  /** Shared with every process (libs/platform). */
+  EVENTSTORE_POOL_SIZE: baseConfigSchema.shape.EVENTSTORE_POOL_SIZE,
+  STARTUP_TIMEOUT_SECONDS: baseConfigSchema.shape.STARTUP_TIMEOUT_SECONDS,
+  /** Where the tenant read model lives: a PostgreSQL URL or `memory:`. */
+  READ_MODEL_URL: z.string().min(1).default('postgres://postgres@127.0.0.1:5432/provisioning'),
+  READ_MODEL_SCHEMA: z.string().regex(SQL_SCHEMA).default('provisioning_api'),
+  READ_MODEL_POOL_SIZE: intFrom(5, 1, 100),
+  WEBHOOK_SECRET: z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`),
+  WEBHOOK_SIGNATURE_TOLERANCE_SECONDS: intFrom(300, 1, 3600),
+  OPERATOR_TOKENS: tokenList('OPERATOR_TOKENS'),
+  AUDITOR_TOKENS: tokenList('AUDITOR_TOKENS'),
+  /** When set, /metrics requires `Authorization: Bearer <METRICS_TOKEN>`; otherwise it is public. */
+  METRICS_TOKEN: z.string().min(MIN_SECRET_LENGTH).optional(),
+  BODY_LIMIT_BYTES: intFrom(1024 * 1024, 1024, 50 * 1024 * 1024),
+  GRACE_PERIOD_DAYS: intFrom(30, 1, 365),
+  /**
+   * OpenID Connect: when set, `Authorization: Bearer <access token>` from this issuer is accepted besides the
+   * static tokens, its roles claim deciding operator or auditor (README, "Authentication").
+   */
+  OIDC_ISSUER: z.string().url().optional(),
+  OIDC_AUDIENCE: z.string().min(1).optional(),
+  /** JWKS address; read from the issuer's discovery document when absent. */
+  OIDC_JWKS_URL: z.string().url().optional(),
+  OIDC_ROLES_CLAIM: z
+    .string()
+    .regex(/^[A-Za-z0-9_:-]+(\.[A-Za-z0-9_:-]+)*$/)
+    .default('roles'),
+  OIDC_OPERATOR_ROLES: nameList('provisioning-operator'),
+  OIDC_AUDITOR_ROLES: nameList('provisioning-auditor'),
+  OIDC_NAME_CLAIM: z.string().min(1).default('preferred_username'),
+});
+
+export const configSchema = configFields.superRefine((config, ctx) => {
+  if (config.OIDC_ISSUER && !config.OIDC_AUDIENCE) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['OIDC_AUDIENCE'],
+      message: 'is required with OIDC_ISSUER (a token for another client must not be accepted)',
+    });
+  }
+});
+
+export type ProvisioningApiConfig = z.infer<typeof configSchema>;
+
+/** Reads and validates the environment once; throws `ConfigError` naming each bad variable. */
+export function loadProvisioningApiConfig(env: NodeJS.ProcessEnv = process.env): ProvisioningApiConfig {
+  return loadConfig(configSchema, env);
+}

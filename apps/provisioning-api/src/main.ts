@@ -1,0 +1,43 @@
+import { hostname } from 'node:os';
+import { MessageConsumer, MessagingConnection } from '@app/messaging';
+import { baseConfigSchema, brokerConnectTimeoutMs, createLogger, loadConfig } from '@app/platform';
+import { createApp } from './app.factory';
+import { loadProvisioningApiConfig } from './config';
+import { startBillingBusIntake } from './intake/billing-bus.consumer';
+import { SubscriptionIntake } from './intake/intake.service';
+
+async function bootstrap(): Promise<void> {
+  const config = loadProvisioningApiConfig();
+  const { AMQP_URL, QUEUE_PREFIX } = loadConfig(baseConfigSchema);
+  const logger = createLogger('provisioning-api', config.LOG_LEVEL);
+  const connection = new MessagingConnection({
+    url: AMQP_URL,
+    connectionName: `provisioning-api.${hostname()}.${process.pid}`,
+    queuePrefix: QUEUE_PREFIX,
+    logger,
+  });
+  await connection.connect(brokerConnectTimeoutMs(config.STARTUP_TIMEOUT_SECONDS));
+  const consumer = new MessageConsumer(connection);
+  const app = await createApp(config, {
+    logger,
+    brokerHealth: { isHealthy: async () => connection.isHealthy() },
+  });
+  await startBillingBusIntake(app.get(SubscriptionIntake), consumer, logger);
+  await app.listen(config.PORT, config.HOST);
+  logger.info({ port: config.PORT, host: config.HOST }, 'provisioning-api listening');
+  const shutdown = () =>
+    void consumer
+      .stop()
+      .then(() => app.close())
+      .then(() => connection.close())
+      .then(() => process.exit(0));
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+bootstrap().catch((error: unknown) => {
+  // The logger may not exist yet (bad configuration): a minimal structured line on stderr, no values echoed.
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`${JSON.stringify({ level: 'fatal', service: 'provisioning-api', msg: message })}\n`);
+  process.exit(1);
+});

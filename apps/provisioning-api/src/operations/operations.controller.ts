@@ -1,0 +1,120 @@
+import { Body, Controller, Headers, HttpCode, Inject, Param, Post, Req, UseGuards } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiHeader,
+  ApiOperation,
+  ApiParam,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Logger } from 'pino';
+import type { HttpRequest } from '../http/http.types';
+import { ApiTokenGuard } from '../tenants/api-token.guard';
+import { APP_LOGGER } from '../tokens';
+import { TenantOperations } from './operations.service';
+import { OperatorRoleGuard } from './operator-role.guard';
+
+const statusUrl = (tenantId: string) => `/api/v1/tenants/${tenantId}`;
+
+function field(body: unknown, name: string): unknown {
+  return body !== null && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
+}
+
+/** Operator actions: thin edge over `TenantOperations`; the token's name is recorded as the operator. */
+@ApiTags('operator actions')
+@ApiBearerAuth()
+@ApiHeader({
+  name: 'Idempotency-Key',
+  required: false,
+  description: 'Repeating a request with the same key appends nothing new and answers the same',
+})
+@ApiResponse({ status: 401, description: 'Missing or unknown token' })
+@ApiResponse({ status: 403, description: 'Not an operator token (auditors may only read)' })
+@ApiResponse({ status: 400, description: 'Invalid tenant id, step, reason or Idempotency-Key' })
+@ApiResponse({ status: 404, description: 'Unknown tenant' })
+@ApiResponse({ status: 422, description: 'Idempotency-Key already used for another request' })
+@Controller('api/v1/tenants')
+@UseGuards(ApiTokenGuard, OperatorRoleGuard)
+export class OperationsController {
+  constructor(
+    private readonly operations: TenantOperations,
+    @Inject(APP_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  @Post(':id/retry')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Ask the orchestrator to re-issue a parked step or a blocked backup round' })
+  @ApiParam({ name: 'id', example: 'abc-corporation-7f3a9c' })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['step', 'reason'],
+      properties: { step: { type: 'string', example: 'compensate:databases' }, reason: { type: 'string' } },
+    },
+  })
+  @ApiResponse({ status: 202, description: 'OperatorRetryRequested appended' })
+  @ApiResponse({ status: 409, description: 'The step is not waiting for an operator' })
+  async retry(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Req() request: HttpRequest,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ) {
+    const operator = request.principal?.name ?? '';
+    const result = await this.operations.requestRetry({
+      tenantId: id,
+      step: field(body, 'step'),
+      reason: field(body, 'reason'),
+      operator,
+      idempotencyKey,
+    });
+    this.logger.info(
+      { tenantId: id, step: result.step, operator, duplicate: result.duplicate },
+      'operator retry requested',
+    );
+    return {
+      tenant_id: result.tenantId,
+      step: result.step,
+      event_id: result.eventId,
+      duplicate: result.duplicate,
+      status_url: statusUrl(result.tenantId),
+    };
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Cancel a tenant: grace period from now, then final backup and deletion' })
+  @ApiParam({ name: 'id', example: 'abc-corporation-7f3a9c' })
+  @ApiBody({
+    schema: { type: 'object', required: ['reason'], properties: { reason: { type: 'string' } } },
+  })
+  @ApiResponse({ status: 202, description: 'CancellationRequested appended' })
+  @ApiResponse({ status: 409, description: 'The tenant is neither active nor suspended' })
+  async cancel(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Req() request: HttpRequest,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ) {
+    const operator = request.principal?.name ?? '';
+    const result = await this.operations.requestCancellation({
+      tenantId: id,
+      reason: field(body, 'reason'),
+      operator,
+      idempotencyKey,
+    });
+    this.logger.info(
+      { tenantId: id, operator, duplicate: result.duplicate },
+      'operator cancellation requested',
+    );
+    return {
+      tenant_id: result.tenantId,
+      status: 'deprovisioning',
+      deletion_date: result.deletionDate,
+      event_id: result.eventId,
+      duplicate: result.duplicate,
+      status_url: statusUrl(result.tenantId),
+    };
+  }
+}

@@ -1,0 +1,236 @@
+import { deterministicId, type TenantProfile } from '@app/contracts';
+import { foldTenantSummary, type SummaryEvent } from './tenant-summary.projection';
+
+const tenant: TenantProfile = {
+  tenantId: 'abc-corporation-7f3a9c',
+  companyName: 'ABC Corporation',
+  adminEmail: 'admin@abc-corp.com',
+  billingEmail: 'billing@abc-corp.com',
+  tier: 'premium',
+  region: 'us-east',
+  domain: 'abc-corporation.collectverything.com',
+  subscriptionId: 'sub_abc123',
+  plan: { price: 124.99, currency: 'EUR', billingPeriod: 'monthly' },
+  createdAt: '2025-01-15T10:00:00.000Z',
+};
+
+let revision = 0;
+function ev(type: string, data: unknown, occurredAt: string): SummaryEvent {
+  return { type, data, occurredAt, revision: revision++ };
+}
+const started = (step: string, commandId: string, at: string, attempt = 1) =>
+  ev(
+    'StepStarted',
+    {
+      step,
+      commandId,
+      commandType: 'ProvisionDatabases',
+      service: 'database',
+      attempt,
+      deadline: at,
+      params: {},
+    },
+    at,
+  );
+
+beforeEach(() => {
+  revision = 0;
+});
+
+describe('tenant summary projection', () => {
+  it('starts with TenantRequested and ignores anything before it', () => {
+    expect(
+      foldTenantSummary([ev('TenantActivated', { activatedAt: 'x' }, '2025-01-15T10:00:00Z')]),
+    ).toBeNull();
+    const summary = foldTenantSummary([
+      ev('TenantRequested', { tenant, source: 'webhook' }, '2025-01-15T10:00:01Z'),
+    ]);
+    expect(summary).toMatchObject({
+      tenantId: tenant.tenantId,
+      status: 'requested',
+      tier: 'premium',
+      domain: tenant.domain,
+      createdAt: '2025-01-15T10:00:01Z',
+      currentStep: null,
+      revision: 1,
+    });
+  });
+
+  it('tracks steps by name with start, finish, duration, attempt and error, and the current step', () => {
+    const c1 = deterministicId('c1');
+    const c2 = deterministicId('c2');
+    const c3 = deterministicId('c3');
+    const summary = foldTenantSummary([
+      ev('TenantRequested', { tenant, source: 'webhook' }, '2025-01-15T10:00:00.000Z'),
+      started('databases', c1, '2025-01-15T10:00:01.000Z'),
+      started('namespace', c2, '2025-01-15T10:00:02.000Z'),
+      ev(
+        'DatabasesProvisioningFailed',
+        {
+          commandId: c1,
+          step: 'databases',
+          attempts: 3,
+          error: { code: 'DATABASE.GRANT_REFUSED', message: 'no', retryable: true },
+        },
+        '2025-01-15T10:00:04.000Z',
+      ),
+      started('databases', c3, '2025-01-15T10:00:05.000Z', 2),
+      // A late result of the first attempt does not overwrite the second attempt.
+      ev(
+        'DatabasesProvisioned',
+        { commandId: c1, step: 'databases', outputs: {} },
+        '2025-01-15T10:00:06.000Z',
+      ),
+      ev(
+        'NamespaceProvisioned',
+        { commandId: c2, step: 'namespace', outputs: {} },
+        '2025-01-15T10:00:07.500Z',
+      ),
+    ]);
+    expect(summary?.status).toBe('provisioning');
+    expect(summary?.steps['namespace']).toMatchObject({
+      status: 'succeeded',
+      durationMs: 5500,
+      attempt: 1,
+      error: null,
+    });
+    expect(summary?.steps['databases']).toMatchObject({
+      status: 'running',
+      attempt: 2,
+      commandId: c3,
+      finishedAt: null,
+    });
+    expect(summary?.currentStep).toBe('databases');
+    expect(summary?.revision).toBe(6);
+    expect(summary?.updatedAt).toBe('2025-01-15T10:00:07.500Z');
+  });
+
+  it('records a failed step’s error, then rollback and failure with the reason', () => {
+    const c1 = deterministicId('c1');
+    const reason = { code: 'STORAGE.QUOTA', message: 'quota exceeded', retryable: false };
+    const events = [
+      ev('TenantRequested', { tenant, source: 'bus' }, '2025-01-15T10:00:00Z'),
+      started('storage', c1, '2025-01-15T10:00:01Z'),
+      ev(
+        'StorageProvisioningFailed',
+        { commandId: c1, step: 'storage', attempts: 5, error: reason },
+        '2025-01-15T10:00:03Z',
+      ),
+      ev('RollbackStarted', { failedStep: 'storage', reason }, '2025-01-15T10:00:04Z'),
+    ];
+    const rolling = foldTenantSummary(events);
+    expect(rolling?.status).toBe('rolling_back');
+    expect(rolling?.steps['storage']).toMatchObject({ status: 'failed', error: reason });
+    const failed = foldTenantSummary([
+      ...events,
+      ev(
+        'TenantProvisioningFailed',
+        { failedStep: 'storage', reason, compensatedSteps: [] },
+        '2025-01-15T10:00:05Z',
+      ),
+    ]);
+    expect(failed).toMatchObject({ status: 'failed', failureReason: { ...reason, step: 'storage' } });
+  });
+
+  it('walks activation, cancellation, reactivation, cancellation, purge', () => {
+    const base = [
+      ev('TenantRequested', { tenant, source: 'webhook' }, '2025-01-15T10:00:00Z'),
+      ev('TenantActivated', { activatedAt: '2025-01-15T10:05:00Z' }, '2025-01-15T10:05:00Z'),
+    ];
+    expect(foldTenantSummary(base)).toMatchObject({ status: 'active', activatedAt: '2025-01-15T10:05:00Z' });
+    const cancel = (sub: string) =>
+      ev(
+        'CancellationRequested',
+        {
+          subscriptionId: sub,
+          reason: 'downgrade',
+          requestedAt: 'r',
+          deletionDate: 'd',
+          requestedBy: 'billing',
+        },
+        '2025-06-15T10:00:00Z',
+      );
+    const withCancel = [...base, cancel('sub_abc123')];
+    expect(foldTenantSummary(withCancel)).toMatchObject({
+      status: 'deprovisioning',
+      deprovisioning: { deletionDate: 'd', reason: 'downgrade', purgeStartedAt: null },
+    });
+    const reactivated = [
+      ...withCancel,
+      ev(
+        'TenantReactivated',
+        { subscriptionId: 'sub_new', reactivatedAt: 'x', requestedBy: 'billing' },
+        '2025-06-20T00:00:00Z',
+      ),
+    ];
+    expect(foldTenantSummary(reactivated)).toMatchObject({
+      status: 'active',
+      subscriptionId: 'sub_new',
+      deprovisioning: null,
+    });
+    const purged = [
+      ...reactivated,
+      cancel('sub_new'),
+      ev('PurgeStarted', { backupId: 'b', startedAt: '2025-07-20T00:00:00Z' }, '2025-07-20T00:00:00Z'),
+    ];
+    expect(foldTenantSummary(purged)?.deprovisioning?.purgeStartedAt).toBe('2025-07-20T00:00:00Z');
+    expect(
+      foldTenantSummary([...purged, ev('TenantPurged', { purgedAt: 'p' }, '2025-07-20T01:00:00Z')]),
+    ).toMatchObject({
+      status: 'purged',
+      purgedAt: 'p',
+    });
+  });
+
+  it('suspends and resumes only an active tenant, applies tier changes, skips unknown event types', () => {
+    const summary = foldTenantSummary([
+      ev('TenantRequested', { tenant, source: 'webhook' }, '2025-01-15T10:00:00Z'),
+      ev('SuspensionRequested', { reason: 'unpaid', requestedBy: 'billing' }, '2025-01-15T10:00:01Z'),
+    ]);
+    expect(summary?.status).toBe('requested');
+    revision = 0;
+    const events = [
+      ev('TenantRequested', { tenant, source: 'webhook' }, '2025-01-15T10:00:00Z'),
+      ev('TenantActivated', { activatedAt: 'a' }, '2025-01-15T10:00:01Z'),
+      ev('SuspensionRequested', { reason: 'unpaid', requestedBy: 'billing' }, '2025-01-15T10:00:02Z'),
+      ev('TierChanged', { fromTier: 'premium', toTier: 'business' }, '2025-01-15T10:00:03Z'),
+      ev('SomethingFromTheFuture', {}, '2025-01-15T10:00:04Z'),
+    ];
+    expect(foldTenantSummary(events)).toMatchObject({ status: 'suspended', tier: 'business', revision: 4 });
+    expect(
+      foldTenantSummary([
+        ...events,
+        ev('ResumptionRequested', { requestedBy: 'billing' }, '2025-01-15T10:00:05Z'),
+      ])?.status,
+    ).toBe('active');
+  });
+
+  it('marks timed-out and parked steps', () => {
+    const c1 = deterministicId('c1');
+    const c2 = deterministicId('c2');
+    const summary = foldTenantSummary([
+      ev('TenantRequested', { tenant, source: 'webhook' }, '2025-01-15T10:00:00Z'),
+      started('ingress', c1, '2025-01-15T10:00:01Z'),
+      started('welcome-email', c2, '2025-01-15T10:00:02Z'),
+      ev(
+        'StepTimedOut',
+        { step: 'ingress', commandId: c1, deadline: '2025-01-15T10:02:01Z' },
+        '2025-01-15T10:02:01Z',
+      ),
+      ev(
+        'StepParked',
+        {
+          step: 'welcome-email',
+          commandId: c2,
+          reason: { code: 'SMTP.DOWN', message: 'm', retryable: true },
+        },
+        '2025-01-15T10:03:00Z',
+      ),
+    ]);
+    expect(summary?.steps['ingress']).toMatchObject({
+      status: 'timed_out',
+      error: { code: 'STEP.TIMED_OUT' },
+    });
+    expect(summary?.steps['welcome-email']).toMatchObject({ status: 'parked', error: { code: 'SMTP.DOWN' } });
+  });
+});

@@ -1,0 +1,287 @@
+import {
+  commandForResult,
+  type CommandFailedData,
+  type CommandSucceededData,
+  type FailureReason,
+  type LifecycleEventData,
+  type LifecycleEventType,
+  type Region,
+  type Tier,
+} from '@app/contracts';
+
+/**
+ * The tenant summary behind the query API: a pure fold over one tenant stream (lifecycle events and command
+ * results). The PostgreSQL and in-memory read models and the stream fallback all use this one function.
+ */
+
+export const TENANT_STATUSES = [
+  'requested',
+  'provisioning',
+  'rolling_back',
+  'active',
+  'failed',
+  'deprovisioning',
+  'purged',
+  'suspended',
+] as const;
+export type TenantStatus = (typeof TENANT_STATUSES)[number];
+
+export type StepState = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'parked';
+
+export interface StepSummary {
+  step: string;
+  status: StepState;
+  commandId: string;
+  commandType: string;
+  service: string;
+  attempt: number;
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  error: FailureReason | null;
+}
+
+export interface TenantSummary {
+  tenantId: string;
+  subscriptionId: string;
+  companyName: string;
+  tier: Tier;
+  region: Region;
+  domain: string;
+  status: TenantStatus;
+  currentStep: string | null;
+  steps: Record<string, StepSummary>;
+  createdAt: string;
+  updatedAt: string;
+  activatedAt: string | null;
+  failureReason: (FailureReason & { step: string }) | null;
+  deprovisioning: {
+    requestedAt: string;
+    deletionDate: string;
+    reason: string;
+    purgeStartedAt: string | null;
+  } | null;
+  purgedAt: string | null;
+  /** Revision of the last event folded in; tells a reader how fresh the summary is. */
+  revision: number;
+}
+
+/** The part of a recorded event the fold needs. `occurredAt` comes from the metadata (or the record time). */
+export interface SummaryEvent {
+  type: string;
+  data: unknown;
+  revision: number;
+  occurredAt: string;
+}
+
+function durationBetween(from: string, to: string): number | null {
+  const ms = Date.parse(to) - Date.parse(from);
+  return Number.isFinite(ms) && ms >= 0 ? ms : null;
+}
+
+/** The step shown as "current": the latest one still running, else the latest one started. */
+function currentStepOf(steps: Record<string, StepSummary>): string | null {
+  const all = Object.values(steps);
+  const byStart = (a: StepSummary, b: StepSummary): number => a.startedAt.localeCompare(b.startedAt);
+  const running = all.filter((s) => s.status === 'running').sort(byStart);
+  if (running.length > 0) return running[running.length - 1].step;
+  const started = all.sort(byStart);
+  return started.length > 0 ? started[started.length - 1].step : null;
+}
+
+function finishStep(
+  state: TenantSummary,
+  step: string,
+  commandId: string,
+  at: string,
+  status: StepState,
+  error: FailureReason | null,
+): TenantSummary {
+  const current = state.steps[step];
+  // A late result of an older attempt must not overwrite the newer attempt's status.
+  if (!current || current.commandId !== commandId) return state;
+  const steps = {
+    ...state.steps,
+    [step]: { ...current, status, finishedAt: at, durationMs: durationBetween(current.startedAt, at), error },
+  };
+  return { ...state, steps, currentStep: currentStepOf(steps) };
+}
+
+type LifecyclePayload = {
+  [K in LifecycleEventType]: { type: K; data: LifecycleEventData[K] };
+}[LifecycleEventType];
+
+function evolveLifecycle(state: TenantSummary, event: LifecyclePayload, at: string): TenantSummary {
+  switch (event.type) {
+    case 'TenantRequested':
+      return state;
+    case 'StepStarted': {
+      const d = event.data;
+      const steps: Record<string, StepSummary> = {
+        ...state.steps,
+        [d.step]: {
+          step: d.step,
+          status: 'running',
+          commandId: d.commandId,
+          commandType: d.commandType,
+          service: d.service,
+          attempt: d.attempt,
+          startedAt: at,
+          finishedAt: null,
+          durationMs: null,
+          error: null,
+        },
+      };
+      const status = state.status === 'requested' ? 'provisioning' : state.status;
+      return { ...state, status, steps, currentStep: currentStepOf(steps) };
+    }
+    case 'StepTimedOut':
+      return finishStep(state, event.data.step, event.data.commandId, at, 'timed_out', {
+        code: 'STEP.TIMED_OUT',
+        message: `deadline ${event.data.deadline} passed`,
+        retryable: false,
+      });
+    case 'CompensationParked':
+    case 'StepParked':
+      return finishStep(state, event.data.step, event.data.commandId, at, 'parked', event.data.reason);
+    case 'RollbackStarted':
+      return {
+        ...state,
+        status: 'rolling_back',
+        failureReason: { ...event.data.reason, step: event.data.failedStep },
+      };
+    case 'TenantProvisioningFailed':
+      return {
+        ...state,
+        status: 'failed',
+        failureReason: { ...event.data.reason, step: event.data.failedStep },
+      };
+    case 'TenantActivated':
+      return { ...state, status: 'active', activatedAt: event.data.activatedAt };
+    case 'CancellationRequested':
+      return {
+        ...state,
+        status: 'deprovisioning',
+        deprovisioning: {
+          requestedAt: event.data.requestedAt,
+          deletionDate: event.data.deletionDate,
+          reason: event.data.reason,
+          purgeStartedAt: null,
+        },
+      };
+    case 'TenantReactivated':
+      return { ...state, status: 'active', subscriptionId: event.data.subscriptionId, deprovisioning: null };
+    case 'PurgeStarted':
+      return state.deprovisioning
+        ? { ...state, deprovisioning: { ...state.deprovisioning, purgeStartedAt: event.data.startedAt } }
+        : state;
+    case 'TenantPurged':
+      return { ...state, status: 'purged', purgedAt: event.data.purgedAt };
+    case 'TierChanged':
+      return { ...state, tier: event.data.toTier };
+    case 'SuspensionRequested':
+      return state.status === 'active' ? { ...state, status: 'suspended' } : state;
+    case 'ResumptionRequested':
+      return state.status === 'suspended' ? { ...state, status: 'active' } : state;
+    case 'BackupStarted':
+    case 'BackupCompleted':
+    case 'PurgeBlocked':
+    case 'OperatorRetryRequested':
+    case 'TierChangeRequested':
+      return state;
+    default: {
+      const unreachable: never = event;
+      return unreachable;
+    }
+  }
+}
+
+const LIFECYCLE_TYPES: ReadonlySet<string> = new Set<LifecycleEventType>([
+  'TenantRequested',
+  'StepStarted',
+  'StepTimedOut',
+  'RollbackStarted',
+  'CompensationParked',
+  'StepParked',
+  'TenantProvisioningFailed',
+  'TenantActivated',
+  'CancellationRequested',
+  'TenantReactivated',
+  'BackupStarted',
+  'BackupCompleted',
+  'PurgeBlocked',
+  'PurgeStarted',
+  'TenantPurged',
+  'OperatorRetryRequested',
+  'TierChangeRequested',
+  'TierChanged',
+  'SuspensionRequested',
+  'ResumptionRequested',
+]);
+
+/**
+ * Folds one event into the summary. The stream starts with `TenantRequested`; anything before it is ignored
+ * (null stays null), and unknown event types only advance the revision (newer producers, older reader).
+ */
+export function evolveTenantSummary(state: TenantSummary | null, event: SummaryEvent): TenantSummary | null {
+  if (state === null) {
+    if (event.type !== 'TenantRequested') return null;
+    const { tenant } = event.data as LifecycleEventData['TenantRequested'];
+    return {
+      tenantId: tenant.tenantId,
+      subscriptionId: tenant.subscriptionId,
+      companyName: tenant.companyName,
+      tier: tenant.tier,
+      region: tenant.region,
+      domain: tenant.domain,
+      status: 'requested',
+      currentStep: null,
+      steps: {},
+      createdAt: event.occurredAt,
+      updatedAt: event.occurredAt,
+      activatedAt: null,
+      failureReason: null,
+      deprovisioning: null,
+      purgedAt: null,
+      revision: event.revision,
+    };
+  }
+  const base = { ...state, updatedAt: event.occurredAt, revision: event.revision };
+  const result = commandForResult(event.type);
+  if (result) {
+    if (result.outcome === 'succeeded') {
+      const data = event.data as CommandSucceededData;
+      return finishStep(base, data.step, data.commandId, event.occurredAt, 'succeeded', null);
+    }
+    const data = event.data as CommandFailedData;
+    return finishStep(base, data.step, data.commandId, event.occurredAt, 'failed', data.error);
+  }
+  if (LIFECYCLE_TYPES.has(event.type)) {
+    return evolveLifecycle(
+      base,
+      { type: event.type, data: event.data } as LifecyclePayload,
+      event.occurredAt,
+    );
+  }
+  return base;
+}
+
+export function foldTenantSummary(events: readonly SummaryEvent[]): TenantSummary | null {
+  return events.reduce<TenantSummary | null>(evolveTenantSummary, null);
+}
+
+/** `occurredAt` from the event's metadata when it is a valid instant, else the store's record time. */
+export function toSummaryEvent(event: {
+  type: string;
+  data: unknown;
+  revision: number;
+  metadata: Readonly<Record<string, unknown>>;
+  recordedAt: Date;
+}): SummaryEvent {
+  const occurred = event.metadata['occurredAt'];
+  const occurredAt =
+    typeof occurred === 'string' && Number.isFinite(Date.parse(occurred))
+      ? occurred
+      : event.recordedAt.toISOString();
+  return { type: event.type, data: event.data, revision: event.revision, occurredAt };
+}

@@ -1,0 +1,194 @@
+import { Body, Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Logger } from 'pino';
+import { SubscriptionIntake } from '../intake/intake.service';
+import { APP_LOGGER } from '../tokens';
+import {
+  ACCEPTED_SCHEMA,
+  CANCELLATION_ACCEPTED_SCHEMA,
+  SUBSCRIPTION_CANCELLED_SCHEMA,
+  SUBSCRIPTION_CREATED_SCHEMA,
+  SUBSCRIPTION_REACTIVATED_SCHEMA,
+  SUBSCRIPTION_RESUMED_SCHEMA,
+  SUBSCRIPTION_SUSPENDED_SCHEMA,
+  SUBSCRIPTION_UPDATED_SCHEMA,
+  SUSPENSION_ACCEPTED_SCHEMA,
+  TIER_CHANGE_ACCEPTED_SCHEMA,
+  VALIDATION_FAILED_SCHEMA,
+} from './webhook.openapi';
+import type { SuspensionAccepted } from '../intake/intake.service';
+import { WebhookAuthGuard } from './webhook-auth.guard';
+
+const statusUrl = (tenantId: string) => `/api/v1/tenants/${tenantId}`;
+
+/** Billing's webhooks: thin edge over `SubscriptionIntake`, which validates and decides. */
+@ApiTags('billing webhooks')
+@ApiBearerAuth()
+@ApiHeader({ name: 'X-Signature-Timestamp', required: false, description: 'Unix seconds (signed variant)' })
+@ApiHeader({
+  name: 'X-Signature',
+  required: false,
+  description: 'hex HMAC-SHA256(secret, `${timestamp}.${rawBody}`)',
+})
+@ApiResponse({ status: 401, description: 'Missing or wrong credentials' })
+@ApiResponse({
+  status: 400,
+  description: 'Invalid payload: every violated rule',
+  schema: VALIDATION_FAILED_SCHEMA,
+})
+@ApiResponse({ status: 413, description: 'Body over the size limit' })
+@ApiResponse({ status: 415, description: 'Content-Type is not application/json' })
+@Controller('api/v1/provisioning/webhooks')
+@UseGuards(WebhookAuthGuard)
+export class WebhooksController {
+  constructor(
+    private readonly intake: SubscriptionIntake,
+    @Inject(APP_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  @Post('subscription-created')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'subscription.created: provision a tenant (idempotent per subscription id)' })
+  @ApiBody({ schema: SUBSCRIPTION_CREATED_SCHEMA })
+  @ApiResponse({
+    status: 202,
+    description: 'Accepted; the same body for every delivery',
+    schema: ACCEPTED_SCHEMA,
+  })
+  async subscriptionCreated(@Body() body: unknown) {
+    const result = await this.intake.acceptSubscriptionCreated(body, 'webhook');
+    this.logger.info(
+      { tenantId: result.tenantId, status: result.status, duplicate: result.duplicate },
+      'subscription.created accepted',
+    );
+    return {
+      tenant_id: result.tenantId,
+      domain: result.domain,
+      status: result.status,
+      status_url: statusUrl(result.tenantId),
+    };
+  }
+
+  @Post('subscription-cancelled')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'subscription.cancelled: start the grace period, then deletion' })
+  @ApiBody({ schema: SUBSCRIPTION_CANCELLED_SCHEMA })
+  @ApiResponse({ status: 202, description: 'Accepted', schema: CANCELLATION_ACCEPTED_SCHEMA })
+  @ApiResponse({ status: 404, description: 'Unknown tenant' })
+  @ApiResponse({
+    status: 409,
+    description: 'Subscription is not the tenant’s, or deletion already under way',
+  })
+  async subscriptionCancelled(@Body() body: unknown) {
+    const result = await this.intake.acceptSubscriptionCancelled(body, 'webhook');
+    this.logger.info(
+      { tenantId: result.tenantId, duplicate: result.duplicate },
+      'subscription.cancelled accepted',
+    );
+    return {
+      tenant_id: result.tenantId,
+      status: 'deprovisioning',
+      deletion_date: result.deletionDate,
+      status_url: statusUrl(result.tenantId),
+    };
+  }
+
+  @Post('subscription-updated')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'subscription.updated: new tier → quota and limits recomputed from the tier catalog and applied',
+  })
+  @ApiBody({ schema: SUBSCRIPTION_UPDATED_SCHEMA })
+  @ApiResponse({ status: 202, description: 'Accepted', schema: TIER_CHANGE_ACCEPTED_SCHEMA })
+  @ApiResponse({ status: 404, description: 'Unknown tenant' })
+  @ApiResponse({
+    status: 409,
+    description: 'Not the tenant’s subscription, tenant not active, or a tier change still being applied',
+  })
+  async subscriptionUpdated(@Body() body: unknown) {
+    const result = await this.intake.acceptSubscriptionUpdated(body, 'webhook');
+    this.logger.info(
+      {
+        tenantId: result.tenantId,
+        toTier: result.toTier,
+        status: result.status,
+        duplicate: result.duplicate,
+      },
+      'subscription.updated accepted',
+    );
+    return {
+      tenant_id: result.tenantId,
+      from_tier: result.fromTier,
+      to_tier: result.toTier,
+      status: result.status,
+      status_url: statusUrl(result.tenantId),
+    };
+  }
+
+  @Post('subscription-suspended')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'subscription.suspended: workloads scaled to zero, ingress disabled, data kept' })
+  @ApiBody({ schema: SUBSCRIPTION_SUSPENDED_SCHEMA })
+  @ApiResponse({ status: 202, description: 'Accepted', schema: SUSPENSION_ACCEPTED_SCHEMA })
+  @ApiResponse({ status: 404, description: 'Unknown tenant' })
+  @ApiResponse({
+    status: 409,
+    description: 'Not the tenant’s subscription, or the tenant cannot be suspended',
+  })
+  async subscriptionSuspended(@Body() body: unknown) {
+    return this.workloadsAnswer(
+      await this.intake.acceptSubscriptionSuspended(body, 'webhook'),
+      'subscription.suspended',
+    );
+  }
+
+  @Post('subscription-resumed')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'subscription.resumed: workloads and ingress restored' })
+  @ApiBody({ schema: SUBSCRIPTION_RESUMED_SCHEMA })
+  @ApiResponse({ status: 202, description: 'Accepted', schema: SUSPENSION_ACCEPTED_SCHEMA })
+  @ApiResponse({ status: 404, description: 'Unknown tenant' })
+  @ApiResponse({ status: 409, description: 'Not the tenant’s subscription, or the tenant cannot be resumed' })
+  async subscriptionResumed(@Body() body: unknown) {
+    return this.workloadsAnswer(
+      await this.intake.acceptSubscriptionResumed(body, 'webhook'),
+      'subscription.resumed',
+    );
+  }
+
+  @Post('subscription-reactivated')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'subscription.reactivated: end the grace period, keep every resource and credential',
+  })
+  @ApiBody({ schema: SUBSCRIPTION_REACTIVATED_SCHEMA })
+  @ApiResponse({ status: 202, description: 'Accepted', schema: ACCEPTED_SCHEMA })
+  @ApiResponse({ status: 404, description: 'Unknown tenant' })
+  @ApiResponse({ status: 409, description: 'Not in its grace period (or already being deleted)' })
+  async subscriptionReactivated(@Body() body: unknown) {
+    const result = await this.intake.acceptSubscriptionReactivated(body, 'webhook');
+    this.logger.info(
+      { tenantId: result.tenantId, duplicate: result.duplicate },
+      'subscription.reactivated accepted',
+    );
+    return { tenant_id: result.tenantId, status: result.status, status_url: statusUrl(result.tenantId) };
+  }
+
+  private workloadsAnswer(result: SuspensionAccepted, type: string) {
+    this.logger.info(
+      {
+        tenantId: result.tenantId,
+        status: result.status,
+        changed: result.changed,
+        duplicate: result.duplicate,
+      },
+      `${type} accepted`,
+    );
+    return {
+      tenant_id: result.tenantId,
+      status: result.status,
+      changed: result.changed,
+      status_url: statusUrl(result.tenantId),
+    };
+  }
+}
