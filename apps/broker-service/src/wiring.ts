@@ -1,0 +1,50 @@
+import type { Logger } from 'pino';
+import { probeAmqpAccess, RabbitManagementClient } from '@app/messaging';
+import type { CommandHandlers } from '@app/platform';
+import { createSecretStore } from '@app/secrets';
+import type { BrokerConfig } from './config';
+import { createHandlers } from './handlers';
+
+export async function createServiceRuntime(
+  config: BrokerConfig,
+  logger: Logger,
+): Promise<{ handlers: CommandHandlers; ready(): Promise<boolean>; close(): Promise<void> }> {
+  const management = new RabbitManagementClient({
+    baseUrl: config.RABBITMQ_MANAGEMENT_URL,
+    username: config.RABBITMQ_ADMIN_USER,
+    password: config.RABBITMQ_ADMIN_PASSWORD,
+    timeoutMs: config.RABBITMQ_MANAGEMENT_TIMEOUT_MS,
+    attempts: config.RABBITMQ_MANAGEMENT_ATTEMPTS,
+    backoffMs: config.RABBITMQ_MANAGEMENT_BACKOFF_MS,
+  });
+  const secrets = createSecretStore(config.SECRET_STORE_URL, { key: config.SECRET_STORE_KEY });
+  const handlers = createHandlers({
+    management,
+    adminUser: config.RABBITMQ_ADMIN_USER,
+    secrets,
+    probe: probeAmqpAccess,
+    amqpUrl: config.RABBITMQ_AMQP_URL,
+    secretHost: config.BROKER_SECRET_HOST,
+    secretPort: config.BROKER_SECRET_PORT,
+    foreignVhost: config.BROKER_FOREIGN_VHOST,
+  });
+  return {
+    handlers,
+    async ready() {
+      try {
+        await management.overview();
+        await secrets.list('/e-commerce/tenants/');
+        return true;
+      } catch (error) {
+        logger.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'broker-service not ready',
+        );
+        return false;
+      }
+    },
+    async close() {
+      await secrets.close?.();
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import { archiveS3Env } from '@app/archive';
+import { z } from 'zod';
+
+const common = {
+  /** Admin account that creates databases and users (root locally; a provisioning account in clusters). */
+  MYSQL_URL: z.string().startsWith('mysql://').default('mysql://root@127.0.0.1:3306'),
+  MYSQL_POOL_SIZE: z.coerce.number().int().min(1).max(32).default(4),
+  MYSQL_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  /** Host and port written into the credentials secret: what the tenant's pods use (spec 3.3, 10.1). */
+  DATABASE_SECRET_HOST: z.string().min(1).default('mysql.e-commerce-shared.svc.cluster.local'),
+  DATABASE_SECRET_PORT: z.coerce.number().int().min(1).max(65535).default(3306),
+  SECRET_STORE_URL: z
+    .string()
+    .min(1)
+    .default('postgres://postgres@127.0.0.1:5432/postgres?schema=secret_store'),
+  /** Base64 of 32 bytes; required by the PostgreSQL secret store (checked when the store is built). */
+  SECRET_STORE_KEY: z.string().optional(),
+};
+
+/**
+ * Where final backups go, BACKUP_TARGET:
+ * - `s3` (the default, and production's): the archive bucket, with the storage-service's variable names
+ *   (S3_ENDPOINT, S3_ADMIN_ACCESS_KEY/SECRET_KEY, STORAGE_ARCHIVE_BUCKET/STORAGE_CLASS), so dumps land beside
+ *   the bucket mirrors in `<bucket>/<tenantId>/databases/`. Under NODE_ENV=production the keys are required.
+ *   The key needs the archive bucket only: create it, put/get/list. Its lifecycle rules (retention,
+ *   STORAGE_ARCHIVE_RETENTION_DAYS) belong to the storage-service: this service neither reads that variable
+ *   nor puts rules, so it cannot replace the operator's retention with another value.
+ * - `filesystem`: files under BACKUP_DIR, for a machine without an S3 server. No S3 variable is read.
+ * A default that followed the presence of S3_ENDPOINT would send a deployment that forgot it to a pod's
+ * local disk, where backups die with the pod; so the filesystem is only ever chosen by name.
+ */
+export function buildConfigSchema(env: NodeJS.ProcessEnv = process.env) {
+  return z.preprocess(
+    (input) => {
+      const vars = (input ?? {}) as Record<string, unknown>;
+      return { ...vars, BACKUP_TARGET: vars.BACKUP_TARGET ?? 's3' };
+    },
+    z.discriminatedUnion('BACKUP_TARGET', [
+      z.object({ ...common, BACKUP_TARGET: z.literal('s3'), ...archiveS3Env(env) }),
+      z.object({
+        ...common,
+        BACKUP_TARGET: z.literal('filesystem'),
+        /** Root of the filesystem backup target (spec: /backups/<tenantId>/...). */
+        BACKUP_DIR: z.string().min(1).default('/tmp/provisioning-backups'),
+      }),
+    ]),
+  );
+}
+
+export const configSchema = buildConfigSchema();
+
+export type DatabaseConfig = z.infer<typeof configSchema>;

@@ -1,0 +1,60 @@
+import type { Logger } from 'pino';
+import { FilesystemBackupTarget, s3BackupTargetFrom, type BackupTarget } from '@app/archive';
+import type { CommandHandlers } from '@app/platform';
+import { createSecretStore } from '@app/secrets';
+import { MysqlServer, parseMysqlUrl } from './adapters/mysql-server';
+import type { DatabaseConfig } from './config';
+import { createHandlers } from './handlers';
+
+export async function createServiceRuntime(
+  config: DatabaseConfig,
+  logger: Logger,
+): Promise<{ handlers: CommandHandlers; ready(): Promise<boolean>; close(): Promise<void> }> {
+  const admin = new MysqlServer(parseMysqlUrl(config.MYSQL_URL), {
+    poolSize: config.MYSQL_POOL_SIZE,
+    connectTimeoutMs: config.MYSQL_CONNECT_TIMEOUT_MS,
+  });
+  const secrets = createSecretStore(config.SECRET_STORE_URL, { key: config.SECRET_STORE_KEY });
+  const backups = backupTargetFrom(config, logger);
+  const handlers = createHandlers({
+    admin,
+    secrets,
+    backups,
+    secretHost: config.DATABASE_SECRET_HOST,
+    secretPort: config.DATABASE_SECRET_PORT,
+  });
+  return {
+    handlers,
+    async ready() {
+      try {
+        await admin.ping();
+        await secrets.list('/e-commerce/tenants/');
+        return true;
+      } catch (error) {
+        logger.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'database-service not ready',
+        );
+        return false;
+      }
+    },
+    async close() {
+      await admin.close();
+      await secrets.close?.();
+    },
+  };
+}
+
+/** The configured BackupTarget, named in the log so an operator sees where dumps go. */
+export function backupTargetFrom(config: DatabaseConfig, logger: Logger): BackupTarget {
+  if (config.BACKUP_TARGET === 'filesystem') {
+    logger.info({ backupTarget: 'filesystem', dir: config.BACKUP_DIR }, 'final backups go to a directory');
+    return new FilesystemBackupTarget(config.BACKUP_DIR);
+  }
+  const target = s3BackupTargetFrom(config);
+  logger.info(
+    { backupTarget: 's3', endpoint: config.S3_ENDPOINT, bucket: target.bucket },
+    'final backups go to the archive bucket',
+  );
+  return target;
+}
