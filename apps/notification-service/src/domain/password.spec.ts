@@ -1,0 +1,27 @@
+import { randomBytes } from 'crypto';
+import { noticeMessageId } from './message-id';
+import { generateTemporaryPassword, TEMPORARY_PASSWORD_LENGTH } from './password';
+
+describe('temporary password', () => {
+  it('has 16 characters with every class and no look-alikes', () => {
+    for (let i = 0; i < 200; i += 1) {
+      const password = generateTemporaryPassword(randomBytes);
+      expect(password).toHaveLength(TEMPORARY_PASSWORD_LENGTH);
+      expect(password).toMatch(/[a-z]/);
+      expect(password).toMatch(/[A-Z]/);
+      expect(password).toMatch(/[0-9]/);
+      expect(password).toMatch(/[!#%+\-=?@_]/);
+      expect(password).not.toMatch(/[0O1lI]/);
+    }
+  });
+});
+
+describe('notice Message-ID', () => {
+  it('is deterministic per notice and tenant', () => {
+    const a = noticeMessageId('welcome', 'abc-corporation-7f3a9c', '', 'collectverything.com');
+    expect(a).toBe(noticeMessageId('welcome', 'abc-corporation-7f3a9c', '', 'collectverything.com'));
+    expect(a).toMatch(/^<welcome\.abc-corporation-7f3a9c\.[0-9a-f]{24}@collectverything\.com>$/);
+    expect(noticeMessageId('deletion', 'abc-corporation-7f3a9c', '', 'collectverything.com')).not.toBe(a);
+    expect(() => noticeMessageId('welcome', 'Bad Id', '', 'x')).toThrow();
+  });
+});

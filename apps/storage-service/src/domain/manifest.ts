@@ -1,0 +1,83 @@
+import { archivePrefix, assertTenantId, BUCKET_KINDS, type BucketKind } from '@app/contracts';
+import { z } from 'zod';
+
+/** The storage part of a tenant's final backup (spec "Sauvegarde MinIO" + "Archiver vers Stockage Froid"). */
+export const BACKUP_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function assertBackupId(backupId: string): void {
+  if (!BACKUP_ID_PATTERN.test(backupId)) throw new Error('backup id must match [A-Za-z0-9_-]{1,64}');
+}
+
+/** `<tenantId>/minio/<kind>/<key>`: the spec's `/backups/<tenant>/minio/<bucket>/` synced under `<tenant>/`. */
+export function archiveObjectKey(tenantId: string, kind: BucketKind, key: string): string {
+  return `${archivePrefix(tenantId)}minio/${kind}/${key}`;
+}
+
+export function manifestKey(tenantId: string, backupId: string): string {
+  assertTenantId(tenantId);
+  assertBackupId(backupId);
+  return `${archivePrefix(tenantId)}minio/manifest-${backupId}.json`;
+}
+
+export const manifestEntrySchema = z.object({
+  kind: z.enum(BUCKET_KINDS),
+  bucket: z.string(),
+  key: z.string(),
+  archiveKey: z.string(),
+  size: z.number().int().nonnegative(),
+  etag: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type ManifestEntry = z.infer<typeof manifestEntrySchema>;
+
+export const storageManifestSchema = z.object({
+  format: z.literal('storage-backup/v1'),
+  tenantId: z.string(),
+  backupId: z.string(),
+  createdAt: z.string(),
+  archiveBucket: z.string(),
+  storageClass: z.string(),
+  objectCount: z.number().int().nonnegative(),
+  totalBytes: z.number().int().nonnegative(),
+  objects: z.array(manifestEntrySchema),
+});
+export type StorageManifest = z.infer<typeof storageManifestSchema>;
+
+export function buildManifest(input: {
+  tenantId: string;
+  backupId: string;
+  createdAt: Date;
+  archiveBucket: string;
+  storageClass: string;
+  objects: ManifestEntry[];
+}): StorageManifest {
+  return {
+    format: 'storage-backup/v1',
+    tenantId: input.tenantId,
+    backupId: input.backupId,
+    createdAt: input.createdAt.toISOString(),
+    archiveBucket: input.archiveBucket,
+    storageClass: input.storageClass,
+    objectCount: input.objects.length,
+    totalBytes: input.objects.reduce((sum, o) => sum + o.size, 0),
+    objects: input.objects,
+  };
+}
+
+export interface ArchiveCheck {
+  entry: ManifestEntry;
+  found: { size: number; sha256: string } | null;
+}
+export type ArchiveProblem = { archiveKey: string; problem: 'missing' | 'size' | 'sha256' };
+
+/** Compares what the archive holds with what the manifest promised. */
+export function findArchiveProblems(checks: ArchiveCheck[]): ArchiveProblem[] {
+  const problems: ArchiveProblem[] = [];
+  for (const { entry, found } of checks) {
+    if (!found) problems.push({ archiveKey: entry.archiveKey, problem: 'missing' });
+    else if (found.size !== entry.size) problems.push({ archiveKey: entry.archiveKey, problem: 'size' });
+    else if (found.sha256 !== entry.sha256)
+      problems.push({ archiveKey: entry.archiveKey, problem: 'sha256' });
+  }
+  return problems;
+}

@@ -1,0 +1,65 @@
+import { ARCHIVE_PART_SIZE, createS3Client, s3BackupTargetFrom, s3EndpointFrom } from '@app/archive';
+import type { CommandHandlers } from '@app/platform';
+import { createSecretStore, type SecretStore } from '@app/secrets';
+import type { Logger } from 'pino';
+import type { IamPort } from './adapters/iam.port';
+import { MinioAdminIam } from './adapters/minio-admin.iam';
+import { S3ObjectStore } from './adapters/object-store';
+import { RgwAdminIam } from './adapters/rgw-admin.iam';
+import { hostPort, type StorageConfig } from './config';
+import { createStorageHandlers } from './handlers';
+
+export function createIam(config: StorageConfig): IamPort {
+  const options = {
+    endpoint: config.S3_ENDPOINT,
+    region: config.S3_REGION,
+    credentials: { accessKey: config.S3_ADMIN_ACCESS_KEY, secretKey: config.S3_ADMIN_SECRET_KEY },
+  };
+  return config.STORAGE_IAM === 'minio' ? new MinioAdminIam(options) : new RgwAdminIam(options);
+}
+
+/** Builds the storage-service from its configuration; `secrets` overrides SECRET_STORE_URL (tests). */
+export async function createServiceRuntime(
+  config: StorageConfig,
+  logger: Logger,
+  secretStore?: SecretStore,
+): Promise<{ handlers: CommandHandlers; ready(): Promise<boolean>; close(): Promise<void> }> {
+  const admin = createS3Client(s3EndpointFrom(config), ARCHIVE_PART_SIZE);
+  const secrets = secretStore ?? createSecretStore(config.SECRET_STORE_URL, { key: config.SECRET_STORE_KEY });
+  const store = new S3ObjectStore(admin, config.S3_REGION);
+  const archive = s3BackupTargetFrom(config, {
+    client: admin,
+    retentionDays: config.STORAGE_ARCHIVE_RETENTION_DAYS,
+  });
+  const handlers = createStorageHandlers({
+    store,
+    iam: createIam(config),
+    secrets,
+    archive,
+    tenantClient: (accessKey, secretKey) =>
+      createS3Client({ endpoint: config.S3_ENDPOINT, region: config.S3_REGION, accessKey, secretKey }),
+    endpoint: config.S3_ENDPOINT,
+    tenantEndpoint: config.STORAGE_TENANT_ENDPOINT ?? hostPort(config.S3_ENDPOINT),
+    tenantUseSsl: config.STORAGE_TENANT_USE_SSL,
+    storageClass: config.STORAGE_ARCHIVE_STORAGE_CLASS,
+  });
+  return {
+    handlers,
+    async ready() {
+      try {
+        await store.listBuckets();
+        await secrets.list('/e-commerce/tenants/');
+        return true;
+      } catch (error) {
+        logger.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'object store not ready',
+        );
+        return false;
+      }
+    },
+    async close() {
+      if (!secretStore) await secrets.close?.();
+    },
+  };
+}
