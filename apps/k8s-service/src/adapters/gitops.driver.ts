@@ -1,0 +1,173 @@
+import type { TenantProfile } from '@app/contracts';
+import { type GitOpsConfig, GitWorkingCopy, assertValidObject } from '@app/kube';
+import { permanent } from '@app/platform';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { parse } from 'yaml';
+import type { Logger } from 'pino';
+import {
+  type ApplicationSetElement,
+  application,
+  applicationSet,
+  applicationSetElement,
+} from '../domain/manifests';
+import type { RenderOptions } from '../domain/render-options';
+import { fileContent, renderIndexes, tenantTreeRoot, toYaml } from '../domain/tenant-tree';
+import type { DeliveryDriver, DeliveryResult, TenantChange } from './delivery.port';
+
+export const APPLICATION_SET_FILE = 'applicationsets/tenant-applications.yaml';
+export function applicationFile(tenantId: string): string {
+  tenantTreeRoot(tenantId);
+  return `applications/tenant-${tenantId}.yaml`;
+}
+
+/** Tree-relative paths we write: lowercase segments, no `..`, no absolute paths, no shell metacharacters. */
+const SAFE_RELATIVE_PATH = /^[a-z0-9][a-z0-9_-]*(\.[a-z0-9]+)*(\/[a-z0-9][a-z0-9_-]*(\.[a-z0-9]+)*)*\/?$/;
+export function assertSafePath(path: string): void {
+  if (!SAFE_RELATIVE_PATH.test(path) || path.split('/').includes('..')) {
+    throw permanent('K8S.UNSAFE_PATH', `refusing to write path ${JSON.stringify(path.slice(0, 120))}`);
+  }
+}
+
+/**
+ * Delivers tenants the spec's way (phase 2.1, 6.1): the tenant's kustomize tree and its ApplicationSet list
+ * element are committed to the manifests repository that Argo CD watches, with the commit discipline of
+ * `GitWorkingCopy` (start from the remote tip, commit only on a difference, redo a lost push race).
+ */
+export class GitOpsDriver implements DeliveryDriver {
+  readonly mode = 'gitops' as const;
+  private readonly working: GitWorkingCopy;
+
+  constructor(
+    config: GitOpsConfig,
+    private readonly options: RenderOptions,
+    logger: Logger,
+  ) {
+    this.working = new GitWorkingCopy(config, 'K8S', logger);
+  }
+
+  health(): Promise<boolean> {
+    return this.working.health();
+  }
+
+  async tenantPaths(tenantId: string): Promise<Set<string>> {
+    return this.working.read(() => this.listTree(tenantId));
+  }
+
+  async applyTenant(change: TenantChange): Promise<DeliveryResult> {
+    for (const file of [...change.put, ...change.remove]) assertSafePath(file.path);
+    for (const file of change.put) for (const object of file.objects) assertValidObject(object);
+    return this.commit(
+      change.tenant,
+      { reason: change.reason, correlationId: change.correlationId },
+      async () => {
+        const root = this.absolute(tenantTreeRoot(change.tenant.tenantId));
+        const applied: string[] = [];
+        const removed: string[] = [];
+        for (const file of change.remove) {
+          const target = join(root, file.path);
+          if (existsSync(target)) {
+            await rm(target, { recursive: true, force: true });
+            removed.push(file.path);
+          }
+        }
+        for (const file of change.put) {
+          await this.write(join(root, file.path), fileContent(file));
+          applied.push(file.path);
+        }
+        await this.writeIndexes(change.tenant);
+        if (change.application !== 'keep')
+          await this.updateRegistration(change.tenant, change.application === 'register');
+        return { applied, removed };
+      },
+    );
+  }
+
+  async removeTenant(
+    tenant: TenantProfile,
+    context: { reason: string; correlationId: string },
+  ): Promise<DeliveryResult> {
+    return this.commit(tenant, context, async () => {
+      const root = this.absolute(tenantTreeRoot(tenant.tenantId));
+      const removed = existsSync(root) ? [tenantTreeRoot(tenant.tenantId)] : [];
+      await rm(root, { recursive: true, force: true });
+      await this.updateRegistration(tenant, false);
+      return { applied: [], removed };
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+
+  private async commit(
+    tenant: TenantProfile,
+    context: { reason: string; correlationId: string },
+    mutate: () => Promise<{ applied: string[]; removed: string[] }>,
+  ): Promise<DeliveryResult> {
+    const { changed, revision, result } = await this.working.commit(
+      { ...context, tenantId: tenant.tenantId },
+      mutate,
+    );
+    return { mode: this.mode, changed, revision, ...result };
+  }
+
+  private absolute(repoPath: string): string {
+    const workdir = this.working.workdir;
+    const target = resolve(workdir, repoPath);
+    if (target !== workdir && !target.startsWith(workdir + sep)) {
+      throw permanent('K8S.UNSAFE_PATH', 'path escapes the working copy');
+    }
+    return target;
+  }
+  private async write(path: string, content: string): Promise<void> {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, content);
+  }
+
+  private async listTree(tenantId: string): Promise<Set<string>> {
+    const root = this.absolute(tenantTreeRoot(tenantId));
+    const found = new Set<string>();
+    if (!existsSync(root)) return found;
+    const entries = await readdir(root, { recursive: true, withFileTypes: true });
+    for (const entry of entries) {
+      if (entry.isFile()) found.add(relative(root, join(entry.parentPath, entry.name)).split(sep).join('/'));
+    }
+    return found;
+  }
+
+  private async writeIndexes(tenant: TenantProfile): Promise<void> {
+    const root = this.absolute(tenantTreeRoot(tenant.tenantId));
+    const indexes = renderIndexes(tenant, this.options, await this.listTree(tenant.tenantId));
+    for (const [path, content] of Object.entries(indexes)) {
+      if (content === null) await rm(join(root, path), { force: true });
+      else await this.write(join(root, path), content);
+    }
+  }
+
+  private async updateRegistration(tenant: TenantProfile, present: boolean): Promise<void> {
+    if (this.options.argoMode === 'application') {
+      const path = this.absolute(applicationFile(tenant.tenantId));
+      if (present) {
+        const object = application(tenant, this.options);
+        assertValidObject(object);
+        await this.write(path, toYaml([object]));
+      } else await rm(path, { force: true });
+      return;
+    }
+    const path = this.absolute(APPLICATION_SET_FILE);
+    const elements = existsSync(path) ? readElements(await readFile(path, 'utf8')) : [];
+    const others = elements.filter((element) => element.tenant !== tenant.tenantId);
+    const next = present ? [...others, applicationSetElement(tenant)] : others;
+    if (!present && others.length === elements.length) return;
+    const object = applicationSet(next, this.options);
+    assertValidObject(object);
+    await this.write(path, toYaml([object]));
+  }
+}
+
+function readElements(content: string): ApplicationSetElement[] {
+  const document = parse(content) as {
+    spec?: { generators?: { list?: { elements?: ApplicationSetElement[] } }[] };
+  } | null;
+  return document?.spec?.generators?.[0]?.list?.elements ?? [];
+}

@@ -1,0 +1,621 @@
+import {
+  BUSINESS_SERVICES,
+  type BusinessService,
+  TIER_CATALOG,
+  type TenantProfile,
+  argoApplicationName,
+  brokerSecretPath,
+  databaseSecretPath,
+  migrationJobName,
+  namespaceName,
+  storageSecretPath,
+  wwwHost,
+  type ContainerResources,
+} from '@app/contracts';
+import type { KubeObject } from '@app/kube';
+import { DATABASE_SECRET_PROPERTIES, type RenderOptions } from './render-options';
+
+/**
+ * Builders for every Kubernetes object of spec phases 2, 3.2, 3.3, 4.3, 5.3, 6 and 7, with the spec's names,
+ * labels, annotations and values, parameterised by the tenant profile and its tier. Pure: no I/O, no clock.
+ */
+
+export const API_GATEWAY = 'api-gateway';
+export const API_GATEWAY_PORT = 8100;
+export const SERVICE_PORT = 8000;
+/** Prometheus scrapes the port named `metrics` (spec 8.1), so every Service exposes one. */
+export const METRICS_PORT = 9100;
+export const MESSAGES_BROKER = 'messages-broker';
+export const TENANT_CONFIG = 'tenant-config';
+export const MINIO_CREDENTIALS = 'minio-credentials';
+export const RABBITMQ_CREDENTIALS = 'rabbitmq-credentials';
+export const TLS_SECRET = 'tenant-tls-secret';
+export const CLUSTER_ISSUER = 'letsencrypt-prod';
+
+export function workloadName(service: BusinessService): string {
+  return `${service}-service`;
+}
+export function dbCredentialsName(service: BusinessService): string {
+  return `${service}-db-credentials`;
+}
+/** Every Deployment of a tenant, in the spec's order (6.1 resources list). */
+export function workloadNames(): string[] {
+  return [API_GATEWAY, ...BUSINESS_SERVICES.map(workloadName), MESSAGES_BROKER];
+}
+export function imageName(options: RenderOptions, workload: string): string {
+  return `${options.imageRepository}/${workload}`;
+}
+
+/** Labels kustomize puts on everything (spec 6.1 commonLabels); rendered explicitly so direct apply matches. */
+export function commonLabels(tenant: TenantProfile, options: RenderOptions): Record<string, string> {
+  return { tenant: tenant.tenantId, tier: tenant.tier, 'managed-by': options.managedBy };
+}
+
+function meta(
+  name: string,
+  tenant: TenantProfile,
+  options: RenderOptions,
+  extra: Record<string, unknown> = {},
+) {
+  return { name, namespace: namespaceName(tenant.tenantId), labels: commonLabels(tenant, options), ...extra };
+}
+
+// 2.1 -------------------------------------------------------------------------------------------------------
+export function namespace(tenant: TenantProfile, options: RenderOptions): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name: namespaceName(tenant.tenantId),
+      labels: {
+        tenant: tenant.tenantId,
+        tier: tenant.tier,
+        environment: 'production',
+        'managed-by': options.managedBy,
+        region: tenant.region,
+      },
+      annotations: {
+        domain: tenant.domain,
+        'subscription-id': tenant.subscriptionId,
+        'created-date': tenant.createdAt,
+        'billing-email': tenant.billingEmail,
+      },
+    },
+  };
+}
+
+// 2.2 -------------------------------------------------------------------------------------------------------
+export function resourceQuota(tenant: TenantProfile, options: RenderOptions): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ResourceQuota',
+    metadata: meta('tenant-quota', tenant, options),
+    spec: { hard: { ...TIER_CATALOG[tenant.tier].quota } },
+  };
+}
+
+export function limitRange(tenant: TenantProfile, options: RenderOptions): KubeObject {
+  const limits = TIER_CATALOG[tenant.tier].limitRange;
+  return {
+    apiVersion: 'v1',
+    kind: 'LimitRange',
+    metadata: meta('tenant-limits', tenant, options),
+    spec: {
+      limits: [
+        {
+          max: { ...limits.container.max },
+          min: { ...limits.container.min },
+          default: { ...limits.container.default },
+          defaultRequest: { ...limits.container.defaultRequest },
+          type: 'Container',
+        },
+        {
+          max: { ...limits.persistentVolumeClaim.max },
+          min: { ...limits.persistentVolumeClaim.min },
+          type: 'PersistentVolumeClaim',
+        },
+      ],
+    },
+  };
+}
+
+// 2.3 -------------------------------------------------------------------------------------------------------
+function sharedPeer(app: string, port: number) {
+  return {
+    to: [
+      {
+        namespaceSelector: { matchLabels: { name: 'e-commerce-shared' } },
+        podSelector: { matchLabels: { app } },
+      },
+    ],
+    ports: [{ protocol: 'TCP', port }],
+  };
+}
+
+export function networkPolicy(tenant: TenantProfile, options: RenderOptions): KubeObject {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: meta('tenant-isolation', tenant, options),
+    spec: {
+      podSelector: {},
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [
+        {
+          from: [{ namespaceSelector: { matchLabels: { name: 'ingress-nginx' } } }],
+          ports: [{ protocol: 'TCP', port: API_GATEWAY_PORT }],
+        },
+        { from: [{ podSelector: {} }] },
+      ],
+      egress: [
+        {
+          to: [{ namespaceSelector: { matchLabels: { name: 'kube-system' } } }],
+          ports: [{ protocol: 'UDP', port: 53 }],
+        },
+        sharedPeer('rabbitmq', 5672),
+        sharedPeer('mysql', 3306),
+        sharedPeer('minio', 9000),
+        { to: [{ namespaceSelector: {} }], ports: [{ protocol: 'TCP', port: 443 }] },
+      ],
+    },
+  };
+}
+
+// 3.2 -------------------------------------------------------------------------------------------------------
+function secretEnv(name: string, secret: string, key = name) {
+  return { name, valueFrom: { secretKeyRef: { name: secret, key } } };
+}
+
+/**
+ * Spec 3.2. The image is pinned to the configured tag instead of the spec's `:latest` (kustomize's `images`
+ * rewrites it to the same tag in GitOps mode; applied directly, `latest` would not be reproducible).
+ */
+export function migrationJob(tenant: TenantProfile, options: RenderOptions): KubeObject {
+  const auth = dbCredentialsName('auth');
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: meta(migrationJobName(tenant.tenantId), tenant, options),
+    spec: {
+      template: {
+        spec: {
+          containers: [
+            {
+              name: 'migrate',
+              image: `${imageName(options, workloadName('auth'))}:${options.imageTag}`,
+              command: [
+                '/bin/sh',
+                '-c',
+                'php artisan migrate --force\nphp artisan db:seed --class=InitialDataSeeder --force\n',
+              ],
+              env: [
+                { name: 'DB_CONNECTION', value: 'mysql' },
+                secretEnv('DB_HOST', auth),
+                secretEnv('DB_DATABASE', auth),
+                secretEnv('DB_USERNAME', auth),
+                secretEnv('DB_PASSWORD', auth),
+              ],
+            },
+          ],
+          restartPolicy: 'OnFailure',
+        },
+      },
+      backoffLimit: 3,
+    },
+  };
+}
+
+// 3.3, 4.3, 5.3 ---------------------------------------------------------------------------------------------
+export function databaseExternalSecret(
+  tenant: TenantProfile,
+  service: BusinessService,
+  options: RenderOptions,
+): KubeObject {
+  const name = dbCredentialsName(service);
+  const key = databaseSecretPath(tenant.tenantId, service);
+  return {
+    apiVersion: 'external-secrets.io/v1beta1',
+    kind: 'ExternalSecret',
+    metadata: meta(name, tenant, options),
+    spec: {
+      secretStoreRef: { name: options.clusterSecretStore, kind: 'ClusterSecretStore' },
+      target: { name, creationPolicy: 'Owner' },
+      data: DATABASE_SECRET_PROPERTIES.map(([secretKey, property]) => ({
+        secretKey,
+        remoteRef: { key, property },
+      })),
+    },
+  };
+}
+
+/**
+ * Spec 4.3 / 5.3 as ExternalSecrets: the storage and broker services store exactly the spec's keys
+ * (MINIO_* / RABBITMQ_*) at their secret paths, so the whole secret is extracted and no value is rendered.
+ */
+function extractedExternalSecret(
+  name: string,
+  path: string,
+  tenant: TenantProfile,
+  options: RenderOptions,
+): KubeObject {
+  return {
+    apiVersion: 'external-secrets.io/v1beta1',
+    kind: 'ExternalSecret',
+    metadata: meta(name, tenant, options),
+    spec: {
+      secretStoreRef: { name: options.clusterSecretStore, kind: 'ClusterSecretStore' },
+      target: { name, creationPolicy: 'Owner' },
+      dataFrom: [{ extract: { key: path } }],
+    },
+  };
+}
+export function minioCredentialsExternalSecret(tenant: TenantProfile, options: RenderOptions): KubeObject {
+  return extractedExternalSecret(MINIO_CREDENTIALS, storageSecretPath(tenant.tenantId), tenant, options);
+}
+export function rabbitmqCredentialsExternalSecret(tenant: TenantProfile, options: RenderOptions): KubeObject {
+  return extractedExternalSecret(RABBITMQ_CREDENTIALS, brokerSecretPath(tenant.tenantId), tenant, options);
+}
+
+/** Keys of spec 4.3 and 5.3, the only ones a plain Secret may carry. */
+export const MINIO_SECRET_KEYS = [
+  'MINIO_ENDPOINT',
+  'MINIO_ACCESS_KEY',
+  'MINIO_SECRET_KEY',
+  'MINIO_USE_SSL',
+  'MINIO_BUCKET_PRODUCTS',
+  'MINIO_BUCKET_SAV',
+  'MINIO_BUCKET_NEWSLETTERS',
+] as const;
+export const RABBITMQ_SECRET_KEYS = [
+  'RABBITMQ_HOST',
+  'RABBITMQ_PORT',
+  'RABBITMQ_USER',
+  'RABBITMQ_PASSWORD',
+  'RABBITMQ_VHOST',
+  'RABBITMQ_EXCHANGE',
+] as const;
+
+/** Spec 4.3 / 5.3 as plain Secrets, values read from the secret store (direct mode only: never in Git). */
+export function credentialsSecret(
+  name: typeof MINIO_CREDENTIALS | typeof RABBITMQ_CREDENTIALS,
+  tenant: TenantProfile,
+  options: RenderOptions,
+  values: Record<string, string>,
+): KubeObject {
+  const keys: readonly string[] = name === MINIO_CREDENTIALS ? MINIO_SECRET_KEYS : RABBITMQ_SECRET_KEYS;
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: meta(name, tenant, options),
+    type: 'Opaque',
+    stringData: Object.fromEntries(
+      keys.filter((key) => values[key] !== undefined).map((key) => [key, values[key]]),
+    ),
+  };
+}
+
+export function externalSecrets(tenant: TenantProfile, options: RenderOptions): KubeObject[] {
+  return [
+    ...BUSINESS_SERVICES.map((service) => databaseExternalSecret(tenant, service, options)),
+    minioCredentialsExternalSecret(tenant, options),
+    rabbitmqCredentialsExternalSecret(tenant, options),
+  ];
+}
+
+// 6.1 ConfigMap (kustomize generates it in GitOps mode; applied directly it is rendered) --------------------
+export function tenantConfigLiterals(tenant: TenantProfile): [string, string][] {
+  return [
+    ['TENANT_ID', tenant.tenantId],
+    ['TENANT_TIER', tenant.tier],
+    ['TENANT_DOMAIN', tenant.domain],
+    ['APP_ENV', 'production'],
+    ['APP_DEBUG', 'false'],
+    ['LOG_LEVEL', 'info'],
+  ];
+}
+export function tenantConfigMap(tenant: TenantProfile, options: RenderOptions): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: meta(TENANT_CONFIG, tenant, options),
+    data: Object.fromEntries(tenantConfigLiterals(tenant)),
+  };
+}
+
+// 6.2 -------------------------------------------------------------------------------------------------------
+function probes(port: number) {
+  return {
+    livenessProbe: { httpGet: { path: '/health', port }, initialDelaySeconds: 30, periodSeconds: 10 },
+    readinessProbe: { httpGet: { path: '/ready', port }, initialDelaySeconds: 10, periodSeconds: 5 },
+  };
+}
+function resources(spec: ContainerResources) {
+  return { requests: { ...spec.requests }, limits: { ...spec.limits } };
+}
+
+function deployment(
+  tenant: TenantProfile,
+  options: RenderOptions,
+  name: string,
+  replicas: number,
+  port: number,
+  env: unknown[],
+  sizing: ContainerResources,
+  envFrom?: unknown[],
+): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: meta(name, tenant, options),
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name, version: options.imageTag } },
+        spec: {
+          containers: [
+            {
+              name,
+              image: `${imageName(options, name)}:${options.imageTag}`,
+              ports: [{ containerPort: port, name: 'http' }],
+              ...(envFrom ? { envFrom } : {}),
+              env,
+              resources: resources(sizing),
+              ...probes(port),
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** Spec 6.2, with replicas and resources from the tier catalog (premium is the spec's 3 / 500m-2 / 512Mi-2Gi). */
+export function apiGatewayDeployment(tenant: TenantProfile, options: RenderOptions): KubeObject {
+  const sizing = TIER_CATALOG[tenant.tier].workloads.apiGateway;
+  return deployment(
+    tenant,
+    options,
+    API_GATEWAY,
+    sizing.replicas,
+    API_GATEWAY_PORT,
+    [
+      { name: 'TENANT_ID', valueFrom: { configMapKeyRef: { name: TENANT_CONFIG, key: 'TENANT_ID' } } },
+      secretEnv('DB_HOST', dbCredentialsName('auth')),
+      secretEnv('RABBITMQ_HOST', RABBITMQ_CREDENTIALS),
+      secretEnv('MINIO_ENDPOINT', MINIO_CREDENTIALS),
+    ],
+    sizing.resources,
+  );
+}
+
+/** A business service: its own database credentials, the broker and storage credentials, the tenant config. */
+export function serviceDeployment(
+  tenant: TenantProfile,
+  service: BusinessService,
+  options: RenderOptions,
+): KubeObject {
+  const sizing = TIER_CATALOG[tenant.tier].workloads.service;
+  return deployment(
+    tenant,
+    options,
+    workloadName(service),
+    sizing.replicas,
+    SERVICE_PORT,
+    [{ name: 'DB_CONNECTION', value: 'mysql' }],
+    sizing.resources,
+    [
+      { configMapRef: { name: TENANT_CONFIG } },
+      { secretRef: { name: dbCredentialsName(service) } },
+      { secretRef: { name: RABBITMQ_CREDENTIALS } },
+      { secretRef: { name: MINIO_CREDENTIALS } },
+    ],
+  );
+}
+
+export function messagesBrokerDeployment(tenant: TenantProfile, options: RenderOptions): KubeObject {
+  const sizing = TIER_CATALOG[tenant.tier].workloads.service;
+  return deployment(tenant, options, MESSAGES_BROKER, sizing.replicas, SERVICE_PORT, [], sizing.resources, [
+    { configMapRef: { name: TENANT_CONFIG } },
+    { secretRef: { name: RABBITMQ_CREDENTIALS } },
+  ]);
+}
+
+export function deployments(tenant: TenantProfile, options: RenderOptions): KubeObject[] {
+  return [
+    apiGatewayDeployment(tenant, options),
+    ...BUSINESS_SERVICES.map((service) => serviceDeployment(tenant, service, options)),
+    messagesBrokerDeployment(tenant, options),
+  ];
+}
+
+/** Spec 6.2's Service, plus the `metrics` port the ServiceMonitor of 8.1 scrapes. */
+export function service(tenant: TenantProfile, options: RenderOptions, name: string): KubeObject {
+  const port = name === API_GATEWAY ? API_GATEWAY_PORT : SERVICE_PORT;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(name, tenant, options),
+    spec: {
+      selector: { app: name },
+      ports: [
+        { port, targetPort: port, name: 'http' },
+        { port: METRICS_PORT, targetPort: port, name: 'metrics' },
+      ],
+      type: 'ClusterIP',
+    },
+  };
+}
+export function services(tenant: TenantProfile, options: RenderOptions): KubeObject[] {
+  return workloadNames().map((name) => service(tenant, options, name));
+}
+
+// 7.1, 7.2 --------------------------------------------------------------------------------------------------
+export function certificate(tenant: TenantProfile, options: RenderOptions): KubeObject {
+  return {
+    apiVersion: 'cert-manager.io/v1',
+    kind: 'Certificate',
+    metadata: meta('tenant-tls', tenant, options),
+    spec: {
+      secretName: TLS_SECRET,
+      issuerRef: { name: CLUSTER_ISSUER, kind: 'ClusterIssuer' },
+      dnsNames: [tenant.domain, wwwHost(tenant.domain)],
+    },
+  };
+}
+
+export const INGRESS_ANNOTATIONS: Readonly<Record<string, string>> = {
+  'cert-manager.io/cluster-issuer': CLUSTER_ISSUER,
+  'nginx.ingress.kubernetes.io/ssl-redirect': 'true',
+  'nginx.ingress.kubernetes.io/proxy-body-size': '50m',
+  'nginx.ingress.kubernetes.io/rate-limit': '100',
+  'nginx.ingress.kubernetes.io/proxy-connect-timeout': '30',
+  'nginx.ingress.kubernetes.io/proxy-send-timeout': '30',
+  'nginx.ingress.kubernetes.io/proxy-read-timeout': '30',
+};
+
+export function ingress(tenant: TenantProfile, options: RenderOptions): KubeObject {
+  const hosts = [tenant.domain, wwwHost(tenant.domain)];
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: meta('tenant-ingress', tenant, options, { annotations: { ...INGRESS_ANNOTATIONS } }),
+    spec: {
+      ingressClassName: 'nginx',
+      tls: [{ hosts, secretName: TLS_SECRET }],
+      rules: hosts.map((host) => ({
+        host,
+        http: {
+          paths: [
+            {
+              path: '/',
+              pathType: 'Prefix',
+              backend: { service: { name: API_GATEWAY, port: { number: API_GATEWAY_PORT } } },
+            },
+          ],
+        },
+      })),
+    },
+  };
+}
+
+// 2.1 Argo CD ----------------------------------------------------------------------------------------------
+export interface ApplicationSetElement {
+  tenant: string;
+  tier: string;
+  domain: string;
+  region: string;
+}
+export function applicationSetElement(tenant: TenantProfile): ApplicationSetElement {
+  return { tenant: tenant.tenantId, tier: tenant.tier, domain: tenant.domain, region: tenant.region };
+}
+
+function applicationSpec(options: RenderOptions, values: { tenant: string; tier: string; domain: string }) {
+  return {
+    project: options.argoProject,
+    source: {
+      repoURL: options.gitRepoUrl,
+      targetRevision: options.gitRevision,
+      path: `tenants/${values.tenant}`,
+      ...(options.argoSourceType === 'helm'
+        ? {
+            helm: {
+              parameters: [
+                { name: 'tenant.id', value: values.tenant },
+                { name: 'tenant.tier', value: values.tier },
+                { name: 'tenant.domain', value: values.domain },
+              ],
+            },
+          }
+        : {}),
+    },
+    destination: { server: 'https://kubernetes.default.svc', namespace: `e-commerce-${values.tenant}` },
+    syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ['CreateNamespace=true'] },
+  };
+}
+
+/** Spec 2.1: one list element per tenant, sorted by tenant id so the file is stable whatever the order of writes. */
+export function applicationSet(elements: ApplicationSetElement[], options: RenderOptions): KubeObject {
+  const sorted = [...elements].sort((a, b) => a.tenant.localeCompare(b.tenant));
+  return {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'ApplicationSet',
+    metadata: { name: 'tenant-applications', namespace: options.argoNamespace },
+    spec: {
+      generators: [{ list: { elements: sorted } }],
+      template: {
+        metadata: { name: 'tenant-{{tenant}}' },
+        spec: applicationSpec(options, { tenant: '{{tenant}}', tier: '{{tier}}', domain: '{{domain}}' }),
+      },
+    },
+  };
+}
+
+/** The alternative to the ApplicationSet: one Application per tenant, named as the spec's rollback deletes it. */
+export function application(tenant: TenantProfile, options: RenderOptions): KubeObject {
+  return {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Application',
+    metadata: {
+      name: argoApplicationName(tenant.tenantId),
+      namespace: options.argoNamespace,
+      labels: { tenant: tenant.tenantId, tier: tenant.tier },
+    },
+    spec: applicationSpec(options, { tenant: tenant.tenantId, tier: tenant.tier, domain: tenant.domain }),
+  };
+}
+
+// Deprovisioning (spec "Annotation Namespace") ------------------------------------------------------------
+export const DEPROVISIONING_ANNOTATIONS = [
+  'deprovisioning',
+  'deprovisioning-date',
+  'deletion-date',
+  'backup-required',
+];
+
+/**
+ * The spec's four annotations, plus a `deprovisioning: "true"` label: the spec's purge CronJob selects
+ * namespaces with `-l deprovisioning=true`, a label selector, which annotations alone would never match.
+ */
+export function deprovisioningMetadata(dates: { deprovisioningDate: string; deletionDate: string }): {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+} {
+  return {
+    labels: { deprovisioning: 'true' },
+    annotations: {
+      deprovisioning: 'true',
+      'deprovisioning-date': dates.deprovisioningDate,
+      'deletion-date': dates.deletionDate,
+      'backup-required': 'true',
+    },
+  };
+}
+
+/** The Namespace with the deprovisioning marks merged in (what GitOps commits and direct mode applies). */
+export function markedNamespace(
+  tenant: TenantProfile,
+  options: RenderOptions,
+  dates: { deprovisioningDate: string; deletionDate: string } | undefined,
+): KubeObject {
+  const base = namespace(tenant, options);
+  if (!dates) return base;
+  const marks = deprovisioningMetadata(dates);
+  return {
+    ...base,
+    metadata: {
+      ...base.metadata,
+      labels: { ...base.metadata.labels, ...marks.labels },
+      annotations: { ...base.metadata.annotations, ...marks.annotations },
+    },
+  };
+}
+
+/** Every tenant workload at zero replicas (suspension keeps the objects, stops the pods). */
+export function withReplicas(objects: KubeObject[], replicas: number): KubeObject[] {
+  return objects.map((object) =>
+    object.kind === 'Deployment'
+      ? { ...object, spec: { ...(object.spec as Record<string, unknown>), replicas } }
+      : object,
+  );
+}

@@ -1,0 +1,78 @@
+import { KubeClient, gitOpsConfigFrom, kubeConnectionFrom } from '@app/kube';
+import type { CommandHandlers } from '@app/platform';
+import { createSecretStore } from '@app/secrets';
+import type { Logger } from 'pino';
+import { DirectDriver } from './adapters/direct.driver';
+import type { DeliveryDriver } from './adapters/delivery.port';
+import { GitOpsDriver } from './adapters/gitops.driver';
+import { FIELD_MANAGER } from './adapters/field-manager';
+import type { K8sConfig } from './config';
+import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from './domain/render-options';
+import { createHandlers, httpProbe } from './handlers';
+
+export function renderOptionsFrom(config: K8sConfig): RenderOptions {
+  return {
+    ...DEFAULT_RENDER_OPTIONS,
+    imageTag: config.IMAGE_TAG,
+    imageRepository: config.IMAGE_REPOSITORY,
+    gitRepoUrl: config.ARGOCD_REPO_URL,
+    gitRevision: config.ARGOCD_REVISION,
+    argoProject: config.ARGOCD_PROJECT,
+    argoNamespace: config.ARGOCD_NAMESPACE,
+    argoSourceType: config.ARGOCD_SOURCE_TYPE,
+    argoMode: config.ARGOCD_MODE,
+    credentialsMode: config.CREDENTIALS_MODE,
+    clusterSecretStore: config.CLUSTER_SECRET_STORE,
+    managedBy: config.K8S_DELIVERY === 'gitops' ? 'argocd' : FIELD_MANAGER,
+  };
+}
+
+export async function createServiceRuntime(
+  config: K8sConfig,
+  logger: Logger,
+): Promise<{ handlers: CommandHandlers; ready(): Promise<boolean>; close(): Promise<void> }> {
+  const options = renderOptionsFrom(config);
+  // In a pod, the service account's in-cluster configuration (KubeConfig.loadFromDefault) reaches the cluster.
+  const inCluster = Boolean(process.env.KUBERNETES_SERVICE_HOST);
+  const clusterConfigured = Boolean(
+    config.KUBE_API_SERVER || config.KUBECONFIG || inCluster || config.K8S_DELIVERY === 'direct',
+  );
+  const client = clusterConfigured ? new KubeClient(kubeConnectionFrom(config), FIELD_MANAGER) : undefined;
+  const driver: DeliveryDriver =
+    config.K8S_DELIVERY === 'gitops'
+      ? new GitOpsDriver(gitOpsConfigFrom(config), options, logger)
+      : new DirectDriver(
+          client!,
+          { namespaceDeleteTimeoutMs: config.NAMESPACE_DELETE_TIMEOUT_MS, pollIntervalMs: 1000 },
+          logger,
+        );
+  const secrets =
+    config.CREDENTIALS_MODE === 'secret'
+      ? createSecretStore(config.SECRET_STORE_URL, { key: config.SECRET_STORE_KEY })
+      : undefined;
+  const handlers = createHandlers({
+    driver,
+    options,
+    cluster: client,
+    secrets,
+    probe: httpProbe,
+    verify: {
+      timeoutMs: config.VERIFY_TIMEOUT_MS,
+      intervalMs: config.VERIFY_INTERVAL_MS,
+      healthBaseUrl: config.TENANT_HEALTH_BASE_URL,
+      trustCommit: config.K8S_VERIFY_TRUST_COMMIT,
+    },
+  });
+  return {
+    handlers,
+    async ready() {
+      const ok = await driver.health();
+      if (!ok) logger.warn({ mode: driver.mode }, 'k8s-service not ready');
+      return ok;
+    },
+    async close() {
+      await driver.close?.();
+      await secrets?.close?.();
+    },
+  };
+}

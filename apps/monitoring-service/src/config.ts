@@ -1,0 +1,17 @@
+import { localCredential } from '@app/platform';
+import { gitOpsEnv, kubeEnv } from '@app/kube';
+import { z } from 'zod';
+
+const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+export const configSchema = z.object({
+  MONITORING_DELIVERY: z.enum(['gitops', 'direct']).default('gitops'),
+  ...gitOpsEnv('monitoring-service'),
+  ...kubeEnv(),
+  GRAFANA_URL: z.string().url().default('http://grafana.e-commerce-monitoring:3000'),
+  GRAFANA_ADMIN_TOKEN: localCredential(z.string(), ''),
+  GRAFANA_ORG_ID: int(1),
+  SECRET_STORE_URL: z.string().default('memory:'),
+  SECRET_STORE_KEY: z.string().optional(),
+});
+export type MonitoringConfig = z.infer<typeof configSchema>;

@@ -1,0 +1,42 @@
+import { KubeClient, gitOpsConfigFrom, kubeConnectionFrom } from '@app/kube';
+import type { CommandHandlers } from '@app/platform';
+import { createSecretStore } from '@app/secrets';
+import type { Logger } from 'pino';
+import {
+  DirectMonitoringDelivery,
+  GitOpsMonitoringDelivery,
+  type MonitoringDelivery,
+} from './adapters/delivery';
+import { GrafanaClient } from './adapters/grafana.client';
+import { FIELD_MANAGER } from './adapters/field-manager';
+import type { MonitoringConfig } from './config';
+import { createHandlers } from './handlers';
+
+export async function createServiceRuntime(
+  config: MonitoringConfig,
+  logger: Logger,
+): Promise<{ handlers: CommandHandlers; ready(): Promise<boolean>; close(): Promise<void> }> {
+  const delivery: MonitoringDelivery =
+    config.MONITORING_DELIVERY === 'gitops'
+      ? new GitOpsMonitoringDelivery(gitOpsConfigFrom(config), logger)
+      : new DirectMonitoringDelivery(new KubeClient(kubeConnectionFrom(config), FIELD_MANAGER));
+  const grafana = new GrafanaClient(config.GRAFANA_URL, config.GRAFANA_ADMIN_TOKEN, config.GRAFANA_ORG_ID);
+  const secrets = createSecretStore(config.SECRET_STORE_URL, { key: config.SECRET_STORE_KEY });
+  const handlers = createHandlers({
+    delivery,
+    grafana,
+    secrets,
+    managedBy: config.MONITORING_DELIVERY === 'gitops' ? 'argocd' : FIELD_MANAGER,
+  });
+  return {
+    handlers,
+    async ready() {
+      const [deliveryOk, grafanaOk] = await Promise.all([delivery.health(), grafana.health()]);
+      if (!deliveryOk || !grafanaOk) logger.warn({ deliveryOk, grafanaOk }, 'monitoring-service not ready');
+      return deliveryOk && grafanaOk;
+    },
+    async close() {
+      await secrets.close?.();
+    },
+  };
+}
