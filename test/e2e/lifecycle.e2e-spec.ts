@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createConnection, type Connection } from 'mysql2/promise';
+import { simpleParser } from 'mailparser';
+import { BUSINESS_SERVICES } from '@app/contracts';
+import { ArchiveBucket } from '../support/archive';
+import { everything, NOTHING, tenantFootprint } from '../support/tenant-footprint';
+import { LocalStack, specSubscriptionCreated } from '../support/local-stack';
+import type { EventsPage, TenantView } from '../support/tenant-views';
+
+/**
+ * The whole system as users run it: every app a separate process, real PostgreSQL, RabbitMQ, MariaDB, Ceph
+ * RGW, a real SMTP peer and a real Git repository. Follows one tenant from the billing webhook to active,
+ * then through cancellation, verified final backup and purge; and a second tenant through a failed step and
+ * its rollback. After each, the servers hold nothing of the tenant.
+ */
+const run = randomBytes(3).toString('hex');
+const dir = mkdtempSync(join(tmpdir(), `e2e-${run}-`));
+const stack = new LocalStack({
+  dir,
+  database: 'provisioning_test',
+  schemaPrefix: `e2e_${run}`,
+  vhost: `e2e-${run}`,
+  logLevel: 'info',
+  env: {
+    'notification-service': { WEBSITES_MAX_ATTEMPTS: '1', COMMAND_MAX_ATTEMPTS: '2' },
+    orchestrator: { PURGE_RETRY_DELAY_SECONDS: '2' },
+  },
+});
+let mysql: Connection;
+
+async function waitForTenant(
+  tenantId: string,
+  done: (view: TenantView) => boolean,
+  timeoutMs = 150_000,
+): Promise<TenantView> {
+  const until = Date.now() + timeoutMs;
+  let last: TenantView | undefined;
+  for (;;) {
+    last = await stack.getJson<TenantView>(`/api/v1/tenants/${tenantId}`).catch(() => last);
+    if (last && done(last)) return last;
+    if (Date.now() > until) {
+      throw new Error(
+        `tenant ${tenantId} stuck in ${last?.state}: ${JSON.stringify(last?.steps.map((s) => [s.step, s.status]))}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+async function eventTypes(tenantId: string): Promise<string[]> {
+  const page = await stack.getJson<EventsPage>(
+    `/api/v1/tenants/${tenantId}/events?limit=1000`,
+    stack.auditorToken,
+  );
+  return page.events.map((e) => e.type);
+}
+
+const footprint = (tenantId: string) => tenantFootprint(tenantId, { mysql, stack });
+
+beforeAll(async () => {
+  mysql = await createConnection({ host: '127.0.0.1', user: 'root' });
+  await stack.start();
+});
+
+afterAll(async () => {
+  await stack.stop();
+  await stack.removeVhost();
+  await mysql?.end();
+  await stack.dropSchemas();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('tenant lifecycle across every process', () => {
+  let tenantId = '';
+
+  afterAll(async () => {
+    if (tenantId) await new ArchiveBucket(stack.envs.get('storage-service')!).removeTenants([tenantId]);
+  });
+
+  it('provisions the spec example from the webhook to an active tenant, resources on every server', async () => {
+    const payload = specSubscriptionCreated(`sub_e2e_${run}`);
+    const response = await stack.postWebhook('subscription-created', payload);
+    expect(response.status).toBe(202);
+    const accepted = (await response.json()) as { tenant_id: string; domain: string; status_url: string };
+    tenantId = accepted.tenant_id;
+    expect(tenantId).toMatch(/^abc-corporation-[0-9a-f]{6}$/);
+    expect(accepted.status_url).toBe(`/api/v1/tenants/${tenantId}`);
+
+    const view = await waitForTenant(
+      tenantId,
+      (v) =>
+        v.state === 'failed' ||
+        (v.state === 'active' && v.steps.some((s) => s.step === 'welcome-email' && s.status === 'succeeded')),
+    );
+    expect(view.failure_reason).toBeNull();
+    expect(view.state).toBe('active');
+
+    const created = await footprint(tenantId);
+    expect(created).toEqual(everything(tenantId, expect.any(Number)));
+    expect(created.manifests).toBeGreaterThan(10);
+
+    const welcome = stack.smtp.messages.filter((m) => m.to.includes('admin@abc-corp.com'));
+    expect(welcome).toHaveLength(1);
+    const parsed = await simpleParser(welcome[0].raw);
+    expect(parsed.subject).toBe(
+      'Bienvenue sur Collect & Verything - Votre Plateforme E-commerce est Prete !',
+    );
+    expect(parsed.text).toContain(`URL Boutique : https://${accepted.domain}`);
+    expect([...stack.websites.records.values()].some((r) => r.tenant_id === tenantId)).toBe(true);
+
+    const types = await eventTypes(tenantId);
+    expect(types[0]).toBe('TenantRequested');
+    expect(types.indexOf('TenantActivated')).toBeGreaterThan(types.indexOf('KubernetesVerified'));
+    expect(types.indexOf('WelcomeEmailSent')).toBeGreaterThan(types.indexOf('TenantActivated'));
+    expect(types).not.toContain('RollbackStarted');
+  });
+
+  it('answers fifty concurrent deliveries of the same subscription with the same tenant', async () => {
+    const payload = specSubscriptionCreated(`sub_e2e_${run}`);
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const response = await stack.postWebhook('subscription-created', payload);
+        return { status: response.status, body: (await response.json()) as { tenant_id: string } };
+      }),
+    );
+    expect(new Set(answers.map((a) => a.status))).toEqual(new Set([202]));
+    expect(new Set(answers.map((a) => a.body.tenant_id))).toEqual(new Set([tenantId]));
+  });
+
+  it('cancels, takes and verifies a final backup, purges, and leaves nothing behind', async () => {
+    const response = await stack.postWebhook('subscription-cancelled', {
+      event: 'subscription.cancelled',
+      timestamp: new Date().toISOString(),
+      data: {
+        subscription_id: `sub_e2e_${run}`,
+        tenant_id: tenantId,
+        cancellation_reason: 'end-to-end test',
+        effective_date: new Date().toISOString(),
+      },
+    });
+    expect(response.status).toBe(202);
+    const view = await waitForTenant(tenantId, (v) => v.state === 'purged');
+    expect(view.state).toBe('purged');
+
+    const types = await eventTypes(tenantId);
+    expect(types.indexOf('DatabaseBackupVerified')).toBeGreaterThan(types.indexOf('DatabasesBackedUp'));
+    expect(types.indexOf('StorageBackupVerified')).toBeGreaterThan(types.indexOf('StorageBackedUp'));
+    expect(types.indexOf('PurgeStarted')).toBeGreaterThan(types.indexOf('DatabaseBackupVerified'));
+    expect(types.indexOf('TenantPurged')).toBeGreaterThan(types.indexOf('DatabasesRemoved'));
+
+    expect(await footprint(tenantId)).toEqual(NOTHING);
+    // The final backup outlives the tenant in the archive bucket: one dump per database and their manifest,
+    // beside the bucket mirrors.
+    const archived = await new ArchiveBucket(stack.envs.get('storage-service')!).keys(`${tenantId}/`);
+    expect(
+      archived.filter((key) => /^[^/]+\/databases\/[a-z0-9_]+_final_\d{8}\.sql\.gz$/.test(key)),
+    ).toHaveLength(BUSINESS_SERVICES.length);
+    expect(archived.some((key) => key.startsWith(`${tenantId}/databases/manifest_`))).toBe(true);
+    expect(archived.some((key) => key.startsWith(`${tenantId}/minio/manifest-`))).toBe(true);
+    // The deletion confirmation is sent after TenantPurged: wait for its event, then for the message.
+    const until = Date.now() + 30_000;
+    while (!(await eventTypes(tenantId)).includes('DeletionConfirmationSent') && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const subjects = await Promise.all(
+      stack.smtp.messages
+        .filter((m) => m.to.includes('admin@abc-corp.com'))
+        .map(async (m) => (await simpleParser(m.raw)).subject ?? ''),
+    );
+    // welcome, cancellation notice (grace period), deletion confirmation: one each, never twice
+    expect(subjects).toHaveLength(3);
+    expect(new Set(subjects).size).toBe(3);
+  });
+
+  it('rolls back a tenant whose website record cannot be created, and leaves nothing behind', async () => {
+    stack.websites.failNext = 1_000;
+    try {
+      const response = await stack.postWebhook(
+        'subscription-created',
+        specSubscriptionCreated(`sub_e2e_fail_${run}`, 'Failing Shop'),
+      );
+      expect(response.status).toBe(202);
+      const { tenant_id: failing } = (await response.json()) as { tenant_id: string };
+      const view = await waitForTenant(failing, (v) => v.state === 'failed');
+      expect(view.failure_reason?.step).toBe('website');
+      const types = await eventTypes(failing);
+      expect(types).toContain('RollbackStarted');
+      expect(types).toContain('TenantProvisioningFailed');
+      expect(await footprint(failing)).toEqual(NOTHING);
+    } finally {
+      stack.websites.failNext = 0;
+    }
+  });
+});
