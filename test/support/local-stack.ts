@@ -4,7 +4,8 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:f
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { GrafanaStandIn } from '../../apps/monitoring-service/src/testing/grafana-stand-in';
-import { freePort, SmtpCatcher, TenantHealthStandIn, WebsitesStandIn } from './standins';
+import { freePort } from '@app/testing';
+import { SmtpCatcher, TenantHealthStandIn, WebsitesStandIn } from './standins';
 
 /**
  * The whole control plane on this machine, each app as its own process (built output under dist/), wired to

@@ -151,11 +151,3 @@ export class TenantHealthStandIn {
     return close(this.server);
   }
 }
-
-/** A free TCP port on the loopback interface, for a child process to listen on. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  const port = await listen(server);
-  await close(server);
-  return port;
-}

@@ -121,3 +121,4 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+export { freePort } from './free-port';
