@@ -214,7 +214,16 @@ export class Orchestrator {
     if (integration) await this.publishUntilSent(tenantId, integration, event);
     // Reading the stream folds everything up to its end, so older events of a tenant need no new pass.
     if ((this.processedRevision.get(tenantId) ?? -1) >= event.revision) return;
-    await this.serialized(tenantId, () => this.runDecider(tenantId)).catch((error: unknown) => {
+    await this.serialized(tenantId, async () => {
+      if (this.processedRevision.has(tenantId)) return this.runDecider(tenantId);
+      // First sight of this tenant since start: its stream may hold commands decided and never sent, by a
+      // process that crashed, just as start() repairs. The start-up read can miss a tenant whose last commits
+      // were not visible yet (PostgreSQL shows readAll only what is below every open transaction), and another
+      // instance may have crashed since. Sending again is safe: command ids are deterministic.
+      const loaded = await this.processor.load(tenantId);
+      await this.processor.redispatchPending(tenantId, loaded);
+      await this.runDecider(tenantId, loaded);
+    }).catch((error: unknown) => {
       this.options.logger.error({ err: error, tenantId }, 'decision failed; retrying on the next timer tick');
       this.deadlines.set(tenantId, this.options.clock().getTime());
     });
