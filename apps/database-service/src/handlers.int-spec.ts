@@ -48,11 +48,14 @@ interface ServerSnapshot {
   dbGrants: string[];
 }
 
-/** Rows that belong to a tenant-shaped name not created by this suite are ignored (other suites may run). */
-function ours(name: string, tenants: TenantProfile[]): boolean {
-  const tenantShaped = /[a-z0-9]_[0-9a-f]{6}_/.test(name) || name.startsWith('restore_');
-  if (!tenantShaped) return true;
-  return name.startsWith('restore_') || tenants.some((t) => name.includes(t.tenantId.replace(/-/g, '_')));
+/**
+ * Rows that belong to a tenant-shaped name not created by this suite are ignored (other suites may run), and so
+ * are scratch databases of backup checks this suite did not run (end-to-end suites verify backups too).
+ */
+function ours(name: string, tenants: TenantProfile[], scratch: ReadonlySet<string>): boolean {
+  if (name.startsWith('restore_')) return scratch.has(name);
+  if (!/[a-z0-9]_[0-9a-f]{6}_/.test(name)) return true;
+  return tenants.some((t) => name.includes(t.tenantId.replace(/-/g, '_')));
 }
 
 describe('database-service handlers (real MariaDB, real encrypted secret store)', () => {
@@ -63,6 +66,8 @@ describe('database-service handlers (real MariaDB, real encrypted secret store)'
   let handlers: CommandHandlers;
   const schema = `test_dbsvc_${randomBytes(4).toString('hex')}`;
   const tenants: TenantProfile[] = [];
+  /** Scratch databases this suite's backup checks may create. */
+  const scratch = new Set<string>();
 
   function newTenant(name = 'Test Co', tenantId?: string): TenantProfile {
     const tenant = testTenant(name, tenantId ? { tenantId } : {});
@@ -77,15 +82,15 @@ describe('database-service handlers (real MariaDB, real encrypted secret store)'
     return {
       databases: dbs
         .map((r) => String(r.Database))
-        .filter((n) => ours(n, tenants))
+        .filter((n) => ours(n, tenants, scratch))
         .sort(),
       users: users
         .map((r) => `${r.User}@${r.Host}`)
-        .filter((n) => ours(n, tenants))
+        .filter((n) => ours(n, tenants, scratch))
         .sort(),
       dbGrants: grants
         .map((r) => `${r.Db}:${r.User}@${r.Host}`)
-        .filter((n) => ours(n, tenants))
+        .filter((n) => ours(n, tenants, scratch))
         .sort(),
     };
   }
@@ -359,11 +364,19 @@ describe('database-service handlers (real MariaDB, real encrypted secret store)'
         command('BackupDatabases', tenant, { backupId }),
         context(),
       );
-    const verifyBackup = (manifestKey = manifestKeyOf()) =>
-      (backupHandlers.VerifyDatabaseBackup as CommandHandler<'VerifyDatabaseBackup'>)(
+    const verifyBackup = async (manifestKey = manifestKeyOf()) => {
+      // Its scratch databases are named after each dump of the manifest (a missing manifest has none).
+      const manifest = await target
+        .read(manifestKey)
+        .then((raw) => JSON.parse(raw.toString('utf8')) as { dumps?: { key: string; sha256: string }[] })
+        .catch(() => ({ dumps: [] }));
+      for (const dump of manifest.dumps ?? [])
+        scratch.add(scratchDatabaseName(`${dump.key}\u001f${dump.sha256}`));
+      return (backupHandlers.VerifyDatabaseBackup as CommandHandler<'VerifyDatabaseBackup'>)(
         command('VerifyDatabaseBackup', tenant, { backupId, manifestKey }),
         context(),
       );
+    };
 
     beforeAll(async () => {
       target = await createTarget();
@@ -507,10 +520,14 @@ describe('database-service handlers (real MariaDB, real encrypted secret store)'
       expect(createHash('sha256').update(dump).digest('hex')).toBe(entry.sha256);
 
       // Restore by hand into a scratch database and compare every row.
-      const scratch = `restore_${randomBytes(6).toString('hex')}`;
-      await root.query(`CREATE DATABASE \`${scratch}\``);
+      const scratchDb = `restore_${randomBytes(6).toString('hex')}`;
+      scratch.add(scratchDb);
+      await root.query(`CREATE DATABASE \`${scratchDb}\``);
       try {
-        const restoreInto = await mysql.createConnection({ ...parseMysqlUrl(MYSQL_URL), database: scratch });
+        const restoreInto = await mysql.createConnection({
+          ...parseMysqlUrl(MYSQL_URL),
+          database: scratchDb,
+        });
         for (const line of gunzipSync(dump).toString('utf8').split('\n')) {
           const parsed = parseDumpLine(line);
           if (parsed.kind === 'statement') await restoreInto.query(parsed.sql);
@@ -531,7 +548,7 @@ describe('database-service handlers (real MariaDB, real encrypted secret store)'
           dateStrings: true,
           jsonStrings: true,
         };
-        const copy = await mysql.createConnection({ ...exact, database: scratch });
+        const copy = await mysql.createConnection({ ...exact, database: scratchDb });
         const [restoredExact] = await copy.query(rowsQuery);
         await copy.end();
         expect(restoredExact).toEqual(original);
@@ -542,7 +559,7 @@ describe('database-service handlers (real MariaDB, real encrypted secret store)'
         await source.end();
         await restoreInto.end();
       } finally {
-        await root.query(`DROP DATABASE IF EXISTS \`${scratch}\``);
+        await root.query(`DROP DATABASE IF EXISTS \`${scratchDb}\``);
       }
     });
 
@@ -557,12 +574,12 @@ describe('database-service handlers (real MariaDB, real encrypted secret store)'
       const manifest = JSON.parse((await target.read(manifestKeyOf())).toString('utf8')) as {
         dumps: { key: string; sha256: string }[];
       };
-      const scratch = scratchDatabaseName(`${manifest.dumps[0].key}\u001f${manifest.dumps[0].sha256}`);
-      await root.query(`CREATE DATABASE \`${scratch}\``);
-      await root.query(`CREATE TABLE \`${scratch}\`.pii (email VARCHAR(100))`);
-      await root.query(`INSERT INTO \`${scratch}\`.pii VALUES ('left@behind.example')`);
+      const leftover = scratchDatabaseName(`${manifest.dumps[0].key}\u001f${manifest.dumps[0].sha256}`);
+      await root.query(`CREATE DATABASE \`${leftover}\``);
+      await root.query(`CREATE TABLE \`${leftover}\`.pii (email VARCHAR(100))`);
+      await root.query(`INSERT INTO \`${leftover}\`.pii VALUES ('left@behind.example')`);
       await verifyBackup();
-      const [left] = await root.query<RowDataPacket[]>('SHOW DATABASES LIKE ?', [scratch]);
+      const [left] = await root.query<RowDataPacket[]>('SHOW DATABASES LIKE ?', [leftover]);
       expect(left).toHaveLength(0);
 
       // A VerifyDatabases killed before dropping its probe table, retried as a new attempt (another command

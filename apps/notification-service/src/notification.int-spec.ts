@@ -61,7 +61,7 @@ class WebsitesStandIn {
     res.setHeader('content-type', 'application/json');
     if (forced === HANG) {
       // Answers after the client's timeout: the client must give up and retry.
-      setTimeout(() => res.end('{}'), 800).unref();
+      setTimeout(() => res.end('{}'), 4_000).unref();
       return;
     }
     if (forced !== null && forced !== undefined && forced !== SLOW_CREATE) {
@@ -81,7 +81,7 @@ class WebsitesStandIn {
       this.records.set(record.id, record);
       if (typeof key === 'string') this.byIdempotencyKey.set(key, record.id);
       res.statusCode = 201;
-      if (forced === SLOW_CREATE) setTimeout(() => res.end(JSON.stringify(record)), 800).unref();
+      if (forced === SLOW_CREATE) setTimeout(() => res.end(JSON.stringify(record)), 4_000).unref();
       else res.end(JSON.stringify(record));
     } else if (req.method === 'PATCH' && url.pathname.startsWith('/api/v1/websites/')) {
       const record = this.records.get(Number(url.pathname.split('/').pop()));
@@ -140,7 +140,8 @@ describe('notification-service (real SMTP peer, websites-service stand-in)', () 
     client = new WebsitesClient({
       baseUrl: `http://127.0.0.1:${webPort}`,
       token: 'internal-token-123',
-      timeoutMs: 300,
+      // Long enough that a stalled test process (GC, a loaded CI machine) is not taken for a slow service.
+      timeoutMs: 2_000,
       maxAttempts: 3,
       backoffMs: 1,
     });

@@ -331,7 +331,10 @@ describe('tenantctl against PostgreSQL', () => {
     const again = await tenantctl(['cancel', active.tenantId, '--reason', 'again']);
     expect(again.code).toBe(EXIT.ERROR);
     expect(again.stderr).toContain('OPERATION.NOT_CANCELLABLE');
-    // The read model catches up on the next replay: the cancelled tenant is now deprovisioning.
+    // The read model catches up on the next replay: the cancelled tenant is now deprovisioning. (Replay reads
+    // the log as a whole, which shows the cancellation once every transaction older than it has ended.)
+    const written = (await store.readStream(tenantStream(active.tenantId))).length;
+    await readAllWhenVisible(store, { streamPrefix: tenantStream(active.tenantId) }, written);
     await tenantctl(['replay']);
     expect(JSON.parse((await tenantctl(['status', active.tenantId, '--json'])).stdout).health).toBe(
       'deprovisioning',
