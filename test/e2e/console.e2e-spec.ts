@@ -208,7 +208,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await browser
+    ?.close()
+    .catch((error: unknown) => console.warn(`console suite: closing Chromium: ${String(error)}`));
   try {
     if (stack) {
       // Processes first (nothing writes while resources are removed), whatever a failed test left.

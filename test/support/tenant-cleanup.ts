@@ -77,5 +77,14 @@ async function invoke(
     commandId,
     new Date(),
   );
-  await handler(message as never, { commandId, correlationId: commandId, attempt: 1, logger });
+  // As the services' consumers do: a retryable failure (a server busy for a moment) is tried again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await handler(message as never, { commandId, correlationId: commandId, attempt, logger });
+      return;
+    } catch (error) {
+      if ((error as { retryable?: boolean }).retryable === false || attempt === 3) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1_000 * attempt));
+    }
+  }
 }
