@@ -504,9 +504,13 @@ describe('messaging against the local RabbitMQ', () => {
     const first = publisher.publish('tenantEvents', 'tenant.activated', envelope('TenantActivated', {}));
     const second = publisher.publish('tenantEvents', 'tenant.activated', envelope('TenantActivated', {}));
     const third = publisher.publish('tenantEvents', 'tenant.activated', envelope('TenantActivated', {}));
+    // Every expectation is attached now: the two timeouts can fire together, and a rejection that finds no
+    // handler yet fails the test as unhandled.
+    const firstFails = expect(first).rejects.toMatchObject({ code: 'MESSAGING.PUBLISH_TIMEOUT' });
+    const secondFails = expect(second).rejects.toBeInstanceOf(MessagingError);
     await expect(third).rejects.toMatchObject({ code: 'MESSAGING.BUFFER_FULL' });
-    await expect(first).rejects.toMatchObject({ code: 'MESSAGING.PUBLISH_TIMEOUT' });
-    await expect(second).rejects.toBeInstanceOf(MessagingError);
+    await firstFails;
+    await secondFails;
     expect(publisher.pendingCount()).toBe(0);
   });
 });

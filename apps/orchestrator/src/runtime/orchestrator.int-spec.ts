@@ -64,9 +64,6 @@ const deciderConfig: DeciderConfig = {
   deadlineSeconds: { ProvisionBroker: 8 },
 };
 
-/** A writer that crashes before sending decides with every production deadline, the broker's too. */
-const crashedWriterConfig: DeciderConfig = { ...deciderConfig, deadlineSeconds: {} };
-
 function connection(name: string): MessagingConnection {
   return new MessagingConnection({
     url: AMQP_URL,
@@ -229,6 +226,19 @@ describe('orchestrator runtime (PostgreSQL event store, RabbitMQ)', () => {
   let eventStore: EventStore;
   let stack: Stack;
 
+  /**
+   * A process that appends its decisions and dies before publishing them (its dispatcher never sends). It
+   * decides with every production deadline, the broker's too, so nothing times out before a resend.
+   */
+  const crashedWriter = () =>
+    new TenantProcessor(
+      eventStore,
+      { dispatch: async () => undefined },
+      { ...deciderConfig, deadlineSeconds: {} },
+      () => new Date(),
+      logger,
+    );
+
   beforeAll(async () => {
     if (!/test/.test(new URL(PG_URL).pathname))
       throw new Error('refusing to run against a non-test database');
@@ -326,16 +336,9 @@ describe('orchestrator runtime (PostgreSQL event store, RabbitMQ)', () => {
 
   it('sends on start what a crash left decided but unsent, for every tenant', async () => {
     for (const orchestrator of stack.orchestrators.splice(0)) await orchestrator.stop();
-    // A process that appends its decisions and dies before publishing them (its dispatcher never sends).
-    // Its decisions carry production deadlines: twelve tenants decided one after the other, then a start-up, must
-    // not time out before the restarted orchestrator sends them (what this test is about is the sending).
-    const crashed = new TenantProcessor(
-      eventStore,
-      { dispatch: async () => undefined },
-      crashedWriterConfig,
-      () => new Date(),
-      logger,
-    );
+    // Twelve tenants decided one after the other, then a start-up: with production deadlines nothing times out
+    // before the restarted orchestrator sends them (what this test is about is the sending).
+    const crashed = crashedWriter();
     const tenants = Array.from({ length: 12 }, () => profile());
     for (const tenant of tenants) {
       await request(eventStore, tenant);
@@ -350,13 +353,7 @@ describe('orchestrator runtime (PostgreSQL event store, RabbitMQ)', () => {
 
   it('sends what a crash left unsent for a tenant its start-up read did not see', async () => {
     for (const orchestrator of stack.orchestrators.splice(0)) await orchestrator.stop();
-    const crashed = new TenantProcessor(
-      eventStore,
-      { dispatch: async () => undefined },
-      crashedWriterConfig,
-      () => new Date(),
-      logger,
-    );
+    const crashed = crashedWriter();
     const tenant = profile();
     await request(eventStore, tenant);
     expect((await crashed.process(tenant.tenantId)).appended).toBeGreaterThan(0);
