@@ -21,6 +21,18 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
   wait_for PostgreSQL 60 pg_isready -q -h 127.0.0.1 -p 5432
 fi
 
+# Two end-to-end stacks (eight processes each) run beside the integration suites: with the small test pools
+# they peak near 70 connections, too close to the default 100 for a process that starts late. Raise the limit
+# once (ALTER SYSTEM persists it; the change needs a restart).
+want_connections=200
+have_connections=$(psql -h 127.0.0.1 -U postgres -d postgres -tAc 'SHOW max_connections')
+if [ "$have_connections" -lt "$want_connections" ]; then
+  log "raising PostgreSQL max_connections from $have_connections to $want_connections (restart)"
+  psql -h 127.0.0.1 -U postgres -d postgres -qc "ALTER SYSTEM SET max_connections = $want_connections"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main restart
+  wait_for PostgreSQL 60 pg_isready -q -h 127.0.0.1 -p 5432
+fi
+
 # MariaDB (tenant databases)
 if ! mysqladmin -uroot -h127.0.0.1 --connect-timeout=2 ping >/dev/null 2>&1; then
   log "starting MariaDB"
