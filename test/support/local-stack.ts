@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { GrafanaStandIn } from '../../apps/monitoring-service/src/testing/grafana-stand-in';
@@ -205,12 +205,12 @@ export class LocalStack {
       },
     };
     for (const app of APPS) {
-      const healthPort = app === 'provisioning-api' || app === 'orchestrator' ? undefined : await freePort();
+      const healthPort = app === 'provisioning-api' ? undefined : await freePort();
       if (healthPort) this.healthPorts.set(app, healthPort);
       this.envs.set(app, {
         ...common,
         ...perApp[app],
-        ...(healthPort ? { HEALTH_PORT: String(healthPort) } : {}),
+        ...(healthPort ? { HEALTH_PORT: String(healthPort), HEALTH_HOST: '127.0.0.1' } : {}),
         ...(this.options.env?.[app] ?? {}),
       });
     }
@@ -222,8 +222,6 @@ export class LocalStack {
   /** Starts (or restarts) one app and waits until it reports ready. */
   async startApp(app: AppName): Promise<void> {
     const logPath = join(this.logDir, `${app}.log`);
-    // A restart appends to the same log: only what this start wrote counts as its readiness.
-    const logOffset = existsSync(logPath) ? statSync(logPath).size : 0;
     const log = openSync(logPath, 'a');
     const child = spawn(process.execPath, [mainOf(app)], {
       cwd: ROOT,
@@ -236,8 +234,7 @@ export class LocalStack {
       child.once('exit', (code) =>
         reject(
           new Error(
-            `${app} exited with code ${code} during start-up; the end of ${this.logDir}/${app}.log:\n` +
-              logTail(join(this.logDir, `${app}.log`)),
+            `${app} exited with code ${code} during start-up; the end of ${logPath}:\n` + logTail(logPath),
           ),
         ),
       ),
@@ -246,21 +243,8 @@ export class LocalStack {
     const ready =
       app === 'provisioning-api'
         ? () => httpOk(`${this.apiUrl}/health`)
-        : app === 'orchestrator'
-          ? () => this.orchestratorStarted(logPath, logOffset)
-          : () => httpOk(`http://127.0.0.1:${this.healthPorts.get(app)}/ready`);
+        : () => httpOk(`http://127.0.0.1:${this.healthPorts.get(app)}/ready`);
     await Promise.race([waitUntil(app, ready, 60_000), exited]);
-  }
-
-  /**
-   * The orchestrator has no health port: it is ready once it logged its start (so that a start-up failure shows
-   * its own log, not a tenant stuck later). At a log level that hides that line, being alive is all there is.
-   */
-  private async orchestratorStarted(logPath: string, offset: number): Promise<boolean> {
-    const level = this.envs.get('orchestrator')?.LOG_LEVEL ?? 'info';
-    if (!['trace', 'debug', 'info'].includes(level))
-      return this.processes.get('orchestrator')?.exitCode === null;
-    return readFileSync(logPath).subarray(offset).includes('"msg":"orchestrator started"');
   }
 
   /** Sends a signal to one app and waits for it to exit (SIGKILL simulates a crash). */

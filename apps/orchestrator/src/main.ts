@@ -2,7 +2,14 @@ import { hostname } from 'node:os';
 import { AuditChainProjector } from '@app/audit';
 import { createEventStore } from '@app/event-store';
 import { MessagePublisher, MessagingConnection } from '@app/messaging';
-import { baseConfigSchema, brokerConnectTimeoutMs, createLogger, loadConfig } from '@app/platform';
+import {
+  baseConfigSchema,
+  brokerConnectTimeoutMs,
+  closeHealthServer,
+  createLogger,
+  loadConfig,
+  startHealthServer,
+} from '@app/platform';
 import { orchestratorConfigSchema } from './config';
 import { fileClock, systemClock } from './runtime/clock';
 import { Orchestrator } from './runtime/orchestrator';
@@ -44,16 +51,27 @@ async function main(): Promise<void> {
       breakerRecheckSeconds: config.PURGE_RETRY_DELAY_SECONDS,
       snapshotEvery: config.GUARDRAIL_SNAPSHOT_EVERY,
     },
+    onFatal: () => process.exit(1),
   });
   await orchestrator.start();
   // The audit chain rides along in this process; the store it reads has no upcasters, so the chain covers
   // events exactly as stored.
   const audit = new AuditChainProjector(eventStore, { logger: logger.child({ component: 'audit-chain' }) });
   await audit.start();
+  const health =
+    config.HEALTH_PORT === undefined
+      ? undefined
+      : await startHealthServer(
+          config.HEALTH_PORT,
+          config.HEALTH_HOST,
+          async () => orchestrator.isReady() && connection.isHealthy(),
+        );
+  logger.info({ healthPort: health?.port }, 'orchestrator ready');
   const shutdown = () =>
     void audit
       .stop()
       .then(() => orchestrator.stop())
+      .then(() => closeHealthServer(health?.server))
       .then(() => connection.close())
       .then(() => eventStore.close())
       .then(() => process.exit(0));

@@ -1,4 +1,3 @@
-import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { ResourceService } from '@app/contracts';
 import { createEventStore, type EventStore } from '@app/event-store';
@@ -7,6 +6,7 @@ import { z } from 'zod';
 import { loadConfig } from './config';
 import type { CommandHandlers } from './handlers';
 import { parseFaultInjection } from './fault-injection';
+import { closeHealthServer, startHealthServer } from './health-server';
 import { createLogger, type Logger } from './logger';
 import { startResourceService } from './resource-service';
 
@@ -39,8 +39,10 @@ export const baseConfigSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,60}$/)
     .optional(),
-  /** Port of the small /health and /ready endpoint of a resource service; 0 = random, unset = none. */
+  /** Port of the small /health and /ready endpoint of a resource service or the orchestrator; 0 = random, unset = none. */
   HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Interface of that endpoint: every one by default, so the kubelet's probes reach it. */
+  HEALTH_HOST: z.string().min(1).default('0.0.0.0'),
   COMMAND_PREFETCH: z.coerce.number().int().min(1).max(1000).default(8),
   COMMAND_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   COMMAND_RETRY_INITIAL_MS: z.coerce.number().int().min(1).default(1000),
@@ -115,31 +117,15 @@ export async function runResourceService<S extends z.ZodType>(
     faults,
   });
 
-  let server: Server | undefined;
-  if (config.HEALTH_PORT !== undefined) {
-    server = createServer((req, res) => {
-      if (req.url === '/health') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
-        return;
-      }
-      if (req.url === '/ready') {
-        void runtime
-          .ready()
-          .catch(() => false)
-          .then((dependencies) => {
-            const ok = dependencies && connection.isHealthy() && consumer.isHealthy();
-            res
-              .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
-              .end(JSON.stringify({ status: ok ? 'ok' : 'unavailable' }));
-          });
-        return;
-      }
-      res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => server!.listen(config.HEALTH_PORT, '127.0.0.1', resolve));
-  }
-  const address = server?.address();
-  logger.info({ healthPort: typeof address === 'object' ? address?.port : undefined }, `${name} started`);
+  const health =
+    config.HEALTH_PORT === undefined
+      ? undefined
+      : await startHealthServer(
+          config.HEALTH_PORT,
+          config.HEALTH_HOST,
+          async () => (await runtime.ready()) && connection.isHealthy() && consumer.isHealthy(),
+        );
+  logger.info({ healthPort: health?.port }, `${name} started`);
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -149,10 +135,10 @@ export async function runResourceService<S extends z.ZodType>(
       await runtime.close();
       await connection.close();
       await eventStore.close();
-      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      await closeHealthServer(health?.server);
       logger.info(`${name} stopped`);
     })());
-  return { stop, healthPort: typeof address === 'object' ? address?.port : undefined };
+  return { stop, healthPort: health?.port };
 }
 
 /** main.ts of a resource service: run it, stop cleanly on SIGTERM/SIGINT, exit non-zero on a bad start. */

@@ -6,3 +6,4 @@ export * from './command-outcome';
 export * from './resource-service';
 export * from './fault-injection';
 export * from './bootstrap';
+export * from './health-server';

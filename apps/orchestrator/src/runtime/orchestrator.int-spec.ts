@@ -19,7 +19,7 @@ import { createLogger, permanent, startResourceService, type CommandHandlers } f
 import { eventually } from '@app/testing';
 import { Client } from 'pg';
 import type { DeciderConfig } from '../domain';
-import { Orchestrator } from './orchestrator';
+import { Orchestrator, type OrchestratorOptions } from './orchestrator';
 import { TenantProcessor } from './tenant-processor';
 
 /**
@@ -42,6 +42,7 @@ interface Stack {
   startOrchestrator(
     wrap?: (publisher: MessagePublisher) => MessagePublisher,
     store?: EventStore,
+    extra?: Partial<OrchestratorOptions>,
   ): Promise<Orchestrator>;
   stop(): Promise<void>;
 }
@@ -106,6 +107,7 @@ async function startStack(eventStore: EventStore): Promise<Stack> {
   const startOrchestrator = async (
     wrap = (publisher: MessagePublisher) => publisher,
     store: EventStore = eventStore,
+    extra: Partial<OrchestratorOptions> = {},
   ) => {
     const conn = connection('orchestrator');
     await conn.connect();
@@ -117,6 +119,7 @@ async function startStack(eventStore: EventStore): Promise<Stack> {
       clock: () => new Date(),
       logger,
       timerIntervalMs: 100,
+      ...extra,
     });
     await orchestrator.start();
     orchestrators.push(orchestrator);
@@ -366,6 +369,33 @@ describe('orchestrator runtime (PostgreSQL event store, RabbitMQ)', () => {
     const events = await waitFor(eventStore, tenant.tenantId, 'WelcomeEmailSent', 30_000);
     expect(events.filter((e) => e.type === 'TenantActivated')).toHaveLength(1);
     expect(types(events)).not.toContain('StepTimedOut');
+  });
+
+  it('is ready while it follows the streams, and reports a subscription that stopped on an error', async () => {
+    for (const orchestrator of stack.orchestrators.splice(0)) await orchestrator.stop();
+    const healthy = await stack.startOrchestrator();
+    expect(healthy.isReady()).toBe(true);
+    await healthy.stop();
+    expect(healthy.isReady()).toBe(false);
+    stack.orchestrators.splice(0);
+
+    // A handler failure the orchestrator does not expect stops its subscription: main.ts exits on onFatal.
+    const broken = Object.create(eventStore) as EventStore;
+    broken.subscribe = (target, options) =>
+      eventStore.subscribe(target, {
+        ...options,
+        handler: async () => {
+          throw new Error('injected handler failure');
+        },
+      });
+    const fatal: unknown[] = [];
+    const orchestrator = await stack.startOrchestrator(undefined, broken, { onFatal: (e) => fatal.push(e) });
+    await request(eventStore, profile());
+    await eventually(async () => (fatal.length > 0 ? true : undefined), 'the fatal report');
+    expect(String(fatal[0])).toContain('injected handler failure');
+    expect(orchestrator.isReady()).toBe(false);
+    for (const stopped of stack.orchestrators.splice(0)) await stopped.stop();
+    await stack.startOrchestrator();
   });
 
   it('publishes the integration events on tenant.events, retrying until the broker takes them', async () => {

@@ -65,6 +65,11 @@ export interface OrchestratorOptions {
   checkpointEveryMs?: number;
   /** Cross-tenant purge guardrails (hourly cap, mass-cancellation breaker); none when omitted. */
   guardrails?: GuardrailConfig;
+  /**
+   * Called when a subscription stops on an error: the process then follows nothing. main.ts exits, so the
+   * supervisor restarts it and the start rebuilds everything from the streams.
+   */
+  onFatal?: (error: unknown) => void;
 }
 
 /**
@@ -147,7 +152,10 @@ export class Orchestrator {
         onError: (error) => {
           // Stopping interrupts an integration event still waiting for the broker: it is sent after restart.
           if (error instanceof StoppedError) this.options.logger.info('orchestrator subscription stopped');
-          else this.options.logger.fatal({ err: error }, 'orchestrator subscription stopped');
+          else {
+            this.options.logger.fatal({ err: error }, 'orchestrator subscription stopped');
+            this.options.onFatal?.(error);
+          }
         },
       },
     );
@@ -159,7 +167,10 @@ export class Orchestrator {
           name: 'orchestrator-guardrails',
           fromCheckpoint: 'end',
           handler: (event) => this.onGuardrailEvent(event),
-          onError: (error) => this.options.logger.fatal({ err: error }, 'guardrail subscription stopped'),
+          onError: (error) => {
+            this.options.logger.fatal({ err: error }, 'guardrail subscription stopped');
+            this.options.onFatal?.(error);
+          },
         },
       );
     }
@@ -324,6 +335,16 @@ export class Orchestrator {
     if (!force && now - this.lastCheckpointSave < (this.options.checkpointEveryMs ?? 1000)) return;
     this.lastCheckpointSave = now;
     await this.options.eventStore.setStreamMetadata(ORCHESTRATOR_CHECKPOINT_STREAM, { checkpoint: position });
+  }
+
+  /** Ready: started, not stopping, and following the tenant streams (and the guardrail stream, if any). */
+  isReady(): boolean {
+    const following = (subscription?: Subscription) => !!subscription && !subscription.stats().stopped;
+    return (
+      !this.stopped &&
+      following(this.subscription) &&
+      (!this.guardrails || following(this.guardrailSubscription))
+    );
   }
 
   async stop(): Promise<void> {

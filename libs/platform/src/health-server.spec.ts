@@ -1,0 +1,41 @@
+import { closeHealthServer, startHealthServer } from './health-server';
+
+describe('startHealthServer', () => {
+  it('answers /health while running, /ready from its check, and nothing else', async () => {
+    let ready: boolean | Error = false;
+    const { server, port } = await startHealthServer(0, '127.0.0.1', async () => {
+      if (ready instanceof Error) throw ready;
+      return ready;
+    });
+    const get = async (path: string, method = 'GET') => {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`, { method });
+      return { status: response.status, body: await response.text() };
+    };
+    try {
+      expect(port).toBeGreaterThan(0);
+      expect(await get('/health')).toEqual({ status: 200, body: '{"status":"ok"}' });
+      expect(await get('/ready')).toEqual({ status: 503, body: '{"status":"unavailable"}' });
+      ready = true;
+      expect(await get('/ready')).toEqual({ status: 200, body: '{"status":"ok"}' });
+      // A check that throws is a dependency that is not there: not ready, and nothing of the error leaks.
+      ready = new Error('password=hunter2 refused');
+      expect(await get('/ready')).toEqual({ status: 503, body: '{"status":"unavailable"}' });
+      expect((await get('/metrics')).status).toBe(404);
+      expect((await get('/health', 'POST')).status).toBe(405);
+    } finally {
+      await closeHealthServer(server);
+    }
+    expect(server.listening).toBe(false);
+  });
+
+  it('fails to start on a port already taken, naming the port', async () => {
+    const first = await startHealthServer(0, '127.0.0.1', async () => true);
+    try {
+      await expect(startHealthServer(first.port, '127.0.0.1', async () => true)).rejects.toThrow(
+        String(first.port),
+      );
+    } finally {
+      await closeHealthServer(first.server);
+    }
+  });
+});
