@@ -58,14 +58,10 @@ async function main(): Promise<void> {
   // events exactly as stored.
   const audit = new AuditChainProjector(eventStore, { logger: logger.child({ component: 'audit-chain' }) });
   await audit.start();
-  const health =
-    config.HEALTH_PORT === undefined
-      ? undefined
-      : await startHealthServer(
-          config.HEALTH_PORT,
-          config.HEALTH_HOST,
-          async () => orchestrator.isReady() && connection.isHealthy(),
-        );
+  const health = await startHealthServer(
+    config,
+    async () => orchestrator.isReady() && connection.isHealthy(),
+  );
   logger.info({ healthPort: health?.port }, 'orchestrator ready');
   const shutdown = () =>
     void audit

@@ -117,14 +117,10 @@ export async function runResourceService<S extends z.ZodType>(
     faults,
   });
 
-  const health =
-    config.HEALTH_PORT === undefined
-      ? undefined
-      : await startHealthServer(
-          config.HEALTH_PORT,
-          config.HEALTH_HOST,
-          async () => (await runtime.ready()) && connection.isHealthy() && consumer.isHealthy(),
-        );
+  const health = await startHealthServer(
+    config,
+    async () => (await runtime.ready()) && connection.isHealthy() && consumer.isHealthy(),
+  );
   logger.info({ healthPort: health?.port }, `${name} started`);
 
   let stopping: Promise<void> | undefined;

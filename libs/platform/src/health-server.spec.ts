@@ -3,10 +3,11 @@ import { closeHealthServer, startHealthServer } from './health-server';
 describe('startHealthServer', () => {
   it('answers /health while running, /ready from its check, and nothing else', async () => {
     let ready: boolean | Error = false;
-    const { server, port } = await startHealthServer(0, '127.0.0.1', async () => {
+    const started = await startHealthServer({ HEALTH_PORT: 0, HEALTH_HOST: '127.0.0.1' }, async () => {
       if (ready instanceof Error) throw ready;
       return ready;
     });
+    const { server, port } = started!;
     const get = async (path: string, method = 'GET') => {
       const response = await fetch(`http://127.0.0.1:${port}${path}`, { method });
       return { status: response.status, body: await response.text() };
@@ -29,13 +30,17 @@ describe('startHealthServer', () => {
   });
 
   it('fails to start on a port already taken, naming the port', async () => {
-    const first = await startHealthServer(0, '127.0.0.1', async () => true);
+    const first = (await startHealthServer({ HEALTH_PORT: 0, HEALTH_HOST: '127.0.0.1' }, async () => true))!;
     try {
-      await expect(startHealthServer(first.port, '127.0.0.1', async () => true)).rejects.toThrow(
-        String(first.port),
-      );
+      await expect(
+        startHealthServer({ HEALTH_PORT: first.port, HEALTH_HOST: '127.0.0.1' }, async () => true),
+      ).rejects.toThrow(String(first.port));
     } finally {
       await closeHealthServer(first.server);
     }
+  });
+
+  it('serves nothing when HEALTH_PORT is unset', async () => {
+    expect(await startHealthServer({ HEALTH_HOST: '127.0.0.1' }, async () => true)).toBeUndefined();
   });
 });

@@ -2,15 +2,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
- * The small probe endpoint of a control-plane process without an HTTP API of its own: `GET /health` answers 200
+ * The small probe endpoint (none when HEALTH_PORT is unset) of a control-plane process without an HTTP API of its own: `GET /health` answers 200
  * while the process runs (liveness), `GET /ready` 200 or 503 from `ready()` (readiness). Nothing else is served,
  * and nothing in the answers names a dependency, so it may listen on every interface for the kubelet's probes.
  */
 export async function startHealthServer(
-  port: number,
-  host: string,
+  config: { HEALTH_PORT?: number; HEALTH_HOST: string },
   ready: () => Promise<boolean>,
-): Promise<{ server: Server; port: number }> {
+): Promise<{ server: Server; port: number } | undefined> {
+  if (config.HEALTH_PORT === undefined) return undefined;
   const server = createServer((req, res) => {
     const json = (status: number, body: object) =>
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -26,7 +26,7 @@ export async function startHealthServer(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    server.listen(config.HEALTH_PORT, config.HEALTH_HOST, () => resolve());
   });
   return { server, port: (server.address() as AddressInfo).port };
 }
