@@ -16,7 +16,7 @@ import {
 import { createEventStore, type EventData, type EventStore, type RecordedEvent } from '@app/event-store';
 import { MessageConsumer, MessagePublisher, MessagingConnection, MessagingError } from '@app/messaging';
 import { createLogger, permanent, startResourceService, type CommandHandlers } from '@app/platform';
-import { eventually } from '@app/testing';
+import { eventually, readAllWhenVisible } from '@app/testing';
 import { Client } from 'pg';
 import type { DeciderConfig } from '../domain';
 import { Orchestrator, type OrchestratorOptions } from './orchestrator';
@@ -369,6 +369,49 @@ describe('orchestrator runtime (PostgreSQL event store, RabbitMQ)', () => {
     const events = await waitFor(eventStore, tenant.tenantId, 'WelcomeEmailSent', 30_000);
     expect(events.filter((e) => e.type === 'TenantActivated')).toHaveLength(1);
     expect(types(events)).not.toContain('StepTimedOut');
+  });
+
+  it('sends again, at once, the commands of a dispatch that failed after its decisions were appended', async () => {
+    for (const orchestrator of stack.orchestrators.splice(0)) await orchestrator.stop();
+    let refusals = 1;
+    await stack.startOrchestrator((publisher) => {
+      const flaky = Object.create(publisher) as MessagePublisher;
+      flaky.publish = async (...args: Parameters<MessagePublisher['publish']>) => {
+        // A later step's dispatch: the tenant is known by then, so only a reconcile after the failure resends.
+        if ((args[2] as { type: string }).type === 'DeployWorkloads' && refusals > 0) {
+          refusals -= 1;
+          throw new MessagingError('MESSAGING.PUBLISH_TIMEOUT', 'not confirmed (injected)');
+        }
+        return publisher.publish(...args);
+      };
+      return flaky;
+    });
+    const tenant = profile();
+    await request(eventStore, tenant);
+    // Production deadlines: without a resend the first steps would wait 60 s and more, then time out.
+    const events = await waitFor(eventStore, tenant.tenantId, 'WelcomeEmailSent', 30_000);
+    expect(refusals).toBe(0);
+    expect(types(events)).not.toContain('StepTimedOut');
+  });
+
+  it('starts although one tenant cannot be read at first, and decides that tenant once it can', async () => {
+    for (const orchestrator of stack.orchestrators.splice(0)) await orchestrator.stop();
+    const tenant = profile();
+    await request(eventStore, tenant);
+    await readAllWhenVisible(eventStore, { streamPrefix: tenantStream(tenant.tenantId) }, 1);
+    let failures = 1;
+    const flaky = Object.create(eventStore) as EventStore;
+    flaky.readStream = async (...args: Parameters<EventStore['readStream']>) => {
+      if (args[0] === tenantStream(tenant.tenantId) && failures > 0) {
+        failures -= 1;
+        throw new Error('read failed (injected)');
+      }
+      return eventStore.readStream(...args);
+    };
+    await stack.startOrchestrator(undefined, flaky);
+    const events = await waitFor(eventStore, tenant.tenantId, 'WelcomeEmailSent', 30_000);
+    expect(failures).toBe(0);
+    expect(events.filter((e) => e.type === 'TenantActivated')).toHaveLength(1);
   });
 
   it('is ready while it follows the streams, and reports a subscription that stopped on an error', async () => {

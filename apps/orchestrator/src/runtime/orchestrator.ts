@@ -22,6 +22,8 @@ const START_CONCURRENCY = 8;
 
 const INTEGRATION_RETRY_BASE_MS = 200;
 const INTEGRATION_RETRY_MAX_MS = 30_000;
+/** A tenant whose pass keeps failing is tried again at most this far apart. */
+const FAILED_PASS_RETRY_MAX_MS = 30_000;
 
 /** The orchestrator is stopping: work waiting for the broker gives up, to be redone after restart. */
 class StoppedError extends Error {
@@ -82,6 +84,8 @@ export class Orchestrator {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly processedRevision = new Map<string, number>();
   private readonly deadlines = new Map<string, number>();
+  /** Tenants whose last pass failed, with how many times in a row: their next pass reconciles. */
+  private readonly failures = new Map<string, number>();
   private readonly guardrails?: PurgeGuardrails;
   /** Tenants whose purge the guardrails hold: an operator's breaker reset wakes them at once. */
   private readonly held = new Set<string>();
@@ -126,11 +130,10 @@ export class Orchestrator {
     const workers = Array.from({ length: Math.min(START_CONCURRENCY, tenants.length) }, async () => {
       for (let tenantId = tenants.pop(); tenantId !== undefined; tenantId = tenants.pop()) {
         const id = tenantId;
-        await this.serialized(id, async () => {
-          const loaded = await this.processor.load(id);
-          await this.processor.redispatchPending(id, loaded);
-          await this.runDecider(id, loaded);
-        });
+        // One tenant that cannot be decided now must not keep every other one from starting.
+        await this.serialized(id, () => this.reconcile(id)).catch((error: unknown) =>
+          this.failed(id, error, 'tenant could not be decided at start; retrying'),
+        );
       }
     });
     await Promise.all(workers);
@@ -206,13 +209,9 @@ export class Orchestrator {
     if (event.type !== 'BreakerReset') return;
     this.options.logger.info({ tenants: this.held.size }, 'purge breaker reset: deciding held tenants again');
     for (const tenantId of [...this.held]) {
-      await this.serialized(tenantId, () => this.runDecider(tenantId)).catch((error: unknown) => {
-        this.options.logger.error(
-          { err: error, tenantId },
-          'decision after breaker reset failed; will retry',
-        );
-        this.deadlines.set(tenantId, this.options.clock().getTime());
-      });
+      await this.serialized(tenantId, () => this.pass(tenantId)).catch((error: unknown) =>
+        this.failed(tenantId, error, 'decision after breaker reset failed; retrying'),
+      );
     }
   }
 
@@ -225,19 +224,41 @@ export class Orchestrator {
     if (integration) await this.publishUntilSent(tenantId, integration, event);
     // Reading the stream folds everything up to its end, so older events of a tenant need no new pass.
     if ((this.processedRevision.get(tenantId) ?? -1) >= event.revision) return;
-    await this.serialized(tenantId, async () => {
-      if (this.processedRevision.has(tenantId)) return this.runDecider(tenantId);
-      // First sight of this tenant since start: its stream may hold commands decided and never sent, by a
-      // process that crashed, just as start() repairs. The start-up read can miss a tenant whose last commits
-      // were not visible yet (PostgreSQL shows readAll only what is below every open transaction), and another
-      // instance may have crashed since. Sending again is safe: command ids are deterministic.
-      const loaded = await this.processor.load(tenantId);
-      await this.processor.redispatchPending(tenantId, loaded);
-      await this.runDecider(tenantId, loaded);
-    }).catch((error: unknown) => {
-      this.options.logger.error({ err: error, tenantId }, 'decision failed; retrying on the next timer tick');
-      this.deadlines.set(tenantId, this.options.clock().getTime());
-    });
+    await this.serialized(tenantId, () => this.pass(tenantId)).catch((error: unknown) =>
+      this.failed(tenantId, error, 'decision failed; retrying'),
+    );
+  }
+
+  /**
+   * One pass over a tenant. A tenant seen for the first time since start, or whose last pass failed, is
+   * reconciled: its stream may hold commands decided and never sent (a crash between append and dispatch, here
+   * or in another instance; a dispatch that failed after its append; a tenant whose last commits the start-up
+   * read could not see yet, as PostgreSQL shows readAll only what lies below every open transaction).
+   */
+  private pass(tenantId: string): Promise<void> {
+    return this.processedRevision.has(tenantId) && !this.failures.has(tenantId)
+      ? this.runDecider(tenantId)
+      : this.reconcile(tenantId);
+  }
+
+  /** Read the stream, send again every command without an outcome (ids are deterministic), then decide. */
+  private async reconcile(tenantId: string): Promise<void> {
+    const loaded = await this.processor.load(tenantId);
+    await this.processor.redispatchPending(tenantId, loaded);
+    await this.runDecider(tenantId, loaded);
+    this.failures.delete(tenantId);
+  }
+
+  /** A failed pass is retried through the timer map, with a capped backoff per tenant. */
+  private failed(tenantId: string, error: unknown, message: string): void {
+    const failures = (this.failures.get(tenantId) ?? 0) + 1;
+    this.failures.set(tenantId, failures);
+    const retryInMs = Math.min(
+      FAILED_PASS_RETRY_MAX_MS,
+      this.options.timerIntervalMs * 2 ** Math.min(failures - 1, 16),
+    );
+    this.options.logger.error({ err: error, tenantId, failures, retryInMs }, message);
+    this.deadlines.set(tenantId, this.options.clock().getTime() + retryInMs);
   }
 
   private track(tenantId: string, deadline: Date | undefined): void {
@@ -251,10 +272,9 @@ export class Orchestrator {
     for (const [tenantId, due] of this.deadlines) {
       if (due > now) continue;
       this.deadlines.delete(tenantId);
-      await this.serialized(tenantId, () => this.runDecider(tenantId)).catch((error: unknown) => {
-        this.options.logger.error({ err: error, tenantId }, 'timer processing failed; will retry');
-        this.deadlines.set(tenantId, now + this.options.timerIntervalMs);
-      });
+      await this.serialized(tenantId, () => this.pass(tenantId)).catch((error: unknown) =>
+        this.failed(tenantId, error, 'timer processing failed; retrying'),
+      );
     }
   }
 

@@ -62,7 +62,8 @@ export interface LoadedTenant {
  * The one command-handling path of the orchestrator (CONVENTIONS.md 4): read the tenant stream, fold,
  * decide, append with the revision read (on conflict: reload and decide again), then dispatch the commands
  * the appended `StepStarted` events stand for. The stream is the outbox: a crash between append and
- * dispatch is repaired by `redispatchPending` on start.
+ * dispatch is repaired by `redispatchPending`, which the orchestrator's reconcile pass calls (on start, on
+ * first sight of a tenant, after a failed pass).
  */
 export class TenantProcessor {
   constructor(
@@ -156,7 +157,7 @@ export class TenantProcessor {
     throw new Error(`tenant ${tenantId}: gave up after ${MAX_CONFLICT_RETRIES} concurrent-append conflicts`);
   }
 
-  /** On start (and after a failed dispatch): send again every command that has no outcome yet. */
+  /** Send again every command that has no outcome yet. */
   async redispatchPending(tenantId: string, loaded?: LoadedTenant): Promise<number> {
     const { state, events } = loaded ?? (await this.load(tenantId));
     if (events.length === 0) return 0;
