@@ -37,7 +37,11 @@ export const configSchema = z
     ARGOCD_MODE: z.enum(['applicationset', 'application']).default('applicationset'),
     CREDENTIALS_MODE: z.enum(['external-secret', 'secret']).default('external-secret'),
     CLUSTER_SECRET_STORE: z.string().default('aws-secrets-manager'),
-    SECRET_STORE_URL: z.string().default('memory:'),
+    // Read with CREDENTIALS_MODE=secret: the store the other services wrote the credentials to.
+    SECRET_STORE_URL: z
+      .string()
+      .min(1)
+      .default('postgres://postgres@127.0.0.1:5432/postgres?schema=secret_store'),
     SECRET_STORE_KEY: z.string().optional(),
   })
   .refine((config) => !(config.K8S_DELIVERY === 'gitops' && config.CREDENTIALS_MODE === 'secret'), {

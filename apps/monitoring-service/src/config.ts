@@ -11,7 +11,11 @@ export const configSchema = z.object({
   GRAFANA_URL: z.string().url().default('http://grafana.e-commerce-monitoring:3000'),
   GRAFANA_ADMIN_TOKEN: localCredential(z.string(), ''),
   GRAFANA_ORG_ID: int(1),
-  SECRET_STORE_URL: z.string().default('memory:'),
+  // Grafana viewer passwords must outlive the process and be shared by every replica: never memory by default.
+  SECRET_STORE_URL: z
+    .string()
+    .min(1)
+    .default('postgres://postgres@127.0.0.1:5432/postgres?schema=secret_store'),
   SECRET_STORE_KEY: z.string().optional(),
 });
 export type MonitoringConfig = z.infer<typeof configSchema>;

@@ -46,7 +46,7 @@ export function commandViolations(message: Message): string[] {
   if (!data.tenant || data.tenant.tenantId !== message.metadata?.tenantId) {
     violations.push('data.tenant.tenantId must equal metadata.tenantId');
   }
-  if (data.params === undefined || typeof data.params !== 'object')
+  if (data.params === undefined || data.params === null || typeof data.params !== 'object')
     violations.push('data.params must be an object');
   return violations;
 }
