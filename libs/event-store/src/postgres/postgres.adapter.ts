@@ -442,6 +442,8 @@ export class PostgresEventStore implements EventStore {
   private async listenLoop(): Promise<void> {
     const signal = this.listenerAbort.signal;
     let failures = 0;
+    // One listener on the signal for the whole loop: one per reconnect would pile up on a flapping server.
+    const stopped = aborted(signal);
     while (!signal.aborted) {
       const client = new Client(this.clientConfig());
       const ended = new Promise<void>((resolve) => {
@@ -457,7 +459,7 @@ export class PostgresEventStore implements EventStore {
         await client.query(`LISTEN ${quoteIdent(notifyChannel(this.schema))}`);
         failures = 0;
         this.notifier.notify();
-        await Promise.race([ended, aborted(signal)]);
+        await Promise.race([ended, stopped]);
       } catch (error) {
         failures += 1;
         this.logger.warn({ error: describeError(error), failures }, 'event store LISTEN connection failed');
