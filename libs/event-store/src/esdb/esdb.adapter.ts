@@ -349,17 +349,39 @@ class EsdbSubscription implements Subscription {
     await this.loop;
   }
 
+  /** Position of the last event in $all (system events included), or undefined when $all is empty. */
+  private async endCheckpoint(): Promise<Checkpoint | undefined> {
+    for await (const resolved of this.client.readAll({
+      direction: BACKWARDS,
+      fromPosition: END,
+      maxCount: 1,
+    })) {
+      const position = (resolved.event as EsdbRecorded | undefined)?.position;
+      if (position) return encodeCheckpoint(position.commit, position.prepare);
+    }
+    return undefined;
+  }
+
   private async run(): Promise<void> {
     const signal = this.abort.signal;
     let failures = 0;
     try {
       while (!signal.aborted) {
-        const fromPosition =
-          this.current !== undefined
-            ? toPosition(this.current)
-            : this.options.fromCheckpoint === 'end'
-              ? END
-              : START;
+        // 'end' becomes a concrete position once, before the first subscribe: resubscribing from END after a
+        // drop that came before any event would skip what was appended during the outage.
+        if (this.current === undefined && this.options.fromCheckpoint === 'end') {
+          try {
+            this.current = await this.endCheckpoint();
+          } catch (error) {
+            if (!(error instanceof Error && isCommandError(error) && UNAVAILABLE.has(error.type)))
+              throw error;
+            failures += 1;
+            await sleep(Math.min(5000, 100 * 2 ** Math.min(failures, 6)), signal);
+            continue;
+          }
+          if (this.current !== undefined) this.caughtUp = true;
+        }
+        const fromPosition = this.current !== undefined ? toPosition(this.current) : START;
         const subscription = this.client.subscribeToAll({
           fromPosition,
           filter: this.prefix ? streamNameFilter({ prefixes: [this.prefix] }) : excludeSystemEvents(),
@@ -375,7 +397,6 @@ class EsdbSubscription implements Subscription {
             if (!raw || raw.type.startsWith('$')) continue;
             const event = this.toRecorded(raw as EsdbRecorded);
             if (this.current !== undefined && event.position <= this.current) continue;
-            if (this.options.fromCheckpoint === 'end' && this.current === undefined) this.caughtUp = true;
             await this.options.handler(event);
             this.current = event.position;
             this.delivered += 1;
