@@ -86,4 +86,24 @@ describe('redactUrl', () => {
   it('hides the password', () => {
     expect(redactUrl('amqp://svc:s3cret@rabbit:5672/t1')).toBe('amqp://svc:***@rabbit:5672/t1');
   });
+
+  it('hides all of a password holding a raw @', () => {
+    const redacted = redactUrl('amqp://u:p@ss@rabbit/t1');
+    expect(redacted).toBe('amqp://u:***@rabbit/t1');
+    expect(redacted).not.toContain('ss');
+  });
+
+  it('never echoes a password holding a raw /', () => {
+    for (const url of ['amqp://u:k3y/v4l@rabbit/t1', 'amqp://u:12/v4l@rabbit/t1']) {
+      const redacted = redactUrl(url);
+      expect(redacted).not.toContain('k3y');
+      expect(redacted).not.toContain('v4l');
+    }
+  });
+
+  it('leaves a url without credentials as it is, and does not echo one it cannot parse', () => {
+    expect(redactUrl('amqp://rabbit:5672/t1')).toBe('amqp://rabbit:5672/t1');
+    expect(redactUrl('amqps://svc@rabbit/t1')).toBe('amqps://svc@rabbit/t1');
+    expect(redactUrl('not a url s3cret')).toBe('<unparseable AMQP URL>');
+  });
 });

@@ -142,7 +142,19 @@ export function resolveOptions(options: MessagingOptions): ResolvedMessagingOpti
   };
 }
 
-/** The url without its password, for logs. */
+/**
+ * The url without its password, for logs. Parsed, not pattern-matched: a raw `@` or `/` in the password must
+ * not leak part of it. A url the parser cannot read is not echoed at all.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^(amqps?:\/\/[^:@/]*):[^@/]*@/, '$1:***@');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return '<unparseable AMQP URL>';
+  }
+  if (parsed.password) parsed.password = '***';
+  // No credentials parsed but an `@` present: the userinfo was misread as host and path (`u:1/s@h`).
+  else if (!parsed.username && url.includes('@')) return '<unparseable AMQP URL>';
+  return parsed.href;
 }

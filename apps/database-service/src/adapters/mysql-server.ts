@@ -28,7 +28,13 @@ export interface MysqlEndpoint {
 
 /** `mysql://user:password@host:port`; the password is URL-decoded and never echoed. */
 export function parseMysqlUrl(url: string): MysqlEndpoint {
-  const parsed = new URL(url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Node's TypeError carries the whole URL (password included) in `input`.
+    throw new Error('MYSQL_URL is not a valid URL');
+  }
   if (parsed.protocol !== 'mysql:') throw new Error('MYSQL_URL must start with mysql://');
   return {
     host: parsed.hostname,
