@@ -164,7 +164,7 @@ describe('broker-service handlers (real RabbitMQ management API and AMQP)', () =
       expect.arrayContaining(['amqp:connect-publish-consume', 'amqp:foreign-vhost-refused']),
     );
     // The probe message was consumed: the queue is left empty.
-    expect((await direct.getQueue(tenant.tenantId, `${tenant.tenantId}.auth`))?.name).toBeDefined();
+    expect(await direct.peekMessages(tenant.tenantId, `${tenant.tenantId}.auth`, 1)).toEqual([]);
 
     // Idempotent re-run: same password, still verifies.
     await run('ProvisionBroker', tenant);

@@ -95,7 +95,7 @@ async function secretCall<T>(action: string, path: string, run: () => Promise<T>
   } catch (error) {
     if (
       error instanceof SecretStoreError &&
-      ['SECRETS.DECRYPTION_FAILED', 'SECRETS.INVALID_PATH'].includes(error.code)
+      ['SECRETS.DECRYPTION_FAILED', 'SECRETS.INVALID_PATH', 'SECRETS.PATH_MISMATCH'].includes(error.code)
     ) {
       throw permanent(error.code, error.message);
     }
@@ -120,9 +120,8 @@ export function createHandlers(deps: BrokerHandlerDeps): CommandHandlers {
     broker: TenantBroker,
     credentials: BrokerCredentials,
     vhost: string,
-    queueIndex = 0,
   ): Promise<AmqpProbeResult> {
-    const binding = broker.topology.bindings[queueIndex];
+    const binding = broker.topology.bindings[0];
     return deps.probe({
       url: deps.amqpUrl,
       vhost,

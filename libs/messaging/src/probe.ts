@@ -142,6 +142,7 @@ export async function probeAmqpAccess(input: AmqpProbeInput): Promise<AmqpProbeR
     return result();
   }
   let model: ChannelModel | undefined;
+  let channel: Awaited<ReturnType<ChannelModel['createConfirmChannel']>> | undefined;
   try {
     model = await run('connect', () =>
       amqplib.connect(
@@ -159,27 +160,31 @@ export async function probeAmqpAccess(input: AmqpProbeInput): Promise<AmqpProbeR
     );
     if (!model) return result();
     model.on('error', () => undefined);
-    const channel = await model.createConfirmChannel();
+    const open = await model.createConfirmChannel();
+    channel = open;
     let channelError: Error | undefined;
-    channel.on('error', (error: Error) => {
+    open.on('error', (error: Error) => {
       channelError = error;
     });
     const probeId = `probe-${randomUUID()}`;
     let queue = input.queue;
     const published = await run('publish', async () => {
       if (queue === undefined) {
-        const declared = await channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
+        const declared = await open.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
         queue = declared.queue;
-        await channel.bindQueue(queue, input.exchange, input.routingKey);
+        await open.bindQueue(queue, input.exchange, input.routingKey);
       }
-      await publishProbe(channel, input.exchange, input.routingKey, probeId, () => channelError);
+      await publishProbe(open, input.exchange, input.routingKey, probeId, () => channelError);
       return true;
     });
     if (!published || queue === undefined) return result();
     const target = queue;
-    await run('consume', () => readBack(channel, target, probeId, timeoutMs));
+    await run('consume', () => readBack(open, target, probeId, timeoutMs));
     return result();
   } finally {
+    // The channel first: closing the connection right after the ack can lose the ack, which would leave the
+    // probe message in the tenant's queue (seen on RabbitMQ 3.10 every time).
+    await channel?.close().catch(() => undefined);
     await model?.close().catch(() => undefined);
   }
 }
