@@ -230,14 +230,18 @@ describe('storage-service handlers (real Ceph RADOS Gateway)', () => {
     await clientA.putObject(newsletters, 'issues/2025-06.html', Buffer.from('<p>new</p>'));
     const big = randomBytes(6 * 1024 * 1024 + 123);
     await clientA.putObject(newsletters, 'big.bin', big);
+    // An ordinary product image name the archive's key alphabet refuses as it is: archived escaped.
+    const accented = 'catalog/cr\u00e8me+br\u00fbl\u00e9e.jpg';
+    const accentedArchiveKey = `${a.tenantId}/minio/products/catalog/cr!C3!A8me!2Bbr!C3!BBl!C3!A9e.jpg`;
+    await clientA.putObject(bucketName(a.tenantId, 'products'), accented, Buffer.from('flan'));
 
     manifestKey = `${a.tenantId}/minio/manifest-bk1.json`;
     const outputs = await run('BackupStorage', a, { backupId: 'bk1' });
     expect(outputs).toMatchObject({
       manifestKey,
       archiveBucket,
-      objectCount: 5,
-      totalBytes: 4 + 4 + 6 + '<p>new</p>'.length + big.length,
+      objectCount: 6,
+      totalBytes: 4 + 4 + 6 + 4 + '<p>new</p>'.length + big.length,
     });
     // The archive bucket drops the parts of uploads a killed backup never completed (RGW accepts the rule).
     const archiveRules = parseLifecycleXml((await store.getLifecycleXml(archiveBucket)) ?? '');
@@ -249,6 +253,7 @@ describe('storage-service handlers (real Ceph RADOS Gateway)', () => {
       [
         `${a.tenantId}/minio/newsletters/big.bin`,
         `${a.tenantId}/minio/newsletters/issues/2025-06.html`,
+        accentedArchiveKey,
         `${a.tenantId}/minio/products/catalog/item.txt`,
         `${a.tenantId}/minio/products/public/logo.txt`,
         `${a.tenantId}/minio/sav/ticket.txt`,
@@ -257,6 +262,8 @@ describe('storage-service handlers (real Ceph RADOS Gateway)', () => {
     expect(await text(await archive.getObject(`${a.tenantId}/minio/newsletters/issues/2025-06.html`))).toBe(
       '<p>new</p>',
     );
+    expect(manifest.objects.find((o) => o.key === accented)?.archiveKey).toBe(accentedArchiveKey);
+    expect(await text(await archive.getObject(accentedArchiveKey))).toBe('flan');
     const bigEntry = manifest.objects.find((o) => o.key === 'big.bin');
     expect(bigEntry?.sha256).toBe(createHash('sha256').update(big).digest('hex'));
     expect(await archive.listObjects(`${a.tenantId}/minio/sav/`)).toEqual([
@@ -264,7 +271,7 @@ describe('storage-service handlers (real Ceph RADOS Gateway)', () => {
     ]);
 
     expect(await run('VerifyStorageBackup', a, { backupId: 'bk1', manifestKey })).toMatchObject({
-      verifiedObjects: 5,
+      verifiedObjects: 6,
     });
   });
 

@@ -24,6 +24,45 @@ describe('storage backup manifest', () => {
     expect(() => manifestKey(T, '../x')).toThrow();
   });
 
+  describe('archive object keys', () => {
+    // The S3 archive target's key pattern (libs/archive s3.backup-target).
+    const ARCHIVE_KEY = /^[A-Za-z0-9][A-Za-z0-9!_.*'()/ -]{0,1023}$/;
+
+    it('keeps keys already in the archive alphabet as they are', () => {
+      const plain = "catalog/Item_01 (copy)-v2.*'.png";
+      expect(archiveObjectKey(T, 'products', plain)).toBe(`${T}/minio/products/${plain}`);
+    });
+
+    it('escapes every other UTF-8 byte as !XX, so an accented product image can be archived', () => {
+      const key = archiveObjectKey(T, 'products', 'catalog/cr\u00e8me+br\u00fbl\u00e9e.jpg');
+      expect(key).toBe(`${T}/minio/products/catalog/cr!C3!A8me!2Bbr!C3!BBl!C3!A9e.jpg`);
+      expect(key).toMatch(ARCHIVE_KEY);
+      expect(archiveObjectKey(T, 'sav', 'a@b=c&d,e~f!\u{1F600}')).toBe(
+        `${T}/minio/sav/a!40b!3Dc!26d!2Ce!7Ef!21!F0!9F!98!80`,
+      );
+    });
+
+    it('never maps two keys to the same archive key', () => {
+      const keys = [
+        'a!21',
+        'a!',
+        'a!!',
+        'a!2',
+        'a!21!',
+        '!',
+        '!21',
+        'a+b',
+        'a!2Bb',
+        'a%2Bb',
+        '\u00e9',
+        'e\u0301',
+      ];
+      const archived = keys.map((k) => archiveObjectKey(T, 'sav', k));
+      expect(new Set(archived).size).toBe(keys.length);
+      for (const key of archived) expect(key).toMatch(ARCHIVE_KEY);
+    });
+  });
+
   it('totals objects and bytes and round-trips through its schema', () => {
     const manifest = buildManifest({
       tenantId: T,

@@ -8,9 +8,22 @@ export function assertBackupId(backupId: string): void {
   if (!BACKUP_ID_PATTERN.test(backupId)) throw new Error('backup id must match [A-Za-z0-9_-]{1,64}');
 }
 
-/** `<tenantId>/minio/<kind>/<key>`: the spec's `/backups/<tenant>/minio/<bucket>/` synced under `<tenant>/`. */
+/** Key characters the archive target accepts as they are ('!' too, but it is the escape character here). */
+const ARCHIVE_KEY_SAFE = /^[A-Za-z0-9_.*'()/ -]$/;
+
+/**
+ * `<tenantId>/minio/<kind>/<key>`: the spec's `/backups/<tenant>/minio/<bucket>/` synced under `<tenant>/`.
+ * Tenant keys may hold any character (`crème+brûlée.jpg`) but the archive target accepts fewer: every other
+ * UTF-8 byte, '!' included, is written `!XX` (uppercase hex), so two keys never share an archive key. The
+ * manifest records each archive key; nothing derives it back from the tenant key.
+ */
 export function archiveObjectKey(tenantId: string, kind: BucketKind, key: string): string {
-  return `${archivePrefix(tenantId)}minio/${kind}/${key}`;
+  let encoded = '';
+  for (const byte of Buffer.from(key, 'utf8')) {
+    const char = String.fromCharCode(byte);
+    encoded += ARCHIVE_KEY_SAFE.test(char) ? char : `!${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return `${archivePrefix(tenantId)}minio/${kind}/${encoded}`;
 }
 
 export function manifestKey(tenantId: string, backupId: string): string {
