@@ -566,6 +566,47 @@ describe('OpenID Connect access tokens (OIDC_ISSUER)', () => {
     expect(refused.status).toBe(409);
   });
 
+  it('lets an OIDC operator named by an e-mail address cancel a tenant and ask for a retry', async () => {
+    const { tenantId } = await provision();
+    const activated = deterministicId('activated', tenantId);
+    await store.append(
+      tenantStream(tenantId),
+      [
+        {
+          id: activated,
+          type: 'TenantActivated',
+          data: { activatedAt: new Date().toISOString() },
+          metadata: buildMetadata(
+            { tenantId, actor: 'orchestrator', correlationId: 'c' },
+            activated,
+            new Date(),
+          ),
+        },
+      ],
+      { expectedRevision: 0 },
+    );
+    const operator = await oidc.token({
+      roles: ['provisioning-operator'],
+      preferred_username: 'olivia@example.com',
+    });
+    const cancelled = await http
+      .post(`/api/v1/tenants/${tenantId}/cancel`)
+      .set(bearer(operator))
+      .send({ reason: 'chargeback fraud' });
+    expect(cancelled.status).toBe(202);
+    const events = await store.readStream(tenantStream(tenantId));
+    expect(events.find((event) => event.type === 'CancellationRequested')).toMatchObject({
+      data: { requestedBy: 'operator:oidc:olivia@example.com' },
+      metadata: { actor: 'operator:oidc:olivia@example.com' },
+    });
+    // Past the operator check: the unknown tenant is what the retry is refused for.
+    const retry = await http
+      .post('/api/v1/tenants/nobody-000000/retry')
+      .set(bearer(operator))
+      .send({ step: 'welcome-email', reason: 'r' });
+    expect(retry.status).toBe(404);
+  });
+
   it('answers 401 to a token without a role, for another audience, or expired', async () => {
     for (const token of [
       await oidc.token({ roles: ['billing'] }),

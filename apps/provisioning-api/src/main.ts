@@ -3,6 +3,7 @@ import { MessageConsumer, MessagingConnection } from '@app/messaging';
 import { baseConfigSchema, brokerConnectTimeoutMs, createLogger, loadConfig } from '@app/platform';
 import { createApp } from './app.factory';
 import { loadProvisioningApiConfig } from './config';
+import { messagingBrokerHealth } from './health/broker-health';
 import { startBillingBusIntake } from './intake/billing-bus.consumer';
 import { SubscriptionIntake } from './intake/intake.service';
 
@@ -20,7 +21,7 @@ async function bootstrap(): Promise<void> {
   const consumer = new MessageConsumer(connection);
   const app = await createApp(config, {
     logger,
-    brokerHealth: { isHealthy: async () => connection.isHealthy() },
+    brokerHealth: messagingBrokerHealth(connection, consumer),
   });
   await startBillingBusIntake(app.get(SubscriptionIntake), consumer, logger);
   await app.listen(config.PORT, config.HOST);

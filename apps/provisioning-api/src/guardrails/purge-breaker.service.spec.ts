@@ -96,6 +96,24 @@ describe('PurgeBreaker (operator side of the mass-cancellation breaker)', () => 
     expect((await breaker.status()).open).toBe(true);
   });
 
+  it('checks the operator name like the other operator actions, OIDC names included', async () => {
+    await append('BreakerTripped', {
+      cancellations: 2,
+      windowMinutes: 60,
+      threshold: 1,
+      trippedAt: NOW.toISOString(),
+    });
+    for (const operator of ['', 'eve smith', 'x'.repeat(65), 'line\nbreak', 'oidc:']) {
+      expect(await code(breaker.reset({ operator, reason: 'genuine' }))).toBe('VALIDATION_FAILED');
+    }
+    expect((await breaker.status()).open).toBe(true);
+    await breaker.reset({ operator: 'oidc:olivia@example.com', reason: 'genuine' });
+    expect(await breaker.status()).toMatchObject({
+      open: false,
+      lastReset: { operator: 'oidc:olivia@example.com' },
+    });
+  });
+
   it("starts from the orchestrator's latest snapshot and resets after the events that follow it", async () => {
     const observed = (i: number) => ({ tenantId: `t-00000${i}`, cycle: 1, observedAt: NOW.toISOString() });
     for (let i = 1; i <= 3; i++) await append('CancellationObserved', observed(i));

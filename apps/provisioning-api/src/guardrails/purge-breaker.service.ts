@@ -13,6 +13,7 @@ import {
   type RecordedEvent,
 } from '@app/event-store';
 import { randomUUID } from 'node:crypto';
+import { OPERATOR_NAME_PATTERN } from '../operations/operations.service';
 import { GUARDRAIL_ERROR_CODES, GuardrailError } from './guardrails.errors';
 
 export const RESET_REASON_MAX_LENGTH = 500;
@@ -62,6 +63,16 @@ export class PurgeBreaker {
           field: 'reason',
           rules: ['isNotEmpty', 'maxLength'],
           messages: [`reason must be 1-${RESET_REASON_MAX_LENGTH} characters`],
+        },
+      ]);
+    }
+    // The same rule as the other operator actions: the name lands in the stream and in `operator:<name>`.
+    if (!OPERATOR_NAME_PATTERN.test(request.operator)) {
+      throw new GuardrailError(GUARDRAIL_ERROR_CODES.VALIDATION_FAILED, 'invalid operator name', [
+        {
+          field: 'operator',
+          rules: ['matches'],
+          messages: [`operator name must match ${OPERATOR_NAME_PATTERN}`],
         },
       ]);
     }

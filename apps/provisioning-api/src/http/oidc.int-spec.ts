@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { OPERATOR_NAME_PATTERN } from '../operations/operations.service';
 import { TestOidcProvider } from '../testing/oidc-provider.test-helpers';
 import { OidcUnavailableError, OidcVerifier, type OidcSettings } from './oidc';
 
@@ -33,6 +34,23 @@ describe('OidcVerifier', () => {
     expect(await verifier.principal(auditor)).toEqual({ name: 'oidc:audrey', role: 'auditor' });
     expect(await verifier.principal(await provider.token({ roles: ['billing'] }))).toBeUndefined();
     expect(await verifier.principal(await provider.token({}))).toBeUndefined();
+  });
+
+  it('gives names that pass the operator name rule: e-mail addresses kept, other characters replaced, cut to 64', async () => {
+    const verifier = new OidcVerifier(settings);
+    const nameOf = async (claim: string) =>
+      (
+        await verifier.principal(
+          await provider.token({ roles: ['provisioning-operator'], preferred_username: claim }),
+        )
+      )?.name;
+    const names = [
+      await nameOf('olivia@example.com'),
+      await nameOf('Olivia Smith/ops:1'),
+      await nameOf('x'.repeat(128)),
+    ];
+    expect(names).toEqual(['oidc:olivia@example.com', 'oidc:Olivia_Smith_ops_1', `oidc:${'x'.repeat(64)}`]);
+    for (const name of names) expect(name).toMatch(OPERATOR_NAME_PATTERN);
   });
 
   it('reads a nested roles claim (Keycloak realm_access.roles)', async () => {

@@ -77,9 +77,11 @@ export class OidcVerifier {
         ? 'auditor'
         : undefined;
     if (!role) return undefined;
+    // Recorded as the operator of the actions it takes: kept within the operator name rule of
+    // `OPERATOR_NAME_PATTERN` (other characters become `_`, the claim is cut to 64).
     const named = claimAt(payload, this.settings.nameClaim);
     const name = typeof named === 'string' && named.length > 0 ? named : String(payload.sub);
-    return { name: `oidc:${name}`.slice(0, 128), role };
+    return { name: `oidc:${name.replace(/[^A-Za-z0-9_.@-]/g, '_').slice(0, 64)}`, role };
   }
 
   private jwks(): Promise<ReturnType<typeof createRemoteJWKSet>> {

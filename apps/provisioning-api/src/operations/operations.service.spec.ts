@@ -173,6 +173,22 @@ describe('TenantOperations.requestRetry', () => {
       'operator',
       'idempotency_key',
     ]);
+    for (const operator of ['oidc:', 'saml:eve', 'oidc:eve smith', `oidc:${'x'.repeat(65)}`]) {
+      const refused = await rejection(
+        operations.requestRetry({ tenantId: 'acme-eeeeee', step: 'x', reason: 'r', operator }),
+      );
+      expect(refused.violations.map((v) => v.field)).toEqual(['operator']);
+    }
+    // The names the OIDC verifier gives (an e-mail address as the claim) are operators like any other.
+    const oidcOperator = await rejection(
+      operations.requestRetry({
+        tenantId: 'acme-eeeeee',
+        step: 'x',
+        reason: 'r',
+        operator: 'oidc:eve@example.com',
+      }),
+    );
+    expect(oidcOperator).toMatchObject({ code: OPERATION_ERROR_CODES.TENANT_NOT_FOUND, status: 404 });
     const multiline = await rejection(
       operations.requestRetry({ tenantId: 'acme-eeeeee', step: 'x', reason: 'a\nb', operator: 'alice' }),
     );

@@ -18,8 +18,11 @@ import {
 import { foldTenantSummary, toSummaryEvent, type TenantSummary } from '../tenants/tenant-summary.projection';
 import { OperationError, OPERATION_ERROR_CODES } from './operations.errors';
 
-/** Who acts: the operator token's name (HTTP) or `$USER` / `--as` (tenantctl). Shown as `operator:<name>`. */
-export const OPERATOR_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,64}$/;
+/**
+ * Who acts: the operator token's name (HTTP; `oidc:<claim>` for OpenID Connect callers, the claim may be an
+ * e-mail address) or `$USER` / `--as` (tenantctl). Shown as `operator:<name>`.
+ */
+export const OPERATOR_NAME_PATTERN = /^(?:oidc:)?[a-zA-Z0-9_.@-]{1,64}$/;
 /** Step keys of the orchestrator: `databases`, `compensate:namespace`, `purge:storage`, `cancel-1:backup-2:storage`. */
 export const STEP_KEY_PATTERN = /^[a-z0-9][a-z0-9:-]{0,99}$/;
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
