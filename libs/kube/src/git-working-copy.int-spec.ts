@@ -199,6 +199,16 @@ describe('GitWorkingCopy', () => {
     expect(remoteFiles(bare)).toEqual(['a.yaml', 'b.yaml']);
   });
 
+  it('fails a first commit with a retryable GITOPS_SYNC_FAILED naming the cause when the remote cannot be cloned', async () => {
+    // A URL, not a path: git says "Cloning into" before it finds the remote missing.
+    const working = new GitWorkingCopy(config('wc', `file://${join(base, 'missing.git')}`), 'TEST', logger);
+    const failure = await working.commit(request, async () => undefined).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: 'TEST.GITOPS_SYNC_FAILED', retryable: true });
+    const message = (failure as Error).message;
+    expect(message).not.toContain('Cloning into');
+    expect(message).toContain('missing.git');
+  });
+
   it('health() is false when the remote cannot be cloned', async () => {
     const working = new GitWorkingCopy(config('wc', join(base, 'missing.git')), 'TEST', logger);
     expect(await working.health()).toBe(false);

@@ -97,7 +97,11 @@ export class GitWorkingCopy {
     const lockPath = join(dirname(workdir), `.${workdir.split(sep).pop()}.lock`);
     return this.mutex.run(() =>
       withFileLock(lockPath, lockTimeoutMs, async () => {
-        await this.ensureRepo();
+        try {
+          await this.ensureRepo();
+        } catch (error) {
+          throw toSyncError(error, this.errorDomain);
+        }
         await this.removeGitLocks();
         const repo = this.repo();
         for (let attempt = 1; ; attempt++) {
@@ -150,7 +154,8 @@ export class GitWorkingCopy {
       await mkdir(dirname(workdir), { recursive: true });
       if (remote) {
         // Created here, not in the constructor: simple-git refuses a base directory that does not exist yet.
-        await simpleGit({ baseDir: dirname(workdir) }).clone(remote, workdir, ['--no-checkout']);
+        // Quiet: errors keep git's first stderr line, which must be the cause, not "Cloning into '...'...".
+        await simpleGit({ baseDir: dirname(workdir) }).clone(remote, workdir, ['--no-checkout', '--quiet']);
         const repo = this.repo();
         const remoteBranches = await repo.branch(['-r']);
         if (remoteBranches.all.includes(`origin/${branch}`))

@@ -82,10 +82,6 @@ function modelFor(apiVersion: string, kind: string): ModelClass | undefined {
   return model;
 }
 
-export function isKnownKind(apiVersion: string, kind: string): boolean {
-  return MODELS[`${apiVersion}/${kind}`] !== undefined;
-}
-
 /** Label maps nested in the kinds we render (selectors and pod templates carry label values too). */
 function nestedLabelViolations(object: KubeObject): string[] {
   const spec = (object.spec ?? {}) as Record<string, unknown>;
