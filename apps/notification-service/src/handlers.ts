@@ -95,7 +95,7 @@ export function createNotificationHandlers(deps: NotificationDeps): CommandHandl
     render: () => Promise<RenderedEmail>,
     code: string,
   ): Promise<StepOutputs> {
-    const messageId = noticeMessageId(noticeKey, tenant.tenantId, '', deps.messageIdDomain);
+    const messageId = noticeMessageId(noticeKey, tenant.tenantId, deps.messageIdDomain);
     try {
       const already = await deps.sentLog.wasSent(tenant.tenantId, noticeKey);
       if (already) return { messageId: already.messageId, alreadySent: true, sentAt: already.sentAt };

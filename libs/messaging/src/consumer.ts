@@ -170,10 +170,6 @@ class QueueWorker {
     return this.channel.wrapper.waitForConnect();
   }
 
-  inflightCount(): number {
-    return this.inflight.size;
-  }
-
   private onDelivery(channel: ConfirmChannel, msg: ConsumeMessage | null): void {
     if (msg === null) {
       // The server cancelled the consumer (queue deleted): re-opening the channel re-declares and re-consumes.
@@ -493,10 +489,6 @@ export class MessageConsumer {
     this.workers.push(worker);
     await worker.waitForConnect();
     return worker.names;
-  }
-
-  inflightCount(): number {
-    return this.workers.reduce((sum, worker) => sum + worker.inflightCount(), 0);
   }
 
   isHealthy(): boolean {

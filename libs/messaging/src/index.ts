@@ -8,4 +8,3 @@ export * from './publisher';
 export * from './consumer';
 export * from './management';
 export * from './probe';
-export * from './messaging.module';

@@ -128,10 +128,6 @@ export function dropUserSql(user: string): string {
   return `DROP USER IF EXISTS ${account(user)}`;
 }
 
-export function showGrantsSql(user: string): string {
-  return `SHOW GRANTS FOR ${account(user)}`;
-}
-
 /**
  * Privileges per database scope from `SHOW GRANTS` lines. The USAGE line (which on MariaDB carries the
  * password hash) contributes nothing and is never returned.
