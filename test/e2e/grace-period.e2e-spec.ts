@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUSINESS_SERVICES, namespaceName, type TenantProfile } from '@app/contracts';
 import { FakeApiServer } from '@app/kube';
+import { eventually } from '@app/testing';
 import { simpleParser } from 'mailparser';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { ArchiveBucket, S3Interceptor } from '../support/archive';
@@ -113,14 +114,9 @@ async function types(tenantId: string): Promise<string[]> {
   return (await events(tenantId)).map((e) => e.type);
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 150_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
+/** `eventually` with this suite's long default: a probe that keeps throwing (a failed tenant) is named. */
+function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 150_000): Promise<T> {
+  return eventually(probe, what, timeoutMs);
 }
 
 /** The read model follows the streams asynchronously: wait (bounded) for a field of the tenant view. */

@@ -274,10 +274,12 @@ export class LocalStack {
 
   /** Deletes the control plane's vhost (tests call it; the demo keeps it for a second run). */
   async removeVhost(): Promise<void> {
-    await fetch(`${MANAGEMENT}/vhosts/${encodeURIComponent(this.options.vhost)}`, {
+    const response = await fetch(`${MANAGEMENT}/vhosts/${encodeURIComponent(this.options.vhost)}`, {
       method: 'DELETE',
       headers: { authorization: GUEST },
     });
+    if (!response.ok && response.status !== 404)
+      throw new Error(`cannot delete vhost ${this.options.vhost}: ${response.status}`);
   }
 
   /** Drops the stack's PostgreSQL schemas (events, read model, secrets): call once its processes stopped. */

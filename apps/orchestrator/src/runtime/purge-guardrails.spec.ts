@@ -1,5 +1,5 @@
 import { purgeGuardrailSnapshotStream, purgeGuardrailStream } from '@app/contracts';
-import { MemoryEventStore, type ReadStreamOptions } from '@app/event-store';
+import { MemoryEventStore, StreamNotFoundError, type ReadStreamOptions } from '@app/event-store';
 import pino from 'pino';
 import {
   PURGE_BREAKER_OPEN,
@@ -108,14 +108,14 @@ describe('PurgeGuardrails (runtime over the guardrail stream)', () => {
       { ...state, cancellation: { ...state.cancellation!, duringProvisioning: true } },
       NOW,
     );
-    await expect(store.readStream(purgeGuardrailStream())).rejects.toThrow();
+    await expect(store.readStream(purgeGuardrailStream())).rejects.toBeInstanceOf(StreamNotFoundError);
   });
 
   it('does not observe a tenant no longer waiting for its purge (purged or reactivated)', async () => {
     const guardrails = new PurgeGuardrails(store, CONFIG, silent);
     await guardrails.observe({ ...cancelled('t-000001'), status: 'purged' }, NOW);
     await guardrails.observe({ ...cancelled('t-000002'), status: 'active' }, NOW);
-    await expect(store.readStream(purgeGuardrailStream())).rejects.toThrow();
+    await expect(store.readStream(purgeGuardrailStream())).rejects.toBeInstanceOf(StreamNotFoundError);
   });
 
   it('starts from the latest snapshot and folds only the events after it', async () => {
