@@ -7,7 +7,7 @@ const tenant: TenantProfile = {
   companyName: 'Spec Co',
   adminEmail: 'admin@example.com',
   billingEmail: 'billing@example.com',
-  tier: 'starter',
+  tier: 'standard',
   region: 'eu-west',
   domain: domainFor(tenantId),
   subscriptionId: 'sub_1',
