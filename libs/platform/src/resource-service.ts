@@ -114,7 +114,12 @@ export async function startResourceService(options: ResourceServiceOptions): Pro
             return;
           }
           context.logger.warn(
-            { commandType: command.type, code: reason.code, attempt: context.attempt },
+            {
+              commandType: command.type,
+              code: reason.code,
+              attempt: context.attempt,
+              ...(error instanceof StepError ? {} : { err: error }),
+            },
             'command failed; will retry',
           );
           throw new RetryableError(reason.code, reason.message, { cause: error });

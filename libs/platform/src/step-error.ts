@@ -30,9 +30,14 @@ export function permanent(code: string, message: string, cause?: unknown): StepE
   return new StepError(code, message, { retryable: false, cause });
 }
 
-/** Any thrown value as a failure reason; unknown errors are retryable (a transient fault is the likelier cause). */
+/**
+ * Any thrown value as a failure reason; unknown errors are retryable (a transient fault is the likelier cause).
+ * The reason goes into events, which are kept for ever and shown to auditors: an error that is not a
+ * StepError carries only its name there, since a driver's message can echo a request or response body with
+ * a credential in it. Its full text goes to the service log, through the logger's redaction.
+ */
 export function toFailureReason(error: unknown): FailureReason {
   if (error instanceof StepError) return error.toReason();
-  const message = error instanceof Error ? error.message : String(error);
-  return { code: 'UNEXPECTED', message, retryable: true };
+  const name = error instanceof Error ? error.name : typeof error;
+  return { code: 'UNEXPECTED', message: `unexpected ${name} (details in the service log)`, retryable: true };
 }
