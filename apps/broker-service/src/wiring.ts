@@ -33,7 +33,7 @@ export async function createServiceRuntime(
     async ready() {
       try {
         await management.overview();
-        await secrets.list('/e-commerce/tenants/');
+        await secrets.ping();
         return true;
       } catch (error) {
         logger.warn(

@@ -28,7 +28,7 @@ export async function createServiceRuntime(
     async ready() {
       try {
         await admin.ping();
-        await secrets.list('/e-commerce/tenants/');
+        await secrets.ping();
         return true;
       } catch (error) {
         logger.warn(

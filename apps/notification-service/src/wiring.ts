@@ -35,7 +35,7 @@ export async function createServiceRuntime(
       const smtp = await mailer.verify();
       if (!smtp) logger.warn('SMTP server not ready');
       try {
-        await secrets.list('/e-commerce/tenants/');
+        await secrets.ping();
       } catch (error) {
         logger.warn(
           { err: error instanceof Error ? error.message : String(error) },

@@ -48,7 +48,7 @@ export async function createServiceRuntime(
     async ready() {
       try {
         await store.listBuckets();
-        await secrets.list('/e-commerce/tenants/');
+        await secrets.ping();
         return true;
       } catch (error) {
         logger.warn(

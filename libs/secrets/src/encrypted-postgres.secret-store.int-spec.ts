@@ -28,6 +28,14 @@ describe('EncryptedPostgresSecretStore (real PostgreSQL)', () => {
     expect(tables.rowCount).toBe(1);
   });
 
+  it('answers a ping, and a store whose server is gone refuses it', async () => {
+    await expect(store.ping()).resolves.toBeUndefined();
+    const gone = new Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/postgres', max: 1 });
+    const unreachable = new EncryptedPostgresSecretStore({ pool: gone, schema, key });
+    await expect(unreachable.ping()).rejects.toThrow();
+    await gone.end();
+  });
+
   it('stores ciphertext only', async () => {
     const rows = await pool.query<{ ciphertext: Buffer; iv: Buffer; tag: Buffer }>(
       `SELECT ciphertext, iv, tag FROM "${schema}".secrets WHERE path = $1`,

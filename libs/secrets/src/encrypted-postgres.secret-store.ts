@@ -147,6 +147,11 @@ export class EncryptedPostgresSecretStore implements SecretStore {
     await this.pool.query(`DELETE FROM ${this.table} WHERE path = $1`, [path]);
   }
 
+  async ping(): Promise<void> {
+    await this.init();
+    await this.pool.query(`SELECT 1 FROM ${this.table} LIMIT 1`);
+  }
+
   async list(prefix: string): Promise<string[]> {
     await this.init();
     // starts_with avoids LIKE, whose % and _ in a prefix would match more than asked.

@@ -20,6 +20,8 @@ export class InMemorySecretStore implements SecretStore {
   async delete(path: string): Promise<void> {
     this.secrets.delete(path);
   }
+  async ping(): Promise<void> {}
+
   async list(prefix: string): Promise<string[]> {
     return [...this.secrets.keys()].filter((path) => path.startsWith(prefix)).sort();
   }

@@ -48,6 +48,7 @@ class FakeCoreV1Api {
   listNamespacedSecret = async (args: {
     namespace: string;
     labelSelector?: string;
+    limit?: number;
   }): Promise<V1SecretList> => {
     this.calls.push({ method: 'list', args });
     const wanted = (args.labelSelector ?? '')
@@ -146,6 +147,25 @@ describe('KubernetesSecretStore', () => {
     };
     await expect(store.put(PATH, { password: 'hunter2' })).rejects.toThrow(/HTTP 403/);
     await expect(store.put(PATH, { password: 'hunter2' })).rejects.not.toThrow(/hunter2/);
+  });
+
+  it('pings with one list call of at most one item, and reports a failing API with its status only', async () => {
+    const { fake, store } = setup();
+    await store.put(PATH, { password: 'hunter2' });
+    await store.put(`/e-commerce/tenants/${TENANT}/orders-db`, { password: 'other' });
+    fake.calls.length = 0;
+    await store.ping();
+    expect(fake.calls).toEqual([
+      {
+        method: 'list',
+        args: { namespace: 'e-commerce-shared', labelSelector: expect.any(String), limit: 1 },
+      },
+    ]);
+    fake.listNamespacedSecret = async () => {
+      throw Object.assign(new HttpError(503), { body: 'echo of password=hunter2' });
+    };
+    await expect(store.ping()).rejects.toThrow(/HTTP 503/);
+    await expect(store.ping()).rejects.not.toThrow(/hunter2/);
   });
 
   it('refuses a bad namespace', () => {

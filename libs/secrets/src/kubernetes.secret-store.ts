@@ -150,6 +150,16 @@ export class KubernetesSecretStore implements SecretStore {
     }
   }
 
+  async ping(): Promise<void> {
+    await this.api
+      .listNamespacedSecret({
+        namespace: this.namespace,
+        labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
+        limit: 1,
+      })
+      .catch((e: unknown) => Promise.reject(this.wrap('list', '(ping)', e)));
+  }
+
   async list(prefix: string): Promise<string[]> {
     const tenant = tenantOfPath(prefix);
     const selector = [

@@ -18,6 +18,8 @@ export interface SecretStore {
   delete(path: string): Promise<void>;
   /** Paths stored under `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;
+  /** Resolves when the store answers, at a cost that does not grow with what it holds (for /ready). */
+  ping(): Promise<void>;
   close?(): Promise<void>;
 }
 
