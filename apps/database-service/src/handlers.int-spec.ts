@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { accessSync, constants } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import {
@@ -41,6 +42,21 @@ import { z } from 'zod';
 
 const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 const PG_URL = process.env.SECRET_STORE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** The server's data directory, when this process can write there (the local server, run as root). */
+const MYSQL_DATADIR = process.env.MYSQL_DATADIR ?? '/var/lib/mysql';
+const itWithDatadir = (() => {
+  try {
+    accessSync(MYSQL_DATADIR, constants.R_OK | constants.W_OK);
+    return it;
+  } catch (error) {
+    // eslint-disable-next-line no-console -- a skipped test must print why (house rule)
+    console.info(
+      `database-service: the options-file test is skipped: ${MYSQL_DATADIR} is not writable here (${(error as Error).message}); set MYSQL_DATADIR to the server's data directory to run it`,
+    );
+    return it.skip;
+  }
+})();
 
 interface ServerSnapshot {
   databases: string[];
@@ -241,6 +257,78 @@ describe('database-service handlers (real MariaDB, real encrypted secret store)'
     expect(verified.passed).toBe((verified.checks as string[]).length);
     await run('RemoveDatabases', tenant);
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('reads a database back after creating it and repairs a collation the server did not keep', async () => {
+    // MariaDB can cache the server's default collation for a database whose options file a concurrent reader
+    // caught half-written (see convergeDatabases). The outcome is put in place for real right after the
+    // CREATE, and provisioning must notice it and repair it.
+    const tenant = newTenant('Collation Co');
+    const victim = databaseName(tenant.tenantId, 'questions');
+    const statements: string[] = [];
+    const racing: DatabaseAdmin = Object.create(admin, {
+      run: {
+        value: async (sql: string, operation: never, target: string, sensitive?: boolean) => {
+          statements.push(sql);
+          await admin.run(sql, operation, target, sensitive);
+          if (sql.startsWith('CREATE DATABASE') && target === victim) {
+            await root.query(`ALTER DATABASE \`${victim}\` COLLATE utf8mb4_general_ci`);
+          }
+        },
+      },
+    });
+    const racingHandlers = createHandlers({
+      admin: racing,
+      secrets,
+      backups: new FilesystemBackupTarget(join(tmpdir(), 'dbsvc-backups-unused')),
+      secretHost: 'mysql.e-commerce-shared.svc.cluster.local',
+      secretPort: 3306,
+    });
+    await (racingHandlers.ProvisionDatabases as CommandHandler<'ProvisionDatabases'>)(
+      command('ProvisionDatabases', tenant, {} as never),
+      context(),
+    );
+    expect(statements.filter((sql) => sql.startsWith('ALTER DATABASE'))).toEqual([
+      expect.stringContaining(victim),
+    ]);
+    const [schemata] = await root.query<RowDataPacket[]>(
+      'SELECT DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
+      [victim],
+    );
+    expect(schemata[0].co).toBe('utf8mb4_unicode_ci');
+    const verified = await run('VerifyDatabases', tenant);
+    expect(verified.passed).toBe((verified.checks as string[]).length);
+    await run('RemoveDatabases', tenant);
+  });
+
+  itWithDatadir("looks up a tenant's databases without loading any other database's options", async () => {
+    // An `IN (...)` query on information_schema.SCHEMATA makes MariaDB load the options of every database on
+    // the server, racing other tenants' CREATE DATABASE. Shown here by planting a foreign database whose
+    // options file on disk differs from what it was created with, after clearing the server's cache of them:
+    // a lookup that loads it caches the planted value.
+    const [[{ datadir }]] = await root.query<RowDataPacket[]>('SELECT @@datadir AS datadir');
+    expect(resolve(String(datadir))).toBe(resolve(MYSQL_DATADIR));
+    const foreign = `test_dbsvc_foreign_${randomBytes(3).toString('hex')}`;
+    const optFile = join(MYSQL_DATADIR, foreign, 'db.opt');
+    await root.query(`CREATE DATABASE \`${foreign}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    try {
+      const original = await readFile(optFile, 'utf8');
+      await root.query('FLUSH TABLES');
+      await writeFile(optFile, 'default-character-set=latin1\ndefault-collation=latin1_swedish_ci\n');
+      try {
+        const tenant = newTenant('Lookup Co');
+        await admin.databases([databaseName(tenant.tenantId, 'auth'), databaseName(tenant.tenantId, 'sav')]);
+      } finally {
+        await writeFile(optFile, original);
+      }
+      const [schemata] = await root.query<RowDataPacket[]>(
+        'SELECT DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
+        [foreign],
+      );
+      expect(schemata[0].co).toBe('utf8mb4_unicode_ci');
+    } finally {
+      await root.query(`DROP DATABASE IF EXISTS \`${foreign}\``);
+    }
   });
 
   it('resets an orphaned account to the secret an earlier attempt stored before dying', async () => {

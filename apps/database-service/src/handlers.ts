@@ -45,6 +45,8 @@ export interface DatabaseHandlerDeps {
 
 const CHARSET = 'utf8mb4';
 const COLLATION = 'utf8mb4_unicode_ci';
+/** Create/repair rounds before a database whose collation will not settle fails the step. */
+const CONVERGE_ROUNDS = 3;
 
 export function generateDatabasePassword(): string {
   return randomBytes(24).toString('base64url');
@@ -145,20 +147,45 @@ export function createHandlers(deps: DatabaseHandlerDeps): CommandHandlers {
     }
   }
 
+  /**
+   * Creates the missing databases and resets a wrong default character set, then reads them back until the
+   * server reports every one as asked. The read-back is not paranoia: MariaDB caches each database's options
+   * and fills that cache from `db.opt`, which CREATE/ALTER DATABASE truncate and then write; a concurrent
+   * reader of the options (an information_schema query, a CREATE TABLE) that lands between the two caches
+   * the server's default collation, and every table created later would get it. Seen once in the
+   * fault-injection suite as a tenant failing verification on one database's collation. ALTER DATABASE
+   * rewrites both the file and the cache, so a repair round fixes it; a server that keeps disagreeing fails
+   * the step as retryable rather than handing out a database with the wrong collation.
+   */
+  async function convergeDatabases(names: string[]): Promise<void> {
+    for (let round = 0; ; round++) {
+      const existing = await admin.databases(names);
+      const pending = names.filter((name) => {
+        const found = existing.get(name);
+        return !found || found.charset !== CHARSET || found.collation !== COLLATION;
+      });
+      if (pending.length === 0) return;
+      if (round === CONVERGE_ROUNDS) {
+        throw retryable(
+          'DATABASE.CHARSET_UNSETTLED',
+          `${pending.join(', ')}: still not ${CHARSET}/${COLLATION} after ${CONVERGE_ROUNDS} attempts`,
+        );
+      }
+      await Promise.all(
+        pending.map((database) =>
+          existing.has(database)
+            ? admin.run(alterDatabaseCharsetSql(database), 'create-database', database)
+            : admin.run(createDatabaseSql(database), 'create-database', database),
+        ),
+      );
+    }
+  }
+
   return {
     ProvisionDatabases: async (command, context) => {
       const plan = planFor(command);
       const names = plan.map((entry) => entry.database);
-      const existing = await admin.databases(names);
-      await Promise.all(
-        plan.map(async ({ database }) => {
-          const found = existing.get(database);
-          if (!found) await admin.run(createDatabaseSql(database), 'create-database', database);
-          else if (found.charset !== CHARSET || found.collation !== COLLATION) {
-            await admin.run(alterDatabaseCharsetSql(database), 'create-database', database);
-          }
-        }),
-      );
+      await convergeDatabases(names);
       const users = await admin.users(plan.map((entry) => entry.user));
       await Promise.all(plan.map((entry) => provisionAccount(entry, users, context)));
       // Account statements take effect at once; the spec's FLUSH PRIVILEGES is kept for servers whose grant
