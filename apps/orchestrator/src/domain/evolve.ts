@@ -24,6 +24,12 @@ export function evolve(state: TenantState, event: TenantEvent): TenantState {
   return { ...next, revision: state.revision + 1 };
 }
 
+/** Whether the state machine takes `event` at this point, rather than leaving the state as it is (see evolve). */
+export function takesEffect(state: TenantState, event: TenantEvent): boolean {
+  const next = isCommandResult(event) ? evolveResult(state, event) : evolveLifecycle(state, event);
+  return next !== state;
+}
+
 function isCommandResult(event: TenantEvent): event is ResultEvent {
   return commandForResult(event.type) !== undefined;
 }

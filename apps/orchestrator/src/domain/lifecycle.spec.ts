@@ -1,6 +1,7 @@
 import { GATING_STEPS, PURGE_STEPS, purgeKey } from './dag';
 import { decide, type DecidedEvent } from './decide';
 import { backupIdFor } from './deprovisioning';
+import { takesEffect } from './evolve';
 import { nextDeadline, pendingCommands } from './queries';
 import {
   PERMANENT,
@@ -705,5 +706,37 @@ describe('purge guardrails as seen by the tenant decider', () => {
     settleCancellation(sim);
     const at = new Date(deletionDate);
     expect(decide(sim.state, at, TEST_CONFIG)).toEqual(decide(sim.state, at, TEST_CONFIG, { allowed: true }));
+  });
+});
+
+describe('takesEffect (which outside requests the state machine accepts)', () => {
+  const cancellation = (sim: TenantSim) =>
+    lifecycleEvent(
+      'CancellationRequested',
+      {
+        subscriptionId: PROFILE.subscriptionId,
+        reason: 'downgrade',
+        requestedAt: sim.now.toISOString(),
+        deletionDate: new Date(sim.now.getTime() + 30 * DAY * 1000).toISOString(),
+        requestedBy: 'billing',
+      },
+      sim.now,
+    );
+
+  it('accepts a cancellation of an active tenant, and refuses a second one during its grace period', () => {
+    const sim = activeTenant();
+    expect(takesEffect(sim.state, cancellation(sim))).toBe(true);
+    cancel(sim);
+    expect(sim.state.status).toBe('deprovisioning');
+    expect(takesEffect(sim.state, cancellation(sim))).toBe(false);
+  });
+
+  it('refuses a cancellation of a failed tenant', () => {
+    const sim = new TenantSim();
+    sim.request();
+    sim.fail(GATING_STEPS[0].name);
+    while (sim.runningSteps().length > 0) sim.succeed(sim.runningSteps()[0]);
+    expect(sim.state.status).toBe('failed');
+    expect(takesEffect(sim.state, cancellation(sim))).toBe(false);
   });
 });

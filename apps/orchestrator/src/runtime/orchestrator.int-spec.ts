@@ -178,7 +178,8 @@ async function request(eventStore: EventStore, tenant: TenantProfile): Promise<v
   await eventStore.append(tenantStream(tenant.tenantId), [event], { expectedRevision: 'no_stream' });
 }
 
-async function cancel(eventStore: EventStore, tenant: TenantProfile): Promise<void> {
+/** `after`: 0 to cancel right after the request (a race), 'any' for a tenant already under way. */
+async function cancel(eventStore: EventStore, tenant: TenantProfile, after: 0 | 'any' = 0): Promise<void> {
   const now = new Date().toISOString();
   const data: LifecycleEventData['CancellationRequested'] = {
     subscriptionId: tenant.subscriptionId,
@@ -202,7 +203,7 @@ async function cancel(eventStore: EventStore, tenant: TenantProfile): Promise<vo
       actor: 'test',
     },
   };
-  await eventStore.append(tenantStream(tenant.tenantId), [event], { expectedRevision: 0 });
+  await eventStore.append(tenantStream(tenant.tenantId), [event], { expectedRevision: after });
 }
 
 async function waitFor(
@@ -493,6 +494,21 @@ describe('orchestrator runtime (PostgreSQL event store, RabbitMQ)', () => {
     }
     expect(refusals).toBe(0);
     expect(of(ok.tenantId)).toEqual([INTEGRATION_EVENTS.activated]);
+    expect(of(failing.tenantId)).toEqual([INTEGRATION_EVENTS.provisioningFailed]);
+
+    // Billing cancels both: the failed tenant's cancellation is recorded but refused by its state, so billing
+    // must not hear that a deprovisioning started; the active tenant's starts one. The refused one is older in
+    // the global order, so once the second is heard the first was decided.
+    await cancel(eventStore, failing, 'any');
+    await cancel(eventStore, ok, 'any');
+    await eventually(
+      async () => (of(ok.tenantId).includes(INTEGRATION_EVENTS.deprovisioningStarted) ? true : undefined),
+      "the active tenant's deprovisioning_started",
+    );
+    expect(of(ok.tenantId).slice(0, 2)).toEqual([
+      INTEGRATION_EVENTS.activated,
+      INTEGRATION_EVENTS.deprovisioningStarted,
+    ]);
     expect(of(failing.tenantId)).toEqual([INTEGRATION_EVENTS.provisioningFailed]);
   });
 

@@ -56,6 +56,13 @@ const INTEGRATION: Readonly<Record<string, IntegrationEventType>> = {
   TenantPurged: INTEGRATION_EVENTS.deprovisioned,
 };
 
+/**
+ * Requests from outside that are recorded even when the tenant's state refuses them (a cancellation of a
+ * failed tenant, a second one during provisioning, a reactivation after purge): their integration event is
+ * published only when the state machine took them, or billing would hear of a deprovisioning that never starts.
+ */
+const CONDITIONAL: ReadonlySet<string> = new Set(['CancellationRequested', 'TenantReactivated']);
+
 export interface OrchestratorOptions {
   eventStore: EventStore;
   publisher: MessagePublisher;
@@ -293,6 +300,13 @@ export class Orchestrator {
     for (let attempt = 1; ; attempt++) {
       if (this.stopped) throw new StoppedError();
       try {
+        if (CONDITIONAL.has(event.type) && !(await this.processor.tookEffect(tenantId, event))) {
+          this.options.logger.info(
+            { tenantId, type: event.type, eventId: event.id },
+            'request refused by the tenant state: no integration event',
+          );
+          return;
+        }
         await this.publishIntegration(type, event);
         return;
       } catch (error) {

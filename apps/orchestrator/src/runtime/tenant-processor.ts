@@ -22,6 +22,7 @@ import {
   initialState,
   nextDeadline,
   pendingCommands,
+  takesEffect,
   type DeciderConfig,
   type PurgeGuard,
   type TenantState,
@@ -84,6 +85,20 @@ export class TenantProcessor {
     }
     const state = events.reduce((s, e) => evolve(s, toTenantEvent(e)), initialState());
     return { state, events };
+  }
+
+  /**
+   * Whether the state machine took `event` when it was appended: folds the stream up to the event (events
+   * after it do not matter). Requests from outside (billing, operators) are recorded even when the tenant's
+   * state refuses them, so the stream keeps what was asked.
+   */
+  async tookEffect(tenantId: string, event: RecordedEvent): Promise<boolean> {
+    const before =
+      event.revision === 0
+        ? []
+        : await this.eventStore.readStream(tenantStream(tenantId), { from: 'start', limit: event.revision });
+    const state = before.reduce((s, e) => evolve(s, toTenantEvent(e)), initialState());
+    return takesEffect(state, toTenantEvent(event));
   }
 
   /** `loaded`: the stream as just read by the caller, used for the first attempt (saves a read). */
