@@ -36,8 +36,15 @@ export interface ManagedChannel {
 
 type Stopper = () => Promise<void>;
 
-/** Delay before forcing a reconnect when the server closed a channel but kept the connection. */
+/**
+ * Delay before forcing a reconnect when the server closed a channel but kept the connection, doubled for each
+ * closure in a row (a declaration the server keeps refusing would otherwise tear the connection down, and
+ * every other channel on it, five times a second), up to the maximum.
+ */
 const CHANNEL_RECOVERY_DELAY_MS = 200;
+const CHANNEL_RECOVERY_MAX_DELAY_MS = 30_000;
+/** A channel that stayed open this long was healthy: its next closure starts the backoff again. */
+const CHANNEL_HEALTHY_AFTER_MS = 30_000;
 
 export class MessagingConnection {
   readonly options: ResolvedMessagingOptions;
@@ -113,6 +120,9 @@ export class MessagingConnection {
   createChannel(name: string, setup: (channel: ConfirmChannel) => Promise<void>): ManagedChannel {
     let current: ConfirmChannel | undefined;
     let retired = false;
+    /** Closures since the channel was last healthy, and when it last finished its setup. */
+    let closures = 0;
+    let openedAt: number | undefined;
     const logger = this.logger;
     const managed = {
       name,
@@ -138,10 +148,14 @@ export class MessagingConnection {
         );
         channel.on('close', () => {
           if (current === channel) current = undefined;
-          if (!retired) this.recoverChannel(name, managed);
+          if (openedAt !== undefined && Date.now() - openedAt >= CHANNEL_HEALTHY_AFTER_MS) closures = 0;
+          openedAt = undefined;
+          closures += 1;
+          if (!retired) this.recoverChannel(name, managed, closures);
         });
         await setup(channel);
         current = channel;
+        openedAt = Date.now();
       },
     });
     managed.wrapper.on('error', (err: Error) =>
@@ -155,11 +169,15 @@ export class MessagingConnection {
    * amqp-connection-manager re-opens channels only on reconnect, so a channel the server closed on a live
    * connection (e.g. a precondition failure) would stay dead and publishes would wait for nothing: force one.
    */
-  private recoverChannel(name: string, managed: ManagedChannel): void {
+  private recoverChannel(name: string, managed: ManagedChannel, closures: number): void {
+    const delayMs = Math.min(
+      CHANNEL_RECOVERY_MAX_DELAY_MS,
+      CHANNEL_RECOVERY_DELAY_MS * 2 ** Math.min(closures - 1, 16),
+    );
     setTimeout(() => {
       if (this.closing || managed.isOpen() || !this.manager.isConnected()) return;
       this.logger.error(
-        { channel: name },
+        { channel: name, closures, delayMs },
         'amqp channel closed by the server on a live connection, reconnecting',
       );
       try {
@@ -167,7 +185,7 @@ export class MessagingConnection {
       } catch (error) {
         this.logger.warn({ err: errorMessage(error) }, 'reconnect failed');
       }
-    }, CHANNEL_RECOVERY_DELAY_MS).unref();
+    }, delayMs).unref();
   }
 
   /** Consumers and publishers register how to stop; `close` runs them before closing channels. */

@@ -423,6 +423,34 @@ describe('messaging against the local RabbitMQ', () => {
     );
   });
 
+  it("backs off while the server keeps refusing a channel's declarations, and recovers once it accepts them", async () => {
+    const { connection } = await rig();
+    // A queue that already exists with other settings: every declaration of it closes the channel.
+    const queue = uniqueName('conflict');
+    const raw = await amqplib.connect(vhost.url);
+    const rawChannel = await raw.createChannel();
+    await rawChannel.assertQueue(queue, { durable: false, autoDelete: false });
+    await raw.close();
+
+    let setups = 0;
+    const channel = connection.createChannel('conflicting', async (ch) => {
+      setups += 1;
+      await ch.assertQueue(queue, { durable: true });
+    });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      // Without a backoff the connection was torn down and set up again every ~200 ms (25 times here).
+      expect(setups).toBeGreaterThanOrEqual(2);
+      expect(setups).toBeLessThanOrEqual(8);
+      expect(channel.isOpen()).toBe(false);
+
+      expect(await management().deleteQueue(vhost.vhost, queue)).toBe(true);
+      await eventually(async () => (channel.isOpen() ? true : undefined), 'the channel to recover', 20_000);
+    } finally {
+      await channel.close();
+    }
+  });
+
   it('waits for an in-flight handler on shutdown, then acknowledges it', async () => {
     const { connection, publisher, consumer } = await rig();
     let release: () => void = () => undefined;
