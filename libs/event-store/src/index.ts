@@ -17,3 +17,11 @@ export {
   type EventStoreModuleOptions,
   type EventStoreModuleAsyncOptions,
 } from './nest/event-store.module';
+export {
+  ConcurrencyExhaustedError,
+  decideAndAppend,
+  readStreamOrEmpty,
+  revisionAfter,
+  type DecideAndAppendOptions,
+  type StreamDecision,
+} from './decide-and-append';

@@ -10,6 +10,7 @@ import {
 import {
   StreamNotFoundError,
   WrongExpectedVersionError,
+  decideAndAppend,
   type EventData,
   type EventStore,
 } from '@app/event-store';
@@ -31,7 +32,6 @@ import {
   type TenantState,
 } from '../domain';
 
-const MAX_CONFLICT_RETRIES = 20;
 const ACTOR = 'orchestrator';
 
 /**
@@ -180,30 +180,21 @@ export class PurgeGuardrails {
   private async decideAndAppend<T>(
     decideOn: (state: GuardrailState) => { decisions: GuardrailDecision[]; answer: T },
   ): Promise<T> {
-    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+    const { decisions, answer } = await decideAndAppend(this.store, purgeGuardrailStream(), async () => {
       const state = await this.refresh();
-      const { decisions, answer } = decideOn(state);
-      if (decisions.length === 0) return answer;
-      const events = decisions.map((decision, index) => this.toEvent(state, decision, index));
-      try {
-        await this.store.append(purgeGuardrailStream(), events, {
-          expectedRevision: state.revision === 0 ? 'no_stream' : state.revision - 1,
-        });
-      } catch (error) {
-        if (error instanceof WrongExpectedVersionError) continue;
-        throw error;
+      const decided = decideOn(state);
+      return {
+        append: decided.decisions.map((decision, index) => this.toEvent(state, decision, index)),
+        expectedRevision: state.revision === 0 ? ('no_stream' as const) : state.revision - 1,
+        result: decided,
+      };
+    });
+    for (const decision of decisions) {
+      if (decision.type === 'BreakerTripped') {
+        this.logger.error(decision.data, 'mass-cancellation breaker tripped: purges paused for an operator');
       }
-      for (const decision of decisions) {
-        if (decision.type === 'BreakerTripped') {
-          this.logger.error(
-            decision.data,
-            'mass-cancellation breaker tripped: purges paused for an operator',
-          );
-        }
-      }
-      return answer;
     }
-    throw new Error(`gave up after ${MAX_CONFLICT_RETRIES} conflicts on ${purgeGuardrailStream()}`);
+    return answer;
   }
 
   private toEvent(

@@ -10,7 +10,8 @@ import {
 } from '@app/contracts';
 import {
   StreamNotFoundError,
-  WrongExpectedVersionError,
+  decideAndAppend,
+  type StreamDecision,
   type EventData,
   type EventStore,
   type RecordedEvent,
@@ -23,6 +24,7 @@ import {
   nextDeadline,
   pendingCommands,
   takesEffect,
+  type DecidedEvent,
   type DeciderConfig,
   type PurgeGuard,
   type TenantState,
@@ -50,8 +52,16 @@ export interface ProcessResult {
   nextDeadline: Date | undefined;
 }
 
-const MAX_CONFLICT_RETRIES = 20;
 const ACTOR = 'orchestrator';
+
+/** What one pass decided on the state it read (appended once `decideAndAppend` returns it). */
+interface Decided {
+  state: TenantState;
+  toAppend: EventData<unknown, MessageMetadata>[];
+  decisions: DecidedEvent[];
+  correlationId: string;
+  purgeHeld: boolean;
+}
 
 /** A tenant stream as read, and the state it folds to. */
 export interface LoadedTenant {
@@ -103,73 +113,85 @@ export class TenantProcessor {
 
   /** `loaded`: the stream as just read by the caller, used for the first attempt (saves a read). */
   async process(tenantId: string, loaded?: LoadedTenant): Promise<ProcessResult> {
-    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
-      const { state, events } = attempt === 0 && loaded ? loaded : await this.load(tenantId);
-      if (events.length === 0) return { state, appended: 0, nextDeadline: undefined };
-      const now = this.clock();
-      if (this.gate) await this.gate.observe(state, now);
-      let decisions = decide(state, now, this.config);
-      let purgeHeld = false;
-      // The guardrails are asked exactly when a purge is about to start, never earlier: a permit is a purge.
-      if (this.gate && decisions.some((decision) => decision.type === 'PurgeStarted')) {
-        const guard = await this.gate.permit(state, now);
-        if (!guard.allowed) {
-          purgeHeld = true;
-          decisions = decide(state, now, this.config, guard);
+    const decided = await decideAndAppend(
+      this.eventStore,
+      tenantStream(tenantId),
+      async (attempt): Promise<StreamDecision<Decided | undefined>> => {
+        const { state, events } = attempt === 0 && loaded ? loaded : await this.load(tenantId);
+        if (events.length === 0) return { append: [], expectedRevision: 'any', result: undefined };
+        const now = this.clock();
+        if (this.gate) await this.gate.observe(state, now);
+        let decisions = decide(state, now, this.config);
+        let purgeHeld = false;
+        // The guardrails are asked exactly when a purge is about to start, never earlier: a permit is a purge.
+        if (this.gate && decisions.some((decision) => decision.type === 'PurgeStarted')) {
+          const guard = await this.gate.permit(state, now);
+          if (!guard.allowed) {
+            purgeHeld = true;
+            decisions = decide(state, now, this.config, guard);
+          }
         }
-      }
-      if (decisions.length === 0) {
-        return { state, appended: 0, nextDeadline: nextDeadline(state, this.config), purgeHeld };
-      }
-
-      const last = events[events.length - 1];
-      const correlationId = String(last.metadata.correlationId ?? deterministicId('correlation', tenantId));
-      const toAppend: EventData<unknown, MessageMetadata>[] = decisions.map((decision, index) => {
-        // Same state, same decisions, same ids: two orchestrators racing append identical events.
-        const id = deterministicId('decision', tenantId, String(last.revision), String(index), decision.type);
-        return {
-          id,
-          type: decision.type,
-          data: decision.data,
-          metadata: {
-            messageId: id,
-            schemaVersion: 1,
-            occurredAt: now.toISOString(),
+        const last = events[events.length - 1];
+        const correlationId = String(last.metadata.correlationId ?? deterministicId('correlation', tenantId));
+        const toAppend: EventData<unknown, MessageMetadata>[] = decisions.map((decision, index) => {
+          // Same state, same decisions, same ids: two orchestrators racing append identical events.
+          const id = deterministicId(
+            'decision',
             tenantId,
-            correlationId,
-            causationId: last.id,
-            actor: ACTOR,
-          },
+            String(last.revision),
+            String(index),
+            decision.type,
+          );
+          return {
+            id,
+            type: decision.type,
+            data: decision.data,
+            metadata: {
+              messageId: id,
+              schemaVersion: 1,
+              occurredAt: now.toISOString(),
+              tenantId,
+              correlationId,
+              causationId: last.id,
+              actor: ACTOR,
+            },
+          };
+        });
+        return {
+          append: toAppend,
+          expectedRevision: last.revision,
+          result: { state, toAppend, decisions, correlationId, purgeHeld },
         };
-      });
-      try {
-        await this.eventStore.append(tenantStream(tenantId), toAppend, { expectedRevision: last.revision });
-      } catch (error) {
-        if (error instanceof WrongExpectedVersionError) {
-          this.logger.debug({ tenantId }, 'tenant stream moved on; deciding again');
-          continue;
-        }
-        throw error;
-      }
-      const next = toAppend.reduce(
-        (folded, event) =>
-          evolve(folded, { type: event.type, data: event.data, metadata: event.metadata } as TenantEvent),
-        state,
-      );
-      const started = new Set(
-        decisions
-          .filter((d) => d.type === 'StepStarted')
-          .map((d) => (d.data as { commandId: string }).commandId),
-      );
-      await this.dispatchPending(next, (commandId) => started.has(commandId), correlationId);
-      return {
-        state: next,
-        appended: toAppend.length,
-        nextDeadline: nextDeadline(next, this.config),
-        purgeHeld,
-      };
+      },
+      {
+        onConflict: () => this.logger.debug({ tenantId }, 'tenant stream moved on; deciding again'),
+        exhausted: (_stream, conflicts) =>
+          new Error(`tenant ${tenantId}: gave up after ${conflicts} concurrent-append conflicts`),
+      },
+    );
+    // A tenant without a stream: nothing to decide, nothing to wait for.
+    if (!decided) return { state: initialState(), appended: 0, nextDeadline: undefined };
+    const { state, toAppend, decisions, correlationId, purgeHeld } = decided;
+    if (toAppend.length === 0) {
+      return { state, appended: 0, nextDeadline: nextDeadline(state, this.config), purgeHeld };
     }
-    throw new Error(`tenant ${tenantId}: gave up after ${MAX_CONFLICT_RETRIES} concurrent-append conflicts`);
+    const next = toAppend.reduce(
+      (folded, event) =>
+        evolve(folded, { type: event.type, data: event.data, metadata: event.metadata } as TenantEvent),
+      state,
+    );
+    const started = new Set(
+      decisions
+        .filter((d) => d.type === 'StepStarted')
+        .map((d) => (d.data as { commandId: string }).commandId),
+    );
+    await this.dispatchPending(next, (commandId) => started.has(commandId), correlationId);
+    return {
+      state: next,
+      appended: toAppend.length,
+      nextDeadline: nextDeadline(next, this.config),
+      purgeHeld,
+    };
   }
 
   /** Send again every command that has no outcome yet. */

@@ -6,18 +6,12 @@ import {
   type GuardrailEventData,
   type GuardrailSnapshotData,
 } from '@app/contracts';
-import {
-  StreamNotFoundError,
-  WrongExpectedVersionError,
-  type EventStore,
-  type RecordedEvent,
-} from '@app/event-store';
+import { StreamNotFoundError, decideAndAppend, type EventStore, type RecordedEvent } from '@app/event-store';
 import { randomUUID } from 'node:crypto';
 import { OPERATOR_NAME_PATTERN } from '../operations/operations.service';
 import { GUARDRAIL_ERROR_CODES, GuardrailError } from './guardrails.errors';
 
 export const RESET_REASON_MAX_LENGTH = 500;
-const MAX_CONFLICT_RETRIES = 20;
 
 export interface BreakerStatus {
   open: boolean;
@@ -76,37 +70,39 @@ export class PurgeBreaker {
         },
       ]);
     }
-    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
-      const history = await this.read();
-      const status = breakerStatus(history, this.now());
-      if (!status.open) {
-        throw new GuardrailError(GUARDRAIL_ERROR_CODES.BREAKER_NOT_OPEN, 'the purge breaker is not open');
-      }
-      const resetAt = this.now().toISOString();
-      const data: GuardrailEventData['BreakerReset'] = { operator: request.operator, reason, resetAt };
-      const eventId = randomUUID();
-      const metadata = buildMetadata(
-        {
-          tenantId: '',
-          correlationId: deterministicId('guardrail-correlation', 'breaker-reset', eventId),
-          actor: `operator:${request.operator}`,
-        },
-        eventId,
-        this.now(),
-      );
-      try {
-        // The revision read: a reset never lands on a breaker state the operator did not see.
-        await this.store.append(
-          purgeGuardrailStream(),
-          [{ id: eventId, type: 'BreakerReset', data, metadata }],
-          { expectedRevision: lastRevision(history) },
+    return decideAndAppend(
+      this.store,
+      purgeGuardrailStream(),
+      async () => {
+        const history = await this.read();
+        const status = breakerStatus(history, this.now());
+        if (!status.open) {
+          throw new GuardrailError(GUARDRAIL_ERROR_CODES.BREAKER_NOT_OPEN, 'the purge breaker is not open');
+        }
+        const resetAt = this.now().toISOString();
+        const data: GuardrailEventData['BreakerReset'] = { operator: request.operator, reason, resetAt };
+        const eventId = randomUUID();
+        const metadata = buildMetadata(
+          {
+            tenantId: '',
+            correlationId: deterministicId('guardrail-correlation', 'breaker-reset', eventId),
+            actor: `operator:${request.operator}`,
+          },
+          eventId,
+          this.now(),
         );
-        return { eventId, status: { ...status, open: false, lastReset: data } };
-      } catch (error) {
-        if (!(error instanceof WrongExpectedVersionError)) throw error;
-      }
-    }
-    throw new GuardrailError(GUARDRAIL_ERROR_CODES.CONCURRENCY_EXHAUSTED, 'the guardrail stream is too busy');
+        return {
+          append: [{ id: eventId, type: 'BreakerReset', data, metadata }],
+          // The revision read: a reset never lands on a breaker state the operator did not see.
+          expectedRevision: lastRevision(history),
+          result: { eventId, status: { ...status, open: false, lastReset: data } },
+        };
+      },
+      {
+        exhausted: () =>
+          new GuardrailError(GUARDRAIL_ERROR_CODES.CONCURRENCY_EXHAUSTED, 'the guardrail stream is too busy'),
+      },
+    );
   }
 
   private async read(): Promise<GuardrailHistory> {

@@ -25,6 +25,8 @@ import {
 import {
   StreamNotFoundError,
   WrongExpectedVersionError,
+  decideAndAppend,
+  type StreamDecision,
   type EventData,
   type EventStore,
   type RecordedEvent,
@@ -148,64 +150,67 @@ export class SubscriptionIntake {
       data.tenant_id,
       requestedAt,
     );
-    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt += 1) {
-      const events = await this.readTenant(data.tenant_id);
-      const summary = events ? foldTenantSummary(events.map(toSummaryEvent)) : null;
-      if (!events || !summary) {
-        throw new IntakeError(INTAKE_ERROR_CODES.TENANT_NOT_FOUND, `tenant ${data.tenant_id} does not exist`);
-      }
-      const earlier = events.find((event) => event.id === eventId);
-      if (earlier) {
-        const cancelled = earlier.data as LifecycleEventData['CancellationRequested'];
-        return { tenantId: data.tenant_id, deletionDate: cancelled.deletionDate, duplicate: true };
-      }
-      if (summary.subscriptionId !== data.subscription_id) {
-        throw new IntakeError(
-          INTAKE_ERROR_CODES.SUBSCRIPTION_MISMATCH,
-          `subscription ${data.subscription_id} is not the current subscription of tenant ${data.tenant_id}`,
-        );
-      }
-      // Already cancelled (grace period, purge under way or done: every one of these states began with a
-      // cancellation), or a cancellation no newer than the last change billing made (delivered out of order,
-      // after the reactivation that undid it): nothing new to record, and billing's retry gets the same answer.
-      const latest = events.findLast((event) => event.type === 'CancellationRequested')?.data as
-        LifecycleEventData['CancellationRequested'] | undefined;
-      if (
-        latest &&
-        (summary.status === 'deprovisioning' ||
-          summary.status === 'purged' ||
-          Date.parse(requestedAt) <= lastBillingChange(events, data.subscription_id))
-      ) {
-        return { tenantId: data.tenant_id, deletionDate: latest.deletionDate, duplicate: true };
-      }
-      const deletionDate = data.effective_date
-        ? new Date(data.effective_date).toISOString()
-        : new Date(Date.parse(requestedAt) + this.options.gracePeriodDays * DAY_MS).toISOString();
-      const cancellation: LifecycleEventData['CancellationRequested'] = {
-        subscriptionId: data.subscription_id,
-        reason: data.cancellation_reason ?? 'unspecified',
-        requestedAt,
-        deletionDate,
-        requestedBy: 'billing',
-      };
-      try {
-        await this.store.append(
-          stream,
-          [
+    return decideAndAppend(
+      this.store,
+      stream,
+      async (): Promise<StreamDecision<CancellationAccepted>> => {
+        const events = await this.readTenant(data.tenant_id);
+        const summary = events ? foldTenantSummary(events.map(toSummaryEvent)) : null;
+        if (!events || !summary) {
+          throw new IntakeError(
+            INTAKE_ERROR_CODES.TENANT_NOT_FOUND,
+            `tenant ${data.tenant_id} does not exist`,
+          );
+        }
+        const revision = events[events.length - 1].revision;
+        const answer = (result: CancellationAccepted) => ({ append: [], expectedRevision: revision, result });
+        const earlier = events.find((event) => event.id === eventId);
+        if (earlier) {
+          const cancelled = earlier.data as LifecycleEventData['CancellationRequested'];
+          return answer({ tenantId: data.tenant_id, deletionDate: cancelled.deletionDate, duplicate: true });
+        }
+        if (summary.subscriptionId !== data.subscription_id) {
+          throw new IntakeError(
+            INTAKE_ERROR_CODES.SUBSCRIPTION_MISMATCH,
+            `subscription ${data.subscription_id} is not the current subscription of tenant ${data.tenant_id}`,
+          );
+        }
+        // Already cancelled (grace period, purge under way or done: every one of these states began with a
+        // cancellation), or a cancellation no newer than the last change billing made (delivered out of order,
+        // after the reactivation that undid it): nothing new to record, and billing's retry gets the same answer.
+        const latest = events.findLast((event) => event.type === 'CancellationRequested')?.data as
+          LifecycleEventData['CancellationRequested'] | undefined;
+        if (
+          latest &&
+          (summary.status === 'deprovisioning' ||
+            summary.status === 'purged' ||
+            Date.parse(requestedAt) <= lastBillingChange(events, data.subscription_id))
+        ) {
+          return answer({ tenantId: data.tenant_id, deletionDate: latest.deletionDate, duplicate: true });
+        }
+        const deletionDate = data.effective_date
+          ? new Date(data.effective_date).toISOString()
+          : new Date(Date.parse(requestedAt) + this.options.gracePeriodDays * DAY_MS).toISOString();
+        const cancellation: LifecycleEventData['CancellationRequested'] = {
+          subscriptionId: data.subscription_id,
+          reason: data.cancellation_reason ?? 'unspecified',
+          requestedAt,
+          deletionDate,
+          requestedBy: 'billing',
+        };
+        return {
+          append: [
             this.event(eventId, 'CancellationRequested', cancellation, data.tenant_id, [
               'cancellation',
               data.subscription_id,
             ]),
           ],
-          { expectedRevision: events[events.length - 1].revision },
-        );
-        return { tenantId: data.tenant_id, deletionDate, duplicate: false };
-      } catch (error) {
-        if (!(error instanceof WrongExpectedVersionError)) throw error;
-        // Another writer moved the stream: reload and decide again (CONVENTIONS.md 4).
-      }
-    }
-    throw new IntakeError(INTAKE_ERROR_CODES.CONCURRENCY_EXHAUSTED, `tenant ${data.tenant_id} is too busy`);
+          expectedRevision: revision,
+          result: { tenantId: data.tenant_id, deletionDate, duplicate: false },
+        };
+      },
+      { exhausted: () => tooBusy(data.tenant_id) },
+    );
   }
 
   /** subscription.updated with a tier: TierChangeRequested (quota recomputed and applied by the orchestrator). */
@@ -410,42 +415,40 @@ export class SubscriptionIntake {
     duplicateOf: (earlier: RecordedEvent) => R,
     decideOn: (summary: TenantSummary, events: RecordedEvent[]) => ChangeDecision<R>,
   ): Promise<R> {
-    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt += 1) {
-      const events = await this.readTenant(tenantId);
-      const summary = events ? foldTenantSummary(events.map(toSummaryEvent)) : null;
-      if (!events || !summary) {
-        throw new IntakeError(INTAKE_ERROR_CODES.TENANT_NOT_FOUND, `tenant ${tenantId} does not exist`);
-      }
-      const earlier = events.find((event) => event.id === eventId);
-      if (earlier) return duplicateOf(earlier);
-      if (summary.subscriptionId !== subscriptionId) {
-        throw new IntakeError(
-          INTAKE_ERROR_CODES.SUBSCRIPTION_MISMATCH,
-          `subscription ${subscriptionId} is not the current subscription of tenant ${tenantId}`,
-        );
-      }
-      if (summary.status === 'purged') {
-        throw new IntakeError(INTAKE_ERROR_CODES.TENANT_PURGED, `tenant ${tenantId} was deleted`);
-      }
-      const decision = decideOn(summary, events);
-      if (!decision.append) return decision.result;
-      try {
-        await this.store.append(
-          tenantStream(tenantId),
-          [
-            this.event(eventId, decision.append.type, decision.append.data, tenantId, [
-              decision.append.type,
-              subscriptionId,
-            ]),
-          ],
-          { expectedRevision: events[events.length - 1].revision },
-        );
-        return decision.result;
-      } catch (error) {
-        if (!(error instanceof WrongExpectedVersionError)) throw error;
-      }
-    }
-    throw new IntakeError(INTAKE_ERROR_CODES.CONCURRENCY_EXHAUSTED, `tenant ${tenantId} is too busy`);
+    return decideAndAppend(
+      this.store,
+      tenantStream(tenantId),
+      async () => {
+        const events = await this.readTenant(tenantId);
+        const summary = events ? foldTenantSummary(events.map(toSummaryEvent)) : null;
+        if (!events || !summary) {
+          throw new IntakeError(INTAKE_ERROR_CODES.TENANT_NOT_FOUND, `tenant ${tenantId} does not exist`);
+        }
+        const revision = events[events.length - 1].revision;
+        const earlier = events.find((event) => event.id === eventId);
+        if (earlier) return { append: [], expectedRevision: revision, result: duplicateOf(earlier) };
+        if (summary.subscriptionId !== subscriptionId) {
+          throw new IntakeError(
+            INTAKE_ERROR_CODES.SUBSCRIPTION_MISMATCH,
+            `subscription ${subscriptionId} is not the current subscription of tenant ${tenantId}`,
+          );
+        }
+        if (summary.status === 'purged') {
+          throw new IntakeError(INTAKE_ERROR_CODES.TENANT_PURGED, `tenant ${tenantId} was deleted`);
+        }
+        const decision = decideOn(summary, events);
+        const append = decision.append
+          ? [
+              this.event(eventId, decision.append.type, decision.append.data, tenantId, [
+                decision.append.type,
+                subscriptionId,
+              ]),
+            ]
+          : [];
+        return { append, expectedRevision: revision, result: decision.result };
+      },
+      { exhausted: () => tooBusy(tenantId) },
+    );
   }
 
   /** A tenant id whose stream does not exist yet; the 24-bit suffix can collide for companies sharing a slug. */
@@ -605,39 +608,53 @@ export class SubscriptionIntake {
   ): Promise<SubscriptionAccepted> {
     const subscriptionId = request.data.subscription_id;
     const eventId = deterministicId('tenant-reactivated', subscriptionId, tenantId);
-    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt += 1) {
-      const events = (await this.readTenant(tenantId)) ?? [];
-      const summary = foldTenantSummary(events.map(toSummaryEvent));
-      if (!summary) break;
-      if (events.some((event) => event.id === eventId)) {
-        return { tenantId, domain: summary.domain, status: 'reactivating', duplicate: true };
-      }
-      if (!isInGracePeriod(summary)) {
-        // Purge began between reservation and now: the reservation stands, the operator sees the refusal.
-        throw new IntakeError(
-          INTAKE_ERROR_CODES.TENANT_PURGED,
-          `tenant ${tenantId} can no longer be reactivated`,
-        );
-      }
-      const data: LifecycleEventData['TenantReactivated'] = {
-        subscriptionId,
-        reactivatedAt: this.now().toISOString(),
-        requestedAt: isoOf(request.timestamp),
-        requestedBy: 'billing',
-      };
-      try {
-        await this.store.append(
-          tenantStream(tenantId),
-          [this.event(eventId, 'TenantReactivated', data, tenantId, subscriptionId)],
-          { expectedRevision: events[events.length - 1].revision },
-        );
-        await this.linkCustomer(request.data.customer.email, tenantId, subscriptionId);
-        return { tenantId, domain: summary.domain, status: 'reactivating', duplicate };
-      } catch (error) {
-        if (!(error instanceof WrongExpectedVersionError)) throw error;
-      }
-    }
-    throw new IntakeError(INTAKE_ERROR_CODES.CONCURRENCY_EXHAUSTED, `tenant ${tenantId} is too busy`);
+    const outcome = await decideAndAppend(
+      this.store,
+      tenantStream(tenantId),
+      async (): Promise<StreamDecision<SubscriptionAccepted & { recorded: boolean }>> => {
+        const events = (await this.readTenant(tenantId)) ?? [];
+        const summary = foldTenantSummary(events.map(toSummaryEvent));
+        if (!summary) {
+          throw new IntakeError(INTAKE_ERROR_CODES.TENANT_NOT_FOUND, `tenant ${tenantId} does not exist`);
+        }
+        const revision = events[events.length - 1].revision;
+        if (events.some((event) => event.id === eventId)) {
+          return {
+            append: [],
+            expectedRevision: revision,
+            result: {
+              tenantId,
+              domain: summary.domain,
+              status: 'reactivating',
+              duplicate: true,
+              recorded: false,
+            },
+          };
+        }
+        if (!isInGracePeriod(summary)) {
+          // Purge began between reservation and now: the reservation stands, the operator sees the refusal.
+          throw new IntakeError(
+            INTAKE_ERROR_CODES.TENANT_PURGED,
+            `tenant ${tenantId} can no longer be reactivated`,
+          );
+        }
+        const data: LifecycleEventData['TenantReactivated'] = {
+          subscriptionId,
+          reactivatedAt: this.now().toISOString(),
+          requestedAt: isoOf(request.timestamp),
+          requestedBy: 'billing',
+        };
+        return {
+          append: [this.event(eventId, 'TenantReactivated', data, tenantId, subscriptionId)],
+          expectedRevision: revision,
+          result: { tenantId, domain: summary.domain, status: 'reactivating', duplicate, recorded: true },
+        };
+      },
+      { exhausted: () => tooBusy(tenantId) },
+    );
+    const { recorded, ...accepted } = outcome;
+    if (recorded) await this.linkCustomer(request.data.customer.email, tenantId, subscriptionId);
+    return accepted;
   }
 
   /** The customer's latest tenant, when it is in its grace period (spec: a new subscription reactivates it). */
@@ -775,4 +792,9 @@ function operationInFlight(events: readonly RecordedEvent[], kind: OperationKind
 
 function isInGracePeriod(summary: TenantSummary): boolean {
   return summary.status === 'deprovisioning' && !summary.deprovisioning?.purgeStartedAt;
+}
+
+/** Every attempt lost its append to another writer of the tenant's stream. */
+function tooBusy(tenantId: string): IntakeError {
+  return new IntakeError(INTAKE_ERROR_CODES.CONCURRENCY_EXHAUSTED, `tenant ${tenantId} is too busy`);
 }

@@ -10,7 +10,7 @@ import {
 } from '@app/contracts';
 import {
   StreamNotFoundError,
-  WrongExpectedVersionError,
+  decideAndAppend,
   type EventData,
   type EventStore,
   type RecordedEvent,
@@ -33,7 +33,6 @@ export const BACKUP_RETRY_STEP = 'backup';
 const BACKUP_STEP_KEY = /^cancel-(\d+):backup-(\d+):(?:databases|storage|verify-databases|verify-storage)$/;
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
-const MAX_CONFLICT_RETRIES = 20;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Fields come straight from a request body or the command line: the use case validates them. */
@@ -114,19 +113,18 @@ export class TenantOperations {
     const eventId = key ? deterministicId('operator-retry', tenantId, key) : this.newId();
     const data: LifecycleEventData['OperatorRetryRequested'] = { step, reason, operator };
 
-    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt += 1) {
-      const { events, summary } = await this.load(tenantId);
+    return this.decide<RetryAccepted>(tenantId, async ({ events, summary }) => {
       const earlier = events.find((event) => event.id === eventId);
       if (earlier) {
         assertSameRequest(earlier, 'OperatorRetryRequested', data);
-        return { tenantId, step, eventId, duplicate: true };
+        return { result: { tenantId, step, eventId, duplicate: true } };
       }
       assertRetryable(summary, events, step);
-      if (await this.tryAppend(tenantId, events, eventId, 'OperatorRetryRequested', data, operator)) {
-        return { tenantId, step, eventId, duplicate: false };
-      }
-    }
-    throw busy(tenantId);
+      return {
+        append: this.event(tenantId, eventId, 'OperatorRetryRequested', data, operator),
+        result: { tenantId, step, eventId, duplicate: false },
+      };
+    });
   }
 
   /** `CancellationRequested` by an operator: the grace period starts now; refused unless active or suspended. */
@@ -143,8 +141,7 @@ export class TenantOperations {
     const key = request.idempotencyKey as string | undefined;
     const eventId = key ? deterministicId('operator-cancel', tenantId, key) : this.newId();
 
-    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt += 1) {
-      const { events, summary } = await this.load(tenantId);
+    return this.decide<CancellationAccepted>(tenantId, async ({ events, summary }) => {
       const earlier = events.find((event) => event.id === eventId);
       if (earlier) {
         const recorded = earlier.data as LifecycleEventData['CancellationRequested'];
@@ -152,7 +149,7 @@ export class TenantOperations {
           reason,
           requestedBy: operatorActor(operator),
         });
-        return { tenantId, eventId, deletionDate: recorded.deletionDate, duplicate: true };
+        return { result: { tenantId, eventId, deletionDate: recorded.deletionDate, duplicate: true } };
       }
       if (summary.status !== 'active' && summary.status !== 'suspended') {
         throw new OperationError(
@@ -169,11 +166,11 @@ export class TenantOperations {
         deletionDate,
         requestedBy: operatorActor(operator),
       };
-      if (await this.tryAppend(tenantId, events, eventId, 'CancellationRequested', data, operator)) {
-        return { tenantId, eventId, deletionDate, duplicate: false };
-      }
-    }
-    throw busy(tenantId);
+      return {
+        append: this.event(tenantId, eventId, 'CancellationRequested', data, operator),
+        result: { tenantId, eventId, deletionDate, duplicate: false },
+      };
+    });
   }
 
   private async load(tenantId: string): Promise<{ events: RecordedEvent[]; summary: TenantSummary }> {
@@ -189,15 +186,40 @@ export class TenantOperations {
     return { events, summary };
   }
 
-  /** Appends at the revision read; false when another writer moved the stream (reload and decide again). */
-  private async tryAppend<T>(
+  /**
+   * The tenant read and folded, one decision on it, its event appended at the revision read (on a conflict,
+   * read and decide again: libs/event-store's one command-handling path).
+   */
+  private decide<R>(
     tenantId: string,
-    events: RecordedEvent[],
+    decision: (read: {
+      events: RecordedEvent[];
+      summary: TenantSummary;
+    }) => Promise<{ append?: EventData<unknown, MessageMetadata>; result: R }>,
+  ): Promise<R> {
+    return decideAndAppend(
+      this.store,
+      tenantStream(tenantId),
+      async () => {
+        const read = await this.load(tenantId);
+        const { append, result } = await decision(read);
+        return {
+          append: append ? [append] : [],
+          expectedRevision: read.events[read.events.length - 1].revision,
+          result,
+        };
+      },
+      { exhausted: () => busy(tenantId) },
+    );
+  }
+
+  private event<T>(
+    tenantId: string,
     eventId: string,
     type: 'OperatorRetryRequested' | 'CancellationRequested',
     data: T,
     operator: string,
-  ): Promise<boolean> {
+  ): EventData<T, MessageMetadata> {
     const metadata = buildMetadata(
       // A new business request: it starts its own correlation.
       {
@@ -208,16 +230,7 @@ export class TenantOperations {
       eventId,
       this.now(),
     );
-    const event: EventData<T, MessageMetadata> = { id: eventId, type, data, metadata };
-    try {
-      await this.store.append(tenantStream(tenantId), [event], {
-        expectedRevision: events[events.length - 1].revision,
-      });
-      return true;
-    } catch (error) {
-      if (error instanceof WrongExpectedVersionError) return false;
-      throw error;
-    }
+    return { id: eventId, type, data, metadata };
   }
 }
 

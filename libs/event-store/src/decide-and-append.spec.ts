@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ConcurrencyExhaustedError,
+  decideAndAppend,
+  readStreamOrEmpty,
+  revisionAfter,
+} from './decide-and-append';
+import { EventStoreUnavailableError } from './errors';
+import { MemoryEventStore } from './memory/memory.adapter';
+import type { EventData } from './types';
+
+function event(type: string, data: Record<string, unknown> = {}): EventData {
+  return { id: randomUUID(), type, data };
+}
+
+/** A counter stream: each decision appends `Incremented` only while the count is below `limit`. */
+function incrementBelow(store: MemoryEventStore, stream: string, limit: number, seen: number[] = []) {
+  return async () => {
+    const events = await readStreamOrEmpty(store, stream);
+    seen.push(events.length);
+    return {
+      append: events.length < limit ? [event('Incremented')] : [],
+      expectedRevision: revisionAfter(events),
+      result: events.length,
+    };
+  };
+}
+
+describe('decideAndAppend', () => {
+  it('appends what the attempt decided at the revision it read, creating the stream', async () => {
+    const store = new MemoryEventStore();
+    expect(await decideAndAppend(store, 'counter-1', incrementBelow(store, 'counter-1', 5))).toBe(0);
+    expect(await decideAndAppend(store, 'counter-1', incrementBelow(store, 'counter-1', 5))).toBe(1);
+    expect((await store.readStream('counter-1')).map((e) => e.type)).toEqual(['Incremented', 'Incremented']);
+  });
+
+  it('appends nothing when the attempt decides nothing', async () => {
+    const store = new MemoryEventStore();
+    await store.append('counter-2', [event('Incremented')], { expectedRevision: 'no_stream' });
+    expect(await decideAndAppend(store, 'counter-2', incrementBelow(store, 'counter-2', 1))).toBe(1);
+    expect(await store.readStream('counter-2')).toHaveLength(1);
+  });
+
+  it('decides again on the new state when another writer appended in between, never on a stale one', async () => {
+    const store = new MemoryEventStore();
+    const seen: number[] = [];
+    const decide = incrementBelow(store, 'counter-3', 2, seen);
+    let raced = false;
+    const result = await decideAndAppend(store, 'counter-3', async (n) => {
+      const decision = await decide();
+      if (!raced) {
+        raced = true;
+        // Two other writers get in between this read and this append.
+        await store.append('counter-3', [event('Incremented')], { expectedRevision: 'no_stream' });
+        await store.append('counter-3', [event('Incremented')], { expectedRevision: 0 });
+      }
+      expect(n).toBe(seen.length - 1);
+      return decision;
+    });
+    // The second attempt saw the limit reached and appended nothing: the count never passes the limit.
+    expect(seen).toEqual([0, 2]);
+    expect(result).toBe(2);
+    expect(await store.readStream('counter-3')).toHaveLength(2);
+  });
+
+  it('gives up after the configured conflicts with the caller’s error, or its own', async () => {
+    const store = new MemoryEventStore();
+    await store.append('counter-4', [event('Incremented')], { expectedRevision: 'no_stream' });
+    const stale = async () => ({
+      append: [event('Incremented')],
+      expectedRevision: 'no_stream' as const,
+      result: 0,
+    });
+    const conflicts: string[] = [];
+    await expect(
+      decideAndAppend(store, 'counter-4', stale, {
+        maxConflicts: 3,
+        onConflict: (error) => conflicts.push(error.stream),
+      }),
+    ).rejects.toBeInstanceOf(ConcurrencyExhaustedError);
+    expect(conflicts).toEqual(['counter-4', 'counter-4', 'counter-4']);
+    await expect(
+      decideAndAppend(store, 'counter-4', stale, { maxConflicts: 1, exhausted: () => new Error('busy') }),
+    ).rejects.toThrow('busy');
+  });
+
+  it('propagates any other error at once', async () => {
+    const store = new MemoryEventStore();
+    let attempts = 0;
+    await expect(
+      decideAndAppend(store, 'counter-5', async () => {
+        attempts += 1;
+        throw new EventStoreUnavailableError('down');
+      }),
+    ).rejects.toBeInstanceOf(EventStoreUnavailableError);
+    expect(attempts).toBe(1);
+  });
+});
