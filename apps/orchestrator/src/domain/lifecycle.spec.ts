@@ -1,3 +1,4 @@
+import type { LifecycleEventData } from '@app/contracts';
 import { GATING_STEPS, PURGE_STEPS, purgeKey } from './dag';
 import { decide, type DecidedEvent } from './decide';
 import { backupIdFor } from './deprovisioning';
@@ -30,16 +31,21 @@ function activeTenant(): TenantSim {
   return sim;
 }
 
-function cancel(sim: TenantSim, graceDays = 30) {
-  const deletionDate = new Date(sim.now.getTime() + graceDays * DAY * 1000).toISOString();
-  const decisions = sim.emit('CancellationRequested', {
+/** Billing's cancellation of the tenant now, with `graceDays` until deletion. */
+function cancellationData(sim: TenantSim, graceDays = 30): LifecycleEventData['CancellationRequested'] {
+  return {
     subscriptionId: PROFILE.subscriptionId,
     reason: 'downgrade',
     requestedAt: sim.now.toISOString(),
-    deletionDate,
+    deletionDate: new Date(sim.now.getTime() + graceDays * DAY * 1000).toISOString(),
     requestedBy: 'billing',
-  });
-  return { decisions, deletionDate };
+  };
+}
+
+function cancel(sim: TenantSim, graceDays = 30) {
+  const data = cancellationData(sim, graceDays);
+  const decisions = sim.emit('CancellationRequested', data);
+  return { decisions, deletionDate: data.deletionDate };
 }
 
 /** Succeeds every running backup step of the current round until the backup is verified; what was decided. */
@@ -456,19 +462,7 @@ describe('website record through cancellation and reactivation', () => {
 
   it('restores even when the orchestrator had not yet soft-deleted (reactivated before it decided)', () => {
     const sim = activeTenant();
-    sim.fold(
-      lifecycleEvent(
-        'CancellationRequested',
-        {
-          subscriptionId: PROFILE.subscriptionId,
-          reason: 'downgrade',
-          requestedAt: sim.now.toISOString(),
-          deletionDate: new Date(sim.now.getTime() + 30 * DAY * 1000).toISOString(),
-          requestedBy: 'billing',
-        },
-        sim.now,
-      ),
-    );
+    sim.fold(lifecycleEvent('CancellationRequested', cancellationData(sim), sim.now));
     expect(startedSteps(reactivate(sim))).toContain(RESTORE);
     expect(sim.state.steps[SOFT_DELETE]).toBeUndefined();
   });
@@ -711,17 +705,7 @@ describe('purge guardrails as seen by the tenant decider', () => {
 
 describe('takesEffect (which outside requests the state machine accepts)', () => {
   const cancellation = (sim: TenantSim) =>
-    lifecycleEvent(
-      'CancellationRequested',
-      {
-        subscriptionId: PROFILE.subscriptionId,
-        reason: 'downgrade',
-        requestedAt: sim.now.toISOString(),
-        deletionDate: new Date(sim.now.getTime() + 30 * DAY * 1000).toISOString(),
-        requestedBy: 'billing',
-      },
-      sim.now,
-    );
+    lifecycleEvent('CancellationRequested', cancellationData(sim), sim.now);
 
   it('accepts a cancellation of an active tenant, and refuses a second one during its grace period', () => {
     const sim = activeTenant();
