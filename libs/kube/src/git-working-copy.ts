@@ -80,11 +80,36 @@ export class GitWorkingCopy {
     }
   }
 
-  /** Reads the working copy as it is, never while a commit of this process is half-done. */
-  async read<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * The files committed under `dir` (a path relative to the repository, no trailing slash), relative to it:
+   * on the remote's tip, fetched first, since another replica may have pushed since this copy last synced;
+   * on HEAD without a remote. Never the working tree, which may hold what a failed run left uncommitted.
+   */
+  async committedFiles(dir: string): Promise<Set<string>> {
     return this.mutex.run(async () => {
-      await this.ensureRepo();
-      return work();
+      let ref: string | undefined;
+      let repo: SimpleGit;
+      try {
+        await this.ensureRepo();
+        repo = this.repo();
+        if (this.config.remote) {
+          await this.fetch(repo, this.config.remote);
+          const remoteBranches = await repo.branch(['-r']);
+          if (remoteBranches.all.includes(`origin/${this.config.branch}`))
+            ref = `origin/${this.config.branch}`;
+        } else ref = await this.head(repo);
+      } catch (error) {
+        throw toSyncError(error, this.errorDomain);
+      }
+      if (!ref) return new Set<string>();
+      const listing = await repo.raw(['ls-tree', '-r', '-z', '--name-only', ref, '--', `${dir}/`]);
+      const prefix = `${dir}/`;
+      return new Set(
+        listing
+          .split('\0')
+          .filter((path) => path.startsWith(prefix))
+          .map((path) => path.slice(prefix.length)),
+      );
     });
   }
 

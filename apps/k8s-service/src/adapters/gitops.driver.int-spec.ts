@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -151,6 +151,31 @@ describe('GitOpsDriver against a real repository', () => {
     for (const id of ids) expect(existsSync(join(clone, 'tenants', id, 'namespace.yaml'))).toBe(true);
     for (const tenant of tenants)
       await a.removeTenant(tenant, { reason: 'RemoveNamespace', correlationId: 'cleanup' });
+  }, 60000);
+
+  it("tells what is committed for a tenant from the remote's tip, whichever replica pushed it", async () => {
+    const a = driver('wc-seen-a');
+    const b = driver('wc-seen-b');
+    const tenant = testTenant(randomBytes(3).toString('hex'));
+    // B has synced before A pushes: its working copy does not have the tenant.
+    expect(await b.tenantPaths(tenant.tenantId)).toEqual(new Set());
+    await a.applyTenant({
+      tenant,
+      put: namespaceFiles(tenant, DEFAULT_RENDER_OPTIONS),
+      remove: [],
+      application: 'register',
+      reason: 'ProvisionNamespace',
+      correlationId: 'seen-1',
+    });
+    const seenByB = await b.tenantPaths(tenant.tenantId);
+    expect(seenByB.has('namespace.yaml')).toBe(true);
+    expect(seenByB).toEqual(await a.tenantPaths(tenant.tenantId));
+    // A file a failed run left in a working copy, never committed, is not taken for committed.
+    const leftover = join(base, 'wc-seen-a', 'tenants', tenant.tenantId, 'ingress.yaml');
+    writeFileSync(leftover, 'kind: Ingress\n');
+    expect((await a.tenantPaths(tenant.tenantId)).has('ingress.yaml')).toBe(false);
+    await a.removeTenant(tenant, { reason: 'RemoveNamespace', correlationId: 'seen-2' });
+    expect(await b.tenantPaths(tenant.tenantId)).toEqual(new Set());
   }, 60000);
 
   it('refuses unsafe paths', async () => {

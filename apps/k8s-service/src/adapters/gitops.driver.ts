@@ -51,8 +51,9 @@ export class GitOpsDriver implements DeliveryDriver {
     return this.working.health();
   }
 
+  /** What is committed (pushed) for the tenant, whichever replica committed it. */
   async tenantPaths(tenantId: string): Promise<Set<string>> {
-    return this.working.read(() => this.listTree(tenantId));
+    return this.working.committedFiles(tenantTreeRoot(tenantId));
   }
 
   async applyTenant(change: TenantChange): Promise<DeliveryResult> {
