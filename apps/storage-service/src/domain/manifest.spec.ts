@@ -61,6 +61,28 @@ describe('storage backup manifest', () => {
       expect(new Set(archived).size).toBe(keys.length);
       for (const key of archived) expect(key).toMatch(ARCHIVE_KEY);
     });
+
+    it("escapes the dots of '.' and '..' segments, which the archive target refuses", () => {
+      expect(archiveObjectKey(T, 'sav', 'a/../b/./c..d/.e')).toBe(`${T}/minio/sav/a/!2E!2E/b/!2E/c..d/.e`);
+      expect(archiveObjectKey(T, 'sav', '..')).not.toBe(archiveObjectKey(T, 'sav', '!2E!2E'));
+      for (const key of ['..', '.', 'a/..', '../a']) {
+        const archived = archiveObjectKey(T, 'sav', key);
+        expect(archived.split('/')).not.toContain('..');
+        expect(archived.split('/')).not.toContain('.');
+        expect(archived).toMatch(ARCHIVE_KEY);
+      }
+    });
+
+    it('archives a key whose escaped form would pass 1,024 bytes under the hash of the key', () => {
+      const longest = 'x'.repeat(1024 - `${T}/minio/products/`.length);
+      expect(archiveObjectKey(T, 'products', longest)).toBe(`${T}/minio/products/${longest}`);
+      const accented = '\u00e9'.repeat(400); // 800 bytes, 2,400 once escaped
+      const archived = archiveObjectKey(T, 'products', accented);
+      expect(archived).toMatch(new RegExp(`^${T}/minio/products/!H[0-9a-f]{64}$`));
+      expect(archived).toMatch(ARCHIVE_KEY);
+      expect(archiveObjectKey(T, 'products', `${accented}2`)).not.toBe(archived);
+      expect(archiveObjectKey(T, 'products', `${longest}y`)).toMatch(/!H[0-9a-f]{64}$/);
+    });
   });
 
   it('totals objects and bytes and round-trips through its schema', () => {

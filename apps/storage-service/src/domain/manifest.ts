@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { archivePrefix, assertTenantId, BUCKET_KINDS, type BucketKind } from '@app/contracts';
 import { z } from 'zod';
 
@@ -11,19 +12,37 @@ export function assertBackupId(backupId: string): void {
 /** Key characters the archive target accepts as they are ('!' too, but it is the escape character here). */
 const ARCHIVE_KEY_SAFE = /^[A-Za-z0-9_.*'()/ -]$/;
 
+/** S3's limit on a key, in UTF-8 bytes. */
+const MAX_KEY_BYTES = 1024;
+
 /**
  * `<tenantId>/minio/<kind>/<key>`: the spec's `/backups/<tenant>/minio/<bucket>/` synced under `<tenant>/`.
  * Tenant keys may hold any character (`crème+brûlée.jpg`) but the archive target accepts fewer: every other
- * UTF-8 byte, '!' included, is written `!XX` (uppercase hex), so two keys never share an archive key. The
+ * UTF-8 byte, '!' included, is written `!XX` (uppercase hex), so two keys never share an archive key. A `.`
+ * or `..` segment (`a/../b`, legal in S3) has its dots escaped too: the target refuses such segments, which
+ * would make archives ambiguous. A key whose archive form would pass S3's 1,024 bytes (escaping can triple
+ * it) is archived as `!H<sha256 of the key>`, which no escaped key can equal (`H` is not a hex digit). The
  * manifest records each archive key; nothing derives it back from the tenant key.
  */
 export function archiveObjectKey(tenantId: string, kind: BucketKind, key: string): string {
+  const prefix = `${archivePrefix(tenantId)}minio/${kind}/`;
+  const encoded = key
+    .split('/')
+    .map((segment) =>
+      segment === '.' || segment === '..' ? segment.replaceAll('.', '!2E') : escape(segment),
+    )
+    .join('/');
+  if (Buffer.byteLength(prefix + encoded, 'utf8') <= MAX_KEY_BYTES) return prefix + encoded;
+  return `${prefix}!H${createHash('sha256').update(key, 'utf8').digest('hex')}`;
+}
+
+function escape(segment: string): string {
   let encoded = '';
-  for (const byte of Buffer.from(key, 'utf8')) {
+  for (const byte of Buffer.from(segment, 'utf8')) {
     const char = String.fromCharCode(byte);
     encoded += ARCHIVE_KEY_SAFE.test(char) ? char : `!${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
-  return `${archivePrefix(tenantId)}minio/${kind}/${encoded}`;
+  return encoded;
 }
 
 export function manifestKey(tenantId: string, backupId: string): string {
