@@ -62,15 +62,19 @@ stop() {
 ensure_admin_user() {
   if radosgw-admin $C user info --uid=admin >/dev/null 2>&1; then
     radosgw-admin $C caps add --uid=admin --caps="users=*;buckets=*;metadata=*;usage=*" >/dev/null
-    return 0
+  else
+    radosgw-admin $C user create --uid=admin --display-name=admin --access-key="$ak" --secret="$sk" \
+      --caps="users=*;buckets=*;metadata=*;usage=*" >/dev/null
   fi
-  radosgw-admin $C user create --uid=admin --display-name=admin --access-key="$ak" --secret="$sk" \
-    --caps="users=*;buckets=*;metadata=*;usage=*" >/dev/null
+  # Every tenant's three buckets are created with this account: RGW's default of 1,000 buckets per user
+  # would refuse the 334th tenant (TooManyBuckets). 0 is unlimited (checked on Ceph 16).
+  radosgw-admin $C user modify --uid=admin --max-buckets=0 >/dev/null
 }
 
 start() {
   if up; then
     echo "rgw already up"
+    ensure_admin_user
     how_to_reach
     return 0
   fi
