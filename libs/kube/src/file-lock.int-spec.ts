@@ -167,6 +167,59 @@ describe('withFileLock', () => {
     await expect(withFileLock(path, 500, async () => 'done')).resolves.toBe('done');
   });
 
+  it('lets exactly one of many waiting processes take over a lock left by a dead owner', async () => {
+    // Each child runs this very module (Node strips its types) and records entering and leaving the lock.
+    const child = join(dir, 'child.mts');
+    writeFileSync(
+      child,
+      `import { appendFileSync, existsSync } from 'node:fs';
+import { withFileLock } from ${JSON.stringify(join(__dirname, 'file-lock.ts'))};
+const [lock, log, go] = process.argv.slice(2);
+while (!existsSync(go)) await new Promise((resolve) => setTimeout(resolve, 5));
+await withFileLock(lock, 30000, async () => {
+  appendFileSync(log, 'enter ' + process.pid + '\\n');
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  appendFileSync(log, 'exit ' + process.pid + '\\n');
+});
+`,
+    );
+    const lock = join(dir, 'lock');
+    const log = join(dir, 'log');
+    const go = join(dir, 'go');
+    for (let round = 0; round < 3; round++) {
+      writeFileSync(lock, `${hostname()}:${deadPid()}:0123456789abcdef`);
+      writeFileSync(log, '');
+      rmSync(go, { force: true });
+      const children = Array.from({ length: 8 }, () =>
+        spawn(process.execPath, [child, lock, log, go], { stdio: ['ignore', 'ignore', 'pipe'] }),
+      );
+      const exits = children.map(
+        (c) =>
+          new Promise<{ code: number | null; stderr: string }>((resolve) => {
+            let stderr = '';
+            c.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+            c.on('exit', (code) => resolve({ code, stderr }));
+          }),
+      );
+      // All eight are waiting on the "go" file, so they meet the stale lock together.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      writeFileSync(go, '');
+      // A child that failed shows its stderr in the report.
+      for (const exit of await Promise.all(exits)) expect(exit).toMatchObject({ code: 0 });
+      const lines = readFileSync(log, 'utf8').trim().split('\n');
+      expect(lines).toHaveLength(16);
+      let inside = 0;
+      let most = 0;
+      for (const line of lines) {
+        inside += line.startsWith('enter') ? 1 : -1;
+        most = Math.max(most, inside);
+      }
+      expect(most).toBe(1);
+      expect(existsSync(lock)).toBe(false);
+      expect(existsSync(`${lock}.takeover`)).toBe(false);
+    }
+  }, 60000);
+
   it('does not take over a fresh empty lock file: its owner is about to write its identity', async () => {
     const path = join(dir, 'wc.lock');
     writeFileSync(path, '');

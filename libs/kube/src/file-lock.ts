@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 
@@ -102,10 +102,8 @@ export async function withFileLock<T>(path: string, timeoutMs: number, work: () 
   for (;;) {
     if (!held.has(key) && (await tryAcquire(path, key))) break;
     const owner = held.has(key) ? ourIdentity() : await readOwner(path);
-    if (!held.has(key) && (await isStale(path, owner))) {
-      await unlink(path).catch(() => undefined);
-      continue;
-    }
+    // A takeover that did not happen (another waiter's is under way) waits like a live lock.
+    if (!held.has(key) && (await isStale(path, owner)) && (await takeOver(path, owner))) continue;
     if (Date.now() > deadline) {
       throw new Error(`lock ${path} held by ${describeOwner(owner)} for over ${timeoutMs} ms`);
     }
@@ -116,6 +114,75 @@ export async function withFileLock<T>(path: string, timeoutMs: number, work: () 
   } finally {
     held.delete(key);
     await unlink(path).catch(() => undefined);
+  }
+}
+
+/**
+ * Removes a lock judged left behind (its content `judged`), unless it changed since it was read; true when it
+ * is gone. Waiters that all saw the same dead owner would otherwise each remove "the" stale lock, the later
+ * ones removing the lock the first had just taken, and several would hold it at once (the int spec shows it
+ * with eight processes). Takeovers are therefore serialised by a guard file, held for the few system calls of
+ * one takeover, under which the lock is read and judged again before it goes. What remains: a guard whose
+ * owner dies inside those calls while two others wait can, in turn, be removed twice.
+ */
+async function takeOver(path: string, judged: string): Promise<boolean> {
+  const guard = `${path}.takeover`;
+  if (!(await createWithIdentity(guard))) {
+    // Another waiter is taking over (the caller retries). A guard whose owner died mid-takeover is removed,
+    // by an atomic rename that proves it was still that guard.
+    const owner = await readOwner(guard);
+    if (await isStale(guard, owner)) await removeIfStill(guard, owner);
+    return false;
+  }
+  try {
+    const current = await readOwner(path);
+    if (current !== judged || !(await isStale(path, current))) return false;
+    await unlink(path).catch(() => undefined);
+    return true;
+  } finally {
+    await unlink(guard).catch(() => undefined);
+  }
+}
+
+/**
+ * Removes `path` only if it still holds `content`: moved aside atomically first, and put back (hard link, which
+ * fails rather than replace) when what was moved is another, newer file.
+ */
+async function removeIfStill(path: string, content: string): Promise<void> {
+  const aside = `${path}.stale-${TOKEN}-${randomBytes(4).toString('hex')}`;
+  try {
+    await rename(path, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  try {
+    if ((await readOwner(aside)) === content && (await isStale(aside, content))) return;
+    await link(aside, path).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    });
+  } finally {
+    await unlink(aside).catch(() => undefined);
+  }
+}
+
+/** Creates `path` exclusively with our identity; false when it exists already. */
+async function createWithIdentity(path: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(path, 'wx');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    await handle.writeFile(ourIdentity());
+    await handle.close();
+    return true;
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    throw error;
   }
 }
 
