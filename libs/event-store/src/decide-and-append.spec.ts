@@ -5,7 +5,7 @@ import {
   readStreamOrEmpty,
   revisionAfter,
 } from './decide-and-append';
-import { EventStoreUnavailableError } from './errors';
+import { EventStoreUnavailableError, WrongExpectedVersionError } from './errors';
 import { MemoryEventStore } from './memory/memory.adapter';
 import type { EventData } from './types';
 
@@ -94,5 +94,66 @@ describe('decideAndAppend', () => {
       }),
     ).rejects.toBeInstanceOf(EventStoreUnavailableError);
     expect(attempts).toBe(1);
+  });
+
+  it('never calls append for a decision that appends nothing', async () => {
+    const store = new MemoryEventStore();
+    const append = jest.spyOn(store, 'append');
+    const result = await decideAndAppend(store, 'counter-6', async () => ({
+      append: [],
+      expectedRevision: 41,
+      result: 'nothing',
+    }));
+    expect(result).toBe('nothing');
+    expect(append).not.toHaveBeenCalled();
+  });
+
+  it('propagates an error of the append that is not a conflict, after one attempt', async () => {
+    const store = new MemoryEventStore();
+    jest.spyOn(store, 'append').mockRejectedValue(new EventStoreUnavailableError('down'));
+    let attempts = 0;
+    await expect(
+      decideAndAppend(store, 'counter-7', async () => {
+        attempts += 1;
+        return { append: [event('Incremented')], expectedRevision: 'no_stream' as const, result: 0 };
+      }),
+    ).rejects.toBeInstanceOf(EventStoreUnavailableError);
+    expect(attempts).toBe(1);
+  });
+
+  it('does not retry a conflict thrown by the attempt itself (another stream’s append)', async () => {
+    const store = new MemoryEventStore();
+    let attempts = 0;
+    await expect(
+      decideAndAppend(store, 'counter-8', async () => {
+        attempts += 1;
+        throw new WrongExpectedVersionError('other-1', 0, 3);
+      }),
+    ).rejects.toBeInstanceOf(WrongExpectedVersionError);
+    expect(attempts).toBe(1);
+  });
+
+  it('names the stream and the conflicts to the caller’s error, and refuses a limit below one', async () => {
+    const store = new MemoryEventStore();
+    await store.append('counter-9', [event('Incremented')], { expectedRevision: 'no_stream' });
+    const stale = async () => ({
+      append: [event('Incremented')],
+      expectedRevision: 'no_stream' as const,
+      result: 0,
+    });
+    const seen: [string, number][] = [];
+    await expect(
+      decideAndAppend(store, 'counter-9', stale, {
+        maxConflicts: 2,
+        exhausted: (stream, conflicts) => {
+          seen.push([stream, conflicts]);
+          return new Error('busy');
+        },
+      }),
+    ).rejects.toThrow('busy');
+    expect(seen).toEqual([['counter-9', 2]]);
+    await expect(decideAndAppend(store, 'counter-9', stale, { maxConflicts: 0 })).rejects.toBeInstanceOf(
+      RangeError,
+    );
   });
 });

@@ -14,7 +14,7 @@ export interface DecideAndAppendOptions {
   maxConflicts?: number;
   /** The error thrown once they are used up (default: `ConcurrencyExhaustedError`). */
   exhausted?: (stream: string, conflicts: number) => Error;
-  /** Called on each conflict, before deciding again (for a log line). */
+  /** Called on each conflict, the last one included (for a log line). */
   onConflict?: (error: WrongExpectedVersionError) => void;
 }
 
@@ -34,8 +34,9 @@ const DEFAULT_MAX_CONFLICTS = 20;
 /**
  * The one command-handling path (CONVENTIONS.md 4): `attempt` reads what it needs and decides; the events it
  * decided are appended at the revision it read; when another writer moved the stream meanwhile, it runs again
- * on the new state, never appending on a state it did not see. Errors other than a conflict propagate as they
- * are. `attempt` receives its number (0 first), so a caller holding a fresh read can use it once.
+ * on the new state, never appending on a state it did not see. Errors other than a conflict of this append
+ * propagate as they are (a conflict thrown by `attempt` itself, from another stream, too). `attempt` receives
+ * its number (0 first), so a caller holding a fresh read can use it once.
  */
 export async function decideAndAppend<R>(
   store: EventStore,
@@ -44,6 +45,9 @@ export async function decideAndAppend<R>(
   options: DecideAndAppendOptions = {},
 ): Promise<R> {
   const maxConflicts = options.maxConflicts ?? DEFAULT_MAX_CONFLICTS;
+  if (!Number.isInteger(maxConflicts) || maxConflicts < 1) {
+    throw new RangeError(`maxConflicts must be a positive integer, got ${maxConflicts}`);
+  }
   for (let attemptNumber = 0; attemptNumber < maxConflicts; attemptNumber++) {
     const decision = await attempt(attemptNumber);
     if (decision.append.length === 0) return decision.result;
