@@ -220,6 +220,29 @@ await withFileLock(lock, 30000, async () => {
     }
   }, 60000);
 
+  it('removes a takeover guard left by a dead owner here, or an old one from another host, and takes over', async () => {
+    for (const guardOwner of [
+      `${hostname()}:${deadPid()}:0123456789abcdef`,
+      `${otherHost}:1:0123456789abcdef`,
+    ]) {
+      const path = join(dir, 'wc.lock');
+      writeFileSync(path, `${hostname()}:${deadPid()}:0123456789abcdef`);
+      writeFileSync(`${path}.takeover`, guardOwner);
+      const old = new Date(Date.now() - 60_000);
+      utimesSync(`${path}.takeover`, old, old);
+      await expect(withFileLock(path, 2000, async () => 'done')).resolves.toBe('done');
+      expect(existsSync(`${path}.takeover`)).toBe(false);
+    }
+  });
+
+  it('waits while a fresh takeover guard of another host is in place, and says so', async () => {
+    const path = join(dir, 'wc.lock');
+    writeFileSync(path, `${hostname()}:${deadPid()}:0123456789abcdef`);
+    writeFileSync(`${path}.takeover`, `${otherHost}:1:0123456789abcdef`);
+    await expect(withFileLock(path, 300, async () => 'never')).rejects.toThrow('a takeover guard');
+    expect(readFileSync(`${path}.takeover`, 'utf8')).toBe(`${otherHost}:1:0123456789abcdef`);
+  });
+
   it('does not take over a fresh empty lock file: its owner is about to write its identity', async () => {
     const path = join(dir, 'wc.lock');
     writeFileSync(path, '');

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -105,7 +106,8 @@ export async function withFileLock<T>(path: string, timeoutMs: number, work: () 
     // A takeover that did not happen (another waiter's is under way) waits like a live lock.
     if (!held.has(key) && (await isStale(path, owner)) && (await takeOver(path, owner))) continue;
     if (Date.now() > deadline) {
-      throw new Error(`lock ${path} held by ${describeOwner(owner)} for over ${timeoutMs} ms`);
+      const guard = existsSync(`${path}.takeover`) ? ` (a takeover guard ${path}.takeover is in place)` : '';
+      throw new Error(`lock ${path} held by ${describeOwner(owner)} for over ${timeoutMs} ms${guard}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -131,7 +133,7 @@ async function takeOver(path: string, judged: string): Promise<boolean> {
     // Another waiter is taking over (the caller retries). A guard whose owner died mid-takeover is removed,
     // by an atomic rename that proves it was still that guard.
     const owner = await readOwner(guard);
-    if (await isStale(guard, owner)) await removeIfStill(guard, owner);
+    if (await isStaleGuard(guard, owner)) await removeIfStill(guard, owner, isStaleGuard);
     return false;
   }
   try {
@@ -140,15 +142,33 @@ async function takeOver(path: string, judged: string): Promise<boolean> {
     await unlink(path).catch(() => undefined);
     return true;
   } finally {
-    await unlink(guard).catch(() => undefined);
+    // Ours unless it was judged left behind meanwhile (this process stalled for seconds) and taken over.
+    if ((await readOwner(guard)) === ourIdentity()) await unlink(guard).catch(() => undefined);
   }
+}
+
+/**
+ * A guard is held for a few system calls: one left by a dead owner on this host, or older than the grace
+ * period whatever its host (a guard from another host would otherwise block every takeover here for ever).
+ */
+async function isStaleGuard(guard: string, content: string): Promise<boolean> {
+  if (await isStale(guard, content)) return true;
+  const modified = await stat(guard).then(
+    (stats) => stats.mtimeMs,
+    () => undefined,
+  );
+  return modified !== undefined && Date.now() - modified > EMPTY_LOCK_GRACE_MS;
 }
 
 /**
  * Removes `path` only if it still holds `content`: moved aside atomically first, and put back (hard link, which
  * fails rather than replace) when what was moved is another, newer file.
  */
-async function removeIfStill(path: string, content: string): Promise<void> {
+async function removeIfStill(
+  path: string,
+  content: string,
+  stale: (path: string, content: string) => Promise<boolean>,
+): Promise<void> {
   const aside = `${path}.stale-${TOKEN}-${randomBytes(4).toString('hex')}`;
   try {
     await rename(path, aside);
@@ -157,7 +177,7 @@ async function removeIfStill(path: string, content: string): Promise<void> {
     throw error;
   }
   try {
-    if ((await readOwner(aside)) === content && (await isStale(aside, content))) return;
+    if ((await readOwner(aside)) === content && (await stale(aside, content))) return;
     await link(aside, path).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     });

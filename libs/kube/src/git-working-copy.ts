@@ -86,31 +86,41 @@ export class GitWorkingCopy {
    * on HEAD without a remote. Never the working tree, which may hold what a failed run left uncommitted.
    */
   async committedFiles(dir: string): Promise<Set<string>> {
-    return this.mutex.run(async () => {
-      let ref: string | undefined;
-      let repo: SimpleGit;
-      try {
-        await this.ensureRepo();
-        repo = this.repo();
-        if (this.config.remote) {
-          await this.fetch(repo, this.config.remote);
-          const remoteBranches = await repo.branch(['-r']);
-          if (remoteBranches.all.includes(`origin/${this.config.branch}`))
-            ref = `origin/${this.config.branch}`;
-        } else ref = await this.head(repo);
-      } catch (error) {
-        throw toSyncError(error, this.errorDomain);
-      }
-      if (!ref) return new Set<string>();
-      const listing = await repo.raw(['ls-tree', '-r', '-z', '--name-only', ref, '--', `${dir}/`]);
-      const prefix = `${dir}/`;
-      return new Set(
-        listing
-          .split('\0')
-          .filter((path) => path.startsWith(prefix))
-          .map((path) => path.slice(prefix.length)),
-      );
-    });
+    // Under the same locks as a commit: the fetch writes refs, which another process sharing this working
+    // copy must not see half-written (nor take for a killed process's leftovers).
+    return this.mutex.run(() =>
+      withFileLock(this.lockPath(), this.config.lockTimeoutMs, async () => {
+        try {
+          await this.ensureRepo();
+          await this.removeGitLocks();
+          const repo = this.repo();
+          let ref: string | undefined;
+          if (this.config.remote) {
+            await this.fetch(repo, this.config.remote);
+            const remoteBranches = await repo.branch(['-r']);
+            if (remoteBranches.all.includes(`origin/${this.config.branch}`))
+              ref = `origin/${this.config.branch}`;
+          } else ref = await this.head(repo);
+          if (!ref) return new Set<string>();
+          const prefix = `${dir}/`;
+          const listing = await repo.raw(['ls-tree', '-r', '-z', '--name-only', ref, '--', prefix]);
+          return new Set(
+            listing
+              .split('\0')
+              .filter((path) => path.startsWith(prefix))
+              .map((path) => path.slice(prefix.length)),
+          );
+        } catch (error) {
+          throw toSyncError(error, this.errorDomain);
+        }
+      }),
+    );
+  }
+
+  /** The cross-process lock file, beside the working copy (never inside it, where git would see it). */
+  private lockPath(): string {
+    const { workdir } = this.config;
+    return join(dirname(workdir), `.${workdir.split(sep).pop()}.lock`);
   }
 
   /** Runs `mutate` on the remote tip and commits (and pushes) whatever it changed. */
@@ -118,10 +128,9 @@ export class GitWorkingCopy {
     if (!SAFE_CORRELATION_ID.test(request.correlationId)) {
       throw permanent(`${this.errorDomain}.BAD_CORRELATION_ID`, 'correlation id has unexpected characters');
     }
-    const { workdir, remote, branch, pushAttempts, lockTimeoutMs } = this.config;
-    const lockPath = join(dirname(workdir), `.${workdir.split(sep).pop()}.lock`);
+    const { remote, branch, pushAttempts, lockTimeoutMs } = this.config;
     return this.mutex.run(() =>
-      withFileLock(lockPath, lockTimeoutMs, async () => {
+      withFileLock(this.lockPath(), lockTimeoutMs, async () => {
         try {
           await this.ensureRepo();
         } catch (error) {
