@@ -100,13 +100,17 @@ export class TenantProcessor {
   /**
    * Whether the state machine took `event` when it was appended: folds the stream up to the event (events
    * after it do not matter). Requests from outside (billing, operators) are recorded even when the tenant's
-   * state refuses them, so the stream keeps what was asked.
+   * state refuses them, so the stream keeps what was asked. True when it cannot tell (see below).
    */
   async tookEffect(tenantId: string, event: RecordedEvent): Promise<boolean> {
-    const before =
+    const before = (
       event.revision === 0
         ? []
-        : await this.eventStore.readStream(tenantStream(tenantId), { from: 'start', limit: event.revision });
+        : await this.eventStore.readStream(tenantStream(tenantId), { from: 'start', limit: event.revision })
+    ).filter((e) => e.revision < event.revision);
+    // The stream's start hidden by retention (truncate-before, max age): the state before the request cannot
+    // be rebuilt, so the request counts as taken, as every request did before this check existed.
+    if (before.length !== event.revision) return true;
     const state = before.reduce((s, e) => evolve(s, toTenantEvent(e)), initialState());
     return takesEffect(state, toTenantEvent(event));
   }
