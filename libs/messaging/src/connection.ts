@@ -38,8 +38,8 @@ type Stopper = () => Promise<void>;
 
 /**
  * Delay before forcing a reconnect when the server closed a channel but kept the connection, doubled for each
- * closure in a row (a declaration the server keeps refusing would otherwise tear the connection down, and
- * every other channel on it, five times a second), up to the maximum.
+ * reconnect the channel forced in a row (a declaration the server keeps refusing would otherwise tear the
+ * connection down, and every other channel on it, five times a second), up to the maximum.
  */
 const CHANNEL_RECOVERY_DELAY_MS = 200;
 const CHANNEL_RECOVERY_MAX_DELAY_MS = 30_000;
@@ -120,9 +120,8 @@ export class MessagingConnection {
   createChannel(name: string, setup: (channel: ConfirmChannel) => Promise<void>): ManagedChannel {
     let current: ConfirmChannel | undefined;
     let retired = false;
-    /** Closures since the channel was last healthy, and when it last finished its setup. */
-    let closures = 0;
-    let openedAt: number | undefined;
+    /** Reconnects this channel forced since it was last healthy, and when it last finished its setup. */
+    const recovery = { forced: 0, openedAt: undefined as number | undefined };
     const logger = this.logger;
     const managed = {
       name,
@@ -148,14 +147,14 @@ export class MessagingConnection {
         );
         channel.on('close', () => {
           if (current === channel) current = undefined;
-          if (openedAt !== undefined && Date.now() - openedAt >= CHANNEL_HEALTHY_AFTER_MS) closures = 0;
-          openedAt = undefined;
-          closures += 1;
-          if (!retired) this.recoverChannel(name, managed, closures);
+          if (recovery.openedAt !== undefined && Date.now() - recovery.openedAt >= CHANNEL_HEALTHY_AFTER_MS)
+            recovery.forced = 0;
+          recovery.openedAt = undefined;
+          if (!retired) this.recoverChannel(name, managed, recovery);
         });
         await setup(channel);
         current = channel;
-        openedAt = Date.now();
+        recovery.openedAt = Date.now();
       },
     });
     managed.wrapper.on('error', (err: Error) =>
@@ -169,15 +168,18 @@ export class MessagingConnection {
    * amqp-connection-manager re-opens channels only on reconnect, so a channel the server closed on a live
    * connection (e.g. a precondition failure) would stay dead and publishes would wait for nothing: force one.
    */
-  private recoverChannel(name: string, managed: ManagedChannel, closures: number): void {
+  private recoverChannel(name: string, managed: ManagedChannel, recovery: { forced: number }): void {
+    // Only reconnects this channel forced count: a closure from a dropped connection, or from a reconnect
+    // another channel forced, says nothing about this one.
     const delayMs = Math.min(
       CHANNEL_RECOVERY_MAX_DELAY_MS,
-      CHANNEL_RECOVERY_DELAY_MS * 2 ** Math.min(closures - 1, 16),
+      CHANNEL_RECOVERY_DELAY_MS * 2 ** Math.min(recovery.forced, 16),
     );
     setTimeout(() => {
       if (this.closing || managed.isOpen() || !this.manager.isConnected()) return;
+      recovery.forced += 1;
       this.logger.error(
-        { channel: name, closures, delayMs },
+        { channel: name, forced: recovery.forced, delayMs },
         'amqp channel closed by the server on a live connection, reconnecting',
       );
       try {
