@@ -301,6 +301,42 @@ describe('database-service handlers (real MariaDB, real encrypted secret store)'
     await run('RemoveDatabases', tenant);
   });
 
+  it('fails retryably, after a bounded number of repairs, when the server keeps reporting another collation', async () => {
+    const tenant = newTenant('Stubborn Co');
+    let alters = 0;
+    const stubborn: DatabaseAdmin = Object.create(admin, {
+      databases: {
+        value: async (names: string[]) => {
+          const found = await admin.databases(names);
+          for (const [name, entry] of found) found.set(name, { ...entry, collation: 'utf8mb4_general_ci' });
+          return found;
+        },
+      },
+      run: {
+        value: async (sql: string, operation: never, target: string, sensitive?: boolean) => {
+          if (sql.startsWith('ALTER DATABASE')) alters += 1;
+          await admin.run(sql, operation, target, sensitive);
+        },
+      },
+    });
+    const stubbornHandlers = createHandlers({
+      admin: stubborn,
+      secrets,
+      backups: new FilesystemBackupTarget(join(tmpdir(), 'dbsvc-backups-unused')),
+      secretHost: 'mysql.e-commerce-shared.svc.cluster.local',
+      secretPort: 3306,
+    });
+    await expect(
+      (stubbornHandlers.ProvisionDatabases as CommandHandler<'ProvisionDatabases'>)(
+        command('ProvisionDatabases', tenant, {} as never),
+        context(),
+      ),
+    ).rejects.toMatchObject({ code: 'DATABASE.CHARSET_UNSETTLED', retryable: true });
+    // Created in the first round, then altered in each of the two repair rounds that followed.
+    expect(alters).toBe(11 * 2);
+    await run('RemoveDatabases', tenant);
+  });
+
   itWithDatadir("looks up a tenant's databases without loading any other database's options", async () => {
     // An `IN (...)` query on information_schema.SCHEMATA makes MariaDB load the options of every database on
     // the server, racing other tenants' CREATE DATABASE. Shown here by planting a foreign database whose
