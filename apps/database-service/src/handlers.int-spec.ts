@@ -124,19 +124,24 @@ describe('database-service handlers (real MariaDB, real encrypted secret store)'
     return (handler(type) as CommandHandler<K>)(command(type, tenant, {} as never), context());
   }
 
-  beforeAll(async () => {
-    root = await mysql.createConnection({ ...parseMysqlUrl(MYSQL_URL), multipleStatements: false });
-    admin = new MysqlServer(parseMysqlUrl(MYSQL_URL));
-    pg = new PgPool({ connectionString: PG_URL, max: 4 });
-    secrets = new EncryptedPostgresSecretStore({ pool: pg, schema, key: randomBytes(32) });
-    handlers = createHandlers({
-      admin,
+  /** The handlers over another admin (a wrapper that injects a server's behaviour), same store and settings. */
+  function handlersWith(other: DatabaseAdmin): CommandHandlers {
+    return createHandlers({
+      admin: other,
       secrets,
       // Provisioning never touches backups; the final-backup suites below bring their own targets.
       backups: new FilesystemBackupTarget(join(tmpdir(), 'dbsvc-backups-unused')),
       secretHost: 'mysql.e-commerce-shared.svc.cluster.local',
       secretPort: 3306,
     });
+  }
+
+  beforeAll(async () => {
+    root = await mysql.createConnection({ ...parseMysqlUrl(MYSQL_URL), multipleStatements: false });
+    admin = new MysqlServer(parseMysqlUrl(MYSQL_URL));
+    pg = new PgPool({ connectionString: PG_URL, max: 4 });
+    secrets = new EncryptedPostgresSecretStore({ pool: pg, schema, key: randomBytes(32) });
+    handlers = handlersWith(admin);
   });
 
   afterAll(async () => {
@@ -277,13 +282,7 @@ describe('database-service handlers (real MariaDB, real encrypted secret store)'
         },
       },
     });
-    const racingHandlers = createHandlers({
-      admin: racing,
-      secrets,
-      backups: new FilesystemBackupTarget(join(tmpdir(), 'dbsvc-backups-unused')),
-      secretHost: 'mysql.e-commerce-shared.svc.cluster.local',
-      secretPort: 3306,
-    });
+    const racingHandlers = handlersWith(racing);
     await (racingHandlers.ProvisionDatabases as CommandHandler<'ProvisionDatabases'>)(
       command('ProvisionDatabases', tenant, {} as never),
       context(),
@@ -319,13 +318,7 @@ describe('database-service handlers (real MariaDB, real encrypted secret store)'
         },
       },
     });
-    const stubbornHandlers = createHandlers({
-      admin: stubborn,
-      secrets,
-      backups: new FilesystemBackupTarget(join(tmpdir(), 'dbsvc-backups-unused')),
-      secretHost: 'mysql.e-commerce-shared.svc.cluster.local',
-      secretPort: 3306,
-    });
+    const stubbornHandlers = handlersWith(stubborn);
     await expect(
       (stubbornHandlers.ProvisionDatabases as CommandHandler<'ProvisionDatabases'>)(
         command('ProvisionDatabases', tenant, {} as never),

@@ -186,8 +186,15 @@ async function removeIfStill(
   }
 }
 
-/** Creates `path` exclusively with our identity; false when it exists already. */
-async function createWithIdentity(path: string): Promise<boolean> {
+/**
+ * Creates `path` exclusively with our identity; false when it exists already. `onCreated` runs between the
+ * creation and the identity's write; a failed write leaves no empty file behind for the next owner to wait out.
+ */
+async function createWithIdentity(
+  path: string,
+  onCreated?: () => void,
+  onFailed?: () => void,
+): Promise<boolean> {
   let handle;
   try {
     handle = await open(path, 'wx');
@@ -195,11 +202,13 @@ async function createWithIdentity(path: string): Promise<boolean> {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   }
+  onCreated?.();
   try {
     await handle.writeFile(ourIdentity());
     await handle.close();
     return true;
   } catch (error) {
+    onFailed?.();
     await handle.close().catch(() => undefined);
     await unlink(path).catch(() => undefined);
     throw error;
@@ -207,27 +216,13 @@ async function createWithIdentity(path: string): Promise<boolean> {
 }
 
 /** Creates the lock file with our identity; false when it exists already. */
-async function tryAcquire(path: string, key: string): Promise<boolean> {
-  let handle;
-  try {
-    handle = await open(path, 'wx');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  }
+function tryAcquire(path: string, key: string): Promise<boolean> {
   // Marked held before the identity is written: a caller of this process must not take it for a leftover.
-  held.add(key);
-  try {
-    await handle.writeFile(ourIdentity());
-    await handle.close();
-    return true;
-  } catch (error) {
-    // Not left behind empty, for the next owner to wait out.
-    held.delete(key);
-    await handle.close().catch(() => undefined);
-    await unlink(path).catch(() => undefined);
-    throw error;
-  }
+  return createWithIdentity(
+    path,
+    () => held.add(key),
+    () => held.delete(key),
+  );
 }
 
 async function readOwner(path: string): Promise<string> {
