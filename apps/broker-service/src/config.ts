@@ -1,4 +1,5 @@
 import { localCredential } from '@app/platform';
+import { SECRET_STORE_ENV } from '@app/secrets';
 import { z } from 'zod';
 
 export const configSchema = z.object({
@@ -20,11 +21,7 @@ export const configSchema = z.object({
   BROKER_SECRET_PORT: z.coerce.number().int().min(1).max(65535).default(5672),
   /** A vhost the tenant user must be refused on during verification (the default vhost always exists). */
   BROKER_FOREIGN_VHOST: z.string().min(1).default('/'),
-  SECRET_STORE_URL: z
-    .string()
-    .min(1)
-    .default('postgres://postgres@127.0.0.1:5432/postgres?schema=secret_store'),
-  SECRET_STORE_KEY: z.string().optional(),
+  ...SECRET_STORE_ENV,
 });
 
 export type BrokerConfig = z.infer<typeof configSchema>;

@@ -1,4 +1,5 @@
 import { archiveS3Env } from '@app/archive';
+import { SECRET_STORE_ENV } from '@app/secrets';
 import { z } from 'zod';
 
 const common = {
@@ -9,12 +10,7 @@ const common = {
   /** Host and port written into the credentials secret: what the tenant's pods use (spec 3.3, 10.1). */
   DATABASE_SECRET_HOST: z.string().min(1).default('mysql.e-commerce-shared.svc.cluster.local'),
   DATABASE_SECRET_PORT: z.coerce.number().int().min(1).max(65535).default(3306),
-  SECRET_STORE_URL: z
-    .string()
-    .min(1)
-    .default('postgres://postgres@127.0.0.1:5432/postgres?schema=secret_store'),
-  /** Base64 of 32 bytes; required by the PostgreSQL secret store (checked when the store is built). */
-  SECRET_STORE_KEY: z.string().optional(),
+  ...SECRET_STORE_ENV,
 };
 
 /**

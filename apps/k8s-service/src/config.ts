@@ -1,5 +1,6 @@
 import { gitOpsEnv, kubeEnv } from '@app/kube';
 import { envBoolean } from '@app/platform';
+import { SECRET_STORE_ENV } from '@app/secrets';
 import { z } from 'zod';
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -38,11 +39,7 @@ export const configSchema = z
     CREDENTIALS_MODE: z.enum(['external-secret', 'secret']).default('external-secret'),
     CLUSTER_SECRET_STORE: z.string().default('aws-secrets-manager'),
     // Read with CREDENTIALS_MODE=secret: the store the other services wrote the credentials to.
-    SECRET_STORE_URL: z
-      .string()
-      .min(1)
-      .default('postgres://postgres@127.0.0.1:5432/postgres?schema=secret_store'),
-    SECRET_STORE_KEY: z.string().optional(),
+    ...SECRET_STORE_ENV,
   })
   .refine((config) => !(config.K8S_DELIVERY === 'gitops' && config.CREDENTIALS_MODE === 'secret'), {
     message:

@@ -1,5 +1,6 @@
 import { localCredential } from '@app/platform';
 import { gitOpsEnv, kubeEnv } from '@app/kube';
+import { SECRET_STORE_ENV } from '@app/secrets';
 import { z } from 'zod';
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -12,10 +13,6 @@ export const configSchema = z.object({
   GRAFANA_ADMIN_TOKEN: localCredential(z.string(), ''),
   GRAFANA_ORG_ID: int(1),
   // Grafana viewer passwords must outlive the process and be shared by every replica: never memory by default.
-  SECRET_STORE_URL: z
-    .string()
-    .min(1)
-    .default('postgres://postgres@127.0.0.1:5432/postgres?schema=secret_store'),
-  SECRET_STORE_KEY: z.string().optional(),
+  ...SECRET_STORE_ENV,
 });
 export type MonitoringConfig = z.infer<typeof configSchema>;

@@ -1,4 +1,5 @@
 import { localCredential } from '@app/platform';
+import { SECRET_STORE_ENV } from '@app/secrets';
 import { z } from 'zod';
 
 export const configSchema = z.object({
@@ -19,12 +20,7 @@ export const configSchema = z.object({
   WEBSITES_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   WEBSITES_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
   WEBSITES_BACKOFF_MS: z.coerce.number().int().min(0).default(250),
-  SECRET_STORE_URL: z
-    .string()
-    .min(1)
-    .default('postgres://postgres@127.0.0.1:5432/postgres?schema=secret_store'),
-  /** Base64 of 32 bytes; required by the PostgreSQL secret store (checked when the store is built). */
-  SECRET_STORE_KEY: z.string().optional(),
+  ...SECRET_STORE_ENV,
 });
 
 export type NotificationConfig = z.infer<typeof configSchema>;

@@ -1,5 +1,6 @@
 import { archiveRetentionEnv, archiveS3Env } from '@app/archive';
 import { envBoolean } from '@app/platform';
+import { SECRET_STORE_ENV } from '@app/secrets';
 import { z } from 'zod';
 
 /**
@@ -16,12 +17,7 @@ export const configSchema = z.object({
   /** The endpoint handed to tenants in their secret (MINIO_ENDPOINT); defaults to S3_ENDPOINT's host:port. */
   STORAGE_TENANT_ENDPOINT: z.string().min(1).optional(),
   STORAGE_TENANT_USE_SSL: envBoolean(false),
-  SECRET_STORE_URL: z
-    .string()
-    .min(1)
-    .default('postgres://postgres@127.0.0.1:5432/postgres?schema=secret_store'),
-  /** Base64 of 32 bytes; required by the PostgreSQL secret store (checked when the store is built). */
-  SECRET_STORE_KEY: z.string().optional(),
+  ...SECRET_STORE_ENV,
 });
 
 export type StorageConfig = z.infer<typeof configSchema>;

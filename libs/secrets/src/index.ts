@@ -5,3 +5,4 @@ export * from './secret-cipher';
 export * from './encrypted-postgres.secret-store';
 export * from './kubernetes.secret-store';
 export * from './create-secret-store';
+export * from './env';
