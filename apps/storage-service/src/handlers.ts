@@ -1,4 +1,5 @@
 import {
+  BACKUP_ID_PATTERN,
   BUCKET_KINDS,
   bucketName,
   type CommandMessage,
@@ -28,7 +29,6 @@ import { secretFromRandom, storageSecretValues } from './domain/credentials';
 import { productsLifecycleRules, satisfiesProductsLifecycle } from './domain/lifecycle';
 import {
   archiveObjectKey,
-  BACKUP_ID_PATTERN,
   buildManifest,
   findArchiveProblems,
   manifestKey,

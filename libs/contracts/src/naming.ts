@@ -156,6 +156,12 @@ export function storagePolicyName(tenantId: string): string {
   assertTenantId(tenantId);
   return `${tenantId}-app-policy`;
 }
+/**
+ * A final backup's id, as the resource services accept it in archive keys (the orchestrator derives UUIDs,
+ * which match): letters, digits, `_` and `-`, at most 64.
+ */
+export const BACKUP_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** Prefix of the tenant's final backup inside ARCHIVE_BUCKET. */
 export function archivePrefix(tenantId: string): string {
   assertTenantId(tenantId);

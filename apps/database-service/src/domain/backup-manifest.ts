@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { assertTenantId } from '@app/contracts';
+import { assertTenantId, BACKUP_ID_PATTERN } from '@app/contracts';
 import { SqlBuilderError } from './sql';
 
-export const BACKUP_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const DUMP_CONTENT_TYPE = 'application/gzip';
 export const MANIFEST_CONTENT_TYPE = 'application/json';
 

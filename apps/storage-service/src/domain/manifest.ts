@@ -1,10 +1,14 @@
 import { createHash } from 'node:crypto';
-import { archivePrefix, assertTenantId, BUCKET_KINDS, type BucketKind } from '@app/contracts';
+import {
+  archivePrefix,
+  assertTenantId,
+  BACKUP_ID_PATTERN,
+  BUCKET_KINDS,
+  type BucketKind,
+} from '@app/contracts';
 import { z } from 'zod';
 
 /** The storage part of a tenant's final backup (spec "Sauvegarde MinIO" + "Archiver vers Stockage Froid"). */
-export const BACKUP_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-
 export function assertBackupId(backupId: string): void {
   if (!BACKUP_ID_PATTERN.test(backupId)) throw new Error('backup id must match [A-Za-z0-9_-]{1,64}');
 }
