@@ -39,7 +39,7 @@ export const baseConfigSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,60}$/)
     .optional(),
-  /** Port of the small /health and /ready endpoint of a resource service or the orchestrator; 0 = random, unset = none. */
+  /** Port of /health and /ready of a resource service or the orchestrator; 0 = random, unset = none. */
   HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** Interface of that endpoint: every one by default, so the kubelet's probes reach it. */
   HEALTH_HOST: z.string().min(1).default('0.0.0.0'),

@@ -2,9 +2,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
- * The small probe endpoint (none when HEALTH_PORT is unset) of a control-plane process without an HTTP API of its own: `GET /health` answers 200
- * while the process runs (liveness), `GET /ready` 200 or 503 from `ready()` (readiness). Nothing else is served,
- * and nothing in the answers names a dependency, so it may listen on every interface for the kubelet's probes.
+ * The small probe endpoint of a control-plane process without an HTTP API of its own (none when HEALTH_PORT is
+ * unset): `GET /health` answers 200 while the process runs (liveness), `GET /ready` 200 or 503 from `ready()`
+ * (readiness). Nothing else is served, and nothing in the answers names a dependency, so it may listen on
+ * every interface for the kubelet's probes.
  */
 export async function startHealthServer(
   config: { HEALTH_PORT?: number; HEALTH_HOST: string },

@@ -34,7 +34,9 @@ export function permanent(code: string, message: string, cause?: unknown): StepE
  * Any thrown value as a failure reason; unknown errors are retryable (a transient fault is the likelier cause).
  * The reason goes into events, which are kept for ever and shown to auditors: an error that is not a
  * StepError carries only its name there, since a driver's message can echo a request or response body with
- * a credential in it. Its full text goes to the service log, through the logger's redaction.
+ * a credential in it. Its full text goes only to the service log (resource-service.ts), where the logger masks
+ * credential-named fields but not text inside a message: adapters turn the errors of statements that carry a
+ * secret into StepErrors (e.g. classifyMysqlError with `sensitive`), which never reach that log line.
  */
 export function toFailureReason(error: unknown): FailureReason {
   if (error instanceof StepError) return error.toReason();
