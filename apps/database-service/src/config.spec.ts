@@ -23,21 +23,36 @@ describe('database-service configuration: where final backups go', () => {
       STORAGE_ARCHIVE_STORAGE_CLASS: 'STANDARD',
     });
     expect(
-      load({
-        S3_ENDPOINT: 'https://minio.example:9000',
-        STORAGE_ARCHIVE_STORAGE_CLASS: 'GLACIER_DEEP_ARCHIVE',
-      }),
+      load({ S3_ENDPOINT: 'https://minio.example:9000', STORAGE_ARCHIVE_STORAGE_CLASS: 'STANDARD_IA' }),
     ).toMatchObject({
       S3_ENDPOINT: 'https://minio.example:9000',
-      STORAGE_ARCHIVE_STORAGE_CLASS: 'DEEP_ARCHIVE',
+      STORAGE_ARCHIVE_STORAGE_CLASS: 'STANDARD_IA',
     });
   });
 
-  it("never reads the archive retention: the bucket's lifecycle rules belong to the storage-service", () => {
-    // Set (even invalid) or not, the variable is not part of this service's configuration.
+  it.each(['GLACIER', 'DEEP_ARCHIVE', 'GLACIER_DEEP_ARCHIVE'])(
+    'refuses to start with STORAGE_ARCHIVE_STORAGE_CLASS=%s: its dumps could not be read back and restored',
+    (storageClass) => {
+      expect(variablesOf({ STORAGE_ARCHIVE_STORAGE_CLASS: storageClass })).toEqual([
+        'STORAGE_ARCHIVE_STORAGE_CLASS',
+      ]);
+      expect(() => load({ STORAGE_ARCHIVE_STORAGE_CLASS: storageClass })).toThrow(
+        /STORAGE_ARCHIVE_STORAGE_CLASS: .*cannot be read back without a restore.*STANDARD, REDUCED_REDUNDANCY, STANDARD_IA, ONEZONE_IA, GLACIER_IR/,
+      );
+    },
+  );
+
+  it("never reads the archive retention or transition: the bucket's lifecycle rules belong to the storage-service", () => {
+    // Set (even invalid) or not, the variables are not part of this service's configuration.
     for (const value of [undefined, '0', '-1']) {
-      const config = load({ STORAGE_ARCHIVE_RETENTION_DAYS: value });
+      const config = load({
+        STORAGE_ARCHIVE_RETENTION_DAYS: value,
+        STORAGE_ARCHIVE_TRANSITION_CLASS: value,
+        STORAGE_ARCHIVE_TRANSITION_DAYS: value,
+      });
       expect(config).not.toHaveProperty('STORAGE_ARCHIVE_RETENTION_DAYS');
+      expect(config).not.toHaveProperty('STORAGE_ARCHIVE_TRANSITION_CLASS');
+      expect(config).not.toHaveProperty('STORAGE_ARCHIVE_TRANSITION_DAYS');
     }
   });
 

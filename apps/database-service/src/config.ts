@@ -18,9 +18,11 @@ const common = {
  * - `s3` (the default, and production's): the archive bucket, with the storage-service's variable names
  *   (S3_ENDPOINT, S3_ADMIN_ACCESS_KEY/SECRET_KEY, STORAGE_ARCHIVE_BUCKET/STORAGE_CLASS), so dumps land beside
  *   the bucket mirrors in `<bucket>/<tenantId>/databases/`. Under NODE_ENV=production the keys are required.
- *   The key needs the archive bucket only: create it, put/get/list. Its lifecycle rules (retention,
- *   STORAGE_ARCHIVE_RETENTION_DAYS) belong to the storage-service: this service neither reads that variable
- *   nor puts rules, so it cannot replace the operator's retention with another value.
+ *   The key needs the archive bucket only: create it, put/get/list. Its lifecycle rules (retention and cold
+ *   transition, STORAGE_ARCHIVE_RETENTION_DAYS and STORAGE_ARCHIVE_TRANSITION_*) belong to the
+ *   storage-service: this service neither reads those variables nor puts rules, so it cannot replace the
+ *   operator's values. A STORAGE_CLASS that needs a restore before a read is refused here too: the dumps are
+ *   verified by reading them back and restoring them.
  * - `filesystem`: files under BACKUP_DIR, for a machine without an S3 server. No S3 variable is read.
  * A default that followed the presence of S3_ENDPOINT would send a deployment that forgot it to a pod's
  * local disk, where backups die with the pod; so the filesystem is only ever chosen by name.

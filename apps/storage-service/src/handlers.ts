@@ -26,7 +26,11 @@ import { IamError, type IamPort } from './adapters/iam.port';
 import { S3ObjectStore } from './adapters/object-store';
 import { bucketPolicyFor, buildBucketPolicy, buildUserPolicy, PUBLIC_PREFIX } from './domain/bucket-policy';
 import { secretFromRandom, storageSecretValues } from './domain/credentials';
-import { productsLifecycleRules, satisfiesProductsLifecycle } from './domain/lifecycle';
+import {
+  currentObjectExpirations,
+  productsLifecycleRules,
+  satisfiesProductsLifecycle,
+} from './domain/lifecycle';
 import {
   archiveObjectKey,
   buildManifest,
@@ -155,6 +159,8 @@ export function createStorageHandlers(deps: StorageDeps): CommandHandlers {
         });
       }
       const products = bucketName(tenantId, 'products');
+      // Put every time, never only when absent: a bucket carrying an older rule set (the spec's literal
+      // current-object expiry) is corrected by the next provision.
       await guarded('STORAGE.LIFECYCLE_FAILED', `lifecycle on ${products}`, () =>
         deps.store.putLifecycleXml(products, renderLifecycleXml(productsLifecycleRules())),
       );
@@ -200,8 +206,21 @@ export function createStorageHandlers(deps: StorageDeps): CommandHandlers {
       const lifecycle = await guarded('STORAGE.VERIFY_UNREACHABLE', `lifecycle of ${products}`, () =>
         deps.store.getLifecycleXml(products),
       );
-      if (!lifecycle || !satisfiesProductsLifecycle(parseLifecycleXml(lifecycle))) {
-        throw permanent('STORAGE.LIFECYCLE_MISSING', `30-day lifecycle missing on ${products}`);
+      const rules = lifecycle ? parseLifecycleXml(lifecycle) : [];
+      const expiring = currentObjectExpirations(rules);
+      if (expiring.length > 0) {
+        // A bucket provisioned with the spec's literal rule: provisioning again replaces it.
+        throw permanent(
+          'STORAGE.LIFECYCLE_EXPIRES_CURRENT_OBJECTS',
+          `lifecycle on ${products} expires current objects (rule ${expiring.map((r) => r.id).join(', ')}): ` +
+            'live data would be deleted; provision the storage again to replace it',
+        );
+      }
+      if (!satisfiesProductsLifecycle(rules)) {
+        throw permanent(
+          'STORAGE.LIFECYCLE_MISSING',
+          `30-day noncurrent-version lifecycle missing on ${products}`,
+        );
       }
 
       const { accessKey, secretKey } = await tenantCredentials(tenantId);

@@ -5,6 +5,7 @@ import {
   ARCHIVE_PART_SIZE,
   createS3Client,
   parseLifecycleXml,
+  renderLifecycleXml,
   S3BackupTarget,
   s3EndpointFrom,
   s3ErrorCode,
@@ -16,6 +17,7 @@ import { Pool as PgPool } from 'pg';
 import { S3ObjectStore } from './adapters/object-store';
 import { RgwAdminIam } from './adapters/rgw-admin.iam';
 import { configSchema } from './config';
+import { productsLifecycleRules } from './domain/lifecycle';
 import { storageManifestSchema } from './domain/manifest';
 import { createStorageHandlers } from './handlers';
 import { runner, testTenant } from '@app/testing';
@@ -147,8 +149,9 @@ describe('storage-service handlers (real Ceph RADOS Gateway)', () => {
     const lifecycle = parseLifecycleXml(
       (await store.getLifecycleXml(bucketName(a.tenantId, 'products'))) ?? '',
     );
+    // Old versions go after 30 days, live objects never (RGW keeps the rules, in id order).
     expect(lifecycle).toEqual([
-      { id: 'expire-after-30-days', expirationDays: 30 },
+      { id: 'expire-noncurrent-after-30-days', noncurrentExpirationDays: 30 },
       { id: 'remove-expired-delete-markers', expiredObjectDeleteMarker: true },
     ]);
     expect(await store.getLifecycleXml(bucketName(a.tenantId, 'sav'))).toBeNull();
@@ -190,6 +193,35 @@ describe('storage-service handlers (real Ceph RADOS Gateway)', () => {
     for (const kind of ['products', 'sav', 'newsletters'] as const) {
       expect(await store.listVersions(bucketName(a.tenantId, kind))).toEqual([]);
     }
+  });
+
+  it("refuses to verify a bucket carrying the spec's literal rule (live objects expire), and provision repairs it", async () => {
+    const products = bucketName(a.tenantId, 'products');
+    // What earlier versions of this service put: current objects expire 30 days after they were written.
+    await store.putLifecycleXml(
+      products,
+      renderLifecycleXml([
+        { id: 'expire-after-30-days', expirationDays: 30 },
+        { id: 'remove-expired-delete-markers', expiredObjectDeleteMarker: true },
+      ]),
+    );
+    const refused = await stepError(run('VerifyStorage', a, {}));
+    expect(refused.code).toBe('STORAGE.LIFECYCLE_EXPIRES_CURRENT_OBJECTS');
+    expect(refused.retryable).toBe(false);
+    expect(refused.message).toContain('expire-after-30-days');
+
+    await run('ProvisionStorage', a, {});
+    expect(parseLifecycleXml((await store.getLifecycleXml(products)) ?? '')).toEqual(
+      productsLifecycleRules(),
+    );
+    await expect(run('VerifyStorage', a, {})).resolves.toMatchObject({ tenantReadWrite: true });
+
+    await store.putLifecycleXml(
+      products,
+      renderLifecycleXml([{ id: 'remove-expired-delete-markers', expiredObjectDeleteMarker: true }]),
+    );
+    expect((await stepError(run('VerifyStorage', a, {}))).code).toBe('STORAGE.LIFECYCLE_MISSING');
+    await run('ProvisionStorage', a, {});
   });
 
   it('enforces the policy: own buckets read/write, other tenant refused, anonymous only under products/public/', async () => {

@@ -1,4 +1,10 @@
-import { ARCHIVE_PART_SIZE, createS3Client, s3BackupTargetFrom, s3EndpointFrom } from '@app/archive';
+import {
+  ARCHIVE_PART_SIZE,
+  archiveTransitionFrom,
+  createS3Client,
+  s3BackupTargetFrom,
+  s3EndpointFrom,
+} from '@app/archive';
 import type { CommandHandlers } from '@app/platform';
 import { createSecretStore, type SecretStore } from '@app/secrets';
 import type { Logger } from 'pino';
@@ -30,6 +36,7 @@ export async function createServiceRuntime(
   const archive = s3BackupTargetFrom(config, {
     client: admin,
     retentionDays: config.STORAGE_ARCHIVE_RETENTION_DAYS,
+    transition: archiveTransitionFrom(config),
   });
   const handlers = createStorageHandlers({
     store,

@@ -6,7 +6,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { loadConfig } from '@app/platform';
 import { z } from 'zod';
 import { BackupObjectNotFoundError, BackupTargetError, type BackupTarget } from './backup-target.port';
-import { archiveRetentionEnv, archiveS3Env, s3BackupTargetFrom, s3EndpointFrom } from './env';
+import { archiveLifecycleEnv, archiveS3Env, s3BackupTargetFrom, s3EndpointFrom } from './env';
 import { FilesystemBackupTarget } from './filesystem.backup-target';
 import { archiveLifecycleRules, parseLifecycleXml, renderLifecycleXml } from './lifecycle';
 import { collectStream, getLifecycleXml, listLatest, putLifecycleXml } from './s3-bucket';
@@ -33,7 +33,7 @@ interface Adapter {
   remove(): Promise<void>;
 }
 
-const config = loadConfig(z.object({ ...archiveS3Env(), ...archiveRetentionEnv() }), {
+const config = loadConfig(z.object({ ...archiveS3Env(), ...archiveLifecycleEnv() }), {
   ...process.env,
   STORAGE_ARCHIVE_BUCKET: `test-archive-contract-${randomBytes(4).toString('hex')}`,
   STORAGE_ARCHIVE_RETENTION_DAYS: '7',
@@ -176,9 +176,10 @@ describe('S3BackupTarget bucket set-up (real Ceph RGW)', () => {
   const suffix = randomBytes(4).toString('hex');
   const bucket = `test-archive-setup-${suffix}`;
   const shared = `test-archive-shared-${suffix}`;
+  const cold = `test-archive-cold-${suffix}`;
 
   afterAll(async () => {
-    for (const name of [bucket, shared]) {
+    for (const name of [bucket, shared, cold]) {
       if (!(await s3.bucketExists(name))) continue;
       for (const { key } of await listLatest(s3, name)) await s3.removeObject(name, key);
       await s3.removeBucket(name);
@@ -196,6 +197,25 @@ describe('S3BackupTarget bucket set-up (real Ceph RGW)', () => {
       { id: 'archive-retention', expirationDays: 7 },
     ]);
     expect(await target.listObjects('')).toEqual([]);
+  });
+
+  it('writes backups readable, and puts the cold transition as a lifecycle rule RGW accepts and reads back', async () => {
+    const transition = { storageClass: 'DEEP_ARCHIVE', days: 30 };
+    const target = s3BackupTargetFrom(
+      { ...config, STORAGE_ARCHIVE_BUCKET: cold },
+      { retentionDays: 365, transition },
+    );
+    await target.putObject('tenant-a/minio/manifest-bk1.json', Buffer.from('{}'));
+    const stored = (await getLifecycleXml(s3, cold)) ?? '';
+    expect(stored).toContain(
+      '<Transition><Days>30</Days><StorageClass>DEEP_ARCHIVE</StorageClass></Transition>',
+    );
+    expect(parseLifecycleXml(stored)).toEqual(archiveLifecycleRules(365, transition));
+    // Written in STANDARD, so the verification reads it back at once; the lifecycle moves it later.
+    expect((await s3.statObject(cold, 'tenant-a/minio/manifest-bk1.json')).metaData).toMatchObject({
+      'x-amz-storage-class': 'STANDARD',
+    });
+    expect((await bytes(await target.getObject('tenant-a/minio/manifest-bk1.json'))).toString()).toBe('{}');
   });
 
   it("leaves the owner's rules alone when written by another service (the database-service's dumps)", async () => {

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type * as Minio from 'minio';
 import { BackupObjectNotFoundError, invalidKey, type BackupTarget } from './backup-target.port';
-import { archiveLifecycleRules, renderLifecycleXml } from './lifecycle';
+import { archiveLifecycleRules, renderLifecycleXml, type ArchiveTransition } from './lifecycle';
 import { ensureBucket, listLatest, putLifecycleXml, type ObjectSummary } from './s3-bucket';
 import { ARCHIVE_PART_SIZE, s3ErrorCode } from './s3-client';
 
@@ -18,6 +18,19 @@ export function partSize(n: number): number {
   return ARCHIVE_PART_SIZE * (Math.floor((n - 1) / 1000) + 1);
 }
 
+/**
+ * Storage classes whose objects read back at once (S3's STANDARD, the infrequent-access ones and Glacier
+ * Instant Retrieval; MinIO's STANDARD and REDUCED_REDUNDANCY). GLACIER and DEEP_ARCHIVE are not among them:
+ * their objects need a restore (hours) before a GET answers.
+ */
+export const READABLE_STORAGE_CLASSES = [
+  'STANDARD',
+  'REDUCED_REDUNDANCY',
+  'STANDARD_IA',
+  'ONEZONE_IA',
+  'GLACIER_IR',
+] as const;
+
 /** BackupTarget over an S3 bucket (MinIO, RGW, AWS), created on first use, with a configurable storage class. */
 export class S3BackupTarget implements BackupTarget {
   private ready: Promise<void> | null = null;
@@ -33,21 +46,29 @@ export class S3BackupTarget implements BackupTarget {
      * `null`: the rules belong to another service; the bucket is created if missing, its lifecycle never put.
      */
     private readonly retentionDays: number | null = null,
-  ) {}
+    /** For the bucket's owner: the cold class archives move to once written, and when. */
+    private readonly transition: ArchiveTransition | null = null,
+  ) {
+    // Backups are verified by reading them back: one written in a class that needs a restore never would be.
+    if (!(READABLE_STORAGE_CLASSES as readonly string[]).includes(storageClass))
+      throw new Error(`storage class ${storageClass} does not read back at once`);
+    // Fail at construction, not at the first backup, when the owner's lifecycle cannot be rendered.
+    if (retentionDays !== null) archiveLifecycleRules(retentionDays, transition);
+  }
 
   /**
-   * Create-if-absent, once per process; the owner also puts the retention rule (PUT ?lifecycle replaces the
-   * whole rule set, so the owner converges it, and only the owner may write it).
+   * Create-if-absent, once per process; the owner also puts the retention and transition rules (PUT ?lifecycle
+   * replaces the whole rule set, so the owner converges it, and only the owner may write it).
    */
   ensureBucket(): Promise<void> {
-    const retentionDays = this.retentionDays;
+    const { retentionDays, transition } = this;
     this.ready ??= ensureBucket(this.client, this.bucket, this.region)
       .then(async () => {
         if (retentionDays === null) return;
         await putLifecycleXml(
           this.client,
           this.bucket,
-          renderLifecycleXml(archiveLifecycleRules(retentionDays)),
+          renderLifecycleXml(archiveLifecycleRules(retentionDays, transition)),
         );
       })
       .catch((error: unknown) => {
@@ -72,7 +93,7 @@ export class S3BackupTarget implements BackupTarget {
     await this.ensureBucket();
     const headers = {
       'Content-Type': options.contentType ?? 'application/octet-stream',
-      // RGW and AWS accept STANDARD; production archives use DEEP_ARCHIVE (config docs).
+      // A class that reads back at once (checked above); the bucket's lifecycle moves archives to a cold one.
       'x-amz-storage-class': this.storageClass,
     };
     if (Buffer.isBuffer(body)) {
