@@ -5,6 +5,7 @@ import {
   type Tier,
   argoApplicationName,
   brokerSecretPath,
+  migrationJobName,
   namespaceName,
   storageSecretPath,
 } from '@app/contracts';
@@ -15,13 +16,16 @@ import type { DeliveryDriver, DeliveryResult } from './adapters/delivery.port';
 import {
   MINIO_CREDENTIALS,
   RABBITMQ_CREDENTIALS,
+  certificate,
   credentialsSecret,
   deprovisioningMetadata,
   ingress,
   markedNamespace,
   tenantConfigMap,
+  workloadNames,
 } from './domain/manifests';
 import { downgradeRefusals, isDowngrade, quotaDiff } from './domain/quota';
+import { evaluateReadiness, purgeLeftovers } from './domain/readiness';
 import type { RenderOptions } from './domain/render-options';
 import { type ManifestFile, ingressFiles, namespaceFiles, workloadFiles } from './domain/tenant-tree';
 
@@ -42,6 +46,11 @@ export interface K8sHandlerDeps {
   secrets?: SecretStore;
   probe: HealthProbe;
   verify: { timeoutMs: number; intervalMs: number; healthBaseUrl?: string; trustCommit: boolean };
+  /**
+   * GitOps purge: how long RemoveNamespace waits for Argo CD to prune (the Application and the namespace gone)
+   * when a cluster is observable. Default: 120 s, polled every second.
+   */
+  purge?: { timeoutMs: number; intervalMs: number };
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -200,9 +209,18 @@ export function createHandlers(deps: K8sHandlerDeps): CommandHandlers {
     RemoveNamespace: guard<'RemoveNamespace'>(async (command, correlationId) => {
       const { tenant } = command.data;
       const result = await driver.removeTenant(tenant, { reason: 'RemoveNamespace', correlationId });
-      return outputs(tenant, result, {
-        argoApplication: gitops ? argoApplicationName(tenant.tenantId) : null,
-      });
+      const argoApplication = gitops ? argoApplicationName(tenant.tenantId) : null;
+      // Direct: the driver waited until the namespace was gone. GitOps: the commit only asks Argo CD to prune.
+      if (!gitops) return outputs(tenant, result, { argoApplication, deletion: 'observed' });
+      if (!deps.cluster) {
+        return outputs(tenant, result, {
+          argoApplication,
+          deletion: 'trusted',
+          note: 'no cluster reachable: the tenant left Git; Argo CD pruning its application and namespace was not observed',
+        });
+      }
+      await waitPruned(tenant, deps.cluster);
+      return outputs(tenant, result, { argoApplication, deletion: 'observed' });
     }),
 
     MarkNamespaceDeprovisioning: guard<'MarkNamespaceDeprovisioning'>(async (command, correlationId) => {
@@ -299,6 +317,29 @@ export function createHandlers(deps: K8sHandlerDeps): CommandHandlers {
     }),
   };
 
+  /** Until the Argo CD Application and the namespace are both gone, or the deadline. */
+  async function waitPruned(tenant: TenantProfile, cluster: ClusterReader): Promise<void> {
+    const { timeoutMs, intervalMs } = deps.purge ?? { timeoutMs: 120000, intervalMs: 1000 };
+    const deadline = Date.now() + timeoutMs;
+    const application = { name: argoApplicationName(tenant.tenantId), namespace: options.argoNamespace };
+    const namespace = { name: namespaceName(tenant.tenantId) };
+    for (;;) {
+      const [app, ns] = await Promise.all([
+        cluster.read('argoproj.io/v1alpha1', 'Application', application.name, application.namespace),
+        cluster.read('v1', 'Namespace', namespace.name),
+      ]);
+      const left = purgeLeftovers({ ...application, object: app }, { ...namespace, object: ns });
+      if (left.length === 0) return;
+      if (Date.now() >= deadline) {
+        throw retryable(
+          'K8S.NAMESPACE_TERMINATION_TIMEOUT',
+          `after ${timeoutMs} ms: ${left.join('; ')}; left to Argo CD and the namespace controller, no finalizer stripped`,
+        );
+      }
+      await sleep(intervalMs);
+    }
+  }
+
   async function directExtrasForRemoval(tenant: TenantProfile): Promise<ManifestFile[]> {
     if (gitops) return [];
     const extras: ManifestFile[] = [
@@ -316,44 +357,44 @@ export function createHandlers(deps: K8sHandlerDeps): CommandHandlers {
     return extras;
   }
 
-  /** Spec 10.1, Kubernetes part. Appends failures; returns the facts observed. */
+  /**
+   * Spec 10.1, Kubernetes part. Appends what is not ready yet; returns the facts observed. A failed migration
+   * Job throws at once: waiting will not make it pass.
+   */
   async function verifyOnce(tenant: TenantProfile, failures: string[]): Promise<StepOutputs> {
     const facts: StepOutputs = {};
     const ns = namespaceName(tenant.tenantId);
     if (deps.cluster) {
-      const namespace = await deps.cluster.read('v1', 'Namespace', ns);
-      const phase = (namespace?.status as { phase?: string } | undefined)?.phase;
-      if (!namespace) failures.push(`namespace ${ns} not found`);
-      else if (phase && phase !== 'Active') failures.push(`namespace ${ns} is ${phase}`);
-      const pods = await deps.cluster.list('v1', 'Pod', ns);
-      const notRunning = pods.filter(
-        (pod) => (pod.status as { phase?: string } | undefined)?.phase !== 'Running',
-      );
-      if (notRunning.length > 0) {
-        failures.push(
-          `${notRunning.length} pods not running: ${notRunning
-            .slice(0, 5)
-            .map((p) => p.metadata.name)
-            .join(', ')}`,
-        );
-      }
-      facts.podsRunning = pods.length - notRunning.length;
-      if (gitops) {
-        const app = await deps.cluster.read(
-          'argoproj.io/v1alpha1',
-          'Application',
-          argoApplicationName(tenant.tenantId),
-          options.argoNamespace,
-        );
-        const status = (app?.status ?? {}) as { sync?: { status?: string }; health?: { status?: string } };
-        if (!app) failures.push(`Argo CD application ${argoApplicationName(tenant.tenantId)} not found`);
-        else if (status.sync?.status !== 'Synced' || status.health?.status !== 'Healthy') {
-          failures.push(
-            `Argo CD application is ${status.sync?.status ?? 'Unknown'}/${status.health?.status ?? 'Unknown'}`,
-          );
-        }
-        facts.argoApplication = argoApplicationName(tenant.tenantId);
-      }
+      const cluster = deps.cluster;
+      const jobName = migrationJobName(tenant.tenantId);
+      const certificateName = certificate(tenant, options).metadata.name;
+      const applicationName = argoApplicationName(tenant.tenantId);
+      const [namespace, deployments, pods, job, cert, application] = await Promise.all([
+        cluster.read('v1', 'Namespace', ns),
+        cluster.list('apps/v1', 'Deployment', ns),
+        cluster.list('v1', 'Pod', ns),
+        cluster.read('batch/v1', 'Job', jobName, ns),
+        cluster.read('cert-manager.io/v1', 'Certificate', certificateName, ns),
+        gitops
+          ? cluster.read('argoproj.io/v1alpha1', 'Application', applicationName, options.argoNamespace)
+          : Promise.resolve(undefined),
+      ]);
+      const readiness = evaluateReadiness({
+        namespaceName: ns,
+        namespace,
+        expectedDeployments: workloadNames(),
+        deployments,
+        pods,
+        jobName,
+        job,
+        certificateName,
+        certificate: cert,
+        ...(gitops ? { application: { name: applicationName, object: application } } : {}),
+      });
+      if (readiness.migrationFailure) throw permanent('K8S.MIGRATION_FAILED', readiness.migrationFailure);
+      failures.push(...readiness.pending);
+      Object.assign(facts, readiness.facts, { migrationJob: jobName, certificate: certificateName });
+      if (gitops) facts.argoApplication = applicationName;
       facts.verifiedAgainst = 'cluster';
     } else if (gitops && deps.verify.trustCommit) {
       const paths = driver.tenantPaths ? await driver.tenantPaths(tenant.tenantId) : new Set<string>();
@@ -361,7 +402,7 @@ export function createHandlers(deps: K8sHandlerDeps): CommandHandlers {
         failures.push('tenant tree is not committed');
       facts.verifiedAgainst = 'commit';
       facts.note =
-        'no cluster reachable: namespace, pods and Argo CD sync were not observed; the commit was trusted';
+        'no cluster reachable: the namespace, Deployments, migration Job, certificate and Argo CD sync were not observed; the commit was trusted';
     } else {
       failures.push('no cluster configured to verify against');
     }
