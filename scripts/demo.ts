@@ -4,9 +4,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { createConnection } from 'mysql2/promise';
-import { databaseName, vhostName } from '@app/contracts';
+import { PROVISIONING_STEPS, databaseName, vhostName } from '@app/contracts';
 import { LocalStack, specSubscriptionCreated } from '../test/support/local-stack';
 import type { EventsPage, TenantView } from '../test/support/tenant-views';
+
+/** The demo waits for these too (welcome e-mail, Grafana viewer, website activation) before its summary. */
+const AFTER_ACTIVATION = PROVISIONING_STEPS.filter((s) => s.phase === 'after-activation').map((s) => s.name);
 
 /**
  * `npm run demo`: starts the whole control plane as separate processes against this machine's servers,
@@ -102,8 +105,10 @@ async function main(): Promise<void> {
       const error = step.error ? ` — ${step.error.code}: ${step.error.message}` : '';
       console.log(`  ${mark[step.status] ?? '?'} ${step.step.padEnd(22)} ${step.status}${took}${error}`);
     }
-    const welcome = view?.steps.find((s) => s.step === 'welcome-email');
-    if (view?.state === 'failed' || (view?.state === 'active' && welcome?.status === 'succeeded')) break;
+    const afterActivationDone = AFTER_ACTIVATION.every(
+      (name) => view?.steps.find((s) => s.step === name)?.status === 'succeeded',
+    );
+    if (view?.state === 'failed' || (view?.state === 'active' && afterActivationDone)) break;
     if (Date.now() > deadline) {
       console.log('  still not done after 5 minutes; see the logs');
       return stop(1);
@@ -135,7 +140,9 @@ async function main(): Promise<void> {
   const mail = stack.smtp.messages.find((m) => m.to.includes('admin@abc-corp.com'));
   const subject = mail ? ((await simpleParser(mail.raw)).subject ?? '') : '(none)';
   console.log(`  SMTP: ${stack.smtp.messages.length} e-mail(s); welcome subject: ${subject}`);
-  console.log(`  websites-service: record ${[...stack.websites.records.keys()].join(', ')}\n`);
+  const records = [...stack.websites.records.values()].filter((r) => r.tenant_id === tenantId);
+  const described = records.map((r) => `${r.id} (${r.status}, activated_at ${r.activated_at ?? '-'})`);
+  console.log(`  websites-service: record ${described.join(', ')}\n`);
 
   console.log(bold('Audit timeline'));
   const page = await stack.getJson<EventsPage>(

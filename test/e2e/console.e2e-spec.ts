@@ -272,7 +272,7 @@ describe('operator console in headless Chromium', () => {
 
     // No reload since it opened: everything from here on arrived through the live stream.
     await page.locator('#t-state[data-state="active"]').waitFor({ timeout: 150_000 });
-    for (const step of ['welcome-email', 'grafana-viewer']) {
+    for (const step of ['website-activation', 'welcome-email', 'grafana-viewer']) {
       await page
         .locator(`.dag-node[data-step="${step}"][data-state="succeeded"]`)
         .waitFor({ timeout: 60_000 });

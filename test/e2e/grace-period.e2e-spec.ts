@@ -167,7 +167,7 @@ async function provision(tag: string, name: string): Promise<Tenant> {
   await until(`${id} active`, async () => {
     const v = await view(id);
     if (v.state === 'failed') throw new Error(`${id} failed: ${JSON.stringify(v.failure_reason)}`);
-    const done = ['welcome-email', 'grafana-viewer'].every((step) =>
+    const done = ['website-activation', 'welcome-email', 'grafana-viewer'].every((step) =>
       v.steps.some((s) => s.step === step && s.status === 'succeeded'),
     );
     return v.state === 'active' && done ? true : undefined;

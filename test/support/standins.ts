@@ -65,7 +65,10 @@ export interface WebsiteRecord {
   tenant_id: string;
   subscription_id: string;
   tier: string;
+  /** `provisioning` when created, `active` from the tenant's activation, `deprovisioning` in the grace period. */
   status: string;
+  /** The tenant's activation instant (spec 11.1); a reactivation keeps it. */
+  activated_at?: string;
   /** Set by the grace period's soft delete, null again after a reactivation. */
   deleted_at?: string | null;
   created_at: string;
@@ -75,6 +78,8 @@ export interface WebsiteRecord {
 /** The websites-service API of spec 9.1, in memory, with an internal bearer token and failure injection. */
 export class WebsitesStandIn {
   readonly records = new Map<number, WebsiteRecord>();
+  /** Every record as its POST created it, before any PATCH. */
+  readonly created: WebsiteRecord[] = [];
   /** Next N requests answer 500 (to exercise the caller's retries). */
   failNext = 0;
   private nextId = 789;
@@ -116,6 +121,7 @@ export class WebsitesStandIn {
       const now = new Date().toISOString();
       const record = { ...(body as WebsiteRecord), id: this.nextId++, created_at: now, updated_at: now };
       this.records.set(record.id, record);
+      this.created.push({ ...record });
       return send(201, record);
     }
     if (req.method === 'PATCH' && idMatch) {

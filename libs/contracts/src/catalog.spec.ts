@@ -30,7 +30,19 @@ describe('message catalog', () => {
     expect(isCommandType('toString')).toBe(false);
   });
 
-  it('gives the website record soft delete and restore to the notification service, which owns the record', () => {
+  it('gives the website record activation, soft delete and restore to the notification service, which owns the record', () => {
+    expect(commandRoutingKey('ActivateWebsiteRecord')).toBe('notification.activate-website-record');
+    expect(commandForResult('WebsiteRecordActivated')).toEqual({
+      command: 'ActivateWebsiteRecord',
+      outcome: 'succeeded',
+    });
+    // Activation sets the record active after the tenant is, and like every after-activation step never
+    // rolls the tenant back.
+    expect(PROVISIONING_STEPS.find((step) => step.command === 'ActivateWebsiteRecord')).toMatchObject({
+      name: 'website-activation',
+      dependsOn: ['activate'],
+      phase: 'after-activation',
+    });
     expect(commandRoutingKey('SoftDeleteWebsiteRecord')).toBe('notification.soft-delete-website-record');
     expect(commandRoutingKey('RestoreWebsiteRecord')).toBe('notification.restore-website-record');
     expect(commandForResult('WebsiteRecordSoftDeleted')).toEqual({

@@ -152,6 +152,11 @@ export const COMMAND_CATALOG = {
     succeeded: 'WebsiteRecordDeleted',
     failed: 'WebsiteRecordDeletionFailed',
   },
+  ActivateWebsiteRecord: {
+    service: 'notification',
+    succeeded: 'WebsiteRecordActivated',
+    failed: 'WebsiteRecordActivationFailed',
+  },
   SoftDeleteWebsiteRecord: {
     service: 'notification',
     succeeded: 'WebsiteRecordSoftDeleted',
@@ -227,6 +232,8 @@ export interface CommandParams {
   VerifyDatabaseBackup: { backupId: string; manifestKey: string };
   VerifyStorageBackup: { backupId: string; manifestKey: string };
   DeleteWebsiteRecord: { websiteId: string | number | null };
+  /** `activatedAt` is TenantActivated's instant, so the record and the tenant name the same moment. */
+  ActivateWebsiteRecord: { websiteId: string | number | null; activatedAt: string };
   /** `websiteId` from CreateWebsiteRecord's outputs, null to look the record up by tenant. */
   SoftDeleteWebsiteRecord: { websiteId: string | number | null; deletedAt: string };
   RestoreWebsiteRecord: { websiteId: string | number | null };

@@ -121,6 +121,14 @@ export const PROVISIONING_STEPS: readonly ProvisioningStep[] = [
     phase: 'verify',
   },
   {
+    // Spec 11.1: the record created `provisioning` by `website` becomes `active` at the activation instant.
+    name: 'website-activation',
+    command: 'ActivateWebsiteRecord',
+    dependsOn: ['activate'],
+    deadlineSeconds: 60,
+    phase: 'after-activation',
+  },
+  {
     name: 'welcome-email',
     command: 'SendWelcomeEmail',
     dependsOn: ['activate'],

@@ -1,20 +1,26 @@
 import { assertTenantId } from '@app/contracts';
 
-/** Spec 9.1's request body. */
+/**
+ * Spec 9.1's request body, except `status`: the record is created `provisioning`, since the tenant is not
+ * verified yet, and becomes `active` only when the tenant is activated (spec 11.1).
+ */
 export interface WebsiteRecordInput {
   name: string;
   domain: string;
   tenant_id: string;
   subscription_id: string;
   tier: string;
-  status: 'active';
+  status: 'provisioning';
 }
 
-/** The grace period's soft delete (spec "Periode de Grace") and its undo on reactivation. */
-export interface WebsiteRecordPatch {
-  status: 'deprovisioning' | 'active';
-  deleted_at: string | null;
-}
+/**
+ * The fields a PATCH sets; the others stay as they are: activation (spec 11.1, `activated_at`), the grace
+ * period's soft delete (spec "Periode de Grace", `deleted_at`) and its undo on reactivation.
+ */
+export type WebsiteRecordPatch =
+  | { status: 'active'; activated_at: string }
+  | { status: 'deprovisioning'; deleted_at: string }
+  | { status: 'active'; deleted_at: null };
 
 export class WebsitesError extends Error {
   constructor(

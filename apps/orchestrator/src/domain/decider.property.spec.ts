@@ -239,7 +239,22 @@ describe('decider under a random scheduler', () => {
   });
 });
 
-const WEBSITE_RECORD_PATCHES = new Set(['SoftDeleteWebsiteRecord', 'RestoreWebsiteRecord']);
+const WEBSITE_RECORD_PATCHES = new Set([
+  'ActivateWebsiteRecord',
+  'SoftDeleteWebsiteRecord',
+  'RestoreWebsiteRecord',
+]);
+
+/** Whether some activation of the record was started after a soft delete with no restore in between. */
+function activatesSoftDeleted(patches: readonly string[]): boolean {
+  let softDeleted = false;
+  for (const patch of patches) {
+    if (patch === 'ActivateWebsiteRecord' && softDeleted) return true;
+    if (patch === 'SoftDeleteWebsiteRecord') softDeleted = true;
+    if (patch === 'RestoreWebsiteRecord') softDeleted = false;
+  }
+  return false;
+}
 
 /** Scheduler moves, plus billing cancelling or reactivating the subscription at any moment. */
 const lifecycleMoves = fc.array(
@@ -251,7 +266,7 @@ const lifecycleMoves = fc.array(
 );
 
 describe('website record under cancellations and reactivations in any order', () => {
-  it('never soft-deletes and restores at once, and a tenant that ends active ends with its record restored', () => {
+  it('never patches the record twice at once nor activates it once soft-deleted, and a tenant that ends active ends with its record restored', () => {
     const base = activeTenant();
     fc.assert(
       fc.property(policy, lifecycleMoves, (knobs, plays) => {
@@ -293,6 +308,7 @@ describe('website record under cancellations and reactivations in any order', ()
             ? [d.data.commandType]
             : [],
         );
+        expect(activatesSoftDeleted(patches)).toBe(false);
         if (sim.state.status === 'active' && sim.state.reactivation) {
           expect(patches.at(-1)).toBe('RestoreWebsiteRecord');
         }
@@ -302,6 +318,7 @@ describe('website record under cancellations and reactivations in any order', ()
   });
 });
 
+/** Active, with the website record's activation still in flight: cancellations in the properties race it. */
 function activeTenant(): TenantSim {
   const sim = new TenantSim();
   sim.request();

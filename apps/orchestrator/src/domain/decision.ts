@@ -103,17 +103,19 @@ function isUnsettled(run: StepState | undefined): boolean {
 }
 
 const WEBSITE_RECORD_PATCHES: ReadonlySet<CommandType> = new Set<CommandType>([
+  'ActivateWebsiteRecord',
   'SoftDeleteWebsiteRecord',
   'RestoreWebsiteRecord',
 ]);
 
 /**
- * Soft deletes and restores of the website record run one at a time, in the order decided: two in flight
- * could land in either order and leave a reactivated tenant's record deleted, or a cancelled one's active.
+ * Activation, soft deletes and restores of the website record run one at a time, in the order decided: two
+ * in flight could land in either order and leave a reactivated tenant's record deleted, or a cancelled one's
+ * active.
  */
-export function websiteRecordBusy(state: TenantState): boolean {
+export function websiteRecordBusy(state: TenantState, except?: string): boolean {
   return Object.values(state.steps).some(
-    (run) => WEBSITE_RECORD_PATCHES.has(run.commandType) && isUnsettled(run),
+    (run) => run.step !== except && WEBSITE_RECORD_PATCHES.has(run.commandType) && isUnsettled(run),
   );
 }
 

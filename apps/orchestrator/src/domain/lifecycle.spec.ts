@@ -26,6 +26,7 @@ function activeTenant(): TenantSim {
     if (!step) throw new Error('stuck');
     sim.succeed(step.name);
   }
+  sim.succeed('website-activation');
   sim.succeed('welcome-email');
   sim.succeed('grafana-viewer');
   return sim;
@@ -360,6 +361,7 @@ function reactivate(sim: TenantSim) {
   });
 }
 
+const ACTIVATE = 'website-activation';
 const SOFT_DELETE = 'cancel-1:soft-delete-website';
 const RESTORE = 'reactivate-1:restore-website';
 
@@ -369,6 +371,113 @@ function recordCommands(sim: TenantSim): string[] {
     d.type === 'StepStarted' && d.data.commandType.endsWith('WebsiteRecord') ? [d.data.step] : [],
   );
 }
+
+/** Provisioned and activated, the after-activation steps left running; the TenantActivated decided. */
+function justActivated(sim = new TenantSim()): { sim: TenantSim; activatedAt: string } {
+  sim.request();
+  let activatedAt = '';
+  while (sim.state.status === 'provisioning') {
+    const step = GATING_STEPS.find((s) => sim.state.steps[s.name]?.status === 'running');
+    if (!step) throw new Error('stuck');
+    for (const decision of sim.succeed(step.name)) {
+      if (decision.type === 'TenantActivated') activatedAt = decision.data.activatedAt;
+    }
+  }
+  sim.succeed('welcome-email');
+  sim.succeed('grafana-viewer');
+  return { sim, activatedAt };
+}
+
+describe('website record activation (spec 11.1)', () => {
+  it('sets the record active after TenantActivated, by the created record id, at the activation instant', () => {
+    const { sim, activatedAt } = justActivated();
+    expect(activatedAt).toBe(sim.now.toISOString());
+    expect(sim.run(ACTIVATE)).toMatchObject({
+      commandType: 'ActivateWebsiteRecord',
+      service: 'notification',
+      kind: 'after-activation',
+      status: 'running',
+      params: { websiteId: 4711, activatedAt },
+    });
+    // Later decisions do not move the instant: it is the tenant's, not the command's.
+    sim.advance(30);
+    expect(sim.succeed(ACTIVATE, { websiteId: 4711, found: true, status: 'active', activatedAt })).toEqual(
+      [],
+    );
+    expect(sim.state.status).toBe('active');
+    expect(pendingCommands(sim.state)).toEqual([]);
+    expect(recordCommands(sim)).toEqual(['website', ACTIVATE]);
+  });
+
+  it('retries a failed activation with the same parameters, then parks it; the tenant stays active', () => {
+    const { sim, activatedAt } = justActivated();
+    sim.fail(ACTIVATE, TRANSIENT);
+    expect(sim.run(ACTIVATE)).toMatchObject({ attempt: 2, params: { websiteId: 4711, activatedAt } });
+    expect(types(sim.fail(ACTIVATE, TRANSIENT))).toEqual(['StepParked']);
+    expect(sim.state.status).toBe('active');
+    expect(sim.decided.some((d) => d.type === 'RollbackStarted')).toBe(false);
+  });
+
+  it('soft-deletes for a cancellation only once an activation in flight has landed', () => {
+    const { sim } = justActivated();
+    cancel(sim);
+    expect(sim.state.steps[SOFT_DELETE]).toBeUndefined();
+    expect(startedSteps(sim.succeed(ACTIVATE))).toEqual([SOFT_DELETE]);
+    expect(recordCommands(sim)).toEqual(['website', ACTIVATE, SOFT_DELETE]);
+  });
+
+  it('parks an activation failing after a cancellation instead of retrying it, and retries it on request only after the restore', () => {
+    const { sim, activatedAt } = justActivated();
+    cancel(sim);
+    const failed = sim.fail(ACTIVATE, TRANSIENT);
+    expect(types(failed)).toContain('StepParked');
+    expect(startedSteps(failed)).toEqual([SOFT_DELETE]);
+    sim.succeed(SOFT_DELETE);
+    // A retry would mark the soft-deleted record active: it waits for the tenant to operate again.
+    const asked = sim.emit('OperatorRetryRequested', { step: ACTIVATE, reason: 'x', operator: 'op' });
+    expect(startedSteps(asked)).toEqual([]);
+    sim.succeed('cancel-1:mark-namespace');
+    expect(startedSteps(reactivate(sim))).not.toContain(ACTIVATE);
+    expect(sim.run(RESTORE).status).toBe('running');
+    expect(startedSteps(sim.succeed(RESTORE))).toEqual([ACTIVATE]);
+    expect(sim.run(ACTIVATE)).toMatchObject({ attempt: 2, params: { websiteId: 4711, activatedAt } });
+    expect(recordCommands(sim)).toEqual(['website', ACTIVATE, SOFT_DELETE, RESTORE, ACTIVATE]);
+  });
+});
+
+/** The tenant's stream as written before the website record's activation step existed. */
+function withoutActivationStep(sim: TenantSim): TenantSim {
+  const legacy = new TenantSim();
+  for (const event of sim.events) {
+    if ((event.data as { step?: unknown }).step !== ACTIVATE) legacy.fold(event);
+  }
+  legacy.now = sim.now;
+  return legacy;
+}
+
+describe('website record activation of a tenant activated before the step existed', () => {
+  it('activates the record at the tenant activation instant recorded then', () => {
+    const { sim, activatedAt } = justActivated();
+    sim.advance(DAY);
+    const legacy = withoutActivationStep(sim);
+    expect(legacy.state.steps[ACTIVATE]).toBeUndefined();
+    expect(startedSteps(legacy.decide())).toEqual([ACTIVATE]);
+    expect(legacy.run(ACTIVATE).params).toEqual({ websiteId: 4711, activatedAt });
+  });
+
+  it('waits during a grace period, then for the reactivation restore to land', () => {
+    const { sim } = justActivated();
+    sim.succeed(ACTIVATE);
+    cancel(sim);
+    for (const key of ['cancel-1:mark-namespace', 'cancel-1:cancellation-notice', SOFT_DELETE]) {
+      sim.succeed(key);
+    }
+    const legacy = withoutActivationStep(sim);
+    expect(startedSteps(legacy.decide())).toEqual([]);
+    expect(startedSteps(reactivate(legacy))).not.toContain(ACTIVATE);
+    expect(startedSteps(legacy.succeed(RESTORE))).toEqual([ACTIVATE]);
+  });
+});
 
 describe('website record through cancellation and reactivation', () => {
   it('is soft-deleted once per cancellation cycle, at the cancellation instant, by the created record id', () => {
@@ -396,7 +505,13 @@ describe('website record through cancellation and reactivation', () => {
     const second = sim.run('cancel-2:soft-delete-website');
     expect(second.commandId).not.toBe(first.commandId);
     expect(second.params).toEqual({ websiteId: 4711, deletedAt: sim.now.toISOString() });
-    expect(recordCommands(sim)).toEqual(['website', SOFT_DELETE, RESTORE, 'cancel-2:soft-delete-website']);
+    expect(recordCommands(sim)).toEqual([
+      'website',
+      ACTIVATE,
+      SOFT_DELETE,
+      RESTORE,
+      'cancel-2:soft-delete-website',
+    ]);
   });
 
   it('is left alone by a cancellation during provisioning, which rolls the tenant back instead', () => {

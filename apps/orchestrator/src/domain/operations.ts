@@ -1,3 +1,4 @@
+import type { CommandType, ProvisioningStep, StepOutputs } from '@app/contracts';
 import {
   AFTER_ACTIVATION_STEPS,
   cancellationKey,
@@ -18,7 +19,7 @@ import {
   type Decision,
   type DecisionContext,
 } from './decision';
-import type { StepState } from './state';
+import type { StepState, TenantState } from './state';
 
 /**
  * Work that never rolls a tenant back: after-activation steps, notices, namespace (un)marking, quota and
@@ -38,16 +39,36 @@ function settleOperationRuns(ctx: DecisionContext): Decision[] {
   for (const run of Object.values(ctx.state.steps)) {
     if (run.kind !== 'after-activation' && run.kind !== 'operation') continue;
     if (hasFailed(run)) {
-      if (mayRetry(run, ctx.config.maxAttempts)) decisions.push(restartStep(ctx, run));
-      else if (!isRefusal(run)) {
+      if (mayRetry(run, ctx.config.maxAttempts) && mayRunNow(ctx.state, run.commandType, run.step)) {
+        decisions.push(restartStep(ctx, run));
+      } else if (!isRefusal(run)) {
         const reason = run.error ?? UNKNOWN_FAILURE;
         decisions.push({ type: 'StepParked', data: { step: run.step, commandId: run.commandId, reason } });
       }
-    } else if (run.status === 'parked' && run.retryRequested) {
+    } else if (
+      run.status === 'parked' &&
+      run.retryRequested &&
+      mayRunNow(ctx.state, run.commandType, run.step)
+    ) {
       decisions.push(restartStep(ctx, run));
     }
   }
   return decisions;
+}
+
+/**
+ * Activating the website record is right only while the tenant operates: once cancelled, a retry would mark
+ * a soft-deleted record active again. Such a run is parked instead (the soft delete waits for it to settle,
+ * see websiteRecordBusy), and an operator's retry of it, like the first run for a tenant activated before
+ * the step existed, waits for a reactivation's restore to settle.
+ */
+function mayRunNow(state: TenantState, command: CommandType, step: string): boolean {
+  if (command !== 'ActivateWebsiteRecord') return true;
+  const operating = state.status === 'active' || state.status === 'suspended';
+  const reactivation = state.reactivation;
+  const restoreDecided =
+    !reactivation || state.steps[reactivationKey(reactivation.count, 'restore-website')] !== undefined;
+  return operating && restoreDecided && !websiteRecordBusy(state, step);
 }
 
 /** A refused quota change is an answer, not an incident: the refusal event is the record. */
@@ -57,11 +78,20 @@ function isRefusal(run: StepState): boolean {
 
 function startAfterActivation(ctx: DecisionContext): Decision[] {
   const { state } = ctx;
-  if (state.status !== 'active' || !state.activatedAt) return [];
+  const activatedAt = state.activatedAt;
+  if (state.status !== 'active' || !activatedAt) return [];
   const succeeded = (name: string) => isSucceeded(state, name);
   return AFTER_ACTIVATION_STEPS.filter(
-    (step) => !state.steps[step.name] && dependenciesMet(step, succeeded, true),
-  ).map((step) => startStep(ctx, step.name, step.command, {}));
+    (step) =>
+      !state.steps[step.name] &&
+      dependenciesMet(step, succeeded, true) &&
+      mayRunNow(state, step.command, step.name),
+  ).map((step) => startStep(ctx, step.name, step.command, afterActivationParams(state, step, activatedAt)));
+}
+
+/** The record is activated by the id `website` reported, at the tenant's own activation instant (spec 11.1). */
+function afterActivationParams(state: TenantState, step: ProvisioningStep, activatedAt: string): StepOutputs {
+  return step.command === 'ActivateWebsiteRecord' ? { websiteId: websiteIdOf(state), activatedAt } : {};
 }
 
 /**

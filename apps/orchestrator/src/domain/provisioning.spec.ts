@@ -87,11 +87,12 @@ describe('provisioning', () => {
     sim.succeed('verify-databases');
     sim.succeed('verify-storage');
     const activation = sim.succeed('verify-broker');
-    expect(types(activation)).toEqual(['TenantActivated', 'StepStarted', 'StepStarted']);
-    expect(startedSteps(activation)).toEqual(['welcome-email', 'grafana-viewer']);
+    expect(types(activation)).toEqual(['TenantActivated', 'StepStarted', 'StepStarted', 'StepStarted']);
+    expect(startedSteps(activation)).toEqual(['website-activation', 'welcome-email', 'grafana-viewer']);
     expect(sim.state.status).toBe('active');
     expect(sim.state.activatedAt).toBe(sim.now.toISOString());
 
+    sim.succeed('website-activation');
     sim.succeed('welcome-email');
     expect(sim.succeed('grafana-viewer')).toEqual([]);
     expect(pendingCommands(sim.state)).toEqual([]);
@@ -357,6 +358,7 @@ describe('provisioning', () => {
     const sim = new TenantSim();
     provision(sim);
     expect(sim.state.status).toBe('active');
+    sim.succeed('website-activation');
     sim.succeed('grafana-viewer');
     sim.fail('welcome-email', TRANSIENT);
     expect(sim.run('welcome-email').attempt).toBe(2);

@@ -142,6 +142,7 @@ describe('provisioning DAG view', () => {
       'verify-storage': 3,
       'verify-broker': 3,
       activate: 4,
+      'website-activation': 5,
       'welcome-email': 5,
       'grafana-viewer': 5,
     });
