@@ -15,15 +15,29 @@ export function renderOptionsFrom(config: K8sConfig): RenderOptions {
     ...DEFAULT_RENDER_OPTIONS,
     imageTag: config.IMAGE_TAG,
     imageRepository: config.IMAGE_REPOSITORY,
-    gitRepoUrl: config.ARGOCD_REPO_URL,
+    gitRepoUrl: config.ARGOCD_REPO_URL ?? DEFAULT_RENDER_OPTIONS.gitRepoUrl,
     gitRevision: config.ARGOCD_REVISION,
     argoProject: config.ARGOCD_PROJECT,
     argoNamespace: config.ARGOCD_NAMESPACE,
-    argoSourceType: config.ARGOCD_SOURCE_TYPE,
     argoMode: config.ARGOCD_MODE,
     credentialsMode: config.CREDENTIALS_MODE,
     clusterSecretStore: config.CLUSTER_SECRET_STORE,
+    secretStoreNamespace: config.CLUSTER_SECRET_STORE_NAMESPACE,
     managedBy: config.K8S_DELIVERY === 'gitops' ? 'argocd' : FIELD_MANAGER,
+    network: {
+      sharedNamespace: config.NETWORK_POLICY_SHARED_NAMESPACE,
+      sharedCidrs: {
+        mysql: config.NETWORK_POLICY_MYSQL_CIDRS,
+        rabbitmq: config.NETWORK_POLICY_RABBITMQ_CIDRS,
+        minio: config.NETWORK_POLICY_MINIO_CIDRS,
+      },
+      ingressControllerNamespace: config.NETWORK_POLICY_INGRESS_NAMESPACE,
+      ingressControllerPodLabels: config.NETWORK_POLICY_INGRESS_POD_LABELS,
+      monitoringNamespace: config.NETWORK_POLICY_MONITORING_NAMESPACE,
+      podCidrs: config.NETWORK_POLICY_POD_CIDRS,
+      serviceCidrs: config.NETWORK_POLICY_SERVICE_CIDRS,
+      privateCidrs: config.NETWORK_POLICY_PRIVATE_CIDRS,
+    },
   };
 }
 
@@ -62,6 +76,7 @@ export async function createServiceRuntime(
       healthBaseUrl: config.TENANT_HEALTH_BASE_URL,
       trustCommit: config.K8S_VERIFY_TRUST_COMMIT,
     },
+    purge: { timeoutMs: config.NAMESPACE_DELETE_TIMEOUT_MS, intervalMs: 1000 },
   });
   return {
     handlers,

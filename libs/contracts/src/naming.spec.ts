@@ -23,6 +23,7 @@ import {
   vhostName,
   argoApplicationName,
   storageUserName,
+  adminInitialSecretPath,
 } from './index';
 
 const RFC1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -96,6 +97,7 @@ describe('tenant id (spec 1.3)', () => {
           expect(user.length).toBeLessThanOrEqual(32);
           expect(databaseSecretPath(id, service)).toBe(`/e-commerce/tenants/${id}/${service}-db`);
         }
+        expect(adminInitialSecretPath(id)).toBe(`/e-commerce/tenants/${id}/admin-initial`);
         for (const name of [vhostName(id), brokerUserName(id), tenantExchangeName(id), storageUserName(id)]) {
           expect(name).toMatch(RABBIT_NAME);
         }

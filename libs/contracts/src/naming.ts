@@ -232,6 +232,19 @@ export function grafanaSecretPath(tenantId: string): string {
   assertTenantId(tenantId);
   return `/e-commerce/tenants/${tenantId}/grafana`;
 }
+/**
+ * The tenant admin's first credentials: written with the auth database (its seeder reads them through the
+ * `auth-admin-credentials` ExternalSecret), mailed by the welcome e-mail, changed at first login.
+ */
+export function adminInitialSecretPath(tenantId: string): string {
+  return `${tenantSecretPrefix(tenantId)}admin-initial`;
+}
+/** Keys of the admin-initial secret, as the auth service's seeder reads them from its environment. */
+export const ADMIN_INITIAL_SECRET_KEYS = [
+  'ADMIN_LOGIN',
+  'TEMPORARY_PASSWORD',
+  'MUST_CHANGE_AT_FIRST_LOGIN',
+] as const;
 export function tenantSecretPrefix(tenantId: string): string {
   assertTenantId(tenantId);
   return `/e-commerce/tenants/${tenantId}/`;

@@ -44,15 +44,32 @@ const MODELS: Record<string, [pkg: string, file: string, exportName: string]> = 
     'argoproj.io/v1alpha1/Application.js',
     'Application',
   ],
+  'argoproj.io/v1alpha1/AppProject': [
+    '@kubernetes-models/argo-cd',
+    'argoproj.io/v1alpha1/AppProject.js',
+    'AppProject',
+  ],
   'cert-manager.io/v1/Certificate': [
     '@kubernetes-models/cert-manager',
     'cert-manager.io/v1/Certificate.js',
     'Certificate',
   ],
-  'external-secrets.io/v1beta1/ExternalSecret': [
+  'external-secrets.io/v1/ExternalSecret': [
     '@kubernetes-models/external-secrets',
-    'external-secrets.io/v1beta1/ExternalSecret.js',
+    'external-secrets.io/v1/ExternalSecret.js',
     'ExternalSecret',
+  ],
+  'external-secrets.io/v1/ClusterSecretStore': [
+    '@kubernetes-models/external-secrets',
+    'external-secrets.io/v1/ClusterSecretStore.js',
+    'ClusterSecretStore',
+  ],
+  'v1/ServiceAccount': ['kubernetes-models', 'v1/ServiceAccount.js', 'ServiceAccount'],
+  'rbac.authorization.k8s.io/v1/Role': ['kubernetes-models', 'rbac.authorization.k8s.io/v1/Role.js', 'Role'],
+  'rbac.authorization.k8s.io/v1/RoleBinding': [
+    'kubernetes-models',
+    'rbac.authorization.k8s.io/v1/RoleBinding.js',
+    'RoleBinding',
   ],
   'monitoring.coreos.com/v1/ServiceMonitor': [
     '@kubernetes-models/prometheus-operator',

@@ -1,4 +1,4 @@
-import { retryable } from '@app/platform';
+import { StepError, retryable } from '@app/platform';
 import { type TenantProfile, namespaceName } from '@app/contracts';
 import { type KubeClient, type KubeObject, assertValidObject } from '@app/kube';
 import type { Logger } from 'pino';
@@ -64,10 +64,34 @@ export class DirectDriver implements DeliveryDriver {
       if (await this.client.delete(object)) removed.push(`${object.kind}/${object.metadata.name}`);
     }
     for (const object of toApply) {
-      await this.client.apply(object);
+      await this.applyOrRecreate(object);
       applied.push(`${object.kind}/${object.metadata.name}`);
     }
     return { mode: this.mode, changed: applied.length + removed.length > 0, applied, removed };
+  }
+
+  /**
+   * A Job's pod template is immutable, so a new image tag (or tier label) is refused on apply. Like Argo CD's
+   * `Force=true,Replace=true` on the same Job in GitOps mode, the Job is then deleted and created again: the
+   * migration runs once more, which a new image needs. Any other refusal stays an error.
+   */
+  private async applyOrRecreate(object: KubeObject): Promise<void> {
+    try {
+      await this.client.apply(object);
+    } catch (error) {
+      const immutable =
+        object.kind === 'Job' &&
+        error instanceof StepError &&
+        error.code === 'K8S.REJECTED' &&
+        /field is immutable/.test(error.message);
+      if (!immutable) throw error;
+      this.logger.info(
+        { job: object.metadata.name, namespace: object.metadata.namespace },
+        'job template changed: recreating the job',
+      );
+      await this.client.delete(object);
+      await this.client.apply(object);
+    }
   }
 
   async removeTenant(tenant: TenantProfile): Promise<DeliveryResult> {

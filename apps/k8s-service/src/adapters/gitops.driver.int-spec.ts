@@ -1,15 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix, relative } from 'node:path';
 import pino from 'pino';
-import { parse } from 'yaml';
-import { DEFAULT_RENDER_OPTIONS } from '../domain/render-options';
+import { parse, parseAllDocuments } from 'yaml';
+import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../domain/render-options';
 import { ingressFiles, namespaceFiles, workloadFiles } from '../domain/tenant-tree';
 import { testTenant } from '../testing/fixtures';
-import type { GitOpsConfig } from '@app/kube';
-import { APPLICATION_SET_FILE, GitOpsDriver } from './gitops.driver';
+import type { GitOpsConfig, KubeObject } from '@app/kube';
+import { APPLICATION_SET_FILE, GitOpsDriver, applicationFile } from './gitops.driver';
 
 /** Against a real Git: a bare repository as the remote, working copies cloned from it. */
 const logger = pino({ level: 'silent' });
@@ -24,7 +33,11 @@ function freshClone(): string {
   execFileSync('git', ['clone', '-q', bare, dir]);
   return dir;
 }
-function driver(name: string, overrides: Partial<GitOpsConfig> = {}): GitOpsDriver {
+function driver(
+  name: string,
+  overrides: Partial<GitOpsConfig> = {},
+  options: RenderOptions = DEFAULT_RENDER_OPTIONS,
+): GitOpsDriver {
   return new GitOpsDriver(
     {
       workdir: join(base, name),
@@ -36,7 +49,7 @@ function driver(name: string, overrides: Partial<GitOpsConfig> = {}): GitOpsDriv
       lockTimeoutMs: 30000,
       ...overrides,
     },
-    DEFAULT_RENDER_OPTIONS,
+    options,
     logger,
   );
 }
@@ -191,4 +204,237 @@ describe('GitOpsDriver against a real repository', () => {
       }),
     ).rejects.toMatchObject({ code: 'K8S.UNSAFE_PATH' });
   });
+});
+
+/**
+ * What Argo CD would do with the repository, checked structurally (no `kustomize build` or Argo CD here): the
+ * root Application's path is a kustomization; every kustomization's resources exist, files inside their root
+ * (kustomize refuses others), directories with their own kustomization; every file of bootstrap/, of the
+ * registration directory and of each tenant tree is reached from its entry point; each tenant's Application
+ * points at a kustomize tree (no Chart.yaml, no helm block) in the AppProject's repository, and the AppProject
+ * allows every kind the tree holds.
+ */
+function readYaml(repo: string, path: string): KubeObject[] {
+  return parseAllDocuments(readFileSync(join(repo, path), 'utf8')).map((doc) => doc.toJSON() as KubeObject);
+}
+function filesUnder(repo: string, dir: string): string[] {
+  return readdirSync(join(repo, dir), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(repo, join(entry.parentPath, entry.name)));
+}
+function kustomizeReach(repo: string, dir: string, reached = new Set<string>()): Set<string> {
+  const index = posix.join(dir, 'kustomization.yaml');
+  if (!existsSync(join(repo, index))) throw new Error(`${dir} has no kustomization.yaml`);
+  if (reached.has(index)) return reached;
+  reached.add(index);
+  const kustomization = parse(readFileSync(join(repo, index), 'utf8')) as { resources?: string[] };
+  for (const entry of kustomization.resources ?? []) {
+    const target = posix.normalize(posix.join(dir, entry));
+    if (target.startsWith('..')) throw new Error(`${index}: ${entry} leaves the repository`);
+    if (!existsSync(join(repo, target))) throw new Error(`${index}: ${entry} does not exist`);
+    if (statSync(join(repo, target)).isDirectory()) kustomizeReach(repo, target, reached);
+    else if (posix.relative(dir, target).startsWith('..'))
+      throw new Error(`${index}: ${entry} is outside its root`);
+    else reached.add(target);
+  }
+  return reached;
+}
+type Source = { repoURL: string; targetRevision: string; path: string; helm?: unknown };
+type AppSpec = { project: string; source: Source };
+function checkArgoView(repo: string, options: RenderOptions, tenantIds: string[]): void {
+  const root = readYaml(repo, 'bootstrap/root-application.yaml')[0];
+  const rootSource = (root.spec as AppSpec).source;
+  expect(rootSource).toMatchObject({ repoURL: options.gitRepoUrl, targetRevision: options.gitRevision });
+  const registration = options.argoMode === 'application' ? 'applications' : 'applicationsets';
+  const reached = kustomizeReach(repo, rootSource.path);
+  for (const dir of [rootSource.path, registration])
+    for (const file of filesUnder(repo, dir))
+      expect({ file, reached: reached.has(file) }).toEqual({ file, reached: true });
+
+  const synced = [...reached]
+    .filter((path) => !path.endsWith('kustomization.yaml'))
+    .flatMap((p) => readYaml(repo, p));
+  const projects = synced.filter((object) => object.kind === 'AppProject');
+  expect(projects.map((p) => p.metadata.name)).toEqual([options.argoProject]);
+  const project = projects[0].spec as {
+    sourceRepos: string[];
+    clusterResourceWhitelist: { group: string; kind: string }[];
+    namespaceResourceWhitelist: { group: string; kind: string }[];
+  };
+  const allowed = new Set(
+    [...project.clusterResourceWhitelist, ...project.namespaceResourceWhitelist].map(
+      (e) => `${e.group}/${e.kind}`,
+    ),
+  );
+
+  // The tenant Applications as Argo CD would hold them (the ApplicationSet's template filled per element).
+  const tenantApps: { name: string; finalizers: unknown; spec: AppSpec }[] = [];
+  for (const object of synced) {
+    if (object.kind === 'ApplicationSet') {
+      const spec = object.spec as {
+        generators: { list: { elements: Record<string, string>[] } }[];
+        template: { metadata: { name: string; finalizers?: string[] }; spec: AppSpec };
+      };
+      for (const element of spec.generators[0].list.elements) {
+        const fill = (text: string) => text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => element[key]);
+        const filled = JSON.parse(fill(JSON.stringify(spec.template))) as typeof spec.template;
+        tenantApps.push({
+          name: filled.metadata.name,
+          finalizers: filled.metadata.finalizers,
+          spec: filled.spec,
+        });
+      }
+    } else if (object.kind === 'Application' && object.metadata.name !== root.metadata.name) {
+      tenantApps.push({
+        name: object.metadata.name,
+        finalizers: object.metadata.finalizers,
+        spec: object.spec as AppSpec,
+      });
+    }
+  }
+  expect(tenantApps.map((app) => app.name).sort()).toEqual(tenantIds.map((id) => `tenant-${id}`).sort());
+  for (const app of tenantApps) {
+    expect(app.finalizers).toEqual(['resources-finalizer.argocd.argoproj.io']);
+    expect(app.spec.project).toBe(options.argoProject);
+    expect(project.sourceRepos).toContain(app.spec.source.repoURL);
+    expect(app.spec.source.helm).toBeUndefined();
+    const tree = app.spec.source.path;
+    expect(existsSync(join(repo, tree, 'Chart.yaml'))).toBe(false);
+    const treeReached = kustomizeReach(repo, tree);
+    for (const file of filesUnder(repo, tree))
+      expect({ file, reached: treeReached.has(file) }).toEqual({ file, reached: true });
+    for (const file of treeReached)
+      if (!file.endsWith('kustomization.yaml'))
+        for (const object of readYaml(repo, file)) {
+          const group = object.apiVersion.includes('/') ? object.apiVersion.split('/')[0] : '';
+          expect(`${file}: ${group}/${object.kind} ${allowed.has(`${group}/${object.kind}`)}`).toBe(
+            `${file}: ${group}/${object.kind} true`,
+          );
+        }
+  }
+}
+
+describe('GitOpsDriver: what Argo CD needs from the repository', () => {
+  let remote: string;
+  const options: RenderOptions = {
+    ...DEFAULT_RENDER_OPTIONS,
+    gitRepoUrl: 'git@git.example.com:platform/shop-manifests.git',
+    gitRevision: 'main',
+    argoProject: 'shops',
+  };
+  function remoteDriver(name: string, opts: RenderOptions): GitOpsDriver {
+    return driver(name, { remote }, opts);
+  }
+  function cloneRemote(): string {
+    const dir = join(base, `check-${randomBytes(3).toString('hex')}`);
+    execFileSync('git', ['clone', '-q', remote, dir]);
+    return dir;
+  }
+  const remoteCommits = () => Number(git(remote, 'rev-list', '--count', 'main').trim());
+  function register(d: GitOpsDriver, tenant: ReturnType<typeof testTenant>, opts: RenderOptions) {
+    return d.applyTenant({
+      tenant,
+      put: [...namespaceFiles(tenant, opts), ...workloadFiles(tenant, opts), ...ingressFiles(tenant, opts)],
+      remove: [],
+      application: 'register',
+      reason: 'DeployWorkloads',
+      correlationId: `boot-${tenant.tenantId}`,
+    });
+  }
+  beforeEach(() => {
+    remote = join(base, `remote-${randomBytes(3).toString('hex')}.git`);
+    execFileSync('git', ['init', '-q', '--bare', '--initial-branch', 'main', remote]);
+  });
+
+  it('ApplicationSet mode: a registration writes bootstrap/ and a tree Argo CD can render; again, no commit', async () => {
+    const d = remoteDriver(`wc-boot-${randomBytes(2).toString('hex')}`, options);
+    const first = testTenant(randomBytes(3).toString('hex'), 'premium');
+    const second = testTenant(randomBytes(3).toString('hex'));
+    await register(d, first, options);
+    await register(d, second, options);
+    const commits = remoteCommits();
+    expect((await register(d, second, options)).changed).toBe(false);
+    expect(remoteCommits()).toBe(commits);
+
+    const clone = cloneRemote();
+    expect(readYaml(clone, 'bootstrap/app-project.yaml')[0]).toMatchObject({
+      kind: 'AppProject',
+      metadata: { name: 'shops', namespace: 'argocd' },
+      spec: { sourceRepos: ['git@git.example.com:platform/shop-manifests.git'] },
+    });
+    expect(readYaml(clone, 'bootstrap/root-application.yaml')[0]).toMatchObject({
+      kind: 'Application',
+      metadata: { name: 'tenant-bootstrap', namespace: 'argocd' },
+      spec: { source: { path: 'bootstrap' } },
+    });
+    checkArgoView(clone, options, [first.tenantId, second.tenantId]);
+    // The checker can fail: a file no kustomization lists is caught.
+    writeFileSync(join(clone, 'tenants', first.tenantId, 'stray.yaml'), 'kind: ConfigMap\n');
+    expect(() => checkArgoView(clone, options, [first.tenantId, second.tenantId])).toThrow(/stray\.yaml/);
+  }, 60000);
+
+  it('Application mode: one file per tenant indexed for the root Application; removal re-indexes', async () => {
+    const appOptions: RenderOptions = { ...options, argoMode: 'application' };
+    const d = remoteDriver(`wc-boot-app-${randomBytes(2).toString('hex')}`, appOptions);
+    const kept = testTenant(randomBytes(3).toString('hex'));
+    const removed = testTenant(randomBytes(3).toString('hex'));
+    await register(d, kept, appOptions);
+    await register(d, removed, appOptions);
+    checkArgoView(cloneRemote(), appOptions, [kept.tenantId, removed.tenantId]);
+
+    await d.removeTenant(removed, { reason: 'RemoveNamespace', correlationId: 'boot-remove' });
+    const clone = cloneRemote();
+    expect(existsSync(join(clone, applicationFile(removed.tenantId)))).toBe(false);
+    expect(parse(readFileSync(join(clone, 'applications/kustomization.yaml'), 'utf8')).resources).toEqual([
+      `tenant-${kept.tenantId}.yaml`,
+    ]);
+    checkArgoView(clone, appOptions, [kept.tenantId]);
+  }, 60000);
+
+  it('a repository written before bootstrap/ existed gains it with the next registration', async () => {
+    // The earlier layout: an ApplicationSet with the helm source, no bootstrap/, no registration index.
+    const seed = join(base, `seed-${randomBytes(3).toString('hex')}`);
+    execFileSync('git', ['clone', '-q', remote, seed], { stdio: 'ignore' });
+    const old = testTenant(randomBytes(3).toString('hex'));
+    mkdirSync(join(seed, 'applicationsets'), { recursive: true });
+    writeFileSync(
+      join(seed, APPLICATION_SET_FILE),
+      [
+        'apiVersion: argoproj.io/v1alpha1',
+        'kind: ApplicationSet',
+        'metadata: { name: tenant-applications, namespace: argocd }',
+        'spec:',
+        '  generators:',
+        `    - list: { elements: [{ tenant: ${old.tenantId}, tier: standard, domain: ${old.domain}, region: us-east }] }`,
+        '  template:',
+        "    metadata: { name: 'tenant-{{tenant}}' }",
+        '    spec:',
+        '      project: tenants',
+        "      source: { repoURL: 'https://github.com/company/e-commerce-manifests', path: 'tenants/{{tenant}}',",
+        "        helm: { parameters: [{ name: tenant.id, value: '{{tenant}}' }] } }",
+        '',
+      ].join('\n'),
+    );
+    git(seed, 'add', '-A');
+    git(
+      seed,
+      '-c',
+      'user.name=seed',
+      '-c',
+      'user.email=seed@example.com',
+      'commit',
+      '-q',
+      '-m',
+      'earlier layout',
+    );
+    git(seed, 'push', '-q', 'origin', 'main');
+    const d = remoteDriver(`wc-boot-old-${randomBytes(2).toString('hex')}`, options);
+    // The earlier tenant's tree, rewritten as its steps re-run.
+    await register(d, old, options);
+    const next = testTenant(randomBytes(3).toString('hex'));
+    await register(d, next, options);
+    const clone = cloneRemote();
+    expect(existsSync(join(clone, 'bootstrap/kustomization.yaml'))).toBe(true);
+    checkArgoView(clone, options, [old.tenantId, next.tenantId]);
+  }, 60000);
 });

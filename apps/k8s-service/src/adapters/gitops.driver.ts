@@ -7,20 +7,31 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parse } from 'yaml';
 import type { Logger } from 'pino';
 import {
+  APPLICATION_SET_FILE,
+  applicationFile,
+  bootstrapFiles,
+  registrationDir,
+  renderBootstrap,
+  renderRegistrationKustomization,
+} from '../domain/argocd-bootstrap';
+import {
   type ApplicationSetElement,
   application,
   applicationSet,
   applicationSetElement,
 } from '../domain/manifests';
 import type { RenderOptions } from '../domain/render-options';
-import { fileContent, renderIndexes, tenantTreeRoot, toYaml } from '../domain/tenant-tree';
+import {
+  KUSTOMIZATION,
+  type ManifestFile,
+  fileContent,
+  renderIndexes,
+  tenantTreeRoot,
+  toYaml,
+} from '../domain/tenant-tree';
 import type { DeliveryDriver, DeliveryResult, TenantChange } from './delivery.port';
 
-export const APPLICATION_SET_FILE = 'applicationsets/tenant-applications.yaml';
-export function applicationFile(tenantId: string): string {
-  tenantTreeRoot(tenantId);
-  return `applications/tenant-${tenantId}.yaml`;
-}
+export { APPLICATION_SET_FILE, applicationFile };
 
 /** Tree-relative paths we write: lowercase segments, no `..`, no absolute paths, no shell metacharacters. */
 const SAFE_RELATIVE_PATH = /^[a-z0-9][a-z0-9_-]*(\.[a-z0-9]+)*(\/[a-z0-9][a-z0-9_-]*(\.[a-z0-9]+)*)*\/?$/;
@@ -33,16 +44,20 @@ export function assertSafePath(path: string): void {
 /**
  * Delivers tenants the spec's way (phase 2.1, 6.1): the tenant's kustomize tree and its ApplicationSet list
  * element are committed to the manifests repository that Argo CD watches, with the commit discipline of
- * `GitWorkingCopy` (start from the remote tip, commit only on a difference, redo a lost push race).
+ * `GitWorkingCopy` (start from the remote tip, commit only on a difference, redo a lost push race). Each
+ * registration also writes `bootstrap/` (argocd-bootstrap.ts), so a repository gains or updates it with the next
+ * tenant; unchanged content makes no commit.
  */
 export class GitOpsDriver implements DeliveryDriver {
   readonly mode = 'gitops' as const;
   private readonly working: GitWorkingCopy;
 
+  /** `bootstrapExtra`: more files for `bootstrap/` (paths relative to it), see bootstrapFiles. */
   constructor(
     config: GitOpsConfig,
     private readonly options: RenderOptions,
     logger: Logger,
+    private readonly bootstrapExtra: readonly ManifestFile[] = [],
   ) {
     this.working = new GitWorkingCopy(config, 'K8S', logger);
   }
@@ -146,6 +161,7 @@ export class GitOpsDriver implements DeliveryDriver {
   }
 
   private async updateRegistration(tenant: TenantProfile, present: boolean): Promise<void> {
+    if (present) await this.writeBootstrap();
     if (this.options.argoMode === 'application') {
       const path = this.absolute(applicationFile(tenant.tenantId));
       if (present) {
@@ -153,6 +169,7 @@ export class GitOpsDriver implements DeliveryDriver {
         assertValidObject(object);
         await this.write(path, toYaml([object]));
       } else await rm(path, { force: true });
+      await this.writeRegistrationIndex();
       return;
     }
     const path = this.absolute(APPLICATION_SET_FILE);
@@ -163,6 +180,26 @@ export class GitOpsDriver implements DeliveryDriver {
     const object = applicationSet(next, this.options);
     assertValidObject(object);
     await this.write(path, toYaml([object]));
+    await this.writeRegistrationIndex();
+  }
+
+  private async writeBootstrap(): Promise<void> {
+    for (const file of bootstrapFiles(this.options, this.bootstrapExtra)) {
+      assertSafePath(file.path);
+      for (const object of file.objects) assertValidObject(object);
+    }
+    for (const file of renderBootstrap(this.options, this.bootstrapExtra)) {
+      await this.write(this.absolute(file.path), file.content);
+    }
+  }
+
+  /** The registration directory's kustomization, from the files it holds (the root Application syncs it). */
+  private async writeRegistrationIndex(): Promise<void> {
+    const dir = registrationDir(this.options);
+    const absolute = this.absolute(dir);
+    const names = existsSync(absolute) ? await readdir(absolute) : [];
+    const present = names.filter((name) => name.endsWith('.yaml')).map((name) => `${dir}/${name}`);
+    await this.write(join(absolute, KUSTOMIZATION), renderRegistrationKustomization(this.options, present));
   }
 }
 

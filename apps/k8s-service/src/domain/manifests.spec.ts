@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { objectViolations, type KubeObject } from '@app/kube';
+import { secretNameForPath } from '@app/secrets';
 import { abcCorporation } from '../testing/fixtures';
 import {
   INGRESS_ANNOTATIONS,
@@ -20,7 +21,6 @@ import {
   migrationJob,
   credentialsSecret,
   namespace,
-  networkPolicy,
   resourceQuota,
   services,
   tenantConfigMap,
@@ -137,48 +137,14 @@ describe('spec 2.2 quota and limits', () => {
   });
 });
 
-describe('spec 2.3 NetworkPolicy', () => {
-  it('is the spec word for word', () => {
-    const shared = (app: string, port: number) => ({
-      to: [
-        {
-          namespaceSelector: { matchLabels: { name: 'e-commerce-shared' } },
-          podSelector: { matchLabels: { app } },
-        },
-      ],
-      ports: [{ protocol: 'TCP', port }],
-    });
-    const np = networkPolicy(tenant, options);
-    expect(np.metadata.name).toBe('tenant-isolation');
-    expect(np.metadata.namespace).toBe('e-commerce-abc-corporation-7f3a9c');
-    expect(np.spec).toEqual({
-      podSelector: {},
-      policyTypes: ['Ingress', 'Egress'],
-      ingress: [
-        {
-          from: [{ namespaceSelector: { matchLabels: { name: 'ingress-nginx' } } }],
-          ports: [{ protocol: 'TCP', port: 8100 }],
-        },
-        { from: [{ podSelector: {} }] },
-      ],
-      egress: [
-        {
-          to: [{ namespaceSelector: { matchLabels: { name: 'kube-system' } } }],
-          ports: [{ protocol: 'UDP', port: 53 }],
-        },
-        shared('rabbitmq', 5672),
-        shared('mysql', 3306),
-        shared('minio', 9000),
-        { to: [{ namespaceSelector: {} }], ports: [{ protocol: 'TCP', port: 443 }] },
-      ],
-    });
-  });
-});
-
 describe('spec 3.2 / 3.3 database objects', () => {
   it('migration job', () => {
     const job = migrationJob(tenant, options);
     expect(job.metadata.name).toBe('tenant-migration-abc-corporation-7f3a9c');
+    // Its pod template is immutable: Argo CD must replace it, not patch it, when the image or tier changes.
+    expect(job.metadata.annotations).toEqual({
+      'argocd.argoproj.io/sync-options': 'Force=true,Replace=true',
+    });
     const spec = job.spec as { backoffLimit: number; template: { spec: Record<string, unknown> } };
     expect(spec.backoffLimit).toBe(3);
     expect(spec.template.spec.restartPolicy).toBe('OnFailure');
@@ -202,10 +168,11 @@ describe('spec 3.2 / 3.3 database objects', () => {
     ]);
   });
 
-  it('auth-db-credentials is the spec ExternalSecret', () => {
-    const key = '/e-commerce/tenants/abc-corporation-7f3a9c/auth-db';
+  it('auth-db-credentials is the spec ExternalSecret, keyed by the Secret the secret store writes for the path', () => {
+    const key = secretNameForPath('/e-commerce/tenants/abc-corporation-7f3a9c/auth-db');
+    expect(key).toMatch(/^e-commerce-tenants-abc-corporation-7f3a9c-auth-db-[0-9a-f]{10}$/);
     expect(databaseExternalSecret(tenant, 'auth', options).spec).toEqual({
-      secretStoreRef: { name: 'aws-secrets-manager', kind: 'ClusterSecretStore' },
+      secretStoreRef: { name: 'tenant-secrets', kind: 'ClusterSecretStore' },
       target: { name: 'auth-db-credentials', creationPolicy: 'Owner' },
       data: [
         { secretKey: 'DB_HOST', remoteRef: { key, property: 'host' } },
@@ -217,24 +184,28 @@ describe('spec 3.2 / 3.3 database objects', () => {
     });
   });
 
-  it('one ExternalSecret per business service, plus minio and rabbitmq credentials', () => {
+  it('one ExternalSecret per business service, plus minio, rabbitmq and the admin credentials', () => {
     const names = externalSecrets(tenant, options).map((object) => object.metadata.name);
     expect(names).toEqual([
       ...BUSINESS_SERVICES.map((s) => `${s}-db-credentials`),
       'minio-credentials',
       'rabbitmq-credentials',
+      'auth-admin-credentials',
     ]);
   });
 
   it('minio and rabbitmq credentials extract the whole secret the storage/broker services stored (no value rendered)', () => {
     const byName = Object.fromEntries(externalSecrets(tenant, options).map((o) => [o.metadata.name, o]));
     expect(byName['minio-credentials'].spec).toEqual({
-      secretStoreRef: { name: 'aws-secrets-manager', kind: 'ClusterSecretStore' },
+      secretStoreRef: { name: 'tenant-secrets', kind: 'ClusterSecretStore' },
       target: { name: 'minio-credentials', creationPolicy: 'Owner' },
-      dataFrom: [{ extract: { key: '/e-commerce/tenants/abc-corporation-7f3a9c/minio' } }],
+      dataFrom: [{ extract: { key: secretNameForPath('/e-commerce/tenants/abc-corporation-7f3a9c/minio') } }],
     });
     expect((byName['rabbitmq-credentials'].spec as { dataFrom: unknown }).dataFrom).toEqual([
-      { extract: { key: '/e-commerce/tenants/abc-corporation-7f3a9c/rabbitmq' } },
+      { extract: { key: secretNameForPath('/e-commerce/tenants/abc-corporation-7f3a9c/rabbitmq') } },
+    ]);
+    expect((byName['auth-admin-credentials'].spec as { dataFrom: unknown }).dataFrom).toEqual([
+      { extract: { key: secretNameForPath('/e-commerce/tenants/abc-corporation-7f3a9c/admin-initial') } },
     ]);
   });
 
@@ -267,7 +238,10 @@ describe('spec 6.2 workloads', () => {
             {
               name: 'api-gateway',
               image: 'ecommerce/api-gateway:v1.2.3',
-              ports: [{ containerPort: 8100, name: 'http' }],
+              ports: [
+                { containerPort: 8100, name: 'http' },
+                { containerPort: 9100, name: 'metrics' },
+              ],
               env: [
                 {
                   name: 'TENANT_ID',
@@ -400,14 +374,18 @@ describe('spec 7 TLS and ingress', () => {
 });
 
 describe('spec 2.1 Argo CD', () => {
-  it('ApplicationSet template is the spec, with elements sorted by tenant', () => {
+  const finalizer = 'resources-finalizer.argocd.argoproj.io';
+  type AppSpec = { project: string; source: Record<string, unknown>; destination: Record<string, string> };
+  type AppSetSpec = {
+    generators: { list: { elements: { tenant: string }[] } }[];
+    template: { metadata: Record<string, unknown>; spec: AppSpec };
+  };
+
+  it('ApplicationSet: elements sorted by tenant; the template has a kustomize source and the finalizer', () => {
     const other = { ...applicationSetElement(tenant), tenant: 'aaa-first-000000' };
     const appSet = applicationSet([applicationSetElement(tenant), other], options);
     expect(appSet.metadata).toEqual({ name: 'tenant-applications', namespace: 'argocd' });
-    const spec = appSet.spec as {
-      generators: { list: { elements: { tenant: string }[] } }[];
-      template: unknown;
-    };
+    const spec = appSet.spec as AppSetSpec;
     expect(spec.generators[0].list.elements.map((e) => e.tenant)).toEqual([
       'aaa-first-000000',
       'abc-corporation-7f3a9c',
@@ -418,38 +396,88 @@ describe('spec 2.1 Argo CD', () => {
       domain: 'abc-corporation.collectverything.com',
       region: 'us-east',
     });
+    // No `helm` block (it would make Argo CD look for a Helm chart): kustomize is detected from the tree.
     expect(spec.template).toEqual({
-      metadata: { name: 'tenant-{{tenant}}' },
+      metadata: {
+        name: 'tenant-{{tenant}}',
+        labels: { tenant: '{{tenant}}', tier: '{{tier}}' },
+        finalizers: [finalizer],
+      },
       spec: {
         project: 'tenants',
         source: {
           repoURL: 'https://github.com/company/e-commerce-manifests',
           targetRevision: 'HEAD',
           path: 'tenants/{{tenant}}',
-          helm: {
-            parameters: [
-              { name: 'tenant.id', value: '{{tenant}}' },
-              { name: 'tenant.tier', value: '{{tier}}' },
-              { name: 'tenant.domain', value: '{{domain}}' },
-            ],
-          },
         },
         destination: { server: 'https://kubernetes.default.svc', namespace: 'e-commerce-{{tenant}}' },
-        syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ['CreateNamespace=true'] },
+        syncPolicy: {
+          automated: { prune: true, selfHeal: true },
+          syncOptions: ['CreateNamespace=true', 'ApplyOutOfSyncOnly=true'],
+        },
       },
     });
     expect(objectViolations(appSet)).toEqual([]);
   });
 
-  it('per-tenant Application alternative, and the kustomize source type drops the helm block', () => {
-    const app = application(tenant, { ...options, argoSourceType: 'kustomize' });
-    expect(app.metadata.name).toBe('tenant-abc-corporation-7f3a9c');
-    expect((app.spec as { source: Record<string, unknown> }).source).toEqual({
+  it('per-tenant Application: the same kustomize source, and the finalizer so that deleting it prunes', () => {
+    const app = application(tenant, options);
+    expect(app.metadata).toEqual({
+      name: 'tenant-abc-corporation-7f3a9c',
+      namespace: 'argocd',
+      labels: { tenant: 'abc-corporation-7f3a9c', tier: 'premium' },
+      finalizers: [finalizer],
+    });
+    expect((app.spec as AppSpec).source).toEqual({
       repoURL: 'https://github.com/company/e-commerce-manifests',
       targetRevision: 'HEAD',
       path: 'tenants/abc-corporation-7f3a9c',
     });
     expect(objectViolations(app)).toEqual([]);
+  });
+
+  it('repository, revision, project and namespace come from the options, in both modes', () => {
+    const configured: RenderOptions = {
+      ...options,
+      gitRepoUrl: 'git@git.example.com:platform/shop-manifests.git',
+      gitRevision: 'release-7',
+      argoProject: 'shops',
+      argoNamespace: 'gitops',
+    };
+    const appSet = applicationSet([applicationSetElement(tenant)], configured);
+    const app = application(tenant, configured);
+    expect(appSet.metadata.namespace).toBe('gitops');
+    expect(app.metadata.namespace).toBe('gitops');
+    for (const spec of [(appSet.spec as AppSetSpec).template.spec, app.spec as AppSpec]) {
+      expect(spec.project).toBe('shops');
+      expect(spec.source).toMatchObject({
+        repoURL: 'git@git.example.com:platform/shop-manifests.git',
+        targetRevision: 'release-7',
+      });
+      expect(Object.keys(spec.source).sort()).toEqual(['path', 'repoURL', 'targetRevision']);
+    }
+    expect(objectViolations(appSet)).toEqual([]);
+    expect(objectViolations(app)).toEqual([]);
+  });
+
+  it("the spec's helm parameters (tenant.id, tenant.tier, tenant.domain) are what the kustomization renders", () => {
+    const files = [...namespaceFiles(tenant, options), ...workloadFiles(tenant, options)];
+    const index = renderIndexes(tenant, options, new Set(files.map((file) => file.path)))[KUSTOMIZATION];
+    const kustomization = parseAllDocuments(index ?? '')[0].toJSON() as {
+      commonLabels: Record<string, string>;
+      labels: { pairs: Record<string, string> }[];
+      configMapGenerator: { name: string; literals: string[] }[];
+    };
+    expect(kustomization.configMapGenerator[0]).toMatchObject({ name: 'tenant-config' });
+    expect(kustomization.configMapGenerator[0].literals).toEqual(
+      expect.arrayContaining([
+        'TENANT_ID=abc-corporation-7f3a9c',
+        'TENANT_TIER=premium',
+        'TENANT_DOMAIN=abc-corporation.collectverything.com',
+      ]),
+    );
+    expect(kustomization.commonLabels.tenant).toBe('abc-corporation-7f3a9c');
+    expect(kustomization.labels[0].pairs).toEqual({ tier: 'premium' });
   });
 });
 

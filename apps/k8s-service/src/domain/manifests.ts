@@ -3,6 +3,7 @@ import {
   type BusinessService,
   TIER_CATALOG,
   type TenantProfile,
+  adminInitialSecretPath,
   argoApplicationName,
   brokerSecretPath,
   databaseSecretPath,
@@ -13,7 +14,9 @@ import {
   type ContainerResources,
 } from '@app/contracts';
 import type { KubeObject } from '@app/kube';
+import { secretNameForPath } from '@app/secrets';
 import { DATABASE_SECRET_PROPERTIES, type RenderOptions } from './render-options';
+import { EXTERNAL_SECRETS_API_VERSION } from './secret-store';
 
 /**
  * Builders for every Kubernetes object of spec phases 2, 3.2, 3.3, 4.3, 5.3, 6 and 7, with the spec's names,
@@ -23,12 +26,17 @@ import { DATABASE_SECRET_PROPERTIES, type RenderOptions } from './render-options
 export const API_GATEWAY = 'api-gateway';
 export const API_GATEWAY_PORT = 8100;
 export const SERVICE_PORT = 8000;
-/** Prometheus scrapes the port named `metrics` (spec 8.1), so every Service exposes one. */
+/**
+ * Prometheus scrapes the Service port named `metrics` (spec 8.1). It targets a container port of its own, so the
+ * NetworkPolicy can open the metrics to the monitoring namespace without opening the application port.
+ */
 export const METRICS_PORT = 9100;
 export const MESSAGES_BROKER = 'messages-broker';
 export const TENANT_CONFIG = 'tenant-config';
 export const MINIO_CREDENTIALS = 'minio-credentials';
 export const RABBITMQ_CREDENTIALS = 'rabbitmq-credentials';
+/** The tenant admin's first credentials (ADMIN_LOGIN, TEMPORARY_PASSWORD, …), for the auth seeder. */
+export const AUTH_ADMIN_CREDENTIALS = 'auth-admin-credentials';
 export const TLS_SECRET = 'tenant-tls-secret';
 export const CLUSTER_ISSUER = 'letsencrypt-prod';
 
@@ -119,52 +127,20 @@ export function limitRange(tenant: TenantProfile, options: RenderOptions): KubeO
   };
 }
 
-// 2.3 -------------------------------------------------------------------------------------------------------
-function sharedPeer(app: string, port: number) {
-  return {
-    to: [
-      {
-        namespaceSelector: { matchLabels: { name: 'e-commerce-shared' } },
-        podSelector: { matchLabels: { app } },
-      },
-    ],
-    ports: [{ protocol: 'TCP', port }],
-  };
-}
-
-export function networkPolicy(tenant: TenantProfile, options: RenderOptions): KubeObject {
-  return {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: meta('tenant-isolation', tenant, options),
-    spec: {
-      podSelector: {},
-      policyTypes: ['Ingress', 'Egress'],
-      ingress: [
-        {
-          from: [{ namespaceSelector: { matchLabels: { name: 'ingress-nginx' } } }],
-          ports: [{ protocol: 'TCP', port: API_GATEWAY_PORT }],
-        },
-        { from: [{ podSelector: {} }] },
-      ],
-      egress: [
-        {
-          to: [{ namespaceSelector: { matchLabels: { name: 'kube-system' } } }],
-          ports: [{ protocol: 'UDP', port: 53 }],
-        },
-        sharedPeer('rabbitmq', 5672),
-        sharedPeer('mysql', 3306),
-        sharedPeer('minio', 9000),
-        { to: [{ namespaceSelector: {} }], ports: [{ protocol: 'TCP', port: 443 }] },
-      ],
-    },
-  };
-}
+// 2.3 NetworkPolicies: network-policy.ts --------------------------------------------------------------------
 
 // 3.2 -------------------------------------------------------------------------------------------------------
 function secretEnv(name: string, secret: string, key = name) {
   return { name, valueFrom: { secretKeyRef: { name: secret, key } } };
 }
+
+/**
+ * Argo CD sync option for the migration Job. A Job's pod template is immutable, so a new image tag, or the
+ * `tier` label kustomize puts on templates after a tier change, would fail every sync ("field is immutable");
+ * `Force=true,Replace=true` makes Argo CD delete and create the Job instead, so the migration runs again for the
+ * new image. With the Application's `ApplyOutOfSyncOnly=true` that happens only when the Job itself changed.
+ */
+export const MIGRATION_JOB_SYNC_OPTIONS = 'Force=true,Replace=true';
 
 /**
  * Spec 3.2. The image is pinned to the configured tag instead of the spec's `:latest` (kustomize's `images`
@@ -175,7 +151,9 @@ export function migrationJob(tenant: TenantProfile, options: RenderOptions): Kub
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: meta(migrationJobName(tenant.tenantId), tenant, options),
+    metadata: meta(migrationJobName(tenant.tenantId), tenant, options, {
+      annotations: { 'argocd.argoproj.io/sync-options': MIGRATION_JOB_SYNC_OPTIONS },
+    }),
     spec: {
       template: {
         spec: {
@@ -195,6 +173,8 @@ export function migrationJob(tenant: TenantProfile, options: RenderOptions): Kub
                 secretEnv('DB_USERNAME', auth),
                 secretEnv('DB_PASSWORD', auth),
               ],
+              // InitialDataSeeder creates the tenant admin from these (the password the welcome e-mail sends).
+              envFrom: [{ secretRef: { name: AUTH_ADMIN_CREDENTIALS } }],
             },
           ],
           restartPolicy: 'OnFailure',
@@ -206,15 +186,20 @@ export function migrationJob(tenant: TenantProfile, options: RenderOptions): Kub
 }
 
 // 3.3, 4.3, 5.3 ---------------------------------------------------------------------------------------------
+/**
+ * Spec 3.3 against the store of secret-store.ts (ESO's kubernetes provider): `remoteRef.key` is the name of
+ * the Secret the database-service's KubernetesSecretStore writes for the path, and each property one of the
+ * keys it writes there (host, port, database, username, password).
+ */
 export function databaseExternalSecret(
   tenant: TenantProfile,
   service: BusinessService,
   options: RenderOptions,
 ): KubeObject {
   const name = dbCredentialsName(service);
-  const key = databaseSecretPath(tenant.tenantId, service);
+  const key = secretNameForPath(databaseSecretPath(tenant.tenantId, service));
   return {
-    apiVersion: 'external-secrets.io/v1beta1',
+    apiVersion: EXTERNAL_SECRETS_API_VERSION,
     kind: 'ExternalSecret',
     metadata: meta(name, tenant, options),
     spec: {
@@ -230,22 +215,23 @@ export function databaseExternalSecret(
 
 /**
  * Spec 4.3 / 5.3 as ExternalSecrets: the storage and broker services store exactly the spec's keys
- * (MINIO_* / RABBITMQ_*) at their secret paths, so the whole secret is extracted and no value is rendered.
+ * (MINIO_* / RABBITMQ_*) at their secret paths, so the whole Secret written for the path is extracted and no
+ * value is rendered. The admin's initial credentials come the same way.
  */
-function extractedExternalSecret(
+export function extractedExternalSecret(
   name: string,
   path: string,
   tenant: TenantProfile,
   options: RenderOptions,
 ): KubeObject {
   return {
-    apiVersion: 'external-secrets.io/v1beta1',
+    apiVersion: EXTERNAL_SECRETS_API_VERSION,
     kind: 'ExternalSecret',
     metadata: meta(name, tenant, options),
     spec: {
       secretStoreRef: { name: options.clusterSecretStore, kind: 'ClusterSecretStore' },
       target: { name, creationPolicy: 'Owner' },
-      dataFrom: [{ extract: { key: path } }],
+      dataFrom: [{ extract: { key: secretNameForPath(path) } }],
     },
   };
 }
@@ -254,6 +240,17 @@ export function minioCredentialsExternalSecret(tenant: TenantProfile, options: R
 }
 export function rabbitmqCredentialsExternalSecret(tenant: TenantProfile, options: RenderOptions): KubeObject {
   return extractedExternalSecret(RABBITMQ_CREDENTIALS, brokerSecretPath(tenant.tenantId), tenant, options);
+}
+export function authAdminCredentialsExternalSecret(
+  tenant: TenantProfile,
+  options: RenderOptions,
+): KubeObject {
+  return extractedExternalSecret(
+    AUTH_ADMIN_CREDENTIALS,
+    adminInitialSecretPath(tenant.tenantId),
+    tenant,
+    options,
+  );
 }
 
 /** Keys of spec 4.3 and 5.3, the only ones a plain Secret may carry. */
@@ -299,6 +296,7 @@ export function externalSecrets(tenant: TenantProfile, options: RenderOptions): 
     ...BUSINESS_SERVICES.map((service) => databaseExternalSecret(tenant, service, options)),
     minioCredentialsExternalSecret(tenant, options),
     rabbitmqCredentialsExternalSecret(tenant, options),
+    authAdminCredentialsExternalSecret(tenant, options),
   ];
 }
 
@@ -357,7 +355,10 @@ function deployment(
             {
               name,
               image: `${imageName(options, name)}:${options.imageTag}`,
-              ports: [{ containerPort: port, name: 'http' }],
+              ports: [
+                { containerPort: port, name: 'http' },
+                { containerPort: METRICS_PORT, name: 'metrics' },
+              ],
               ...(envFrom ? { envFrom } : {}),
               env,
               resources: resources(sizing),
@@ -409,6 +410,8 @@ export function serviceDeployment(
       { secretRef: { name: dbCredentialsName(service) } },
       { secretRef: { name: RABBITMQ_CREDENTIALS } },
       { secretRef: { name: MINIO_CREDENTIALS } },
+      // The auth service forces the change of the initial password at first login (MUST_CHANGE_AT_FIRST_LOGIN).
+      ...(service === 'auth' ? [{ secretRef: { name: AUTH_ADMIN_CREDENTIALS } }] : []),
     ],
   );
 }
@@ -440,7 +443,7 @@ export function service(tenant: TenantProfile, options: RenderOptions, name: str
       selector: { app: name },
       ports: [
         { port, targetPort: port, name: 'http' },
-        { port: METRICS_PORT, targetPort: port, name: 'metrics' },
+        { port: METRICS_PORT, targetPort: 'metrics', name: 'metrics' },
       ],
       type: 'ClusterIP',
     },
@@ -500,6 +503,15 @@ export function ingress(tenant: TenantProfile, options: RenderOptions): KubeObje
 }
 
 // 2.1 Argo CD ----------------------------------------------------------------------------------------------
+/** The cluster Argo CD runs in, as Argo CD names it. */
+export const ARGOCD_IN_CLUSTER = 'https://kubernetes.default.svc';
+/**
+ * While an Application carries this finalizer, deleting it makes Argo CD delete the resources it synced first;
+ * without it the tenant's namespace and workloads outlive the Application.
+ */
+export const ARGOCD_RESOURCES_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
+
+/** A tenant's record in the ApplicationSet's list generator (spec 2.1). */
 export interface ApplicationSetElement {
   tenant: string;
   tier: string;
@@ -510,31 +522,34 @@ export function applicationSetElement(tenant: TenantProfile): ApplicationSetElem
   return { tenant: tenant.tenantId, tier: tenant.tier, domain: tenant.domain, region: tenant.region };
 }
 
-function applicationSpec(options: RenderOptions, values: { tenant: string; tier: string; domain: string }) {
+/**
+ * The tenant's Application spec. The source has no tool block: Argo CD detects kustomize from the tree's
+ * `kustomization.yaml`, while the spec's `helm` block would force Helm, which fails on a directory without
+ * `Chart.yaml`. An empty `kustomize: {}` would change nothing (Argo CD normalises it away) and a filled one
+ * would repeat the kustomization. The spec's helm parameters are what the kustomization already does:
+ * TENANT_ID, TENANT_TIER and TENANT_DOMAIN in the generated `tenant-config` ConfigMap, the tenant and tier
+ * labels, the images' tag.
+ */
+function applicationSpec(options: RenderOptions, tenant: string) {
   return {
     project: options.argoProject,
-    source: {
-      repoURL: options.gitRepoUrl,
-      targetRevision: options.gitRevision,
-      path: `tenants/${values.tenant}`,
-      ...(options.argoSourceType === 'helm'
-        ? {
-            helm: {
-              parameters: [
-                { name: 'tenant.id', value: values.tenant },
-                { name: 'tenant.tier', value: values.tier },
-                { name: 'tenant.domain', value: values.domain },
-              ],
-            },
-          }
-        : {}),
+    source: { repoURL: options.gitRepoUrl, targetRevision: options.gitRevision, path: `tenants/${tenant}` },
+    destination: { server: ARGOCD_IN_CLUSTER, namespace: `e-commerce-${tenant}` },
+    // ApplyOutOfSyncOnly: a sync applies only what changed, so the migration Job (Force/Replace) is recreated
+    // only when it changed itself, and a large tree is not re-applied whole on every commit.
+    syncPolicy: {
+      automated: { prune: true, selfHeal: true },
+      syncOptions: ['CreateNamespace=true', 'ApplyOutOfSyncOnly=true'],
     },
-    destination: { server: 'https://kubernetes.default.svc', namespace: `e-commerce-${values.tenant}` },
-    syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ['CreateNamespace=true'] },
   };
 }
 
-/** Spec 2.1: one list element per tenant, sorted by tenant id so the file is stable whatever the order of writes. */
+/**
+ * Spec 2.1: one list element per tenant, sorted by tenant id so the file is stable whatever the order of writes.
+ * The ApplicationSet controller adds the resources finalizer itself only while the template has no finalizers and
+ * `preserveResourcesOnDeletion` is off; the template states it, so removing a tenant's element prunes its
+ * resources whatever that setting says.
+ */
 export function applicationSet(elements: ApplicationSetElement[], options: RenderOptions): KubeObject {
   const sorted = [...elements].sort((a, b) => a.tenant.localeCompare(b.tenant));
   return {
@@ -544,8 +559,12 @@ export function applicationSet(elements: ApplicationSetElement[], options: Rende
     spec: {
       generators: [{ list: { elements: sorted } }],
       template: {
-        metadata: { name: 'tenant-{{tenant}}' },
-        spec: applicationSpec(options, { tenant: '{{tenant}}', tier: '{{tier}}', domain: '{{domain}}' }),
+        metadata: {
+          name: 'tenant-{{tenant}}',
+          labels: { tenant: '{{tenant}}', tier: '{{tier}}' },
+          finalizers: [ARGOCD_RESOURCES_FINALIZER],
+        },
+        spec: applicationSpec(options, '{{tenant}}'),
       },
     },
   };
@@ -560,8 +579,9 @@ export function application(tenant: TenantProfile, options: RenderOptions): Kube
       name: argoApplicationName(tenant.tenantId),
       namespace: options.argoNamespace,
       labels: { tenant: tenant.tenantId, tier: tenant.tier },
+      finalizers: [ARGOCD_RESOURCES_FINALIZER],
     },
-    spec: applicationSpec(options, { tenant: tenant.tenantId, tier: tenant.tier, domain: tenant.domain }),
+    spec: applicationSpec(options, tenant.tenantId),
   };
 }
 

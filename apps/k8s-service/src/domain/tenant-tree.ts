@@ -12,13 +12,13 @@ import {
   limitRange,
   markedNamespace,
   migrationJob,
-  networkPolicy,
   resourceQuota,
   services,
   tenantConfigLiterals,
   withReplicas,
   workloadNames,
 } from './manifests';
+import { networkPolicies } from './network-policy';
 import type { RenderOptions } from './render-options';
 
 /**
@@ -59,7 +59,7 @@ export function namespaceFiles(
     { path: 'namespace.yaml', objects: [markedNamespace(tenant, options, marks)] },
     { path: 'resource-quota.yaml', objects: [resourceQuota(tenant, options)] },
     { path: 'limit-range.yaml', objects: [limitRange(tenant, options)] },
-    { path: 'network-policy.yaml', objects: [networkPolicy(tenant, options)] },
+    { path: 'network-policy.yaml', objects: networkPolicies(tenant, options) },
   ];
 }
 
