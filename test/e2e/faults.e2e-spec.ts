@@ -21,6 +21,7 @@ import { EncryptedPostgresSecretStore, parseSecretStoreKey } from '@app/secrets'
 import { simpleParser } from 'mailparser';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { APPS, LocalStack, specSubscriptionCreated, type AppName } from '../support/local-stack';
+import { gitHistoryText } from '../support/secret-chain';
 import { removeTenantResources } from '../support/tenant-cleanup';
 import type { TenantView } from '../support/tenant-views';
 
@@ -632,7 +633,7 @@ describe('secrets never leak', () => {
     return out;
   }
 
-  it('keeps every generated password out of events, logs and e-mails (but the welcome e-mail’s own)', async () => {
+  it('keeps every generated password out of events, logs, Git and e-mails (but the welcome e-mail’s own)', async () => {
     const store = new EncryptedPostgresSecretStore({
       connectionString: stack.pgUrl,
       schema: `${stack.options.schemaPrefix}_secrets`,
@@ -712,6 +713,11 @@ describe('secrets never leak', () => {
       }
     }
     expect(lines).toBeGreaterThan(100);
+
+    // The GitOps repository, every commit on every ref: ExternalSecrets name Secrets, never values.
+    const history = gitHistoryText(stack);
+    expect(history).toContain('kind: ExternalSecret');
+    scan('the GitOps repository', [history]);
 
     expect(stack.smtp.messages.length).toBeGreaterThanOrEqual(tenantCount);
     for (const message of stack.smtp.messages) {

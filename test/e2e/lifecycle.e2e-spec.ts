@@ -1,13 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { simpleParser } from 'mailparser';
-import { BUSINESS_SERVICES } from '@app/contracts';
+import { adminInitialSecretPath, BUSINESS_SERVICES, grafanaSecretPath, namespaceName } from '@app/contracts';
+import { secretStoreBootstrapObjects } from '../../apps/k8s-service/src/domain/secret-store';
+import { resolveExternalSecrets } from '../../apps/k8s-service/src/testing/external-secrets-resolver';
 import { ArchiveBucket } from '../support/archive';
 import { everything, NOTHING, tenantFootprint } from '../support/tenant-footprint';
 import { LocalStack, specSubscriptionCreated } from '../support/local-stack';
+import {
+  committedTenantObjects,
+  gitHistoryText,
+  k8sRenderOptions,
+  projectSecretStore,
+} from '../support/secret-chain';
 import type { EventsPage, TenantView } from '../support/tenant-views';
 
 /**
@@ -50,13 +58,20 @@ async function waitForTenant(
   }
 }
 
-async function eventTypes(tenantId: string): Promise<string[]> {
+async function tenantEvents(tenantId: string): Promise<EventsPage['events']> {
   const page = await stack.getJson<EventsPage>(
     `/api/v1/tenants/${tenantId}/events?limit=1000`,
     stack.auditorToken,
   );
-  return page.events.map((e) => e.type);
+  return page.events;
 }
+
+async function eventTypes(tenantId: string): Promise<string[]> {
+  return (await tenantEvents(tenantId)).map((e) => e.type);
+}
+
+/** Steps that run after activation, without which the tenant is not done yet. */
+const AFTER_ACTIVATION = ['website-activation', 'welcome-email'];
 
 const footprint = (tenantId: string) => tenantFootprint(tenantId, { mysql, stack });
 
@@ -93,7 +108,8 @@ describe('tenant lifecycle across every process', () => {
       tenantId,
       (v) =>
         v.state === 'failed' ||
-        (v.state === 'active' && v.steps.some((s) => s.step === 'welcome-email' && s.status === 'succeeded')),
+        (v.state === 'active' &&
+          AFTER_ACTIVATION.every((step) => v.steps.some((s) => s.step === step && s.status === 'succeeded'))),
     );
     expect(view.failure_reason).toBeNull();
     expect(view.state).toBe('active');
@@ -109,13 +125,82 @@ describe('tenant lifecycle across every process', () => {
       'Bienvenue sur Collect & Verything - Votre Plateforme E-commerce est Prete !',
     );
     expect(parsed.text).toContain(`URL Boutique : https://${accepted.domain}`);
-    expect([...stack.websites.records.values()].some((r) => r.tenant_id === tenantId)).toBe(true);
+    // Created `provisioning`, then set `active` at the instant the tenant was (spec 11.1).
+    const events = await tenantEvents(tenantId);
+    const activated = events.find((e) => e.type === 'TenantActivated');
+    const records = [...stack.websites.records.values()].filter((r) => r.tenant_id === tenantId);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ status: 'active', activated_at: activated?.data.activatedAt });
+    expect(stack.websites.created.find((r) => r.tenant_id === tenantId)?.status).toBe('provisioning');
 
-    const types = await eventTypes(tenantId);
+    const types = events.map((e) => e.type);
     expect(types[0]).toBe('TenantRequested');
     expect(types.indexOf('TenantActivated')).toBeGreaterThan(types.indexOf('KubernetesVerified'));
     expect(types.indexOf('WelcomeEmailSent')).toBeGreaterThan(types.indexOf('TenantActivated'));
     expect(types).not.toContain('RollbackStarted');
+  });
+
+  it('resolves every ExternalSecret of the committed tree against what the secret store holds for the tenant', async () => {
+    const options = k8sRenderOptions(stack);
+    const remoteNamespace = options.secretStoreNamespace;
+    const tree = committedTenantObjects(stack, tenantId);
+    expect(tree.filter((o) => o.kind === 'ExternalSecret').length).toBe(BUSINESS_SERVICES.length + 3);
+    const stored = await projectSecretStore(stack, tenantId, remoteNamespace);
+    // The tenant's secrets no pod reads: the Grafana viewer's login (the monitoring-service's), and the
+    // notification-service's sent-log, kept under its own prefix.
+    const controlPlaneOnly = [grafanaSecretPath(tenantId)];
+    const sentLog = await projectSecretStore(
+      stack,
+      tenantId,
+      remoteNamespace,
+      `/e-commerce/notifications/${tenantId}/`,
+    );
+    expect(sentLog.map((s) => s.path)).toEqual([`/e-commerce/notifications/${tenantId}/welcome`]);
+    expect(stored.map((s) => s.path)).toEqual(expect.arrayContaining(controlPlaneOnly));
+
+    const resolution = resolveExternalSecrets({
+      tree,
+      stores: secretStoreBootstrapObjects(options),
+      remoteSecrets: [...stored, ...sentLog].map((s) => s.secret),
+      defaultNamespace: namespaceName(tenantId),
+    });
+    expect(resolution.problems).toEqual([]);
+    // Every other secret of the tenant is read by some ExternalSecret (so none is written for nothing).
+    const read = new Set(
+      tree
+        .filter((o) => o.kind === 'ExternalSecret')
+        .flatMap((o) => {
+          const spec = o.spec as {
+            data?: { remoteRef: { key: string } }[];
+            dataFrom?: { extract: { key: string } }[];
+          };
+          return [
+            ...(spec.data ?? []).map((d) => d.remoteRef.key),
+            ...(spec.dataFrom ?? []).map((d) => d.extract.key),
+          ];
+        }),
+    );
+    const unread = stored.filter((s) => !read.has(s.secret.metadata!.name!)).map((s) => s.path);
+    expect(unread).toEqual(controlPlaneOnly);
+
+    // The seeder gets the password the welcome e-mail sent, and it is nowhere else: Git, events, logs.
+    const admin = stored.find((s) => s.path === adminInitialSecretPath(tenantId))!.values;
+    const seeded = resolution.targets.get(`${namespaceName(tenantId)}/auth-admin-credentials`);
+    expect(seeded).toEqual(admin);
+    const password = admin.TEMPORARY_PASSWORD;
+    expect(password).toHaveLength(16);
+    const welcome = stack.smtp.messages.find((m) => m.to.includes('admin@abc-corp.com'))!;
+    expect((await simpleParser(welcome.raw)).text).toContain(`Mot de passe temporaire : ${password}`);
+    expect(gitHistoryText(stack)).not.toContain(password);
+    const page = await stack.getJson<EventsPage>(
+      `/api/v1/tenants/${tenantId}/events?limit=1000`,
+      stack.auditorToken,
+    );
+    expect(page.events.length).toBeGreaterThan(20);
+    expect(JSON.stringify(page)).not.toContain(password);
+    const logs = readdirSync(stack.logDir).filter((name) => name.endsWith('.log'));
+    expect(logs.length).toBeGreaterThan(0);
+    for (const file of logs) expect(readFileSync(join(stack.logDir, file), 'utf8')).not.toContain(password);
   });
 
   it('answers fifty concurrent deliveries of the same subscription with the same tenant', async () => {

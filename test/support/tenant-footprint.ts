@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import {
+  adminInitialSecretPath,
   BUCKET_KINDS,
   BUSINESS_SERVICES,
   brokerUserName,
@@ -22,7 +23,6 @@ import type { Connection } from 'mysql2/promise';
 import { parse } from 'yaml';
 import { APPLICATION_SET_FILE, applicationFile } from '../../apps/k8s-service/src/adapters/gitops.driver';
 import { dashboardUid } from '../../apps/monitoring-service/src/domain/monitoring';
-import { adminInitialSecretPath } from '../../apps/notification-service/src/handlers';
 import { SignedHttpClient } from '../../apps/storage-service/src/adapters/signed-http';
 import { configSchema as storageConfigSchema } from '../../apps/storage-service/src/config';
 import type { LocalStack } from './local-stack';

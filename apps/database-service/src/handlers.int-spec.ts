@@ -15,6 +15,7 @@ import {
   type BackupTarget,
 } from '@app/archive';
 import {
+  adminInitialSecretPath,
   databaseName,
   databaseUserName,
   databaseSecretPath,
@@ -222,6 +223,28 @@ describe('database-service handlers (real MariaDB, real encrypted secret store)'
     );
     expect(wrongPassword.connected).toBe(false);
     await Promise.all([run('RemoveDatabases', a), run('RemoveDatabases', b)]);
+  });
+
+  it("writes the admin's initial credentials with the databases, keeps them on a redelivery, removes them with the databases", async () => {
+    const tenant = newTenant('Admin Seed Co');
+    const path = adminInitialSecretPath(tenant.tenantId);
+    const outputs = await run('ProvisionDatabases', tenant);
+    expect(outputs.adminCredentialsPath).toBe(path);
+    const seeded = await secrets.get(path);
+    expect(seeded).toEqual({
+      ADMIN_LOGIN: tenant.adminEmail,
+      TEMPORARY_PASSWORD: expect.stringMatching(/^[!#%+\-=?@_A-Za-z2-9]{16}$/),
+      MUST_CHANGE_AT_FIRST_LOGIN: 'true',
+    });
+    // The value is in the store only: never in the step's outputs (which become an event).
+    expect(JSON.stringify(outputs)).not.toContain(seeded!.TEMPORARY_PASSWORD);
+
+    await run('ProvisionDatabases', tenant);
+    expect(await secrets.get(path)).toEqual(seeded);
+
+    const removed = await run('RemoveDatabases', tenant);
+    expect(removed.removedSecretPaths).toContain(path);
+    expect(await secrets.get(path)).toBeUndefined();
   });
 
   it('is idempotent and never rotates a password already handed out', async () => {

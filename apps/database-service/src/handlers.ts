@@ -1,11 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
-import { ContractError, type CommandMessage, type JsonValue } from '@app/contracts';
+import {
+  adminInitialSecretPath,
+  ContractError,
+  type CommandMessage,
+  type JsonValue,
+  type TenantProfile,
+} from '@app/contracts';
 import { BackupObjectNotFoundError, BackupTargetError, type BackupTarget } from '@app/archive';
 import { permanent, retryable, StepError, type CommandContext, type CommandHandlers } from '@app/platform';
 import { SecretStoreError, type SecretStore } from '@app/secrets';
 import { scratchDatabaseName, type DatabaseAdmin, type TableRows } from './adapters/mysql-server';
+import { generateTemporaryPassword } from './domain/admin-password';
 import {
   backupDate,
   DUMP_CONTENT_TYPE,
@@ -41,6 +48,8 @@ export interface DatabaseHandlerDeps {
   secretPort: number;
   /** Defaults to 24 random bytes as base64url (32 characters); injectable for tests. */
   generatePassword?: () => string;
+  /** The tenant admin's temporary password; defaults to `generateTemporaryPassword` over crypto bytes. */
+  generateAdminPassword?: () => string;
 }
 
 const CHARSET = 'utf8mb4';
@@ -104,6 +113,28 @@ function asStepError(
 export function createHandlers(deps: DatabaseHandlerDeps): CommandHandlers {
   const { admin, secrets, backups } = deps;
   const newPassword = deps.generatePassword ?? generateDatabasePassword;
+  const newAdminPassword = deps.generateAdminPassword ?? (() => generateTemporaryPassword(randomBytes));
+
+  /**
+   * The admin's first credentials are the auth database's initial data: written here, before DeployWorkloads,
+   * so the migration Job's seeder finds them through its ExternalSecret, and the welcome e-mail (after
+   * activation) mails the password that was seeded. putIfAbsent: a redelivery never changes a password the
+   * seeder may already have used.
+   */
+  async function provisionAdminInitialSecret(tenant: TenantProfile): Promise<string> {
+    const path = adminInitialSecretPath(tenant.tenantId);
+    const stored = await secretCall('store', path, () =>
+      secrets.putIfAbsent(path, {
+        ADMIN_LOGIN: tenant.adminEmail,
+        TEMPORARY_PASSWORD: newAdminPassword(),
+        MUST_CHANGE_AT_FIRST_LOGIN: 'true',
+      }),
+    );
+    if (!stored.TEMPORARY_PASSWORD) {
+      throw permanent('DATABASE.SECRET_MISMATCH', `secret at ${path} has no TEMPORARY_PASSWORD`);
+    }
+    return path;
+  }
 
   async function provisionAccount(
     entry: ServiceDatabase,
@@ -191,10 +222,12 @@ export function createHandlers(deps: DatabaseHandlerDeps): CommandHandlers {
       // Account statements take effect at once; the spec's FLUSH PRIVILEGES is kept for servers whose grant
       // tables were edited by hand.
       await admin.run('FLUSH PRIVILEGES', 'grant', 'privileges');
+      const adminCredentialsPath = await provisionAdminInitialSecret(command.data.tenant);
       return {
         databases: names,
         users: plan.map((entry) => entry.user),
         secretPaths: plan.map((entry) => entry.secretPath),
+        adminCredentialsPath,
         charset: CHARSET,
         collation: COLLATION,
       };
@@ -239,10 +272,12 @@ export function createHandlers(deps: DatabaseHandlerDeps): CommandHandlers {
           await secretCall('delete', entry.secretPath, () => secrets.delete(entry.secretPath));
         }),
       );
+      const adminPath = adminInitialSecretPath(command.data.tenant.tenantId);
+      await secretCall('delete', adminPath, () => secrets.delete(adminPath));
       return {
         removedDatabases: plan.map((entry) => entry.database),
         removedUsers: plan.map((entry) => entry.user),
-        removedSecretPaths: plan.map((entry) => entry.secretPath),
+        removedSecretPaths: [...plan.map((entry) => entry.secretPath), adminPath],
       };
     },
 

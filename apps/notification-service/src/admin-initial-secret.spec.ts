@@ -1,11 +1,11 @@
-import { tenantSecretPrefix } from '@app/contracts';
+import { adminInitialSecretPath, tenantSecretPrefix, type TenantProfile } from '@app/contracts';
 import { StepError } from '@app/platform';
 import { InMemorySecretStore } from '@app/secrets';
 import { runner, testTenant } from '@app/testing';
 import type { MailerPort, OutgoingEmail } from './adapters/mailer';
 import { SecretStoreSentLog } from './adapters/sent-log';
 import type { WebsitesClient } from './adapters/websites-client';
-import { adminInitialSecretPath, createNotificationHandlers } from './handlers';
+import { createNotificationHandlers } from './handlers';
 
 /**
  * The welcome e-mail's temporary password (`admin-initial`) must not outlive the tenant: DeleteWebsiteRecord,
@@ -43,12 +43,23 @@ describe('admin-initial secret at purge and rollback', () => {
     return { secrets, sent, records, run };
   }
 
+  /** The database-service writes it at ProvisionDatabases; the welcome e-mail only reads it. */
+  async function seedAdminSecret(secrets: InMemorySecretStore, tenant: TenantProfile): Promise<void> {
+    await secrets.put(adminInitialSecretPath(tenant.tenantId), {
+      ADMIN_LOGIN: tenant.adminEmail,
+      TEMPORARY_PASSWORD: 'Seeded#Pass2word',
+      MUST_CHANGE_AT_FIRST_LOGIN: 'true',
+    });
+  }
+
   it('deletes the temporary password with the website record at purge, and again on a redelivery', async () => {
     const { secrets, sent, records, run } = setup();
     const tenant = testTenant('Purged Co');
     const neighbour = testTenant('Neighbour Co');
     await secrets.put(`${tenantSecretPrefix(tenant.tenantId)}auth-db`, { DB_PASSWORD: 'not-ours-to-delete' });
     const { websiteId } = await run('CreateWebsiteRecord', tenant, {});
+    await seedAdminSecret(secrets, tenant);
+    await seedAdminSecret(secrets, neighbour);
     await run('SendWelcomeEmail', tenant, {});
     await run('SendWelcomeEmail', neighbour, {});
     expect(sent).toHaveLength(2);

@@ -1,8 +1,8 @@
-import { tenantSecretPrefix, type TenantProfile } from '@app/contracts';
+import { adminInitialSecretPath, type TenantProfile } from '@app/contracts';
 import type { StepOutputs } from '@app/contracts';
 import { type CommandHandlers, permanent, retryable, StepError } from '@app/platform';
 import type { SecretStore } from '@app/secrets';
-import { createHash, randomBytes } from 'crypto';
+import { createHash } from 'crypto';
 import { MailerError, type MailerPort } from './adapters/mailer';
 import type { SentLog } from './adapters/sent-log';
 import { WebsitesError, type WebsiteRecordPatch, type WebsitesClient } from './adapters/websites-client';
@@ -14,7 +14,6 @@ import {
   type RenderedEmail,
 } from './domain/emails';
 import { noticeMessageId } from './domain/message-id';
-import { generateTemporaryPassword } from './domain/password';
 
 export interface NotificationDeps {
   mailer: MailerPort;
@@ -23,12 +22,6 @@ export interface NotificationDeps {
   websites: WebsitesClient;
   messageIdDomain: string;
   now?: () => Date;
-  randomBytes?: (n: number) => Buffer;
-}
-
-/** Where the tenant's initial admin credentials live; the auth service reads them and forces a change. */
-export function adminInitialSecretPath(tenantId: string): string {
-  return `${tenantSecretPrefix(tenantId)}admin-initial`;
 }
 
 function wrap(code: string, error: unknown): StepError {
@@ -66,7 +59,6 @@ function isoInstant(value: unknown, name: string): string {
 
 export function createNotificationHandlers(deps: NotificationDeps): CommandHandlers {
   const now = deps.now ?? (() => new Date());
-  const random = deps.randomBytes ?? randomBytes;
 
   /**
    * Sets fields of the tenant's record: the one CreateWebsiteRecord reported, else the one the service finds.
@@ -82,7 +74,10 @@ export function createNotificationHandlers(deps: NotificationDeps): CommandHandl
       const id = websiteId ?? (await deps.websites.findByTenant(tenant.tenantId));
       if (id === null) return { websiteId: null, found: false };
       if (!(await deps.websites.update(id, patch))) return { websiteId: id, found: false };
-      return { websiteId: id, found: true, status: patch.status, deletedAt: patch.deleted_at };
+      const outputs: StepOutputs = { websiteId: id, found: true, status: patch.status };
+      if ('activated_at' in patch) outputs.activatedAt = patch.activated_at;
+      if ('deleted_at' in patch) outputs.deletedAt = patch.deleted_at;
+      return outputs;
     } catch (error) {
       throw wrap(code, error);
     }
@@ -117,12 +112,12 @@ export function createNotificationHandlers(deps: NotificationDeps): CommandHandl
         tenant,
         'welcome',
         async () => {
-          // putIfAbsent: a redelivery (or a send that failed half-way) mails the password already set.
-          const stored = await deps.secrets.putIfAbsent(path, {
-            ADMIN_LOGIN: tenant.adminEmail,
-            TEMPORARY_PASSWORD: generateTemporaryPassword(random),
-            MUST_CHANGE_AT_FIRST_LOGIN: 'true',
-          });
+          // Only read: the database-service wrote it before the workloads, and the auth service seeded that
+          // very password; one made here would be a password nobody can log in with.
+          const stored = await deps.secrets.get(path);
+          if (!stored) {
+            throw permanent('NOTIFICATION.ADMIN_SECRET_MISSING', `no admin credentials at ${path}`);
+          }
           const password = stored.TEMPORARY_PASSWORD;
           if (!password) throw permanent('NOTIFICATION.SECRET_CORRUPT', `no TEMPORARY_PASSWORD at ${path}`);
           return renderWelcomeEmail(tenant, password);
@@ -175,7 +170,7 @@ export function createNotificationHandlers(deps: NotificationDeps): CommandHandl
           tenant_id: tenant.tenantId,
           subscription_id: tenant.subscriptionId,
           tier: tenant.tier,
-          status: 'active',
+          status: 'provisioning',
         });
         return { websiteId, created: true };
       } catch (error) {
@@ -203,6 +198,21 @@ export function createNotificationHandlers(deps: NotificationDeps): CommandHandl
       }
     },
 
+    async ActivateWebsiteRecord(command) {
+      const { websiteId, activatedAt } = command.data.params;
+      const patch = { status: 'active', activated_at: isoInstant(activatedAt, 'activatedAt') } as const;
+      const outputs = await patchRecord(command.data.tenant, websiteId, patch, 'WEBSITES.ACTIVATE_FAILED');
+      // Unlike a soft delete or restore, no purge can have removed the record of a tenant being activated:
+      // an active tenant without its record is an incident for an operator, not an answer.
+      if (outputs.found === false) {
+        throw permanent(
+          'WEBSITES.RECORD_MISSING',
+          `no website record to activate for ${command.data.tenant.tenantId}`,
+        );
+      }
+      return outputs;
+    },
+
     async SoftDeleteWebsiteRecord(command) {
       const { websiteId, deletedAt } = command.data.params;
       const patch = { status: 'deprovisioning', deleted_at: isoInstant(deletedAt, 'deletedAt') } as const;
@@ -210,6 +220,7 @@ export function createNotificationHandlers(deps: NotificationDeps): CommandHandl
     },
 
     async RestoreWebsiteRecord(command) {
+      // No `activated_at`: a reactivation ends a grace period, the record keeps its first activation instant.
       const patch = { status: 'active', deleted_at: null } as const;
       return patchRecord(
         command.data.tenant,

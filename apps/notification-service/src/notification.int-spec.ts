@@ -2,12 +2,13 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { adminInitialSecretPath, type TenantProfile } from '@app/contracts';
 import { InMemorySecretStore } from '@app/secrets';
 import { StepError } from '@app/platform';
 import { SmtpMailer } from './adapters/mailer';
 import { SecretStoreSentLog } from './adapters/sent-log';
 import { WebsitesClient } from './adapters/websites-client';
-import { adminInitialSecretPath, createNotificationHandlers } from './handlers';
+import { createNotificationHandlers } from './handlers';
 import { runner, testTenant } from '@app/testing';
 
 interface Received {
@@ -167,12 +168,23 @@ describe('notification-service (real SMTP peer, websites-service stand-in)', () 
     tier: 'premium',
   });
 
+  /** What the database-service writes at ProvisionDatabases, long before the welcome e-mail. */
+  async function seedAdminSecret(tenant: TenantProfile, password = 'Seeded#Pass2word'): Promise<string> {
+    await secrets.put(adminInitialSecretPath(tenant.tenantId), {
+      ADMIN_LOGIN: tenant.adminEmail,
+      TEMPORARY_PASSWORD: password,
+      MUST_CHANGE_AT_FIRST_LOGIN: 'true',
+    });
+    return password;
+  }
+
   it('sends the spec 11.2 welcome e-mail (French, text + HTML, premium facts) exactly once', async () => {
     // Other secrets of the tenant exist; none of them may appear in the e-mail.
     await secrets.put(`/e-commerce/tenants/${abc.tenantId}/minio`, {
       MINIO_SECRET_KEY: 'S3cretMinioKeyValue0001',
     });
     await secrets.put(`/e-commerce/tenants/${abc.tenantId}/auth-db`, { DB_PASSWORD: 'DbPasswordValue0002' });
+    const seeded = await seedAdminSecret(abc);
     const first = await run('SendWelcomeEmail', abc, {});
     const second = await run('SendWelcomeEmail', abc, {}); // redelivery
     expect(received).toHaveLength(1);
@@ -186,8 +198,9 @@ describe('notification-service (real SMTP peer, websites-service stand-in)', () 
     );
     expect(mail.parsed.messageId).toBe(String(first.messageId));
 
+    // The e-mailed password is the one the auth service was seeded with, unchanged.
     const password = (await secrets.get(adminInitialSecretPath(abc.tenantId)))?.TEMPORARY_PASSWORD ?? '';
-    expect(password).toHaveLength(16);
+    expect(password).toBe(seeded);
     const text = mail.parsed.text ?? '';
     const domain = abc.domain;
     for (const line of [
@@ -229,11 +242,21 @@ describe('notification-service (real SMTP peer, websites-service stand-in)', () 
     expect(JSON.stringify(first)).not.toContain(password);
   });
 
+  it('refuses to mail a password it would have to invent: no admin secret is a permanent error, nothing sent', async () => {
+    const orphan = testTenant('No Seed Co', { adminEmail: 'owner@noseed.example' });
+    const before = received.length;
+    const error = await stepError(run('SendWelcomeEmail', orphan, {}));
+    expect(error).toMatchObject({ code: 'NOTIFICATION.ADMIN_SECRET_MISSING', retryable: false });
+    expect(received).toHaveLength(before);
+    expect(await secrets.get(adminInitialSecretPath(orphan.tenantId))).toBeUndefined();
+  });
+
   it('escapes every interpolated value in the HTML part', async () => {
     const evil = testTenant('Evil Co', {
       companyName: 'Evil <script>alert(1)</script> & Co',
       adminEmail: 'a@evil.example',
     });
+    await seedAdminSecret(evil);
     await run('SendWelcomeEmail', evil, {});
     const mail = received[received.length - 1];
     expect(String(mail.parsed.html)).not.toContain('<script>');
@@ -304,7 +327,7 @@ describe('notification-service (real SMTP peer, websites-service stand-in)', () 
     expect(new Set(mails.map((m) => m.parsed.messageId)).size).toBe(4);
   });
 
-  it('creates the website record with spec 9.1 body and token, idempotently, retrying a 500 and a timeout', async () => {
+  it('creates the website record with spec 9.1 body (status provisioning) and token, idempotently, retrying a 500 and a timeout', async () => {
     const tenant = testTenant('ABC Corporation', { tier: 'premium', subscriptionId: 'sub_abc123' });
     websites.requests.length = 0;
     websites.plan = [500]; // the lookup fails once, the retry succeeds
@@ -318,7 +341,8 @@ describe('notification-service (real SMTP peer, websites-service stand-in)', () 
       tenant_id: tenant.tenantId,
       subscription_id: 'sub_abc123',
       tier: 'premium',
-      status: 'active',
+      // Not yet `active`: the tenant is not verified; ActivateWebsiteRecord sets it on activation.
+      status: 'provisioning',
     });
     expect(websites.requests.map((r) => r.method)).toEqual(['GET', 'GET', 'POST']);
 
@@ -377,12 +401,74 @@ describe('notification-service (real SMTP peer, websites-service stand-in)', () 
     });
   });
 
+  it('activates the record on the tenant activation with its instant, idempotently (spec 11.1)', async () => {
+    const tenant = testTenant('Activation Co', { tier: 'standard' });
+    const websiteId = (await run('CreateWebsiteRecord', tenant, {})).websiteId as number;
+    const record = () => websites.records.get(websiteId);
+    const created = { ...record() };
+    expect(created).toMatchObject({ status: 'provisioning', tenant_id: tenant.tenantId });
+    expect(created).not.toHaveProperty('activated_at');
+
+    websites.requests.length = 0;
+    const activatedAt = '2025-01-15T10:30:00Z';
+    const activated = { status: 'active', activated_at: '2025-01-15T10:30:00.000Z' };
+    const outputs = await run('ActivateWebsiteRecord', tenant, { websiteId, activatedAt });
+    expect(outputs).toEqual({
+      websiteId,
+      found: true,
+      status: 'active',
+      activatedAt: activated.activated_at,
+    });
+    expect(websites.requests).toEqual([
+      {
+        method: 'PATCH',
+        url: `/api/v1/websites/${websiteId}`,
+        auth: 'Bearer internal-token-123',
+        body: activated,
+      },
+    ]);
+    expect(record()).toEqual({ ...created, ...activated });
+
+    // A redelivery (through a 500) and a lookup by tenant: the same PATCH, the same record.
+    websites.plan = [500];
+    expect(await run('ActivateWebsiteRecord', tenant, { websiteId, activatedAt })).toEqual(outputs);
+    expect(await run('ActivateWebsiteRecord', tenant, { websiteId: null, activatedAt })).toEqual(outputs);
+    expect(record()).toEqual({ ...created, ...activated });
+    expect(websites.requests.filter((r) => r.method === 'PATCH').map((r) => r.body)).toEqual([
+      activated,
+      activated,
+      activated,
+      activated,
+    ]);
+  });
+
+  it('refuses to activate a missing record or with a bad instant, as permanent errors', async () => {
+    const tenant = testTenant('Vanished Co');
+    const websiteId = (await run('CreateWebsiteRecord', tenant, {})).websiteId as number;
+    const bad = await stepError(run('ActivateWebsiteRecord', tenant, { websiteId, activatedAt: 'now' }));
+    expect(bad).toMatchObject({ code: 'NOTIFICATION.BAD_DATE', retryable: false });
+    expect(websites.records.get(websiteId)?.status).toBe('provisioning');
+
+    await run('DeleteWebsiteRecord', tenant, { websiteId });
+    const activatedAt = '2025-01-15T10:30:00Z';
+    for (const id of [websiteId, null]) {
+      const missing = await stepError(run('ActivateWebsiteRecord', tenant, { websiteId: id, activatedAt }));
+      expect(missing).toMatchObject({ code: 'WEBSITES.RECORD_MISSING', retryable: false });
+    }
+  });
+
   it('soft-deletes the record on cancellation and restores it on reactivation, idempotently', async () => {
     const tenant = testTenant('Grace Co', { tier: 'business' });
     const websiteId = (await run('CreateWebsiteRecord', tenant, {})).websiteId as number;
     const record = () => websites.records.get(websiteId);
+    const activatedAt = '2025-01-15T10:30:00.000Z';
+    await run('ActivateWebsiteRecord', tenant, { websiteId, activatedAt });
     const created = { ...record() };
-    expect(created).toMatchObject({ status: 'active', tenant_id: tenant.tenantId });
+    expect(created).toMatchObject({
+      status: 'active',
+      activated_at: activatedAt,
+      tenant_id: tenant.tenantId,
+    });
 
     // Found by tenant (no id given), PATCHed with the spec's fields, with the internal token.
     websites.requests.length = 0;
@@ -402,9 +488,13 @@ describe('notification-service (real SMTP peer, websites-service stand-in)', () 
     expect(await run('SoftDeleteWebsiteRecord', tenant, { websiteId, deletedAt })).toEqual(soft);
     expect(record()).toEqual({ ...created, ...deleted });
 
+    websites.requests.length = 0;
     const restored = await run('RestoreWebsiteRecord', tenant, { websiteId });
     expect(restored).toEqual({ websiteId, found: true, status: 'active', deletedAt: null });
+    // The restore leaves `activated_at` alone: the record keeps its first activation instant.
+    expect(websites.requests.map((r) => r.body)).toEqual([{ status: 'active', deleted_at: null }]);
     expect(record()).toEqual({ ...created, status: 'active', deleted_at: null });
+    expect(record()?.activated_at).toBe(activatedAt);
     expect(await run('RestoreWebsiteRecord', tenant, { websiteId: null })).toEqual(restored);
     expect(record()).toEqual({ ...created, status: 'active', deleted_at: null });
   });

@@ -1,5 +1,6 @@
 /**
- * The temporary admin password of the welcome e-mail (spec 11.2): 16 characters with at least one lowercase,
+ * The tenant admin's temporary password (spec 11.2), seeded into the auth database and mailed by the welcome
+ * e-mail: 16 characters with at least one lowercase,
  * uppercase, digit and symbol, from caller-supplied random bytes (rejection sampling keeps it uniform).
  * Look-alike characters (0/O, 1/l/I) are left out because people type it from an e-mail.
  */
