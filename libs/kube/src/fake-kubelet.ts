@@ -93,46 +93,23 @@ export function containerStatus(
   now: string,
 ): Record<string, unknown> & { outcome: Outcome; ready: boolean } {
   const base = { name: container.name, image: container.image, imageID: '', outcome };
+  // A container that is not running: not ready, not started, waiting for `reason`.
+  const waiting = (reason: string, message?: string, restartCount = 0) => ({
+    ...base,
+    ready: false,
+    started: false,
+    restartCount,
+    state: { waiting: { reason, ...(message ? { message } : {}) } },
+  });
   switch (outcome) {
     case 'creating':
-      return {
-        ...base,
-        ready: false,
-        started: false,
-        restartCount: 0,
-        state: { waiting: { reason: 'ContainerCreating' } },
-      };
+      return waiting('ContainerCreating');
     case 'initializing':
-      return {
-        ...base,
-        ready: false,
-        started: false,
-        restartCount: 0,
-        state: { waiting: { reason: 'PodInitializing' } },
-      };
+      return waiting('PodInitializing');
     case 'pull-error':
-      return {
-        ...base,
-        ready: false,
-        started: false,
-        restartCount: 0,
-        state: {
-          waiting: {
-            reason: 'ErrImagePull',
-            message: `failed to pull and unpack image "${container.image}": not found`,
-          },
-        },
-      };
+      return waiting('ErrImagePull', `failed to pull and unpack image "${container.image}": not found`);
     case 'pull-backoff':
-      return {
-        ...base,
-        ready: false,
-        started: false,
-        restartCount: 0,
-        state: {
-          waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${container.image}"` },
-        },
-      };
+      return waiting('ImagePullBackOff', `Back-off pulling image "${container.image}"`);
     case 'ready':
     case 'unready':
       return {
@@ -144,16 +121,11 @@ export function containerStatus(
       };
     case 'crash':
       return {
-        ...base,
-        ready: false,
-        started: false,
-        restartCount: 3,
-        state: {
-          waiting: {
-            reason: 'CrashLoopBackOff',
-            message: `back-off 40s restarting failed container=${container.name} pod=${pod}`,
-          },
-        },
+        ...waiting(
+          'CrashLoopBackOff',
+          `back-off 40s restarting failed container=${container.name} pod=${pod}`,
+          3,
+        ),
         lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: now, finishedAt: now } },
       };
     case 'completed':
