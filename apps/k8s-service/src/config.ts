@@ -15,12 +15,6 @@ function listEntries(raw: string): string[] {
     .map((entry) => entry.trim())
     .filter((entry) => entry.length > 0);
 }
-/** A namespace name (DNS-1123 label), as the API server checks it. */
-const namespaceVariable = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .refine(isDns1123Label, { message: 'must be a namespace name (DNS-1123 label: a-z0-9-, at most 63)' });
 /** Comma-separated canonical IPv4 CIDRs; an entry with host bits set or a /0 is refused, never rounded. */
 const cidrList = (fallback: readonly string[]) =>
   z
@@ -68,7 +62,7 @@ const labelPairs = (fallback: Record<string, string>) =>
     });
 
 /** A DNS-1123 label: what the API server requires of a namespace, and Argo CD of an AppProject name. */
-const argoName = (fallback: string, what: string) =>
+const dns1123Label = (fallback: string, what = 'a namespace name') =>
   z
     .string()
     .default(fallback)
@@ -114,8 +108,8 @@ export const configSchema = z
       .string()
       .default('HEAD')
       .refine(isGitRevision, { message: 'must be a branch, tag or commit (A-Za-z0-9._/-, no "..")' }),
-    ARGOCD_PROJECT: argoName('tenants', 'an AppProject name'),
-    ARGOCD_NAMESPACE: argoName('argocd', 'a namespace name'),
+    ARGOCD_PROJECT: dns1123Label('tenants', 'an AppProject name'),
+    ARGOCD_NAMESPACE: dns1123Label('argocd', 'a namespace name'),
     /** Only `kustomize` (the default and only source), still accepted so a deployment that set it starts. */
     ARGOCD_SOURCE_TYPE: z
       .enum(['kustomize'], {
@@ -134,19 +128,16 @@ export const configSchema = z
       .regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/)
       .default('tenant-secrets'),
     /** The namespace the services' Kubernetes secret store writes to, which that store reads. */
-    CLUSTER_SECRET_STORE_NAMESPACE: z
-      .string()
-      .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/)
-      .default('e-commerce-shared'),
+    CLUSTER_SECRET_STORE_NAMESPACE: dns1123Label('e-commerce-shared'),
     // The cluster facts the tenant NetworkPolicies depend on (network-policy.ts); lists are comma-separated.
-    NETWORK_POLICY_SHARED_NAMESPACE: namespaceVariable(NETWORK.sharedNamespace),
+    NETWORK_POLICY_SHARED_NAMESPACE: dns1123Label(NETWORK.sharedNamespace),
     /** Set when MySQL, RabbitMQ or MinIO runs outside the cluster: the CIDRs replace the pod selector. */
     NETWORK_POLICY_MYSQL_CIDRS: cidrList(NETWORK.sharedCidrs.mysql),
     NETWORK_POLICY_RABBITMQ_CIDRS: cidrList(NETWORK.sharedCidrs.rabbitmq),
     NETWORK_POLICY_MINIO_CIDRS: cidrList(NETWORK.sharedCidrs.minio),
-    NETWORK_POLICY_INGRESS_NAMESPACE: namespaceVariable(NETWORK.ingressControllerNamespace),
+    NETWORK_POLICY_INGRESS_NAMESPACE: dns1123Label(NETWORK.ingressControllerNamespace),
     NETWORK_POLICY_INGRESS_POD_LABELS: labelPairs(NETWORK.ingressControllerPodLabels),
-    NETWORK_POLICY_MONITORING_NAMESPACE: namespaceVariable(NETWORK.monitoringNamespace),
+    NETWORK_POLICY_MONITORING_NAMESPACE: dns1123Label(NETWORK.monitoringNamespace),
     /** Excluded from the internet HTTPS rule, with NETWORK_POLICY_PRIVATE_CIDRS and link-local. */
     NETWORK_POLICY_POD_CIDRS: cidrList(NETWORK.podCidrs),
     NETWORK_POLICY_SERVICE_CIDRS: cidrList(NETWORK.serviceCidrs),
