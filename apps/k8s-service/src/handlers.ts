@@ -369,11 +369,13 @@ export function createHandlers(deps: K8sHandlerDeps): CommandHandlers {
       const jobName = migrationJobName(tenant.tenantId);
       const certificateName = certificate(tenant, options).metadata.name;
       const applicationName = argoApplicationName(tenant.tenantId);
-      const [namespace, deployments, pods, job, cert, application] = await Promise.all([
+      // The Job before its pods: a Job seen Failed then comes with the pods as they were when it failed, so the
+      // error can name the pod's reason (read together, the pod list may predate the failure).
+      const job = await cluster.read('batch/v1', 'Job', jobName, ns);
+      const [namespace, deployments, pods, cert, application] = await Promise.all([
         cluster.read('v1', 'Namespace', ns),
         cluster.list('apps/v1', 'Deployment', ns),
         cluster.list('v1', 'Pod', ns),
-        cluster.read('batch/v1', 'Job', jobName, ns),
         cluster.read('cert-manager.io/v1', 'Certificate', certificateName, ns),
         gitops
           ? cluster.read('argoproj.io/v1alpha1', 'Application', applicationName, options.argoNamespace)
