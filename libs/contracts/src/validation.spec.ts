@@ -57,6 +57,32 @@ describe('subscription.created validation (spec 1.2)', () => {
     expect(fields(payload)).toEqual(['data.customer.name']);
   });
 
+  it.each([
+    ['CR/LF in a quoted local part (header injection)', '"x\r\nBcc: all@evil.example"@abc-corp.com'],
+    ['a NUL in a quoted local part', '"admin\u0000"@abc-corp.com'],
+    ['angle brackets in a quoted local part', '"<admin>"@abc-corp.com'],
+    ['a quoted local part at all', '"john doe"@abc-corp.com'],
+    ['a display name', 'Admin <admin@abc-corp.com>'],
+  ])('refuses an e-mail address with %s, for email and billing_email', (_label, address) => {
+    const admin = specSubscriptionCreated();
+    admin.data.customer.email = address;
+    expect(fields(admin)).toEqual(['data.customer.email']);
+    const billing = specSubscriptionCreated();
+    billing.data.customer.billing_email = address;
+    expect(fields(billing)).toEqual(['data.customer.billing_email']);
+  });
+
+  it.each([
+    'admin@abc-corp.com',
+    'first.last+shop@abc-corp.co.uk',
+    "o'brien@abc-corp.com",
+    'josé@abc-corp.fr',
+  ])('accepts an ordinary e-mail address: %s', (address) => {
+    const payload = specSubscriptionCreated();
+    payload.data.customer.email = address;
+    expect(fields(payload)).toEqual([]);
+  });
+
   it('accepts 3 and 100 characters of letters, digits and spaces', () => {
     for (const name of ['ABC', 'A'.repeat(100), 'Shop 42 Paris']) {
       const payload = specSubscriptionCreated();

@@ -28,6 +28,13 @@ import { REGIONS, TIERS, type Region, type Tier } from './tiers';
 /** Spec 1.2: 3-100 letters, digits and spaces. Spaces only (no tabs/newlines), and at least one letter or digit. */
 export const COMPANY_NAME_PATTERN = /^(?=.*[A-Za-z0-9])[A-Za-z0-9 ]{3,100}$/;
 
+/**
+ * validator.js accepts quoted local parts (`"x\r\nBcc: …"@host`), with CR/LF, NUL and angle brackets inside,
+ * which then reach SMTP headers and the welcome e-mail. No customer needs one: a `"` anywhere in the local part
+ * (so every quoted form) and angle brackets are refused; the unquoted form already excludes control characters.
+ */
+const EMAIL_OPTIONS = { blacklisted_chars: '"<>' };
+
 class CustomerDto {
   @IsString()
   @Matches(COMPANY_NAME_PATTERN, { message: 'name must be 3-100 letters, digits and spaces' })
@@ -35,13 +42,13 @@ class CustomerDto {
 
   @IsString()
   @MaxLength(254)
-  @IsEmail({}, { message: 'email must be a valid e-mail address' })
+  @IsEmail(EMAIL_OPTIONS, { message: 'email must be a valid e-mail address' })
   email!: string;
 
   @IsOptional()
   @IsString()
   @MaxLength(254)
-  @IsEmail({}, { message: 'billing_email must be a valid e-mail address' })
+  @IsEmail(EMAIL_OPTIONS, { message: 'billing_email must be a valid e-mail address' })
   billing_email?: string;
 }
 
