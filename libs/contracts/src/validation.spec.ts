@@ -1,4 +1,4 @@
-import { validateSubscriptionCancelled, validateSubscriptionCreated } from './index';
+import { MAX_PAYLOAD_DEPTH, validateSubscriptionCancelled, validateSubscriptionCreated } from './index';
 
 /** The spec's own example payload (1.1). */
 const specSubscriptionCreated = () => ({
@@ -81,6 +81,28 @@ describe('subscription.created validation (spec 1.2)', () => {
     const payload = specSubscriptionCreated();
     payload.data.customer.email = address;
     expect(fields(payload)).toEqual([]);
+  });
+
+  it('refuses a payload nested beyond the limit with a violation, not a stack overflow', () => {
+    const payload = specSubscriptionCreated() as unknown as { data: { metadata: Record<string, unknown> } };
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 100000; i += 1) deep = { x: deep };
+    payload.data.metadata.extra = deep;
+    const result = validateSubscriptionCreated(payload);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.violations).toEqual([
+      {
+        field: `data.metadata.extra${'.x'.repeat(MAX_PAYLOAD_DEPTH - 2)}`,
+        rules: ['maxDepth'],
+        messages: [`nested deeper than ${MAX_PAYLOAD_DEPTH} levels`],
+      },
+    ]);
+    // Within the limit, extra nesting is only stripped (unknown fields), as before.
+    let shallow: Record<string, unknown> = {};
+    for (let i = 0; i < MAX_PAYLOAD_DEPTH - 3; i += 1) shallow = { x: shallow };
+    payload.data.metadata.extra = shallow;
+    expect(validateSubscriptionCreated(payload).ok).toBe(true);
   });
 
   it('accepts 3 and 100 characters of letters, digits and spaces', () => {

@@ -169,11 +169,42 @@ function flatten(errors: ValidationError[], prefix = ''): Violation[] {
   });
 }
 
+/** Deeper than any payload billing sends (the spec's deepest field is `data.customer.email`, depth 3). */
+export const MAX_PAYLOAD_DEPTH = 8;
+
+/**
+ * The path where the payload nests deeper than MAX_PAYLOAD_DEPTH, or undefined. Iterative and stopping at the
+ * limit: class-transformer recurses into every nested object, so a deep enough body would overflow its stack
+ * (a 500 over HTTP, a retried-then-parked message on the bus) before any rule ran.
+ */
+function tooDeep(payload: object): string | undefined {
+  const stack: { value: object; path: string[] }[] = [{ value: payload, path: [] }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop()!;
+    for (const [key, child] of Object.entries(value)) {
+      if (child === null || typeof child !== 'object') continue;
+      const childPath = [...path, key];
+      if (childPath.length > MAX_PAYLOAD_DEPTH) return childPath.join('.').slice(0, 200);
+      stack.push({ value: child as object, path: childPath });
+    }
+  }
+  return undefined;
+}
+
 function validatePayload<T extends object>(dto: new () => T, payload: unknown): ValidationResult<T> {
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
     return {
       ok: false,
       violations: [{ field: '', rules: ['isObject'], messages: ['payload must be a JSON object'] }],
+    };
+  }
+  const deep = tooDeep(payload);
+  if (deep !== undefined) {
+    return {
+      ok: false,
+      violations: [
+        { field: deep, rules: ['maxDepth'], messages: [`nested deeper than ${MAX_PAYLOAD_DEPTH} levels`] },
+      ],
     };
   }
   const instance = plainToInstance(dto, payload, { enableImplicitConversion: false });
