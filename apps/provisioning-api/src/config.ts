@@ -56,8 +56,8 @@ export const configFields = z.object({
   PORT: intFrom(3000, 0, 65535),
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** `postgres://...`, `esdb://...` or `memory:` (DESIGN.md section 4). */
-  EVENTSTORE_URL: z.string().min(1).default('postgres://postgres@127.0.0.1:5432/provisioning'),
+  /** `postgres://...`, `esdb://...` or `memory:` (DESIGN.md section 4), checked as in every other process. */
+  EVENTSTORE_URL: baseConfigSchema.shape.EVENTSTORE_URL,
   EVENTSTORE_SCHEMA: z.string().regex(SQL_SCHEMA).default('event_store'),
   /** Shared with every process (libs/platform). */
   EVENTSTORE_POOL_SIZE: baseConfigSchema.shape.EVENTSTORE_POOL_SIZE,

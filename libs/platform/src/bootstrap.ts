@@ -15,8 +15,9 @@ export const baseConfigSchema = z.object({
   EVENTSTORE_URL: z
     .string()
     .regex(
-      /^(esdb|kurrentdb|postgres|postgresql|memory):/,
-      'must be an esdb://, kurrentdb://, postgres:// or memory: URL',
+      // `+discover`: a cluster found through DNS, which the EventStoreDB adapter's factory supports.
+      /^((esdb|kurrentdb|kurrent)(\+discover)?|postgres|postgresql|memory):/,
+      'must be an esdb:// (or esdb+discover://), kurrentdb:// (or kurrentdb+discover://), postgres:// or memory: URL',
     )
     .default('postgres://postgres@127.0.0.1:5432/provisioning'),
   EVENTSTORE_SCHEMA: z

@@ -43,6 +43,22 @@ describe('loadConfig', () => {
 });
 
 describe('start-up settings shared by every process', () => {
+  it('takes every event store URL scheme the factory supports, DNS discovery included, and refuses others', () => {
+    for (const url of [
+      'esdb://127.0.0.1:2113?tls=false',
+      'esdb+discover://cluster.example.com:2113',
+      'kurrentdb://127.0.0.1:2113',
+      'kurrentdb+discover://cluster.example.com:2113',
+      'postgres://postgres@127.0.0.1:5432/provisioning',
+      'memory:',
+    ]) {
+      expect(loadConfig(baseConfigSchema, { EVENTSTORE_URL: url }).EVENTSTORE_URL).toBe(url);
+    }
+    expect(() => loadConfig(baseConfigSchema, { EVENTSTORE_URL: 'mysql://root@db/x' })).toThrow(
+      /EVENTSTORE_URL/,
+    );
+  });
+
   it('defaults to pools of 10 and a 60 s start-up wait, refusing values out of range', () => {
     const config = loadConfig(baseConfigSchema, {});
     expect(config.EVENTSTORE_POOL_SIZE).toBe(10);
