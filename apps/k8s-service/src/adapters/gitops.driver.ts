@@ -21,14 +21,7 @@ import {
   applicationSetElement,
 } from '../domain/manifests';
 import type { RenderOptions } from '../domain/render-options';
-import {
-  KUSTOMIZATION,
-  type ManifestFile,
-  fileContent,
-  renderIndexes,
-  tenantTreeRoot,
-  toYaml,
-} from '../domain/tenant-tree';
+import { KUSTOMIZATION, fileContent, renderIndexes, tenantTreeRoot, toYaml } from '../domain/tenant-tree';
 import type { DeliveryDriver, DeliveryResult, TenantChange } from './delivery.port';
 
 export { APPLICATION_SET_FILE, applicationFile };
@@ -52,12 +45,10 @@ export class GitOpsDriver implements DeliveryDriver {
   readonly mode = 'gitops' as const;
   private readonly working: GitWorkingCopy;
 
-  /** `bootstrapExtra`: more files for `bootstrap/` (paths relative to it), see bootstrapFiles. */
   constructor(
     config: GitOpsConfig,
     private readonly options: RenderOptions,
     logger: Logger,
-    private readonly bootstrapExtra: readonly ManifestFile[] = [],
   ) {
     this.working = new GitWorkingCopy(config, 'K8S', logger);
   }
@@ -184,11 +175,12 @@ export class GitOpsDriver implements DeliveryDriver {
   }
 
   private async writeBootstrap(): Promise<void> {
-    for (const file of bootstrapFiles(this.options, this.bootstrapExtra)) {
+    const files = bootstrapFiles(this.options);
+    for (const file of files) {
       assertSafePath(file.path);
       for (const object of file.objects) assertValidObject(object);
     }
-    for (const file of renderBootstrap(this.options, this.bootstrapExtra)) {
+    for (const file of renderBootstrap(this.options, files)) {
       await this.write(this.absolute(file.path), file.content);
     }
   }

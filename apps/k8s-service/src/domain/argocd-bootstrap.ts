@@ -126,16 +126,14 @@ export function rootApplication(options: RenderOptions): KubeObject {
 }
 
 /**
- * The objects of `bootstrap/`, repository-relative: the AppProject, the root Application, the ClusterSecretStore
- * every tenant ExternalSecret reads from (with its reader's RBAC), then `extra` (paths relative to `bootstrap/`),
- * for objects other parts of the platform need synced before any tenant.
+ * The objects of `bootstrap/`, repository-relative: the AppProject, the root Application, and the
+ * ClusterSecretStore every tenant ExternalSecret reads from, with its reader's RBAC.
  */
-export function bootstrapFiles(options: RenderOptions, extra: readonly ManifestFile[] = []): ManifestFile[] {
+export function bootstrapFiles(options: RenderOptions): ManifestFile[] {
   return [
     { path: `${BOOTSTRAP_DIR}/app-project.yaml`, objects: [appProject(options)] },
     { path: `${BOOTSTRAP_DIR}/root-application.yaml`, objects: [rootApplication(options)] },
     { path: `${BOOTSTRAP_DIR}/secret-store.yaml`, objects: secretStoreBootstrapObjects(options) },
-    ...extra.map((file) => ({ path: `${BOOTSTRAP_DIR}/${file.path}`, objects: file.objects })),
   ];
 }
 
@@ -172,12 +170,11 @@ export interface RepositoryFile {
   content: string;
 }
 
-/** `bootstrap/` as files: its objects (see bootstrapFiles) and its kustomization. */
+/** `bootstrap/` as files: its objects (from `files`, bootstrapFiles by default) and its kustomization. */
 export function renderBootstrap(
   options: RenderOptions,
-  extra: readonly ManifestFile[] = [],
+  files: readonly ManifestFile[] = bootstrapFiles(options),
 ): RepositoryFile[] {
-  const files = bootstrapFiles(options, extra);
   return [
     ...files.map((file) => ({ path: file.path, content: toYaml(file.objects) })),
     { path: `${BOOTSTRAP_DIR}/${KUSTOMIZATION}`, content: renderBootstrapKustomization(options, files) },
