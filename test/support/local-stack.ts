@@ -30,6 +30,11 @@ export interface LocalStackOptions {
   dir: string;
   /** PostgreSQL database holding the event store, read models and secret store. */
   database: string;
+  /**
+   * The PostgreSQL server holding `database`, as a URL without a path (default the shared local server,
+   * `postgres://postgres@127.0.0.1:5432`); suites that restart PostgreSQL point the stack at a private one.
+   */
+  postgresServer?: string;
   /** Prefix of every PostgreSQL schema of this stack (lets several stacks share a database). */
   schemaPrefix: string;
   /** RabbitMQ vhost of the control plane's own exchanges and queues (created if missing). */
@@ -109,7 +114,8 @@ export class LocalStack {
   }
 
   get pgUrl(): string {
-    return `postgres://postgres@127.0.0.1:5432/${this.options.database}`;
+    const server = (this.options.postgresServer ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, '');
+    return `${server}/${this.options.database}`;
   }
   get eventStoreSchema(): string {
     return `${this.options.schemaPrefix}_events`;

@@ -1,4 +1,6 @@
-import { Pool } from 'pg';
+import { isPostgresUnavailable } from '@app/event-store';
+import { Pool, type QueryResultRow } from 'pg';
+import pino from 'pino';
 import { SecretStoreError } from './errors';
 import { SecretCipher } from './secret-cipher';
 import type { SecretStore, SecretValues } from './secret-store.port';
@@ -16,6 +18,13 @@ export interface EncryptedPostgresSecretStoreOptions {
   schema?: string;
   /** 32-byte AES key (see `parseSecretStoreKey`). */
   key: Buffer;
+  /** Where lost connections are reported (a pino logger named `secret-store` by default). */
+  logger?: SecretStoreLogger;
+}
+
+/** The part of a pino logger the store uses. */
+export interface SecretStoreLogger {
+  warn(details: object, message: string): void;
 }
 
 export function assertSecretPath(path: string): void {
@@ -65,6 +74,17 @@ export class EncryptedPostgresSecretStore implements SecretStore {
     } else if (options.connectionString) {
       this.pool = new Pool({ connectionString: options.connectionString, max: options.poolSize ?? 4 });
       this.ownsPool = true;
+      const logger =
+        options.logger ?? pino({ name: 'secret-store', level: process.env['LOG_LEVEL'] ?? 'info' });
+      // The server ending an idle connection (a restart, a failover) emits here; unheard, it would end the
+      // process. The pool has already dropped that connection and opens a new one on the next query. Only the
+      // code and message are logged: the error object carries the client and its connection string.
+      this.pool.on('error', (error: Error & { code?: unknown }) =>
+        logger.warn(
+          { code: typeof error.code === 'string' ? error.code : undefined, err: error.message },
+          'idle secret store connection lost',
+        ),
+      );
     } else {
       throw new SecretStoreError(
         'SECRETS.NO_CONNECTION',
@@ -84,8 +104,8 @@ export class EncryptedPostgresSecretStore implements SecretStore {
   }
 
   private async createTable(): Promise<void> {
-    await this.pool.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
-    await this.pool.query(
+    await this.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
+    await this.query(
       `CREATE TABLE IF NOT EXISTS ${this.table} (
          path text PRIMARY KEY,
          iv bytea NOT NULL,
@@ -101,7 +121,7 @@ export class EncryptedPostgresSecretStore implements SecretStore {
     assertSecretPath(path);
     await this.init();
     const sealed = this.cipher.seal(path, values);
-    await this.pool.query(
+    await this.query(
       `INSERT INTO ${this.table} (path, iv, tag, ciphertext) VALUES ($1, $2, $3, $4)
        ON CONFLICT (path) DO UPDATE SET iv = EXCLUDED.iv, tag = EXCLUDED.tag, ciphertext = EXCLUDED.ciphertext,
          updated_at = now()`,
@@ -115,7 +135,7 @@ export class EncryptedPostgresSecretStore implements SecretStore {
     const sealed = this.cipher.seal(path, values);
     // ON CONFLICT DO NOTHING makes concurrent writers race on the primary key: exactly one row wins and
     // everyone reads that row back, so no caller hands out a password that is not the stored one.
-    await this.pool.query(
+    await this.query(
       `INSERT INTO ${this.table} (path, iv, tag, ciphertext) VALUES ($1, $2, $3, $4) ON CONFLICT (path) DO NOTHING`,
       [path, sealed.iv, sealed.tag, sealed.ciphertext],
     );
@@ -133,7 +153,7 @@ export class EncryptedPostgresSecretStore implements SecretStore {
   async get(path: string): Promise<SecretValues | undefined> {
     assertSecretPath(path);
     await this.init();
-    const result = await this.pool.query<SecretRow>(
+    const result = await this.query<SecretRow>(
       `SELECT iv, tag, ciphertext FROM ${this.table} WHERE path = $1`,
       [path],
     );
@@ -144,18 +164,18 @@ export class EncryptedPostgresSecretStore implements SecretStore {
   async delete(path: string): Promise<void> {
     assertSecretPath(path);
     await this.init();
-    await this.pool.query(`DELETE FROM ${this.table} WHERE path = $1`, [path]);
+    await this.query(`DELETE FROM ${this.table} WHERE path = $1`, [path]);
   }
 
   async ping(): Promise<void> {
     await this.init();
-    await this.pool.query(`SELECT 1 FROM ${this.table} LIMIT 1`);
+    await this.query(`SELECT 1 FROM ${this.table} LIMIT 1`);
   }
 
   async list(prefix: string): Promise<string[]> {
     await this.init();
     // starts_with avoids LIKE, whose % and _ in a prefix would match more than asked.
-    const result = await this.pool.query<{ path: string }>(
+    const result = await this.query<{ path: string }>(
       `SELECT path FROM ${this.table} WHERE starts_with(path, $1) ORDER BY path COLLATE "C"`,
       [prefix],
     );
@@ -164,5 +184,23 @@ export class EncryptedPostgresSecretStore implements SecretStore {
 
   async close(): Promise<void> {
     if (this.ownsPool) await this.pool.end();
+  }
+
+  /**
+   * A query whose server went away (restarting, refusing connections, connection cut) fails as
+   * `SECRETS.UNAVAILABLE`, which callers retry; any other error is passed on as it is.
+   */
+  private async query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]) {
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (error) {
+      if (!isPostgresUnavailable(error)) throw error;
+      const code = (error as { code?: unknown }).code;
+      throw new SecretStoreError(
+        'SECRETS.UNAVAILABLE',
+        `secret store unavailable${typeof code === 'string' ? ` (${code})` : ''}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
   }
 }

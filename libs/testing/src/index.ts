@@ -122,3 +122,5 @@ export async function eventually<T>(
   }
 }
 export { freePort } from './free-port';
+export { PrivatePostgres, postgresBinDir } from './private-postgres';
+export { PrivateMariadb } from './private-mariadb';

@@ -178,14 +178,16 @@ export class MysqlServer implements DatabaseAdmin {
     };
     let connection: PromiseConnection;
     try {
-      connection = await createPromiseConnection({
-        host: this.endpoint.host,
-        port: this.endpoint.port,
-        user: credentials.username,
-        password: credentials.password,
-        connectTimeout: this.options.connectTimeoutMs ?? 5000,
-        multipleStatements: false,
-      });
+      connection = keepErrorsOnQueries(
+        await createPromiseConnection({
+          host: this.endpoint.host,
+          port: this.endpoint.port,
+          user: credentials.username,
+          password: credentials.password,
+          connectTimeout: this.options.connectTimeoutMs ?? 5000,
+          multipleStatements: false,
+        }),
+      );
     } catch (error) {
       if ((error as { errno?: number }).errno === 1045) return report;
       throw classifyMysqlError(error, 'verify', credentials.username);
@@ -350,7 +352,7 @@ export class MysqlServer implements DatabaseAdmin {
   }
 
   private dedicatedConnection(extra: mysql.ConnectionOptions): mysql.Connection {
-    return mysql.createConnection({
+    const connection = mysql.createConnection({
       host: this.endpoint.host,
       port: this.endpoint.port,
       user: this.endpoint.user,
@@ -360,7 +362,20 @@ export class MysqlServer implements DatabaseAdmin {
       charset: 'utf8mb4_unicode_ci',
       ...extra,
     });
+    return keepErrorsOnQueries(connection);
   }
+}
+
+/**
+ * A connection outside the pool emits `error` when the server closes it between two queries (a restart, a
+ * failover, an idle timeout); unheard, that ends the process. Heard here, it fails the connection's next query
+ * instead, where the caller classifies it (PROTOCOL_CONNECTION_LOST and the like are retryable).
+ */
+function keepErrorsOnQueries<C extends { on(event: 'error', listener: (error: Error) => void): unknown }>(
+  connection: C,
+): C {
+  connection.on('error', () => undefined);
+  return connection;
 }
 
 /** Scratch database for the restore check of one dump: `restore_` + 12 hex digits of a hash of `seed`. */

@@ -157,7 +157,11 @@ export class Orchestrator {
         fromCheckpoint: checkpoint,
         handler: async (event) => {
           await this.onEvent(tenantIdFromStream(event.streamName), event);
-          await this.maybeSaveCheckpoint(event.position);
+          // The checkpoint only shortens the next start's catch-up: a save that fails while the store is away
+          // must not stop the subscription (the next save, a second later, covers it).
+          await this.maybeSaveCheckpoint(event.position).catch((error: unknown) =>
+            this.options.logger.warn({ err: error }, 'checkpoint not saved; the next event saves it'),
+          );
         },
         onError: (error) => {
           // Stopping interrupts an integration event still waiting for the broker: it is sent after restart.

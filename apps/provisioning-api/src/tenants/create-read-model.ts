@@ -14,6 +14,7 @@ export async function createTenantReadModel(
   const model = new PostgresTenantReadModel(url, schema, {
     applicationName: 'provisioning-api-read-model',
     poolSize: options.poolSize,
+    logger: options.logger,
   });
   try {
     await retryWhileUnavailable(() => model.migrate(), {

@@ -1,6 +1,7 @@
 import { tenantIdFromStream } from '@app/contracts';
 import type { Checkpoint, RecordedEvent } from '@app/event-store';
 import { Pool, type PoolClient } from 'pg';
+import pino from 'pino';
 import {
   PROJECTION_NAME,
   type AppliedChange,
@@ -28,6 +29,11 @@ export class ReadModelError extends Error {
   }
 }
 
+/** The part of a pino logger the read model uses. */
+export interface ReadModelLogger {
+  warn(details: object, message: string): void;
+}
+
 /** `%`, `_` and `\` are LIKE metacharacters; escaped so `q` is always a plain substring. */
 function likePattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -51,7 +57,7 @@ export class PostgresTenantReadModel implements TenantReadModel {
   constructor(
     connectionString: string,
     private readonly schema: string,
-    options: { poolSize?: number; applicationName?: string } = {},
+    options: { poolSize?: number; applicationName?: string; logger?: ReadModelLogger } = {},
   ) {
     if (!SCHEMA_PATTERN.test(schema)) {
       throw new ReadModelError('READ_MODEL.INVALID_SCHEMA', `read model schema must match ${SCHEMA_PATTERN}`);
@@ -64,8 +70,20 @@ export class PostgresTenantReadModel implements TenantReadModel {
       max: options.poolSize ?? 5,
       application_name: options.applicationName ?? 'provisioning-api-read-model',
     });
-    // An idle client killed by the server emits here; without a listener the process would crash.
-    this.pool.on('error', () => undefined);
+    const logger =
+      options.logger ?? pino({ name: 'tenant-read-model', level: process.env['LOG_LEVEL'] ?? 'info' });
+    // An idle client killed by the server (a restart, a failover) emits here; without a listener the process
+    // would crash. The pool has already dropped it and connects anew on the next query. The error object
+    // carries its client and connection string: only the code and message are logged.
+    this.pool.on('error', (error: Error & { code?: unknown }) =>
+      logger.warn(
+        { code: typeof error.code === 'string' ? error.code : undefined, err: error.message },
+        'idle read model connection lost',
+      ),
+    );
+    // A client checked out for a transaction has no pool listener: one killed between two of its queries
+    // would end the process. Its next query fails instead, and the pool discards it on release.
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   async migrate(): Promise<void> {

@@ -106,12 +106,16 @@ const UNAVAILABLE_NODE_CODES = new Set([
 
 /** True when a `pg` error means the server or connection is unavailable (exported for other PostgreSQL users). */
 export function isPostgresUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
+  // Duck-typed: socket errors are built by Node's own realm, so `instanceof Error` fails under Jest's sandbox.
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
   if (typeof code === 'string' && (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_NODE_CODES.has(code)))
     return true;
-  return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(
-    error.message,
+  return (
+    typeof message === 'string' &&
+    /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(
+      message,
+    )
   );
 }
 
@@ -161,9 +165,17 @@ export class PostgresEventStore implements EventStore {
     this.channel = notifyChannel(this.schema);
     this.logger = options.logger ?? defaultLogger();
     this.pool = new Pool(this.clientConfig({ max: options.poolSize ?? 10 }));
-    // Idle clients killed by the server emit here; without a listener the process would crash.
+    // Idle clients killed by the server (a restart, a failover) emit here; without a listener the process would
+    // crash. The pool has already dropped the client and connects anew on the next query.
     this.pool.on('error', (error) =>
       this.logger.warn({ error: describeError(error) }, 'idle PostgreSQL connection lost'),
+    );
+    // A client checked out of the pool (the migrations' session) has no pool listener: one killed between two
+    // of its queries would end the process. Its next query fails instead, and the pool discards it on release.
+    this.pool.on('connect', (client) =>
+      client.on('error', (error) =>
+        this.logger.debug({ error: describeError(error) }, 'PostgreSQL connection lost'),
+      ),
     );
   }
 
