@@ -12,6 +12,7 @@ import {
 } from '@app/platform';
 import { orchestratorConfigSchema } from './config';
 import { fileClock, systemClock } from './runtime/clock';
+import { OrchestratorMetrics } from './runtime/metrics';
 import { Orchestrator } from './runtime/orchestrator';
 
 async function main(): Promise<void> {
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
   const health = await startHealthServer(
     config,
     async () => orchestrator.isReady() && connection.isHealthy(),
+    new OrchestratorMetrics(eventStore).registry,
   );
   logger.info({ healthPort: health?.port }, 'orchestrator ready');
   const shutdown = () =>

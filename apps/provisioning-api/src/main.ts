@@ -6,6 +6,7 @@ import { loadProvisioningApiConfig } from './config';
 import { messagingBrokerHealth } from './health/broker-health';
 import { startBillingBusIntake } from './intake/billing-bus.consumer';
 import { SubscriptionIntake } from './intake/intake.service';
+import { ProvisioningMetrics } from './metrics/provisioning-metrics';
 
 async function bootstrap(): Promise<void> {
   const config = loadProvisioningApiConfig();
@@ -23,6 +24,8 @@ async function bootstrap(): Promise<void> {
     logger,
     brokerHealth: messagingBrokerHealth(connection, consumer),
   });
+  // Parked billing messages count in /metrics (the ParkedMessages alert).
+  consumer.observe(app.get(ProvisioningMetrics).consumerObserver);
   await startBillingBusIntake(app.get(SubscriptionIntake), consumer, logger);
   await app.listen(config.PORT, config.HOST);
   logger.info({ port: config.PORT, host: config.HOST }, 'provisioning-api listening');

@@ -81,6 +81,17 @@ export interface Subscription {
   retry?: Partial<RetryPolicy>;
 }
 
+/**
+ * Watches a consumer from outside (e.g. metrics): told which queues it consumes and each message it parked.
+ * Called synchronously; a listener that throws is ignored, so watching can never change what the consumer does.
+ */
+export interface ConsumerObserver {
+  /** A queue (prefix included) is now consumed. */
+  subscribed?(queue: string): void;
+  /** The message is in the parking queue. */
+  parked?(parked: ParkedMessage): void;
+}
+
 type Outcome = 'handled' | 'duplicate' | 'retried' | 'parked' | 'failed' | 'requeued';
 
 const STRIPPED_HEADERS = [
@@ -124,6 +135,7 @@ class QueueWorker {
   constructor(
     private readonly connection: MessagingConnection,
     private readonly subscription: Subscription,
+    private readonly observers: readonly ConsumerObserver[] = [],
   ) {
     const options = connection.options;
     this.retry = { ...options.retry, ...subscription.retry };
@@ -367,6 +379,7 @@ class QueueWorker {
       [HEADERS.parkedFrom]: this.names.work,
     });
     if (!ok) return 'failed';
+    this.notify((observer) => observer.parked?.(parked));
     logger.warn(
       {
         reason: parked.reason,
@@ -419,6 +432,17 @@ class QueueWorker {
         resolve(false);
       }
     });
+  }
+
+  /** Tells the observers (all, or only `only`); one that throws is logged and skipped. */
+  notify(call: (observer: ConsumerObserver) => void, only?: ConsumerObserver): void {
+    for (const observer of only ? [only] : this.observers) {
+      try {
+        call(observer);
+      } catch (error) {
+        this.logger.warn({ err: errorMessage(error) }, 'consumer observer failed; ignored');
+      }
+    }
   }
 
   private ack(channel: ConfirmChannel, msg: ConsumeMessage, outcome: Outcome): Outcome {
@@ -478,16 +502,24 @@ class QueueWorker {
  */
 export class MessageConsumer {
   private readonly workers: QueueWorker[] = [];
+  private readonly observers: ConsumerObserver[] = [];
 
   constructor(private readonly connection: MessagingConnection) {
     connection.onClose(() => this.stop());
   }
 
+  /** Adds an observer for the queues subscribed from now on (and tells it those already subscribed). */
+  observe(observer: ConsumerObserver): void {
+    this.observers.push(observer);
+    for (const worker of this.workers) worker.notify((o) => o.subscribed?.(worker.names.work), observer);
+  }
+
   /** Declares the queue's topology and starts consuming; resolves once the first channel is set up. */
   async subscribe(subscription: Subscription): Promise<QueueNames> {
-    const worker = new QueueWorker(this.connection, subscription);
+    const worker = new QueueWorker(this.connection, subscription, this.observers);
     this.workers.push(worker);
     await worker.waitForConnect();
+    worker.notify((observer) => observer.subscribed?.(worker.names.work));
     return worker.names;
   }
 

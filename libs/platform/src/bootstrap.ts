@@ -8,6 +8,7 @@ import type { CommandHandlers } from './handlers';
 import { parseFaultInjection } from './fault-injection';
 import { closeHealthServer, startHealthServer } from './health-server';
 import { createLogger, type Logger } from './logger';
+import { ResourceServiceMetrics } from './metrics';
 import { startResourceService } from './resource-service';
 
 /** Variables every process of the control plane reads; each app adds its own schema on top. */
@@ -40,7 +41,7 @@ export const baseConfigSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,60}$/)
     .optional(),
-  /** Port of /health and /ready of a resource service or the orchestrator; 0 = random, unset = none. */
+  /** Port of /health, /ready and /metrics of a resource service or the orchestrator; 0 = random, unset = none. */
   HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** Interface of that endpoint: every one by default, so the kubelet's probes reach it. */
   HEALTH_HOST: z.string().min(1).default('0.0.0.0'),
@@ -75,7 +76,7 @@ export interface RunningService {
   healthPort?: number;
 }
 
-/** Connects a resource service to the event store and the broker, and serves /health and /ready. */
+/** Connects a resource service to the event store and the broker, and serves /health, /ready and /metrics. */
 export async function runResourceService<S extends z.ZodType>(
   definition: ResourceServiceDefinition<S>,
   env: NodeJS.ProcessEnv = process.env,
@@ -106,11 +107,13 @@ export async function runResourceService<S extends z.ZodType>(
     logger,
   });
   await connection.connect(brokerConnectTimeoutMs(config.STARTUP_TIMEOUT_SECONDS));
+  const metrics = new ResourceServiceMetrics(name, eventStore);
   const consumer = new MessageConsumer(connection);
+  consumer.observe(metrics.consumerObserver);
   const runtime = await definition.createRuntime(config, logger);
   await startResourceService({
     service: definition.service,
-    handlers: runtime.handlers,
+    handlers: metrics.instrument(runtime.handlers),
     eventStore,
     consumer,
     logger,
@@ -121,6 +124,7 @@ export async function runResourceService<S extends z.ZodType>(
   const health = await startHealthServer(
     config,
     async () => (await runtime.ready()) && connection.isHealthy() && consumer.isHealthy(),
+    metrics.registry,
   );
   logger.info({ healthPort: health?.port }, `${name} started`);
 

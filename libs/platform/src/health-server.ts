@@ -1,15 +1,19 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
 
 /**
- * The small probe endpoint of a control-plane process without an HTTP API of its own (none when HEALTH_PORT is
+ * The small endpoint of a control-plane process without an HTTP API of its own (none when HEALTH_PORT is
  * unset): `GET /health` answers 200 while the process runs (liveness), `GET /ready` 200 or 503 from `ready()`
- * (readiness). Nothing else is served, and nothing in the answers names a dependency, so it may listen on
- * every interface for the kubelet's probes.
+ * (readiness), and, when a registry is given, `GET /metrics` its Prometheus text exposition. Nothing else is
+ * served. No answer names a dependency, and the metrics carry no tenant data nor secret (bounded labels:
+ * app, queue, reason, subscription, command type), so it may listen on every interface, unauthenticated, for
+ * the kubelet's probes and Prometheus's scrapes.
  */
 export async function startHealthServer(
   config: { HEALTH_PORT?: number; HEALTH_HOST: string },
   ready: () => Promise<boolean>,
+  metrics?: Registry,
 ): Promise<{ server: Server; port: number } | undefined> {
   if (config.HEALTH_PORT === undefined) return undefined;
   const server = createServer((req, res) => {
@@ -21,6 +25,15 @@ export async function startHealthServer(
       void ready()
         .catch(() => false)
         .then((ok) => json(ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable' }));
+      return;
+    }
+    if (req.url === '/metrics' && metrics) {
+      void metrics.metrics().then(
+        (body) =>
+          res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' }).end(body),
+        // A collector that failed (e.g. a store read) fails the scrape, which Prometheus records as `up` 0.
+        () => json(500, { status: 'metrics unavailable' }),
+      );
       return;
     }
     json(404, { status: 'not found' });

@@ -7,3 +7,4 @@ export * from './resource-service';
 export * from './fault-injection';
 export * from './bootstrap';
 export * from './health-server';
+export * from './metrics';

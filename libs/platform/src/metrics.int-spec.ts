@@ -1,0 +1,101 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { buildMessage, commandRoutingKey, type CommandMessage } from '@app/contracts';
+import { MessagePublisher, MessagingConnection, RabbitManagementClient } from '@app/messaging';
+import pino from 'pino';
+import { z } from 'zod';
+import { runResourceService, type RunningService } from './bootstrap';
+import { retryable } from './step-error';
+
+/**
+ * A resource service started as main.ts starts it, against the real RabbitMQ (in a vhost of its own) and the
+ * in-memory event store: its health port serves /metrics, and a command parked after its last attempt is counted.
+ */
+const HOST = process.env.RABBITMQ_HOST ?? '127.0.0.1';
+const management = new RabbitManagementClient({
+  baseUrl: process.env.RABBITMQ_MANAGEMENT_URL ?? `http://${HOST}:15672`,
+  username: 'guest',
+  password: 'guest',
+});
+
+describe('runResourceService /metrics', () => {
+  const vhost = `metrics-it-${randomBytes(4).toString('hex')}`;
+  const amqpUrl = `amqp://guest:guest@${HOST}:5672/${encodeURIComponent(vhost)}`;
+  let running: RunningService | undefined;
+  let connection: MessagingConnection | undefined;
+
+  beforeAll(async () => {
+    await management.createVhost(vhost, 'metrics int test, safe to delete');
+    await management.setPermissions(vhost, 'guest', { configure: '.*', write: '.*', read: '.*' });
+  });
+  afterAll(async () => {
+    await running?.stop();
+    await connection?.close();
+    await management.deleteVhost(vhost);
+  });
+
+  it('serves process, handler and parked-message metrics beside /health and /ready', async () => {
+    running = await runResourceService(
+      {
+        service: 'database',
+        configSchema: z.object({}),
+        createRuntime: async () => ({
+          handlers: {
+            ProvisionDatabases: async () => {
+              throw retryable('DATABASE.UNREACHABLE', 'MySQL refused the connection');
+            },
+          },
+          ready: async () => true,
+          close: async () => undefined,
+        }),
+      },
+      {
+        EVENTSTORE_URL: 'memory:',
+        AMQP_URL: amqpUrl,
+        HEALTH_PORT: '0',
+        HEALTH_HOST: '127.0.0.1',
+        COMMAND_MAX_ATTEMPTS: '1',
+        LOG_LEVEL: 'silent',
+      },
+    );
+    const base = `http://127.0.0.1:${running.healthPort}`;
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    let text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toContain('process_cpu_seconds_total{app="database-service"}');
+    expect(text).toContain(
+      'messaging_parked_messages_total{queue="provisioning.database-service",reason="retries-exhausted"} 0',
+    );
+
+    connection = new MessagingConnection({
+      url: amqpUrl,
+      connectionName: 'metrics-it-publisher',
+      logger: pino({ level: 'silent' }),
+    });
+    await connection.connect(15_000);
+    const tenantId = 'shop-one-abc123';
+    const command = buildMessage(
+      'ProvisionDatabases',
+      { step: 'databases', tenant: { tenantId }, params: {} },
+      { tenantId, correlationId: 'corr-metrics', actor: 'test' },
+      randomUUID(),
+      new Date(),
+    ) as unknown as CommandMessage;
+    await new MessagePublisher(connection).publish(
+      'provisioningCommands',
+      commandRoutingKey('ProvisionDatabases'),
+      command,
+    );
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      text = await (await fetch(`${base}/metrics`)).text();
+      if (text.includes('reason="retries-exhausted"} 1') || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(text).toContain(
+      'messaging_parked_messages_total{queue="provisioning.database-service",reason="retries-exhausted"} 1',
+    );
+    expect(text).toContain(
+      'resource_command_duration_seconds_count{command="ProvisionDatabases",outcome="retried"} 1',
+    );
+    expect(text).not.toContain(tenantId);
+  });
+});
