@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse } from 'yaml';
+import { invalid, notFound, readBody, send, status } from './fake-api-http';
 import { NAMESPACE_TYPE, RESOURCES, type ResourceType, apiVersionOf } from './fake-api-resources';
 import {
   type Condition,
@@ -17,12 +18,14 @@ import {
   unavailableAllowed,
   withTransition,
 } from './fake-kubelet';
+import { ANONYMOUS, type AuthorizationAttributes, requestAttributes } from './request-attributes';
 import { type KubeObject, objectViolations } from './schema';
 
 /**
  * A local stand-in for the Kubernetes API server, implementing only the REST calls the k8s and monitoring
  * services make: discovery, server-side apply (PATCH application/apply-patch+yaml with a field manager),
- * GET, LIST, DELETE. Like a real API server it refuses (422) objects that fail their schema or the name
+ * GET, LIST (with equality label selectors), DELETE, and the POST (create) and PUT (replace) of the
+ * Kubernetes secret store. Like a real API server it refuses (422) objects that fail their schema or the name
  * rules, refuses (404/403) objects in a missing or Terminating namespace, sets `metadata.generation`, and
  * ignores the `status` of an applied object whose type has a status subresource.
  *
@@ -43,6 +46,13 @@ export interface RecordedRequest {
   path: string;
   contentType?: string;
   fieldManager?: string;
+  /** The bearer token sent ({@link ANONYMOUS} without one): tells the services' requests from the test's. */
+  user: string;
+  /**
+   * Every authorization check the real API server makes for this request: the request's own attributes, then
+   * `create` when a server-side apply creates the object (see `handleApply`).
+   */
+  authorizations: AuthorizationAttributes[];
 }
 
 export interface FakeApiServerOptions {
@@ -151,6 +161,13 @@ export class FakeApiServer {
     return [...this.objects.values()];
   }
 
+  /** The authorization checks of every request served so far, in order; `user` narrows them to one caller. */
+  authorizations(user?: string): AuthorizationAttributes[] {
+    return this.requests
+      .filter((request) => user === undefined || request.user === user)
+      .flatMap((request) => request.authorizations);
+  }
+
   /** A DELETE as a client (or Argo CD pruning) would send it; false when absent. */
   delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): boolean {
     const type = this.typeOf(apiVersion, kind);
@@ -198,12 +215,16 @@ export class FakeApiServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
-    this.requests.push({
+    const user = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? ANONYMOUS;
+    const record: RecordedRequest = {
       method,
       path: url.pathname,
       contentType: req.headers['content-type'],
       fieldManager: url.searchParams.get('fieldManager') ?? undefined,
-    });
+      user,
+      authorizations: [requestAttributes(method, url, user)],
+    };
+    this.requests.push(record);
     const body = await readBody(req);
     const parts = url.pathname.split('/').filter(Boolean);
     // Discovery
@@ -246,6 +267,7 @@ export class FakeApiServer {
     }
     const name = rest[1];
     if (method === 'GET' && name === undefined) return this.handleList(type, namespace, url, res);
+    if (method === 'POST' && name === undefined) return this.handleCreate(type, namespace, body, res);
     if (name === undefined)
       return send(res, 405, status(405, 'MethodNotAllowed', `${method} on a collection`));
     const key = this.key(type, namespace, name);
@@ -255,7 +277,9 @@ export class FakeApiServer {
         return found ? send(res, 200, found) : send(res, 404, notFound(type, name));
       }
       case 'PATCH':
-        return this.handleApply(type, namespace, name, key, req, url, body, res);
+        return this.handleApply(type, namespace, name, key, req, url, body, res, record);
+      case 'PUT':
+        return this.handleReplace(type, namespace, name, key, body, res);
       case 'DELETE':
         return this.handleDelete(type, name, key, res);
       default:
@@ -265,9 +289,14 @@ export class FakeApiServer {
 
   private handleList(type: ResourceType, namespace: string | undefined, url: URL, res: ServerResponse): void {
     const selector = url.searchParams.get('fieldSelector');
+    const labels = (url.searchParams.get('labelSelector') ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((term) => term.split('='));
     const items = [...this.objects.values()].filter((object) => {
       if (apiVersionOf(type) !== object.apiVersion || object.kind !== type.kind) return false;
       if (namespace !== undefined && object.metadata.namespace !== namespace) return false;
+      if (labels.some(([key, value]) => object.metadata.labels?.[key] !== value)) return false;
       if (selector) {
         const match = /^status\.phase(!=|=)(\w+)$/.exec(selector);
         const phase = (object.status as { phase?: string } | undefined)?.phase;
@@ -287,6 +316,7 @@ export class FakeApiServer {
     url: URL,
     body: string,
     res: ServerResponse,
+    record: RecordedRequest,
   ): void {
     if (req.headers['content-type'] !== 'application/apply-patch+yaml') {
       return send(res, 415, status(415, 'UnsupportedMediaType', 'only server-side apply is implemented'));
@@ -316,6 +346,9 @@ export class FakeApiServer {
     }
     const violations = objectViolations({ ...object, metadata: { ...object.metadata, namespace } });
     if (violations.length > 0) return send(res, 422, invalid(type, name, violations));
+    // An apply that creates the object is also authorized as `create` (the patch handler wraps its create
+    // validation in withAuthorization: k8s.io/apiserver/pkg/endpoints/handlers/patch.go, PatchResource).
+    if (!this.objects.has(key)) record.authorizations.push({ ...record.authorizations[0], verb: 'create' });
     if (type.namespaced) {
       const ns = this.objects.get(this.key(NAMESPACE_TYPE, undefined, namespace!));
       if (!ns) return send(res, 404, notFound(NAMESPACE_TYPE, namespace!));
@@ -391,6 +424,98 @@ export class FakeApiServer {
     if (type.kind === 'Deployment') this.rollout(key, stored);
     else if (type.kind === 'Job') this.runJob(key, stored);
     else if (type.kind === 'Certificate') this.issue(key, stored);
+  }
+
+  /** POST to a collection, as the secret store creates: 409 AlreadyExists when the name is taken. */
+  private handleCreate(
+    type: ResourceType,
+    namespace: string | undefined,
+    body: string,
+    res: ServerResponse,
+  ): void {
+    const object = this.parseWritten(type, namespace, undefined, body, res);
+    if (!object) return;
+    const name = object.metadata.name;
+    const key = this.key(type, namespace, name);
+    if (this.objects.has(key)) {
+      return send(res, 409, status(409, 'AlreadyExists', `${type.plural} "${name}" already exists`));
+    }
+    if (type.namespaced && !this.namespaceActive(namespace)) {
+      return send(res, 404, notFound(NAMESPACE_TYPE, namespace!));
+    }
+    send(res, 201, this.store(type, namespace, object, undefined));
+  }
+
+  /** PUT of a whole object, as the secret store replaces: 404 when absent. */
+  private handleReplace(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    key: string,
+    body: string,
+    res: ServerResponse,
+  ): void {
+    const object = this.parseWritten(type, namespace, name, body, res);
+    if (!object) return;
+    const existing = this.objects.get(key);
+    if (!existing) return send(res, 404, notFound(type, name));
+    send(res, 200, this.store(type, namespace, object, existing));
+  }
+
+  /** A JSON body for POST or PUT, checked as the API server does; undefined once the refusal is sent. */
+  private parseWritten(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string | undefined,
+    body: string,
+    res: ServerResponse,
+  ): Stored | undefined {
+    let object: Stored;
+    try {
+      object = JSON.parse(body) as Stored;
+    } catch {
+      send(res, 400, status(400, 'BadRequest', 'body is not JSON'));
+      return undefined;
+    }
+    if (
+      object?.apiVersion !== apiVersionOf(type) ||
+      object.kind !== type.kind ||
+      !object.metadata?.name ||
+      (name !== undefined && object.metadata.name !== name) ||
+      (type.namespaced && object.metadata.namespace !== undefined && object.metadata.namespace !== namespace)
+    ) {
+      send(res, 400, status(400, 'BadRequest', 'apiVersion, kind, name and namespace must match the URL'));
+      return undefined;
+    }
+    const violations = objectViolations({ ...object, metadata: { ...object.metadata, namespace } });
+    if (violations.length > 0) {
+      send(res, 422, invalid(type, object.metadata.name, violations));
+      return undefined;
+    }
+    return object;
+  }
+
+  /** Stores a created or replaced object with the metadata the API server owns. */
+  private store(
+    type: ResourceType,
+    namespace: string | undefined,
+    object: Stored,
+    existing: Stored | undefined,
+  ): Stored {
+    const stored: Stored = {
+      ...object,
+      metadata: {
+        ...object.metadata,
+        ...(type.namespaced ? { namespace } : {}),
+        uid: (existing?.metadata.uid as string | undefined) ?? randomUUID(),
+        resourceVersion: String(this.resourceVersion++),
+        generation: existing ? num(existing.metadata.generation) + 1 : 1,
+        creationTimestamp:
+          (existing?.metadata.creationTimestamp as string | undefined) ?? new Date().toISOString(),
+      },
+    };
+    this.objects.set(this.keyOf(stored), stored);
+    return stored;
   }
 
   /** `metadata.generation` moves with the desired state: everything but metadata (and status, if separate). */
@@ -846,30 +971,4 @@ export class FakeApiServer {
     }
     certificate.metadata.resourceVersion = String(this.resourceVersion++);
   }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function status(code: number, reason: string, message: string) {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
-}
-function invalid(type: ResourceType, name: string, violations: string[]) {
-  return {
-    ...status(422, 'Invalid', `${type.kind} "${name}" is invalid: ${violations.join('; ')}`),
-    details: { name, kind: type.kind, causes: violations.map((message) => ({ message })) },
-  };
-}
-function notFound(type: ResourceType, name: string) {
-  return status(404, 'NotFound', `${type.plural} "${name}" not found`);
-}
-function send(res: ServerResponse, code: number, body: unknown): void {
-  res.writeHead(code, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
 }

@@ -21,3 +21,4 @@ export { gitOpsConfigFrom, gitOpsEnv, kubeConnectionFrom, kubeEnv } from './env'
 export { manifestGuard } from './handler-guard';
 // The Kubernetes API double: used by the tests and as the cluster of the local demo stack.
 export { FakeApiServer, type FakeApiServerOptions, type RecordedRequest } from './fake-api-server';
+export { ANONYMOUS, requestAttributes, type AuthorizationAttributes } from './request-attributes';
