@@ -9,7 +9,7 @@ import {
 } from './adapters/delivery';
 import { GrafanaClient } from './adapters/grafana.client';
 import { FIELD_MANAGER } from './adapters/field-manager';
-import type { MonitoringConfig } from './config';
+import { grafanaCredentialsFrom, type MonitoringConfig } from './config';
 import { createHandlers } from './handlers';
 
 export async function createServiceRuntime(
@@ -20,7 +20,11 @@ export async function createServiceRuntime(
     config.MONITORING_DELIVERY === 'gitops'
       ? new GitOpsMonitoringDelivery(gitOpsConfigFrom(config), logger)
       : new DirectMonitoringDelivery(new KubeClient(kubeConnectionFrom(config), FIELD_MANAGER));
-  const grafana = new GrafanaClient(config.GRAFANA_URL, config.GRAFANA_ADMIN_TOKEN, config.GRAFANA_ORG_ID);
+  const grafana = new GrafanaClient(
+    config.GRAFANA_URL,
+    grafanaCredentialsFrom(config),
+    config.GRAFANA_ORG_ID,
+  );
   const secrets = createSecretStore(config.SECRET_STORE_URL, { key: config.SECRET_STORE_KEY });
   const handlers = createHandlers({
     delivery,

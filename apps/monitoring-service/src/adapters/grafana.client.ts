@@ -1,7 +1,11 @@
 import { permanent, retryable, type StepError } from '@app/platform';
+import type { GrafanaCredentials } from '../config';
 import type { Dashboard } from '../domain/monitoring';
 
-/** Grafana HTTP API calls of spec 11.3 plus the folder and its permissions (Bearer admin token). */
+/**
+ * Grafana HTTP API calls of spec 11.3 plus the folder and its permissions, as a server admin (basic auth) or with
+ * a token (see `GrafanaCredentials` for why Grafana OSS needs the former).
+ */
 export interface GrafanaApi {
   findUser(login: string): Promise<{ id: number } | undefined>;
   /**
@@ -26,12 +30,23 @@ export interface GrafanaApi {
   health(): Promise<boolean>;
 }
 
+/** The Authorization header of a set of credentials (a bare string is a token). */
+export function grafanaAuthorization(credentials: GrafanaCredentials | string): string {
+  if (typeof credentials === 'string') return `Bearer ${credentials}`;
+  if ('token' in credentials) return `Bearer ${credentials.token}`;
+  return `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`, 'utf8').toString('base64')}`;
+}
+
 export class GrafanaClient implements GrafanaApi {
+  private readonly authorization: string;
+
   constructor(
     private readonly baseUrl: string,
-    private readonly token: string,
+    credentials: GrafanaCredentials | string,
     private readonly orgId = 1,
-  ) {}
+  ) {
+    this.authorization = grafanaAuthorization(credentials);
+  }
 
   private async call(
     method: string,
@@ -43,7 +58,7 @@ export class GrafanaClient implements GrafanaApi {
       response = await fetch(`${this.baseUrl.replace(/\/+$/, '')}${path}`, {
         method,
         headers: {
-          authorization: `Bearer ${this.token}`,
+          authorization: this.authorization,
           'content-type': 'application/json',
           accept: 'application/json',
         },

@@ -1,7 +1,17 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** A local stand-in for Grafana's HTTP API: records requests, models users, org roles, folders, permissions. */
+/**
+ * A local stand-in for Grafana's HTTP API: records requests, models users, org roles, folders, permissions.
+ * Accepts the bearer `token` and, when given, basic auth as `serverAdmin`. With `tokenIsServerAdmin: false` it
+ * behaves as Grafana OSS does: a token (a service account's) is refused on the server admin API `/api/admin/*`.
+ */
+export interface GrafanaStandInOptions {
+  serverAdmin?: { user: string; password: string };
+  /** Default true (the token may call everything), so tests about other behaviour need no admin user. */
+  tokenIsServerAdmin?: boolean;
+}
+
 export class GrafanaStandIn {
   readonly requests: { method: string; path: string; authorization?: string; body?: unknown }[] = [];
   readonly users = new Map<
@@ -19,7 +29,20 @@ export class GrafanaStandIn {
   private nextId = 2;
   private server?: Server;
 
-  constructor(private readonly token: string) {}
+  constructor(
+    private readonly token: string,
+    private readonly options: GrafanaStandInOptions = {},
+  ) {}
+
+  private caller(authorization: string | undefined): 'token' | 'server-admin' | undefined {
+    if (authorization === `Bearer ${this.token}`) return 'token';
+    const admin = this.options.serverAdmin;
+    if (admin && authorization?.startsWith('Basic ')) {
+      const decoded = Buffer.from(authorization.slice('Basic '.length), 'base64').toString('utf8');
+      if (decoded === `${admin.user}:${admin.password}`) return 'server-admin';
+    }
+    return undefined;
+  }
 
   async start(): Promise<string> {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -46,8 +69,12 @@ export class GrafanaStandIn {
     const send = (status: number, json: unknown) =>
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
     if (url.pathname === '/api/health') return send(200, { database: 'ok' });
-    if (req.headers.authorization !== `Bearer ${this.token}`) return send(401, { message: 'Unauthorized' });
+    const caller = this.caller(req.headers.authorization);
+    if (caller === undefined) return send(401, { message: 'Unauthorized' });
     const path = url.pathname;
+    if (caller === 'token' && this.options.tokenIsServerAdmin === false && path.startsWith('/api/admin/')) {
+      return send(403, { message: 'Permission denied' });
+    }
     let m: RegExpExecArray | null;
     if (method === 'GET' && path === '/api/users/lookup') {
       const key = url.searchParams.get('loginOrEmail');
