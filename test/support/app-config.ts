@@ -91,7 +91,8 @@ function load(app: AppName): Loaded {
     case 'provisioning-api': {
       const api =
         require('../../apps/provisioning-api/src/config') as typeof import('../../apps/provisioning-api/src/config');
-      return { loadConfig: platform.loadConfig, schemas: [api.configSchema] };
+      // main.ts also reads the broker's variables through the whole base schema.
+      return { loadConfig: platform.loadConfig, schemas: [api.configSchema, base] };
     }
     case 'orchestrator': {
       const orchestrator =
