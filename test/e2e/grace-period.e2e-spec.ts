@@ -10,6 +10,7 @@ import { simpleParser } from 'mailparser';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { ArchiveBucket, S3Interceptor } from '../support/archive';
 import { APPS, LocalStack } from '../support/local-stack';
+import { assertRbacCovers, deployRbac, serviceAccountUser } from '../support/rbac';
 import { removeTenantResources } from '../support/tenant-cleanup';
 import { everything, NOTHING, tenantFootprint } from '../support/tenant-footprint';
 import type { EventsPage, EventView, TenantView } from '../support/tenant-views';
@@ -91,13 +92,15 @@ function followUp(tenant: Tenant, event: string, data: Record<string, unknown> =
   };
 }
 
-async function cancel(tenant: Tenant, effectiveNow: boolean): Promise<void> {
+/**
+ * Billing's cancellation, without an effective date: deletion 30 days from now. From (b) on, the orchestrator's
+ * clock runs 31 days ahead, so the deletion date of a later cancellation has passed as soon as it is recorded
+ * (an effective_date of now would not do that: the intake never sets a deletion date inside the grace period).
+ */
+async function cancel(tenant: Tenant): Promise<void> {
   const response = await webhook(
     'subscription-cancelled',
-    followUp(tenant, 'subscription.cancelled', {
-      cancellation_reason: 'grace-period e2e',
-      ...(effectiveNow ? { effective_date: new Date().toISOString() } : {}),
-    }),
+    followUp(tenant, 'subscription.cancelled', { cancellation_reason: 'grace-period e2e' }),
   );
   expect(response.status).toBe(202);
 }
@@ -247,7 +250,7 @@ afterAll(async () => {
 describe('grace period, reactivation and purge across every process (issue 9)', () => {
   it('(a) cancels into a grace period, waits 10 days without purging, and a new subscription reactivates', async () => {
     const t = tenants.a;
-    await cancel(t, false);
+    await cancel(t);
     await until('deprovisioning', async () =>
       (await view(t.id)).state === 'deprovisioning' ? true : undefined,
     );
@@ -299,7 +302,11 @@ describe('grace period, reactivation and purge across every process (issue 9)', 
       metadata: { name: 'tenant-quota', namespace: namespaceName(t.id) },
       status: { used: { 'requests.cpu': '9', pods: '150' } },
     });
-    Object.assign(stack.envs.get('k8s-service')!, { KUBE_API_SERVER: kubeUrl });
+    // Its token names it as deploy/ does, so its requests can be checked against the shipped RBAC below.
+    Object.assign(stack.envs.get('k8s-service')!, {
+      KUBE_API_SERVER: kubeUrl,
+      KUBE_TOKEN: serviceAccountUser('k8s-service'),
+    });
     await stack.kill('k8s-service', 'SIGTERM');
     await stack.startApp('k8s-service');
 
@@ -350,11 +357,15 @@ describe('grace period, reactivation and purge across every process (issue 9)', 
     expect(git(['ls-tree', '-r', '--name-only', 'main'])).toContain(`tenants/${t.id}/ingress.yaml`);
     expect(await footprint(t.id)).toEqual(EVERYTHING(t.id));
     await idle(t.id);
+    // Every request the k8s-service made of the cluster here is one deploy/'s ClusterRole allows (issue 16).
+    const requests = kube.authorizations(serviceAccountUser('k8s-service'));
+    expect(requests.length).toBeGreaterThan(0);
+    assertRbacCovers(deployRbac('production'), 'k8s-service', requests);
   });
 
   it('(b) survives a restart of every process during the grace period, then purges after 30 days', async () => {
     const t = tenants.b;
-    await cancel(t, false);
+    await cancel(t);
     await eventOf(t.id, 'CancellationRequested');
     await eventOf(t.id, 'BackupStarted');
     for (const app of APPS) await stack.kill(app, 'SIGKILL');
@@ -413,7 +424,7 @@ describe('grace period, reactivation and purge across every process (issue 9)', 
       corrupted = dump;
     };
     try {
-      await cancel(t, true);
+      await cancel(t);
       const blocked = await eventOf(t.id, 'PurgeBlocked');
       expect(corrupted).not.toBe('');
       expect(blocked.data.reason).toMatchObject({ code: expect.stringMatching(/^DATABASE\./) });
@@ -429,7 +440,7 @@ describe('grace period, reactivation and purge across every process (issue 9)', 
 
   it('(d) trips the breaker on one cancellation too many, holds purges until an operator resets it', async () => {
     const t = tenants.d;
-    await cancel(t, true);
+    await cancel(t);
     const held = await until('breaker hold', async () =>
       (await events(t.id)).find(
         (e) =>
@@ -489,7 +500,7 @@ describe('grace period, reactivation and purge across every process (issue 9)', 
     expect(reactivated.status).toBe(202);
     await eventOf(t.id, 'TenantReactivated', 2);
     await viewReaches(t.id, 'state', 'active');
-    await cancel(t, true);
+    await cancel(t);
     await eventOf(t.id, 'CancellationRequested', 3);
     await until('purged', async () => ((await view(t.id)).state === 'purged' ? true : undefined));
     expect(await footprint(t.id)).toEqual(NOTHING);

@@ -21,7 +21,8 @@ import type { EventsPage, TenantView } from '../support/tenant-views';
 /**
  * The whole system as users run it: every app a separate process, real PostgreSQL, RabbitMQ, MariaDB, Ceph
  * RGW, a real SMTP peer and a real Git repository. Follows one tenant from the billing webhook to active,
- * then through cancellation, verified final backup and purge; and a second tenant through a failed step and
+ * then through cancellation (its grace period kept despite a past effective_date), an operator's purge request,
+ * verified final backup and purge; and a second tenant through a failed step and
  * its rollback. After each, the servers hold nothing of the tenant.
  */
 const run = randomBytes(3).toString('hex');
@@ -219,7 +220,9 @@ describe('tenant lifecycle across every process', () => {
     expect(new Set(answers.map((a) => a.body.tenant_id))).toEqual(new Set([tenantId]));
   });
 
-  it('cancels, takes and verifies a final backup, purges, and leaves nothing behind', async () => {
+  it('keeps a tenant cancelled with a past effective_date in its grace period, the clamp in its history', async () => {
+    const past = new Date(Date.now() - 86_400_000).toISOString();
+    const sentAt = Date.now();
     const response = await stack.postWebhook('subscription-cancelled', {
       event: 'subscription.cancelled',
       timestamp: new Date().toISOString(),
@@ -227,17 +230,67 @@ describe('tenant lifecycle across every process', () => {
         subscription_id: `sub_e2e_${run}`,
         tenant_id: tenantId,
         cancellation_reason: 'end-to-end test',
-        effective_date: new Date().toISOString(),
+        effective_date: past,
       },
     });
     expect(response.status).toBe(202);
+    const accepted = (await response.json()) as Record<string, string>;
+    expect(accepted).toMatchObject({
+      status: 'deprovisioning',
+      requested_effective_date: past,
+      clamped_reason: expect.stringContaining('is before the end of the grace period'),
+    });
+    // Issue 17: exactly 30 × 24 h after the receipt (between sending and the answer), not midnight of either day.
+    expect(Date.parse(accepted.deletion_date)).toBeGreaterThanOrEqual(sentAt + 30 * 86_400_000);
+    expect(Date.parse(accepted.deletion_date)).toBeLessThanOrEqual(Date.now() + 30 * 86_400_000);
+
+    // The first backup is taken and verified at once; then nothing runs, and nothing is purged.
+    await waitForTenant(
+      tenantId,
+      (v) =>
+        v.state === 'deprovisioning' &&
+        v.steps.some((s) => s.step.endsWith(':verify-storage') && s.status === 'succeeded') &&
+        v.steps.every((s) => s.status !== 'running'),
+    );
+    await new Promise((r) => setTimeout(r, 1_500));
+    const events = await tenantEvents(tenantId);
+    expect(events.map((e) => e.type)).toContain('BackupCompleted');
+    expect(events.map((e) => e.type)).not.toContain('PurgeStarted');
+    expect(events.find((e) => e.type === 'CancellationRequested')?.data).toMatchObject({
+      deletionDate: accepted.deletion_date,
+      requestedEffectiveDate: past,
+      clampedReason: accepted.clamped_reason,
+    });
+    expect(await footprint(tenantId)).toEqual(everything(tenantId, expect.any(Number)));
+  });
+
+  it('purges on an operator request with a reason: final backup verified, then purge, nothing left behind', async () => {
+    const post = (body: unknown, token: string) =>
+      fetch(`${stack.apiUrl}/api/v1/tenants/${tenantId}/purge`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+      });
+    expect((await post({ reason: 'erasure' }, stack.auditorToken)).status).toBe(403);
+    expect((await post({}, stack.operatorToken)).status).toBe(400);
+    const requested = await post({ reason: 'e2e: customer asked for erasure' }, stack.operatorToken);
+    expect(requested.status).toBe(202);
     const view = await waitForTenant(tenantId, (v) => v.state === 'purged');
     expect(view.state).toBe('purged');
 
-    const types = await eventTypes(tenantId);
+    const history = await tenantEvents(tenantId);
+    const types = history.map((e) => e.type);
+    const asked = types.indexOf('OperatorPurgeRequested');
+    expect(history[asked]).toMatchObject({
+      actor: 'operator:operator',
+      data: { operator: 'operator', reason: 'e2e: customer asked for erasure' },
+    });
+    // A final backup round taken after the request, verified, and only then the purge.
+    expect(types.indexOf('BackupStarted', asked)).toBeGreaterThan(asked);
+    expect(types.indexOf('BackupCompleted', asked)).toBeGreaterThan(types.indexOf('BackupStarted', asked));
+    expect(types.indexOf('PurgeStarted')).toBeGreaterThan(types.indexOf('BackupCompleted', asked));
     expect(types.indexOf('DatabaseBackupVerified')).toBeGreaterThan(types.indexOf('DatabasesBackedUp'));
     expect(types.indexOf('StorageBackupVerified')).toBeGreaterThan(types.indexOf('StorageBackedUp'));
-    expect(types.indexOf('PurgeStarted')).toBeGreaterThan(types.indexOf('DatabaseBackupVerified'));
     expect(types.indexOf('TenantPurged')).toBeGreaterThan(types.indexOf('DatabasesRemoved'));
 
     expect(await footprint(tenantId)).toEqual(NOTHING);

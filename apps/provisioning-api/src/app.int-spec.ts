@@ -273,9 +273,12 @@ describe('POST subscription-created', () => {
 describe('POST subscription-cancelled', () => {
   it('accepts a cancellation (202, idempotent) and refuses unknown tenants and foreign subscriptions', async () => {
     const { tenantId, subscriptionId } = await provision();
+    // Billing's clock a minute ahead: the deletion date is exactly 30 × 24 h after its timestamp. An older one, even
+    // by a millisecond, is clamped to receipt + 30 days (a late message never shortens the grace period).
+    const timestamp = new Date(Date.now() + 60_000).toISOString();
     const payload = {
       event: 'subscription.cancelled',
-      timestamp: '2025-06-15T10:00:00Z',
+      timestamp,
       data: { subscription_id: subscriptionId, tenant_id: tenantId, cancellation_reason: 'downgrade' },
     };
     const first = await http.post(CANCELLED).set(bearer(WEBHOOK_SECRET)).send(payload).expect(202);
@@ -283,7 +286,7 @@ describe('POST subscription-cancelled', () => {
     expect(first.body).toEqual({
       tenant_id: tenantId,
       status: 'deprovisioning',
-      deletion_date: '2025-07-15T10:00:00.000Z',
+      deletion_date: new Date(Date.parse(timestamp) + 30 * 86_400_000).toISOString(),
       status_url: `/api/v1/tenants/${tenantId}`,
     });
     expect(again.body).toEqual(first.body);

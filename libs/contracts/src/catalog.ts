@@ -320,6 +320,10 @@ export interface LifecycleEventData {
     requestedAt: string;
     deletionDate: string;
     requestedBy: string;
+    /** Billing's `effective_date` exactly as sent (absent when it sent none, and on operator cancellations). */
+    requestedEffectiveDate?: string;
+    /** Why `deletionDate` is later than billing asked: never before the end of the grace period. */
+    clampedReason?: string;
   };
   TenantReactivated: {
     subscriptionId: string;
@@ -334,6 +338,11 @@ export interface LifecycleEventData {
   PurgeStarted: { backupId: string; startedAt: string };
   TenantPurged: { purgedAt: string };
   OperatorRetryRequested: { step: string; reason: string; operator: string };
+  /**
+   * An operator's request to purge a tenant in its grace period now instead of at its deletion date. The purge
+   * still takes and verifies a final backup first, and the purge guardrails (hourly cap, breaker) still apply.
+   */
+  OperatorPurgeRequested: { reason: string; operator: string; requestedAt: string };
   TierChangeRequested: { fromTier: Tier; toTier: Tier; requestedBy: string };
   TierChanged: { fromTier: Tier; toTier: Tier };
   SuspensionRequested: { reason: string; requestedBy: string };

@@ -1,5 +1,6 @@
 export * from './envelope';
 export * from './errors';
+export * from './grace-period';
 export * from './ids';
 export * from './naming';
 export * from './tiers';

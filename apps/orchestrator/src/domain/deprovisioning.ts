@@ -1,4 +1,4 @@
-import { deterministicId, type FailureReason, type StepOutputs } from '@app/contracts';
+import { deterministicId, earliestDeletionDate, type FailureReason, type StepOutputs } from '@app/contracts';
 import type { DeciderConfig } from './config';
 import {
   DELETION_CONFIRMATION_STEP,
@@ -33,13 +33,40 @@ export function backupIdFor(tenantId: string, cycle: number, round: number): str
   return deterministicId(tenantId, 'final-backup', String(cycle), String(round));
 }
 
-/** The instant after which the tenant may be purged: the cancellation's date, or the grace period if unusable. */
+/**
+ * The deletion date as enforced here: the cancellation's date (or the grace period after its request if that is
+ * unusable), but never before the end of this orchestrator's grace period counted from when the cancellation
+ * entered the stream. The intake clamps already; this holds for older events and for any writer that does not.
+ */
 export function deletionDateOf(cancellation: CancellationState, config: DeciderConfig): Date {
+  const floor = earliestDeletionDate(new Date(cancellation.cancelledAt), config.gracePeriodDays);
   const given = Date.parse(cancellation.deletionDate);
-  if (!Number.isNaN(given)) return new Date(given);
-  const requested = Date.parse(cancellation.requestedAt);
-  const base = Number.isNaN(requested) ? Date.parse(cancellation.cancelledAt) : requested;
-  return addSeconds(new Date(base), config.gracePeriodDays * 86400);
+  let date: number;
+  if (!Number.isNaN(given)) date = given;
+  else {
+    const requested = Date.parse(cancellation.requestedAt);
+    const base = Number.isNaN(requested) ? Date.parse(cancellation.cancelledAt) : requested;
+    date = addSeconds(new Date(base), config.gracePeriodDays * 86400).getTime();
+  }
+  return Number.isNaN(floor.getTime()) || date >= floor.getTime() ? new Date(date) : floor;
+}
+
+/** The deletion date to announce (namespace annotation, notice): the recorded one unless it was moved. */
+function announcedDeletionDate(cancellation: CancellationState, config: DeciderConfig): string {
+  const enforced = deletionDateOf(cancellation, config);
+  return enforced.getTime() === Date.parse(cancellation.deletionDate)
+    ? cancellation.deletionDate
+    : enforced.toISOString();
+}
+
+/**
+ * When the final backup and the purge fall due: the deletion date, or the instant an operator asked for the
+ * purge if that is earlier.
+ */
+export function purgeDueAt(cancellation: CancellationState, config: DeciderConfig): Date {
+  const scheduled = deletionDateOf(cancellation, config);
+  const asked = cancellation.purgeRequested ? Date.parse(cancellation.purgeRequested.requestedAt) : NaN;
+  return !Number.isNaN(asked) && asked < scheduled.getTime() ? new Date(asked) : scheduled;
 }
 
 /**
@@ -57,7 +84,7 @@ export function decideDeprovisioning(ctx: DecisionContext): Decision[] {
     decisions.push(
       startStep(ctx, markKey, 'MarkNamespaceDeprovisioning', {
         deprovisioningDate: cancellation.requestedAt,
-        deletionDate: cancellation.deletionDate,
+        deletionDate: announcedDeletionDate(cancellation, ctx.config),
       }),
     );
   }
@@ -65,7 +92,7 @@ export function decideDeprovisioning(ctx: DecisionContext): Decision[] {
   if (!state.steps[noticeKey]) {
     decisions.push(
       startStep(ctx, noticeKey, 'SendCancellationNotice', {
-        deletionDate: cancellation.deletionDate,
+        deletionDate: announcedDeletionDate(cancellation, ctx.config),
         reason: cancellation.reason,
       }),
     );
@@ -85,10 +112,11 @@ export function decideDeprovisioning(ctx: DecisionContext): Decision[] {
   if (decisions.length > 0) return decisions;
 
   const { backup } = cancellation;
-  const deletionDate = deletionDateOf(cancellation, ctx.config);
+  const deletionDate = purgeDueAt(cancellation, ctx.config);
   if (!backup.verified || !backup.backupId || now < deletionDate) return [];
   // The round taken at cancellation guards the grace period, but the tenant kept working during it: a verified
-  // round begun before the deletion date is followed by a final one, and the purge starts from that one.
+  // round begun before the deletion date (or the operator's purge request) is followed by a final one, and the
+  // purge starts from that one.
   if (!backup.startedAt || Date.parse(backup.startedAt) < deletionDate.getTime()) {
     return newBackupRound(ctx, cancellation);
   }

@@ -275,6 +275,19 @@ function evolveLifecycle(state: TenantState, event: LifecycleEvent): TenantState
     case 'OperatorRetryRequested':
       return requestRetry(state, event.data.step);
 
+    case 'OperatorPurgeRequested': {
+      const cancellation = state.cancellation;
+      const { operator, reason, requestedAt } = event.data;
+      // Only a named operator with a reason, during a grace period, once per cancellation.
+      if (state.status !== 'deprovisioning' || !cancellation || cancellation.purgeRequested) return state;
+      if (operator.trim().length === 0 || reason.trim().length === 0) return state;
+      const asked = Number.isNaN(Date.parse(requestedAt)) ? at : requestedAt;
+      return {
+        ...state,
+        cancellation: { ...cancellation, purgeRequested: { operator, reason, requestedAt: asked } },
+      };
+    }
+
     case 'TierChangeRequested': {
       const previous = state.tierChange;
       if (state.status !== 'active' || (previous && !previous.outcome)) return state;

@@ -18,8 +18,14 @@ import {
 
 const DAY = 86_400;
 
-function activeTenant(): TenantSim {
-  const sim = new TenantSim();
+/**
+ * Each test here picks its cancellation's deletion date itself, some a day or less away: the orchestrator's own
+ * grace-period floor is off (0 days) unless a test passes a config with one (see "the grace period floor").
+ */
+const NO_FLOOR = { ...TEST_CONFIG, gracePeriodDays: 0 };
+
+function activeTenant(config = NO_FLOOR): TenantSim {
+  const sim = new TenantSim(config);
   sim.request();
   while (sim.state.status === 'provisioning') {
     const step = GATING_STEPS.find((s) => sim.state.steps[s.name]?.status === 'running');

@@ -1,7 +1,7 @@
 import type { CommandType, ResourceService, StepOutputs } from '@app/contracts';
 import { DEFAULT_DECIDER_CONFIG, type DeciderConfig } from './config';
 import { PURGE_PREFIX, compensationKey } from './dag';
-import { deletionDateOf } from './deprovisioning';
+import { purgeDueAt } from './deprovisioning';
 import type { StepState, StepStatus, TenantState } from './state';
 
 export interface PendingCommand {
@@ -39,8 +39,8 @@ export function pendingCommands(state: TenantState, now?: Date): PendingCommand[
 
 /**
  * The earliest instant at which time alone changes a decision: a command deadline, a blocked backup's
- * retry (or a purge held by the guardrails), a parked purge step's retry, or the deletion date once the backup
- * is verified. Timers derive
+ * retry (or a purge held by the guardrails), a parked purge step's retry, or the deletion date (or an operator's
+ * earlier purge request) once the backup is verified. Timers derive
  * from the stream, so they survive restarts.
  */
 export function nextDeadline(
@@ -55,7 +55,7 @@ export function nextDeadline(
     const { backup } = cancellation;
     // On a verified backup a block is a purge on hold (guardrails): its retry replaces the passed deletion date.
     if (backup.blockedUntil) instants.push(Date.parse(backup.blockedUntil));
-    else if (backup.verified) instants.push(deletionDateOf(cancellation, config).getTime());
+    else if (backup.verified) instants.push(purgeDueAt(cancellation, config).getTime());
   }
   if (state.status === 'purging') {
     for (const run of Object.values(state.steps)) {

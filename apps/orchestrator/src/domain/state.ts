@@ -112,6 +112,8 @@ export interface CancellationState {
   resumeStatus: 'active' | 'suspended';
   backup: BackupState;
   reactivatedAt?: string;
+  /** An operator asked to purge now rather than at the deletion date (the backup and guardrails still apply). */
+  purgeRequested?: { operator: string; reason: string; requestedAt: string };
 }
 
 export interface ReactivationState {

@@ -286,7 +286,7 @@ describe('tenantctl against PostgreSQL', () => {
     expect((await tenantctl(['verify', '--file', join(tmp, 'missing.ndjson')])).code).toBe(EXIT.USAGE);
   });
 
-  it('appends retry and cancel with the operator and the reason, and refuses what the state forbids', async () => {
+  it('appends retry, cancel and purge with the operator and the reason, and refuses what the state forbids', async () => {
     const retry = await tenantctl([
       'retry',
       failed.tenantId,
@@ -331,6 +331,24 @@ describe('tenantctl against PostgreSQL', () => {
     const again = await tenantctl(['cancel', active.tenantId, '--reason', 'again']);
     expect(again.code).toBe(EXIT.ERROR);
     expect(again.stderr).toContain('OPERATION.NOT_CANCELLABLE');
+
+    const early = await tenantctl(['purge', failed.tenantId, '--reason', 'erasure']);
+    expect(early.code).toBe(EXIT.ERROR);
+    expect(early.stderr).toContain('OPERATION.NOT_IN_GRACE_PERIOD');
+    const purge = await tenantctl(
+      ['purge', active.tenantId, '--reason', 'customer asked for erasure', '--as', 'erin'],
+      { now: () => at },
+    );
+    expect(purge).toMatchObject({ code: EXIT.OK, stderr: '' });
+    expect(purge.stdout).toContain(`purge requested: ${active.tenantId} by operator:erin`);
+    expect(await lastEvent(active.tenantId)).toMatchObject({
+      type: 'OperatorPurgeRequested',
+      data: { reason: 'customer asked for erasure', operator: 'erin', requestedAt: at.toISOString() },
+      metadata: { actor: 'operator:erin' },
+    });
+    const purgeAgain = await tenantctl(['purge', active.tenantId, '--reason', 'again']);
+    expect(purgeAgain.code).toBe(EXIT.ERROR);
+    expect(purgeAgain.stderr).toContain('OPERATION.PURGE_ALREADY_REQUESTED');
     // The read model catches up on the next replay: the cancelled tenant is now deprovisioning. (Replay reads
     // the log as a whole, which shows the cancellation once every transaction older than it has ended.)
     const written = (await store.readStream(tenantStream(active.tenantId))).length;

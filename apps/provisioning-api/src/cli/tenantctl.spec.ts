@@ -35,6 +35,7 @@ describe('tenantctl arguments', () => {
       'verify',
       'retry',
       'cancel',
+      'purge',
       'replay',
     ]) {
       expect(top.stdout).toContain(command);
@@ -66,6 +67,8 @@ describe('tenantctl arguments', () => {
     [['verify', '--file', 'x.ndjson', '--anchor', '3:abc'], 'malformed anchor'],
     [['retry', 'acme-aaaaaa', 'databases'], 'missing --reason'],
     [['cancel', 'acme-aaaaaa', '--reason', 'r', '--as', 'eve smith'], 'bad operator name'],
+    [['purge', 'acme-aaaaaa'], 'purge without --reason'],
+    [['purge', 'Not_A_Tenant', '--reason', 'r'], 'purge of an invalid tenant id'],
     [['watch', 'acme-aaaaaa', '--timeout', 'soon'], 'bad timeout'],
   ])('exits 2 for %j (%s) and says why on stderr', async (argv, _why) => {
     const result = await tenantctl(argv);

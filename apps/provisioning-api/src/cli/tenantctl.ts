@@ -584,6 +584,38 @@ function buildProgram(io: CliIo, resources: Resources, setExit: (code: number) =
     );
 
   program
+    .command('purge')
+    .description(
+      'Purge a tenant in its grace period now instead of at its deletion date (after a verified final backup, ' +
+        'within the purge guardrails)',
+    )
+    .argument('<tenant>', 'tenant id')
+    .requiredOption('--reason <text>', 'why (recorded in the tenant stream and its audit chain)')
+    .option('--as <name>', 'operator name recorded as operator:<name> (default $USER)')
+    .option('--idempotency-key <key>', 'repeat-safe request id')
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        tenant: string,
+        options: { reason: string; as?: string; idempotencyKey?: string; json?: boolean },
+      ) => {
+        const tenantId = tenantArg(tenant);
+        const operator = operatorName(options.as, io.env);
+        const operations = await resources.operations();
+        const result = await operations.requestPurge({
+          tenantId,
+          reason: options.reason,
+          operator,
+          idempotencyKey: options.idempotencyKey,
+        });
+        if (options.json) return void out(json(result));
+        out(
+          `${result.duplicate ? 'already requested' : 'purge requested'}: ${tenantId} by operator:${operator} at ${result.requestedAt}, instead of ${result.deletionDate}; the orchestrator takes a final backup first (event ${result.eventId})\n`,
+        );
+      },
+    );
+
+  program
     .command('replay')
     .description('Rebuild the tenant read model from the event store (stop the API projectors first)')
     .option('--batch <n>', 'events per read', positiveInt('--batch', 1, 10_000), 500)

@@ -263,7 +263,12 @@ describe('SubscriptionIntake', () => {
       const first = await intake.acceptSubscriptionCancelled(cancelled(tenantId), 'webhook');
       const again = await intake.acceptSubscriptionCancelled(cancelled(tenantId), 'webhook');
 
-      expect(first).toEqual({ tenantId, deletionDate: '2025-07-15T00:00:00.000Z', duplicate: false });
+      expect(first).toEqual({
+        tenantId,
+        deletionDate: '2025-07-15T00:00:00.000Z',
+        requestedEffectiveDate: '2025-07-15T00:00:00Z',
+        duplicate: false,
+      });
       expect(again).toEqual({ ...first, duplicate: true });
       const events = await store.readStream(tenantStream(tenantId));
       expect(events.map((e) => e.type)).toEqual(['TenantRequested', 'CancellationRequested']);
@@ -273,6 +278,7 @@ describe('SubscriptionIntake', () => {
         requestedAt: '2025-06-15T10:00:00.000Z',
         deletionDate: '2025-07-15T00:00:00.000Z',
         requestedBy: 'billing',
+        requestedEffectiveDate: '2025-07-15T00:00:00Z',
       });
     });
 
@@ -282,6 +288,73 @@ describe('SubscriptionIntake', () => {
         'bus',
       );
       expect(result.deletionDate).toBe('2025-07-15T10:00:00.000Z');
+    });
+
+    describe('never before the end of the grace period', () => {
+      // Received on 15 June at 10:00:05 (the timestamp says 10:00): the grace period ends exactly 30 × 24 h
+      // after the receipt, on 15 July at 10:00:05 (issue 17), not at midnight of either day.
+      const receivedAt = new Date('2025-06-15T10:00:05Z');
+      const graceEnd = '2025-07-15T10:00:05.000Z';
+      let late: SubscriptionIntake;
+      beforeEach(() => {
+        late = new SubscriptionIntake(store, { gracePeriodDays: 30, now: () => receivedAt });
+      });
+
+      it.each([
+        ['in the past (a billing bug or a replay)', '2025-01-01T00:00:00Z'],
+        ['now', '2025-06-15T10:00:05Z'],
+        ["of the spec's example (15 July 00:00)", '2025-07-15T00:00:00Z'],
+        ['one millisecond before the end of the grace period', '2025-07-15T10:00:04.999Z'],
+      ])('clamps an effective_date %s, recording it as sent and why', async (_label, effectiveDate) => {
+        const result = await late.acceptSubscriptionCancelled(
+          cancelled(tenantId, { effectiveDate }),
+          'webhook',
+        );
+        expect(result).toEqual({
+          tenantId,
+          deletionDate: graceEnd,
+          requestedEffectiveDate: effectiveDate,
+          clampedReason: expect.stringContaining(`effective_date ${effectiveDate} is before the end`),
+          duplicate: false,
+        });
+        const recorded = (await store.readStream(tenantStream(tenantId)))[1];
+        expect(recorded.data).toMatchObject({
+          deletionDate: graceEnd,
+          requestedEffectiveDate: effectiveDate,
+          clampedReason: result.clampedReason,
+        });
+        expect(result.clampedReason).toContain('30-day grace period');
+        // A redelivery gets the same answer, clamp included, and records nothing new.
+        await expect(
+          late.acceptSubscriptionCancelled(cancelled(tenantId, { effectiveDate }), 'bus'),
+        ).resolves.toEqual({ ...result, duplicate: true });
+        expect(await store.readStream(tenantStream(tenantId))).toHaveLength(2);
+      });
+
+      it.each([
+        ['exactly at the end of the grace period', '2025-07-15T10:00:05Z', graceEnd],
+        ['after the end of the grace period', '2025-09-01T12:30:00+02:00', '2025-09-01T10:30:00.000Z'],
+      ])('honours an effective_date %s', async (_label, effectiveDate, deletionDate) => {
+        const result = await late.acceptSubscriptionCancelled(
+          cancelled(tenantId, { effectiveDate }),
+          'webhook',
+        );
+        expect(result).toEqual({
+          tenantId,
+          deletionDate,
+          requestedEffectiveDate: effectiveDate,
+          duplicate: false,
+        });
+        const recorded = (await store.readStream(tenantStream(tenantId)))[1];
+        expect(recorded.data).not.toHaveProperty('clampedReason');
+      });
+
+      it('refuses an effective_date that is not a date, recording nothing', async () => {
+        await expect(
+          late.acceptSubscriptionCancelled(cancelled(tenantId, { effectiveDate: 'next week' }), 'webhook'),
+        ).rejects.toMatchObject({ code: 'INTAKE.VALIDATION_FAILED' });
+        expect(await store.readStream(tenantStream(tenantId))).toHaveLength(1);
+      });
     });
 
     it('answers a cancellation of a tenant being purged as a duplicate, recording nothing', async () => {

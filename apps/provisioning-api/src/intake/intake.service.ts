@@ -6,6 +6,7 @@ import {
   domainFor,
   domainStream,
   generateTenantId,
+  resolveDeletionDate,
   subscriptionStream,
   tenantStream,
   validateSubscriptionCancelled,
@@ -48,6 +49,10 @@ export interface SubscriptionAccepted {
 export interface CancellationAccepted {
   tenantId: string;
   deletionDate: string;
+  /** Billing's `effective_date` as sent, when it sent one. */
+  requestedEffectiveDate?: string;
+  /** Why `deletionDate` is later than billing's `effective_date` (never before the end of the grace period). */
+  clampedReason?: string;
   duplicate: boolean;
 }
 
@@ -88,7 +93,6 @@ export interface IntakeOptions {
 const ACTOR = 'provisioning-api';
 const MAX_DOMAIN_ATTEMPTS = 999;
 const MAX_CONFLICT_RETRIES = 20;
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Intake of billing's subscription events (spec 1.1, 1.2 and "Annulation Abonnement"), shared by the webhook and
@@ -167,7 +171,7 @@ export class SubscriptionIntake {
         const earlier = events.find((event) => event.id === eventId);
         if (earlier) {
           const cancelled = earlier.data as LifecycleEventData['CancellationRequested'];
-          return answer({ tenantId: data.tenant_id, deletionDate: cancelled.deletionDate, duplicate: true });
+          return answer(cancellationAnswer(data.tenant_id, cancelled, true));
         }
         if (summary.subscriptionId !== data.subscription_id) {
           throw new IntakeError(
@@ -186,17 +190,21 @@ export class SubscriptionIntake {
             summary.status === 'purged' ||
             Date.parse(requestedAt) <= lastBillingChange(events, data.subscription_id))
         ) {
-          return answer({ tenantId: data.tenant_id, deletionDate: latest.deletionDate, duplicate: true });
+          return answer(cancellationAnswer(data.tenant_id, latest, true));
         }
-        const deletionDate = data.effective_date
-          ? new Date(data.effective_date).toISOString()
-          : new Date(Date.parse(requestedAt) + this.options.gracePeriodDays * DAY_MS).toISOString();
+        // A past or too-near effective_date (a billing bug, a replayed message) never shortens the grace period.
+        const deletion = resolveDeletionDate({
+          receivedAt: this.now(),
+          requestedAt,
+          ...(data.effective_date === undefined ? {} : { effectiveDate: data.effective_date }),
+          gracePeriodDays: this.options.gracePeriodDays,
+        });
         const cancellation: LifecycleEventData['CancellationRequested'] = {
           subscriptionId: data.subscription_id,
           reason: data.cancellation_reason ?? 'unspecified',
           requestedAt,
-          deletionDate,
           requestedBy: 'billing',
+          ...deletion,
         };
         return {
           append: [
@@ -206,7 +214,7 @@ export class SubscriptionIntake {
             ]),
           ],
           expectedRevision: revision,
-          result: { tenantId: data.tenant_id, deletionDate, duplicate: false },
+          result: cancellationAnswer(data.tenant_id, cancellation, false),
         };
       },
       { exhausted: () => tooBusy(data.tenant_id) },
@@ -738,6 +746,23 @@ function lastBillingChange(events: RecordedEvent[], subscriptionId: string): num
     latest = Math.max(latest, Date.parse(data.requestedAt));
   }
   return latest;
+}
+
+/** The answer to a cancellation, the same for its first delivery and every repeat: what the stream recorded. */
+function cancellationAnswer(
+  tenantId: string,
+  recorded: LifecycleEventData['CancellationRequested'],
+  duplicate: boolean,
+): CancellationAccepted {
+  return {
+    tenantId,
+    deletionDate: recorded.deletionDate,
+    ...(recorded.requestedEffectiveDate === undefined
+      ? {}
+      : { requestedEffectiveDate: recorded.requestedEffectiveDate }),
+    ...(recorded.clampedReason === undefined ? {} : { clampedReason: recorded.clampedReason }),
+    duplicate,
+  };
 }
 
 function isoOf(timestamp: string): string {

@@ -31,7 +31,11 @@ function field(body: unknown, name: string): unknown {
 })
 @ApiResponse({ status: 401, description: 'Missing or unknown token' })
 @ApiResponse({ status: 403, description: 'Not an operator token (auditors may only read)' })
-@ApiResponse({ status: 400, description: 'Invalid tenant id, step, reason or Idempotency-Key' })
+@ApiResponse({
+  status: 400,
+  description:
+    'Invalid tenant id, step, reason (required, one line, at most 500 characters) or Idempotency-Key',
+})
 @ApiResponse({ status: 404, description: 'Unknown tenant' })
 @ApiResponse({ status: 422, description: 'Idempotency-Key already used for another request' })
 @Controller('api/v1/tenants')
@@ -112,6 +116,78 @@ export class OperationsController {
       tenant_id: result.tenantId,
       status: 'deprovisioning',
       deletion_date: result.deletionDate,
+      event_id: result.eventId,
+      duplicate: result.duplicate,
+      status_url: statusUrl(result.tenantId),
+    };
+  }
+
+  @Post(':id/purge')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Purge a tenant in its grace period now instead of at its deletion date',
+    description:
+      'Appends OperatorPurgeRequested (operator and reason, visible in the tenant history and audit chain). The ' +
+      'orchestrator then takes and verifies a final backup and starts the purge through the purge guardrails: ' +
+      'the hourly cap and the mass-cancellation breaker can still hold it (PurgeBlocked in the history).',
+  })
+  @ApiParam({ name: 'id', example: 'abc-corporation-7f3a9c' })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['reason'],
+      properties: {
+        reason: { type: 'string', example: 'customer asked for erasure (GDPR art. 17), ticket 4711' },
+      },
+    },
+  })
+  @ApiResponse({
+    status: 202,
+    description: 'OperatorPurgeRequested appended',
+    schema: {
+      type: 'object',
+      properties: {
+        tenant_id: { type: 'string' },
+        status: { type: 'string', enum: ['deprovisioning'] },
+        deletion_date: {
+          type: 'string',
+          format: 'date-time',
+          description: 'The date the purge no longer waits for',
+        },
+        purge_requested_at: { type: 'string', format: 'date-time' },
+        event_id: { type: 'string' },
+        duplicate: { type: 'boolean' },
+        status_url: { type: 'string' },
+      },
+    },
+  })
+  @ApiResponse({
+    status: 409,
+    description:
+      'OPERATION.NOT_IN_GRACE_PERIOD (not cancelled, or its purge already started) or OPERATION.PURGE_ALREADY_REQUESTED',
+  })
+  async purge(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Req() request: HttpRequest,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ) {
+    const operator = request.principal?.name ?? '';
+    const result = await this.operations.requestPurge({
+      tenantId: id,
+      reason: field(body, 'reason'),
+      operator,
+      idempotencyKey,
+    });
+    this.logger.warn(
+      { tenantId: id, operator, duplicate: result.duplicate },
+      'operator purge requested before the deletion date',
+    );
+    return {
+      tenant_id: result.tenantId,
+      status: 'deprovisioning',
+      deletion_date: result.deletionDate,
+      purge_requested_at: result.requestedAt,
       event_id: result.eventId,
       duplicate: result.duplicate,
       status_url: statusUrl(result.tenantId),

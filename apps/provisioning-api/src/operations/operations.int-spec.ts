@@ -20,6 +20,7 @@ const EVENT_SCHEMA = `po_es_${suffix}`;
 const READ_SCHEMA = `po_rm_${suffix}`;
 const OPERATOR = `op_${randomBytes(12).toString('hex')}`;
 const AUDITOR = `au_${randomBytes(12).toString('hex')}`;
+const WEBHOOK_SECRET = `whsec_${randomBytes(16).toString('hex')}`;
 const NOW = new Date('2025-02-01T09:00:00.000Z');
 const silent = pino({ level: 'silent' });
 const hex = () => randomBytes(3).toString('hex');
@@ -59,7 +60,7 @@ beforeAll(async () => {
     EVENTSTORE_SCHEMA: EVENT_SCHEMA,
     READ_MODEL_URL: DATABASE_URL,
     READ_MODEL_SCHEMA: READ_SCHEMA,
-    WEBHOOK_SECRET: `whsec_${randomBytes(16).toString('hex')}`,
+    WEBHOOK_SECRET,
     OPERATOR_TOKENS: `alice:${OPERATOR}`,
     AUDITOR_TOKENS: `audrey:${AUDITOR}`,
     GRACE_PERIOD_DAYS: '30',
@@ -205,10 +206,101 @@ describe('operator actions over HTTP', () => {
     expect(badKey.status).toBe(400);
   });
 
-  it('documents both actions in the OpenAPI document', async () => {
+  it('purges a cancelled tenant early on an operator request with a reason, audited; refuses it otherwise', async () => {
+    const tenantId = await seedActive();
+    const purge = (body: unknown, token?: string) => {
+      const call = http.post(`/api/v1/tenants/${tenantId}/purge`);
+      return (token ? call.set(bearer(token)) : call).send(body as object);
+    };
+    expect((await purge({ reason: 'erasure' })).status).toBe(401);
+    expect((await purge({ reason: 'erasure' }, AUDITOR)).status).toBe(403);
+    const active = await purge({ reason: 'erasure' }, OPERATOR);
+    expect(active.status).toBe(409);
+    expect(active.body).toMatchObject({ error: 'OPERATION.NOT_IN_GRACE_PERIOD' });
+    expect(active.body.message).toContain('is active');
+
+    await http
+      .post(`/api/v1/tenants/${tenantId}/cancel`)
+      .set(bearer(OPERATOR))
+      .send({ reason: 'contract ended' })
+      .expect(202);
+    const noReason = await purge({}, OPERATOR);
+    expect(noReason.status).toBe(400);
+    expect(noReason.body.violations.map((v: { field: string }) => v.field)).toEqual(['reason']);
+    expect((await streamOf(tenantId)).map((e) => e.type)).not.toContain('OperatorPurgeRequested');
+
+    const accepted = await purge({ reason: 'customer asked for erasure, ticket 4711' }, OPERATOR);
+    expect(accepted.status).toBe(202);
+    expect(accepted.body).toEqual({
+      tenant_id: tenantId,
+      status: 'deprovisioning',
+      deletion_date: '2025-03-03T09:00:00.000Z',
+      purge_requested_at: NOW.toISOString(),
+      event_id: expect.any(String),
+      duplicate: false,
+      status_url: `/api/v1/tenants/${tenantId}`,
+    });
+    const events = await streamOf(tenantId);
+    expect(events.at(-1)).toMatchObject({
+      id: accepted.body.event_id,
+      type: 'OperatorPurgeRequested',
+      data: {
+        operator: 'alice',
+        reason: 'customer asked for erasure, ticket 4711',
+        requestedAt: NOW.toISOString(),
+      },
+      metadata: { actor: 'operator:alice' },
+    });
+    const audited = await http
+      .get(`/api/v1/tenants/${tenantId}/events`)
+      .query({ from: events.length - 1 })
+      .set(bearer(AUDITOR))
+      .expect(200);
+    expect(audited.body.events[0]).toMatchObject({ type: 'OperatorPurgeRequested', actor: 'operator:alice' });
+
+    const twice = await purge({ reason: 'again' }, OPERATOR);
+    expect(twice.status).toBe(409);
+    expect(twice.body).toMatchObject({ error: 'OPERATION.PURGE_ALREADY_REQUESTED' });
+  });
+
+  it('answers a cancellation webhook with a past effective_date with the clamped deletion date and why', async () => {
+    const builder = new TenantStreamBuilder(`op-clamp-${hex()}`, '2025-01-15T10:00:00Z').activeTenant();
+    await builder.appendTo(store);
+    const response = await http
+      .post('/api/v1/provisioning/webhooks/subscription-cancelled')
+      .set(bearer(WEBHOOK_SECRET))
+      .send({
+        event: 'subscription.cancelled',
+        timestamp: NOW.toISOString(),
+        data: {
+          subscription_id: `sub_${builder.tenantId.replace(/-/g, '_')}`,
+          tenant_id: builder.tenantId,
+          effective_date: '2025-01-01T00:00:00Z',
+        },
+      });
+    expect(response.status).toBe(202);
+    expect(response.body).toMatchObject({
+      deletion_date: '2025-03-03T09:00:00.000Z', // received at NOW, 2025-02-01T09:00Z: exactly 30 × 24 h later
+      requested_effective_date: '2025-01-01T00:00:00Z',
+      clamped_reason: expect.stringContaining('is before the end of the grace period'),
+    });
+  });
+
+  it('documents every action in the OpenAPI document', async () => {
     const doc = await http.get('/api/docs-json').expect(200);
     expect(Object.keys(doc.body.paths)).toEqual(
-      expect.arrayContaining(['/api/v1/tenants/{id}/retry', '/api/v1/tenants/{id}/cancel']),
+      expect.arrayContaining([
+        '/api/v1/tenants/{id}/retry',
+        '/api/v1/tenants/{id}/cancel',
+        '/api/v1/tenants/{id}/purge',
+      ]),
+    );
+    const purge = doc.body.paths['/api/v1/tenants/{id}/purge'].post;
+    expect(purge.requestBody.content['application/json'].schema.required).toEqual(['reason']);
+    expect(Object.keys(purge.responses)).toEqual(expect.arrayContaining(['202', '400', '401', '403', '409']));
+    const cancelled = doc.body.paths['/api/v1/provisioning/webhooks/subscription-cancelled'].post;
+    expect(Object.keys(cancelled.responses['202'].content['application/json'].schema.properties)).toEqual(
+      expect.arrayContaining(['deletion_date', 'requested_effective_date', 'clamped_reason']),
     );
   });
 });

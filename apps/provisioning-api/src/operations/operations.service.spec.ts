@@ -272,3 +272,129 @@ describe('TenantOperations.requestCancellation', () => {
     expect(types).toEqual(['WelcomeEmailSent', 'CancellationRequested']);
   });
 });
+
+describe('TenantOperations.requestPurge', () => {
+  const cancelled = (b: TenantStreamBuilder) =>
+    b.activeTenant().lifecycle(
+      'CancellationRequested',
+      {
+        subscriptionId: `sub_${b.tenantId.replace(/-/g, '_')}`,
+        reason: 'downgrade',
+        requestedAt: '2025-02-20T10:00:00.000Z',
+        deletionDate: '2025-03-22T10:00:00.000Z',
+        requestedBy: 'billing',
+      },
+      'provisioning-api',
+    );
+
+  it('appends OperatorPurgeRequested naming the operator, the reason and when, once per Idempotency-Key', async () => {
+    await seed('purge-me-000001', cancelled);
+    const request = {
+      tenantId: 'purge-me-000001',
+      reason: '  customer asked for erasure, ticket 4711 ',
+      operator: 'alice',
+      idempotencyKey: 'ticket-4711',
+    };
+    const first = await operations.requestPurge(request);
+    expect(first).toEqual({
+      tenantId: 'purge-me-000001',
+      eventId: deterministicId('operator-purge', 'purge-me-000001', 'ticket-4711'),
+      requestedAt: NOW.toISOString(),
+      deletionDate: '2025-03-22T10:00:00.000Z',
+      duplicate: false,
+    });
+    await expect(operations.requestPurge(request)).resolves.toEqual({ ...first, duplicate: true });
+    const last = (await store.readStream(tenantStream('purge-me-000001'))).at(-1)!;
+    expect(last).toMatchObject({
+      id: first.eventId,
+      type: 'OperatorPurgeRequested',
+      data: {
+        reason: 'customer asked for erasure, ticket 4711',
+        operator: 'alice',
+        requestedAt: NOW.toISOString(),
+      },
+      metadata: { actor: 'operator:alice' },
+    });
+    const reused = await rejection(operations.requestPurge({ ...request, reason: 'something else' }));
+    expect(reused.code).toBe(OPERATION_ERROR_CODES.IDEMPOTENCY_KEY_REUSED);
+    const again = await rejection(operations.requestPurge({ ...request, idempotencyKey: undefined }));
+    expect(again).toMatchObject({ code: OPERATION_ERROR_CODES.PURGE_ALREADY_REQUESTED, status: 409 });
+    expect(again.message).toContain('operator alice already requested the purge');
+    const purges = (await store.readStream(tenantStream('purge-me-000001'))).filter(
+      (event) => event.type === 'OperatorPurgeRequested',
+    );
+    expect(purges).toHaveLength(1);
+  });
+
+  it('requires a reason, and refuses a tenant outside its grace period with 409', async () => {
+    await seed('purge-no-000002', cancelled);
+    for (const reason of [undefined, '', '   ', 'two\nlines']) {
+      const invalid = await rejection(
+        operations.requestPurge({ tenantId: 'purge-no-000002', reason, operator: 'alice' }),
+      );
+      expect(invalid).toMatchObject({ code: OPERATION_ERROR_CODES.VALIDATION_FAILED, status: 400 });
+      expect(invalid.violations.map((v) => v.field)).toEqual(['reason']);
+    }
+
+    await seed('purge-no-000003', (b) => b.activeTenant());
+    const active = await rejection(
+      operations.requestPurge({ tenantId: 'purge-no-000003', reason: 'r', operator: 'alice' }),
+    );
+    expect(active).toMatchObject({ code: OPERATION_ERROR_CODES.NOT_IN_GRACE_PERIOD, status: 409 });
+    expect(active.message).toContain('is active');
+
+    await seed('purge-no-000004', (b) =>
+      cancelled(b).lifecycle('PurgeStarted', { backupId: 'b1', startedAt: '2025-03-22T10:00:00.000Z' }),
+    );
+    const purging = await rejection(
+      operations.requestPurge({ tenantId: 'purge-no-000004', reason: 'r', operator: 'alice' }),
+    );
+    expect(purging).toMatchObject({ code: OPERATION_ERROR_CODES.NOT_IN_GRACE_PERIOD });
+    expect(purging.message).toContain('being purged');
+    for (const id of ['purge-no-000002', 'purge-no-000003', 'purge-no-000004']) {
+      const types = (await store.readStream(tenantStream(id))).map((event) => event.type);
+      expect(types).not.toContain('OperatorPurgeRequested');
+    }
+
+    const missing = await rejection(
+      operations.requestPurge({ tenantId: 'nobody-000000', reason: 'r', operator: 'alice' }),
+    );
+    expect(missing.code).toBe(OPERATION_ERROR_CODES.TENANT_NOT_FOUND);
+  });
+
+  it('accepts a new request in a later grace period, after a reactivation', async () => {
+    const builder = await seed('purge-re-000005', (b) =>
+      cancelled(b)
+        .lifecycle('OperatorPurgeRequested', {
+          reason: 'r',
+          operator: 'bob',
+          requestedAt: '2025-02-21T00:00:00Z',
+        })
+        .lifecycle('TenantReactivated', {
+          subscriptionId: 'sub_x',
+          reactivatedAt: '2025-02-22T00:00:00Z',
+          requestedBy: 'billing',
+        }),
+    );
+    const refused = await rejection(
+      operations.requestPurge({ tenantId: builder.tenantId, reason: 'erasure', operator: 'alice' }),
+    );
+    expect(refused.code).toBe(OPERATION_ERROR_CODES.NOT_IN_GRACE_PERIOD);
+    await builder
+      .lifecycle(
+        'CancellationRequested',
+        {
+          subscriptionId: 'sub_x',
+          reason: 'again',
+          requestedAt: '2025-02-25T10:00:00.000Z',
+          deletionDate: '2025-03-27T10:00:00.000Z',
+          requestedBy: 'billing',
+        },
+        'provisioning-api',
+      )
+      .appendTo(store);
+    await expect(
+      operations.requestPurge({ tenantId: builder.tenantId, reason: 'erasure', operator: 'alice' }),
+    ).resolves.toMatchObject({ duplicate: false, deletionDate: '2025-03-27T10:00:00.000Z' });
+  });
+});

@@ -51,6 +51,22 @@ export interface CancelRequest {
   idempotencyKey?: unknown;
 }
 
+export interface PurgeRequest {
+  tenantId: string;
+  reason: unknown;
+  operator: string;
+  idempotencyKey?: unknown;
+}
+
+export interface PurgeAccepted {
+  tenantId: string;
+  eventId: string;
+  requestedAt: string;
+  /** The deletion date the purge no longer waits for. */
+  deletionDate: string;
+  duplicate: boolean;
+}
+
 export interface RetryAccepted {
   tenantId: string;
   step: string;
@@ -76,7 +92,7 @@ export interface TenantOperationsOptions {
 export const operatorActor = (operator: string): string => `operator:${operator}`;
 
 /**
- * Operator actions (issue 10), shared by the HTTP API and tenantctl. Each appends one lifecycle event to the
+ * Operator actions, shared by the HTTP API and tenantctl. Each appends one lifecycle event to the
  * tenant stream, naming who and why; the orchestrator's decider acts on it. A request is checked against the
  * stream first so that an action the decider would silently ignore is refused with a reason instead.
  */
@@ -173,6 +189,75 @@ export class TenantOperations {
     });
   }
 
+  /**
+   * `OperatorPurgeRequested`: the purge of a tenant in its grace period starts now instead of at its deletion
+   * date. The orchestrator still takes and verifies a final backup first, through the purge guardrails (hourly
+   * cap, mass-cancellation breaker). Refused outside the grace period and when a purge was already requested.
+   */
+  async requestPurge(request: PurgeRequest): Promise<PurgeAccepted> {
+    const violations = [
+      ...tenantViolations(request.tenantId),
+      ...reasonViolations(request.reason),
+      ...operatorViolations(request.operator),
+      ...idempotencyViolations(request.idempotencyKey),
+    ];
+    if (violations.length > 0) throw invalid(violations);
+    const { tenantId, operator } = request;
+    const reason = (request.reason as string).trim();
+    const key = request.idempotencyKey as string | undefined;
+    const eventId = key ? deterministicId('operator-purge', tenantId, key) : this.newId();
+
+    return this.decide<PurgeAccepted>(tenantId, async ({ events, summary }) => {
+      const earlier = events.find((event) => event.id === eventId);
+      if (earlier) {
+        assertSameRequest(earlier, 'OperatorPurgeRequested', { reason, operator });
+        const recorded = earlier.data as LifecycleEventData['OperatorPurgeRequested'];
+        return {
+          result: {
+            tenantId,
+            eventId,
+            requestedAt: recorded.requestedAt,
+            deletionDate: summary.deprovisioning?.deletionDate ?? '',
+            duplicate: true,
+          },
+        };
+      }
+      if (
+        summary.status !== 'deprovisioning' ||
+        !summary.deprovisioning ||
+        summary.deprovisioning.purgeStartedAt
+      ) {
+        const state = summary.deprovisioning?.purgeStartedAt ? 'being purged' : summary.status;
+        throw new OperationError(
+          OPERATION_ERROR_CODES.NOT_IN_GRACE_PERIOD,
+          `tenant ${tenantId} is ${state}: only a tenant in its grace period (cancelled, purge not started) can be purged early`,
+        );
+      }
+      const pending = pendingPurgeRequest(events);
+      if (pending) {
+        throw new OperationError(
+          OPERATION_ERROR_CODES.PURGE_ALREADY_REQUESTED,
+          `operator ${pending.operator} already requested the purge of tenant ${tenantId} at ${pending.requestedAt}`,
+        );
+      }
+      const data: LifecycleEventData['OperatorPurgeRequested'] = {
+        reason,
+        operator,
+        requestedAt: this.now().toISOString(),
+      };
+      return {
+        append: this.event(tenantId, eventId, 'OperatorPurgeRequested', data, operator),
+        result: {
+          tenantId,
+          eventId,
+          requestedAt: data.requestedAt,
+          deletionDate: summary.deprovisioning.deletionDate,
+          duplicate: false,
+        },
+      };
+    });
+  }
+
   private async load(tenantId: string): Promise<{ events: RecordedEvent[]; summary: TenantSummary }> {
     let events: RecordedEvent[];
     try {
@@ -216,7 +301,7 @@ export class TenantOperations {
   private event<T>(
     tenantId: string,
     eventId: string,
-    type: 'OperatorRetryRequested' | 'CancellationRequested',
+    type: 'OperatorRetryRequested' | 'CancellationRequested' | 'OperatorPurgeRequested',
     data: T,
     operator: string,
   ): EventData<T, MessageMetadata> {
@@ -269,6 +354,20 @@ export function retryableSteps(summary: TenantSummary, events: readonly Recorded
     .filter((step) => step.status === 'parked')
     .map((step) => step.step);
   return [...parked, ...(blockedBackupKeys(summary, events) ?? [])];
+}
+
+/** The purge request of the current grace period, if one was made (a reactivation ends the grace period). */
+function pendingPurgeRequest(
+  events: readonly RecordedEvent[],
+): LifecycleEventData['OperatorPurgeRequested'] | undefined {
+  let pending: LifecycleEventData['OperatorPurgeRequested'] | undefined;
+  for (const event of events) {
+    if (event.type === 'TenantReactivated') pending = undefined;
+    else if (event.type === 'OperatorPurgeRequested') {
+      pending = event.data as LifecycleEventData['OperatorPurgeRequested'];
+    }
+  }
+  return pending;
 }
 
 function assertRetryable(summary: TenantSummary, events: readonly RecordedEvent[], step: string): void {

@@ -187,6 +187,7 @@ function evolveLifecycle(state: TenantSummary, event: LifecyclePayload, at: stri
     case 'BackupCompleted':
     case 'PurgeBlocked':
     case 'OperatorRetryRequested':
+    case 'OperatorPurgeRequested':
     case 'TierChangeRequested':
       return state;
     default: {
@@ -213,6 +214,7 @@ const LIFECYCLE_TYPES: ReadonlySet<string> = new Set<LifecycleEventType>([
   'PurgeStarted',
   'TenantPurged',
   'OperatorRetryRequested',
+  'OperatorPurgeRequested',
   'TierChangeRequested',
   'TierChanged',
   'SuspensionRequested',

@@ -79,7 +79,20 @@ export const CANCELLATION_ACCEPTED_SCHEMA = {
   properties: {
     tenant_id: { type: 'string' },
     status: { type: 'string', enum: ['deprovisioning'] },
-    deletion_date: { type: 'string', format: 'date-time' },
+    deletion_date: {
+      type: 'string',
+      format: 'date-time',
+      description: 'effective_date, but never before the end of the grace period (GRACE_PERIOD_DAYS)',
+    },
+    requested_effective_date: {
+      type: 'string',
+      description: 'effective_date exactly as sent (absent when none was sent)',
+    },
+    clamped_reason: {
+      type: 'string',
+      description:
+        'Present when deletion_date is later than effective_date: why. Deleting earlier takes an operator purge request',
+    },
     status_url: { type: 'string' },
   },
 };

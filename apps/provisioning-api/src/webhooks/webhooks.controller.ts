@@ -89,6 +89,10 @@ export class WebhooksController {
       tenant_id: result.tenantId,
       status: 'deprovisioning',
       deletion_date: result.deletionDate,
+      ...(result.requestedEffectiveDate === undefined
+        ? {}
+        : { requested_effective_date: result.requestedEffectiveDate }),
+      ...(result.clampedReason === undefined ? {} : { clamped_reason: result.clampedReason }),
       status_url: statusUrl(result.tenantId),
     };
   }

@@ -138,6 +138,7 @@ export function consolePage(assetVersion: string): string {
       <h2 id="t-actions-title">Actions</h2>
       <p class="muted" id="t-actions-hint"></p>
       <button type="button" id="t-cancel" class="danger">Cancel tenant&hellip;</button>
+      <button type="button" id="t-purge" class="danger" hidden>Purge now&hellip;</button>
     </section>
 
     <section class="panel" aria-labelledby="t-timeline-title">

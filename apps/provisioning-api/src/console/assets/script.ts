@@ -499,6 +499,8 @@ function showTenant(tenantId) {
   const live = $('t-live');
   const cancelButton = $('t-cancel');
   cancelButton.onclick = () => openCancel(tenantId, cancelButton);
+  const purgeButton = $('t-purge');
+  purgeButton.onclick = () => openPurge(tenantId, purgeButton);
   $('t-verify').onclick = () => refreshAudit(tenantId);
   refreshAudit(tenantId);
   const onResize = () => { if (view) renderDag(view.dag); };
@@ -562,10 +564,14 @@ function renderTenant(tenantId, view) {
   renderDag(view.dag);
   renderOther(view.other_steps);
   const cancellable = tenant.state === 'active' || tenant.state === 'suspended';
+  const inGrace = tenant.state === 'deprovisioning' && !!tenant.deprovisioning && !tenant.deprovisioning.purge_started_at;
   $('t-cancel').hidden = !cancellable;
+  $('t-purge').hidden = !inGrace;
   $('t-actions-hint').textContent = cancellable
     ? 'Cancelling starts the grace period now; the tenant is backed up and deleted at its end.'
-    : 'No action is available in this state.';
+    : inGrace
+      ? 'In its grace period until ' + tenant.deprovisioning.deletion_date + '. Purging now still takes and verifies a final backup first, within the purge guardrails.'
+      : 'No action is available in this state.';
 }
 
 // ---- parked and failed work -----------------------------------------------------------------------------------
@@ -696,6 +702,17 @@ function openCancel(tenantId, returnFocus) {
     returnFocus: returnFocus,
     done: 'Cancellation of ' + tenantId + ' requested.',
     send: (reason, key) => postJson(tenantPath(tenantId, '/cancel'), { reason: reason }, key),
+  });
+}
+
+function openPurge(tenantId, returnFocus) {
+  openReasonDialog({
+    title: 'Purge ' + tenantId + ' now',
+    context: 'Ends the grace period early: a final backup is taken and verified, then every resource is deleted. The purge guardrails still apply.',
+    submitLabel: 'Purge now',
+    returnFocus: returnFocus,
+    done: 'Purge of ' + tenantId + ' requested.',
+    send: (reason, key) => postJson(tenantPath(tenantId, '/purge'), { reason: reason }, key),
   });
 }
 
