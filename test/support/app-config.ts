@@ -1,4 +1,5 @@
 import { FAULT_INJECTION_VARIABLE, parseFaultInjection } from '@app/platform';
+import { parseSecretStoreKeys, secretStoreKeys } from '@app/secrets';
 import type { z } from 'zod';
 import type { AppName } from './local-stack';
 
@@ -63,10 +64,13 @@ export function schemaKeys(schema: Schema, into = new Set<string>()): Set<string
 function secretStoreProblems(env: Record<string, string>): string[] {
   const url = env.SECRET_STORE_URL;
   if (url === undefined || !/^postgres(ql)?:/.test(url)) return [];
-  const key = env.SECRET_STORE_KEY;
-  return key !== undefined && Buffer.from(key, 'base64').length === 32
-    ? []
-    : ['SECRET_STORE_KEY: required with a postgres:// SECRET_STORE_URL (base64 of 32 bytes)'];
+  // What the encrypted store checks when it is built: at least one key (SECRET_STORE_KEY or SECRET_STORE_KEYS).
+  try {
+    parseSecretStoreKeys(secretStoreKeys(env));
+    return [];
+  } catch (error) {
+    return [`SECRET_STORE_KEY(S): ${(error as Error).message}`];
+  }
 }
 
 function faultProblems(env: Record<string, string>): string[] {

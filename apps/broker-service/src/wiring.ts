@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { probeAmqpAccess, RabbitManagementClient } from '@app/messaging';
 import type { CommandHandlers } from '@app/platform';
-import { createSecretStore } from '@app/secrets';
+import { createSecretStore, secretStoreKeys } from '@app/secrets';
 import type { BrokerConfig } from './config';
 import { createHandlers } from './handlers';
 
@@ -17,7 +17,7 @@ export async function createServiceRuntime(
     attempts: config.RABBITMQ_MANAGEMENT_ATTEMPTS,
     backoffMs: config.RABBITMQ_MANAGEMENT_BACKOFF_MS,
   });
-  const secrets = createSecretStore(config.SECRET_STORE_URL, { key: config.SECRET_STORE_KEY });
+  const secrets = createSecretStore(config.SECRET_STORE_URL, secretStoreKeys(config));
   const handlers = createHandlers({
     management,
     adminUser: config.RABBITMQ_ADMIN_USER,

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { FilesystemBackupTarget, s3BackupTargetFrom, type BackupTarget } from '@app/archive';
 import type { CommandHandlers } from '@app/platform';
-import { createSecretStore } from '@app/secrets';
+import { createSecretStore, secretStoreKeys } from '@app/secrets';
 import { MysqlServer, parseMysqlUrl } from './adapters/mysql-server';
 import type { DatabaseConfig } from './config';
 import { createHandlers } from './handlers';
@@ -13,8 +13,10 @@ export async function createServiceRuntime(
   const admin = new MysqlServer(parseMysqlUrl(config.MYSQL_URL), {
     poolSize: config.MYSQL_POOL_SIZE,
     connectTimeoutMs: config.MYSQL_CONNECT_TIMEOUT_MS,
+    queryTimeoutMs: config.MYSQL_QUERY_TIMEOUT_MS,
+    lockWaitTimeoutSeconds: config.MYSQL_LOCK_WAIT_TIMEOUT_SECONDS,
   });
-  const secrets = createSecretStore(config.SECRET_STORE_URL, { key: config.SECRET_STORE_KEY });
+  const secrets = createSecretStore(config.SECRET_STORE_URL, secretStoreKeys(config));
   const backups = backupTargetFrom(config, logger);
   const handlers = createHandlers({
     admin,

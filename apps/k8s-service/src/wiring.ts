@@ -1,6 +1,6 @@
 import { KubeClient, gitOpsConfigFrom, kubeConnectionFrom } from '@app/kube';
 import type { CommandHandlers } from '@app/platform';
-import { createSecretStore } from '@app/secrets';
+import { createSecretStore, secretStoreKeys } from '@app/secrets';
 import type { Logger } from 'pino';
 import { DirectDriver } from './adapters/direct.driver';
 import type { DeliveryDriver } from './adapters/delivery.port';
@@ -62,7 +62,7 @@ export async function createServiceRuntime(
         );
   const secrets =
     config.CREDENTIALS_MODE === 'secret'
-      ? createSecretStore(config.SECRET_STORE_URL, { key: config.SECRET_STORE_KEY })
+      ? createSecretStore(config.SECRET_STORE_URL, secretStoreKeys(config))
       : undefined;
   const handlers = createHandlers({
     driver,

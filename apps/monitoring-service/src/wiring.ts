@@ -1,6 +1,6 @@
 import { KubeClient, gitOpsConfigFrom, kubeConnectionFrom } from '@app/kube';
 import type { CommandHandlers } from '@app/platform';
-import { createSecretStore } from '@app/secrets';
+import { createSecretStore, secretStoreKeys } from '@app/secrets';
 import type { Logger } from 'pino';
 import {
   DirectMonitoringDelivery,
@@ -9,7 +9,7 @@ import {
 } from './adapters/delivery';
 import { GrafanaClient } from './adapters/grafana.client';
 import { FIELD_MANAGER } from './adapters/field-manager';
-import { grafanaCredentialsFrom, type MonitoringConfig } from './config';
+import { grafanaCredentialsFrom, tenantDataSourceSettingsFrom, type MonitoringConfig } from './config';
 import { createHandlers } from './handlers';
 
 export async function createServiceRuntime(
@@ -20,17 +20,15 @@ export async function createServiceRuntime(
     config.MONITORING_DELIVERY === 'gitops'
       ? new GitOpsMonitoringDelivery(gitOpsConfigFrom(config), logger)
       : new DirectMonitoringDelivery(new KubeClient(kubeConnectionFrom(config), FIELD_MANAGER));
-  const grafana = new GrafanaClient(
-    config.GRAFANA_URL,
-    grafanaCredentialsFrom(config),
-    config.GRAFANA_ORG_ID,
-  );
-  const secrets = createSecretStore(config.SECRET_STORE_URL, { key: config.SECRET_STORE_KEY });
+  const grafana = new GrafanaClient(config.GRAFANA_URL, grafanaCredentialsFrom(config));
+  const secrets = createSecretStore(config.SECRET_STORE_URL, secretStoreKeys(config));
   const handlers = createHandlers({
     delivery,
     grafana,
     secrets,
     managedBy: config.MONITORING_DELIVERY === 'gitops' ? 'argocd' : FIELD_MANAGER,
+    tenantDataSource: tenantDataSourceSettingsFrom(config),
+    mainOrgId: config.GRAFANA_ORG_ID,
   });
   return {
     handlers,

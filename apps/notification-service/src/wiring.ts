@@ -1,5 +1,5 @@
 import type { CommandHandlers } from '@app/platform';
-import { createSecretStore, type SecretStore } from '@app/secrets';
+import { createSecretStore, secretStoreKeys, type SecretStore } from '@app/secrets';
 import type { Logger } from 'pino';
 import { SmtpMailer } from './adapters/mailer';
 import { SecretStoreSentLog } from './adapters/sent-log';
@@ -13,8 +13,8 @@ export async function createServiceRuntime(
   logger: Logger,
   secretStore?: SecretStore,
 ): Promise<{ handlers: CommandHandlers; ready(): Promise<boolean>; close(): Promise<void> }> {
-  const secrets = secretStore ?? createSecretStore(config.SECRET_STORE_URL, { key: config.SECRET_STORE_KEY });
-  const mailer = new SmtpMailer(config.SMTP_URL, config.MAIL_FROM);
+  const secrets = secretStore ?? createSecretStore(config.SECRET_STORE_URL, secretStoreKeys(config));
+  const mailer = new SmtpMailer(config.SMTP_URL, config.MAIL_FROM, config.SMTP_TIMEOUT_MS);
   const websites = new WebsitesClient({
     baseUrl: config.WEBSITES_API_URL,
     token: config.WEBSITES_API_TOKEN,

@@ -6,7 +6,7 @@ import {
   s3EndpointFrom,
 } from '@app/archive';
 import type { CommandHandlers } from '@app/platform';
-import { createSecretStore, type SecretStore } from '@app/secrets';
+import { createSecretStore, secretStoreKeys, type SecretStore } from '@app/secrets';
 import type { Logger } from 'pino';
 import type { IamPort } from './adapters/iam.port';
 import { MinioAdminIam } from './adapters/minio-admin.iam';
@@ -31,7 +31,7 @@ export async function createServiceRuntime(
   secretStore?: SecretStore,
 ): Promise<{ handlers: CommandHandlers; ready(): Promise<boolean>; close(): Promise<void> }> {
   const admin = createS3Client(s3EndpointFrom(config), ARCHIVE_PART_SIZE);
-  const secrets = secretStore ?? createSecretStore(config.SECRET_STORE_URL, { key: config.SECRET_STORE_KEY });
+  const secrets = secretStore ?? createSecretStore(config.SECRET_STORE_URL, secretStoreKeys(config));
   const store = new S3ObjectStore(admin, config.S3_REGION);
   const archive = s3BackupTargetFrom(config, {
     client: admin,
@@ -44,7 +44,13 @@ export async function createServiceRuntime(
     secrets,
     archive,
     tenantClient: (accessKey, secretKey) =>
-      createS3Client({ endpoint: config.S3_ENDPOINT, region: config.S3_REGION, accessKey, secretKey }),
+      createS3Client({
+        endpoint: config.S3_ENDPOINT,
+        region: config.S3_REGION,
+        accessKey,
+        secretKey,
+        timeoutMs: config.S3_TIMEOUT_MS,
+      }),
     endpoint: config.S3_ENDPOINT,
     tenantEndpoint: config.STORAGE_TENANT_ENDPOINT ?? hostPort(config.S3_ENDPOINT),
     tenantUseSsl: config.STORAGE_TENANT_USE_SSL,

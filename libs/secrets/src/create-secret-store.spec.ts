@@ -36,6 +36,17 @@ describe('createSecretStore', () => {
       );
     }
   });
+  it('builds the keyring from SECRET_STORE_KEY, SECRET_STORE_KEYS and SECRET_STORE_KEY_ID', async () => {
+    const key = randomBytes(32).toString('base64');
+    const keys = `k1:${randomBytes(32).toString('base64')},k2:${randomBytes(32).toString('base64')}`;
+    const url = 'postgres://x@127.0.0.1/db?schema=s';
+    const newest = createSecretStore(url, { key, keys }) as EncryptedPostgresSecretStore;
+    expect([newest.keyIds, newest.writeKeyId]).toEqual([['legacy', 'k1', 'k2'], 'k2']);
+    const pinned = createSecretStore(url, { key, keys, keyId: 'legacy' }) as EncryptedPostgresSecretStore;
+    expect(pinned.writeKeyId).toBe('legacy');
+    await Promise.all([newest.close(), pinned.close()]);
+    expect(() => createSecretStore(url, { keys, keyId: 'k3' })).toThrow(/SECRET_STORE_KEY_ID "k3"/);
+  });
   it('refuses a bad schema name', () => {
     expect(() =>
       createSecretStore('postgres://x@127.0.0.1/db?schema=a";drop', {

@@ -1,21 +1,26 @@
 import { createRequire } from 'node:module';
-import { EncryptedPostgresSecretStore } from './encrypted-postgres.secret-store';
+import { EncryptedPostgresSecretStore, type SecretStoreLogger } from './encrypted-postgres.secret-store';
 import { SecretStoreError } from './errors';
 import { InMemorySecretStore } from './in-memory.secret-store';
 import { KubernetesSecretStore } from './kubernetes.secret-store';
-import { parseSecretStoreKey } from './secret-cipher';
+import { parseSecretStoreKeys, type SecretKeySettings } from './secret-cipher';
 import type { SecretStore } from './secret-store.port';
 
-export interface CreateSecretStoreOptions {
-  /** Base64 of 32 bytes (SECRET_STORE_KEY); required for the PostgreSQL store only. */
-  key?: string;
+/**
+ * `key` (SECRET_STORE_KEY), `keys` (SECRET_STORE_KEYS) and `keyId` (SECRET_STORE_KEY_ID): at least one key is
+ * required for the PostgreSQL store only (see `parseSecretStoreKeys`).
+ */
+export interface CreateSecretStoreOptions extends SecretKeySettings {
+  /** Where the PostgreSQL store reports lost connections (default: a pino logger on stdout). */
+  logger?: SecretStoreLogger;
   /** For tests: the Kubernetes API to use instead of the default kubeconfig. */
   kubernetesApi?: ConstructorParameters<typeof KubernetesSecretStore>[0];
 }
 
 /**
  * `postgres://user@host:port/db?schema=secret_store&pool_size=4` (encrypted in PostgreSQL; its connections are
- * named `secret-store` unless the URL sets `application_name`), `kubernetes://<namespace>`
+ * named `secret-store` unless the URL sets `application_name`; `connect_timeout_ms` and `statement_timeout_ms`
+ * bound its waits, 10 s and 30 s by default), `kubernetes://<namespace>`
  * (Secrets in that namespace, via the default kubeconfig or in-cluster account), or `memory:` (tests).
  */
 export function createSecretStore(url: string, options: CreateSecretStoreOptions = {}): SecretStore {
@@ -29,14 +34,30 @@ export function createSecretStore(url: string, options: CreateSecretStoreOptions
   switch (parsed.protocol) {
     case 'postgres:':
     case 'postgresql:': {
-      const key = parseSecretStoreKey(options.key);
+      const keys = parseSecretStoreKeys(options);
       const schema = parsed.searchParams.get('schema') ?? undefined;
       const poolSize = parsePoolSize(parsed.searchParams.get('pool_size'));
-      parsed.searchParams.delete('schema');
-      parsed.searchParams.delete('pool_size');
+      const connectTimeoutMs = parseTimeout(
+        parsed.searchParams.get('connect_timeout_ms'),
+        'connect_timeout_ms',
+      );
+      const statementTimeoutMs = parseTimeout(
+        parsed.searchParams.get('statement_timeout_ms'),
+        'statement_timeout_ms',
+      );
+      for (const name of ['schema', 'pool_size', 'connect_timeout_ms', 'statement_timeout_ms'])
+        parsed.searchParams.delete(name);
       if (!parsed.searchParams.has('application_name'))
         parsed.searchParams.set('application_name', 'secret-store');
-      return new EncryptedPostgresSecretStore({ connectionString: parsed.toString(), schema, poolSize, key });
+      return new EncryptedPostgresSecretStore({
+        connectionString: parsed.toString(),
+        schema,
+        poolSize,
+        keys,
+        logger: options.logger,
+        connectTimeoutMs,
+        statementTimeoutMs,
+      });
     }
     case 'kubernetes:': {
       const namespace = parsed.hostname;
@@ -74,4 +95,16 @@ function parsePoolSize(value: string | null): number | undefined {
     );
   }
   return size;
+}
+
+function parseTimeout(value: string | null, name: string): number | undefined {
+  if (value === null) return undefined;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 100 || ms > 3_600_000) {
+    throw new SecretStoreError(
+      'SECRETS.BAD_URL',
+      `SECRET_STORE_URL ${name} must be an integer from 100 to 3600000`,
+    );
+  }
+  return ms;
 }

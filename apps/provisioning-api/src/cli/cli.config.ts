@@ -1,4 +1,6 @@
 import { loadConfig } from '@app/platform';
+import { SECRET_STORE_ENV } from '@app/secrets';
+import { z } from 'zod';
 import { configFields } from '../config';
 
 /**
@@ -19,4 +21,19 @@ export type TenantctlConfig = ReturnType<typeof tenantctlConfigSchema.parse>;
 
 export function loadTenantctlConfig(env: NodeJS.ProcessEnv): TenantctlConfig {
   return loadConfig(tenantctlConfigSchema, env);
+}
+
+/**
+ * `tenantctl secrets`: the resource services' secret store variables (its URL and keys) and nothing of the API,
+ * so it runs with exactly what a service holding credentials is given.
+ */
+export const secretsConfigSchema = z.object({
+  ...SECRET_STORE_ENV,
+  LOG_LEVEL: configFields.shape.LOG_LEVEL.unwrap().default('warn'),
+});
+
+export type SecretsConfig = ReturnType<typeof secretsConfigSchema.parse>;
+
+export function loadSecretsConfig(env: NodeJS.ProcessEnv): SecretsConfig {
+  return loadConfig(secretsConfigSchema, env);
 }

@@ -37,6 +37,7 @@ describe('tenantctl arguments', () => {
       'cancel',
       'purge',
       'replay',
+      'secrets',
     ]) {
       expect(top.stdout).toContain(command);
     }
@@ -92,6 +93,33 @@ describe('tenantctl arguments', () => {
     expect(result.stderr).toContain('EVENTSTORE_SCHEMA');
     expect(result.stderr).not.toContain('Secret-Looking-Value');
     expect(result.stderr).not.toContain('WEBHOOK_SECRET');
+  });
+});
+
+describe('tenantctl secrets rotate-key arguments', () => {
+  const key = 'k2:' + Buffer.alloc(32, 7).toString('base64');
+  const SECRETS_ENV = {
+    SECRET_STORE_URL: 'postgres://nobody@127.0.0.1:1/none?schema=s',
+    SECRET_STORE_KEYS: key,
+  };
+
+  it.each([
+    [{ SECRET_STORE_URL: 'kubernetes://e-commerce-shared' }, /only the encrypted PostgreSQL secret store/],
+    [{ SECRET_STORE_KEYS: undefined }, /SECRET_STORE_KEY is not set/],
+    [{ SECRET_STORE_KEYS: 'Not-An-Id-Secret-Material' }, /SECRET_STORE_KEYS entry #1 must be <key id>:/],
+    [{ SECRET_STORE_KEY_ID: 'k3' }, /SECRET_STORE_KEY_ID "k3" is not a configured key id/],
+  ])('exits 2 before connecting for a bad configuration (%#), naming the variable', async (override, why) => {
+    const result = await tenantctl(['secrets', 'rotate-key'], { ...SECRETS_ENV, ...override });
+    expect(result.code).toBe(EXIT.USAGE);
+    expect(result.stderr).toMatch(why);
+    expect(result.stderr).not.toContain('Secret-Material');
+    expect(result.stderr).not.toContain(key.slice(3));
+  });
+
+  it('refuses a bad --batch', async () => {
+    const result = await tenantctl(['secrets', 'rotate-key', '--batch', '0'], SECRETS_ENV);
+    expect(result.code).toBe(EXIT.USAGE);
+    expect(result.stderr).toContain('--batch');
   });
 });
 

@@ -10,6 +10,7 @@ import {
 } from '@app/audit';
 import { createEventStore, StreamNotFoundError, type EventStore, type RecordedEvent } from '@app/event-store';
 import { ConfigError } from '@app/platform';
+import { SecretStoreError } from '@app/secrets';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import pino, { type Logger } from 'pino';
 import { OperationError, OPERATION_ERROR_CODES } from '../operations/operations.errors';
@@ -27,6 +28,7 @@ import {
   type TenantSummary,
 } from '../tenants/tenant-summary.projection';
 import { loadTenantctlConfig, type TenantctlConfig } from './cli.config';
+import { CliFailure, EXIT, usage, type CliIo } from './cli-io';
 import {
   formatDuration,
   healthOf,
@@ -39,47 +41,13 @@ import {
   TIMELINE_HEADERS,
   type HealthWord,
 } from './format';
+import { addSecretsCommands } from './secrets.command';
 
-/** Exit codes, also printed by `tenantctl --help`. */
-export const EXIT = {
-  OK: 0,
-  ERROR: 1,
-  USAGE: 2,
-  UNKNOWN_TENANT: 3,
-  VERIFY_FAILED: 4,
-  TIMEOUT: 5,
-  INTERRUPTED: 130,
-} as const;
-
-export interface TextSink {
-  write(text: string): unknown;
-}
-
-/** What `run` touches of the outside world; tests pass their own. */
-export interface CliIo {
-  stdout: TextSink;
-  stderr: TextSink;
-  env: NodeJS.ProcessEnv;
-  /** Aborted on Ctrl-C; stops `watch`. */
-  signal?: AbortSignal;
-  now?: () => Date;
-}
-
-/** A refusal with its exit code and a message for stderr. */
-class CliFailure extends Error {
-  constructor(
-    readonly exitCode: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CliFailure';
-  }
-}
+export { EXIT, type CliIo, type TextSink } from './cli-io';
 
 /** PostgreSQL's `undefined_table`: the configured schema holds no event store. */
 const UNDEFINED_TABLE = '42P01';
 
-const usage = (message: string) => new CliFailure(EXIT.USAGE, message);
 const unknownTenant = (tenantId: string) => new CliFailure(EXIT.UNKNOWN_TENANT, `unknown tenant ${tenantId}`);
 
 const EXIT_CODES_HELP = `
@@ -90,10 +58,11 @@ Exit codes:
   3    unknown tenant
   4    verify: the audit chain or the export does not match
   5    watch: --timeout passed before the tenant settled
-  130  watch: interrupted (Ctrl-C)
+  130  watch, secrets rotate-key: interrupted (Ctrl-C)
 
 Configuration (environment, as for the API): EVENTSTORE_URL, EVENTSTORE_SCHEMA, READ_MODEL_URL,
-READ_MODEL_SCHEMA, GRACE_PERIOD_DAYS, LOG_LEVEL (default warn; logs go to stderr).`;
+READ_MODEL_SCHEMA, GRACE_PERIOD_DAYS, LOG_LEVEL (default warn; logs go to stderr). \`secrets\` reads the
+services' SECRET_STORE_URL, SECRET_STORE_KEY, SECRET_STORE_KEYS and SECRET_STORE_KEY_ID instead.`;
 
 /** Opened on first use and closed once the command ends: `--help` and argument errors need no database. */
 class Resources {
@@ -654,6 +623,8 @@ function buildProgram(io: CliIo, resources: Resources, setExit: (code: number) =
       }
     });
 
+  addSecretsCommands(program, io, setExit);
+
   return program;
 }
 
@@ -676,6 +647,11 @@ function failureOf(error: unknown): { code: number; message: string } {
       code: error.code === QUERY_ERROR_CODES.TENANT_NOT_FOUND ? EXIT.UNKNOWN_TENANT : EXIT.USAGE,
       message: detail ? `${error.message}: ${detail}` : error.message,
     };
+  }
+  if (error instanceof SecretStoreError) {
+    // Configuration mistakes (a key, the URL) are usage errors; the messages name variables, never values.
+    const configuration = /^SECRETS\.(KEY_|BAD_URL|UNSUPPORTED_URL|INVALID_SCHEMA)/.test(error.code);
+    return { code: configuration ? EXIT.USAGE : EXIT.ERROR, message: `${error.code}: ${error.message}` };
   }
   if (error instanceof OperationError) {
     const detail = error.violations.flatMap((v) => v.messages).join('; ');
