@@ -1,5 +1,5 @@
 import { loadConfig } from '@app/platform';
-import { buildConfigSchema, grafanaCredentialsFrom } from './config';
+import { buildConfigSchema, grafanaCredentialsFrom, tenantDataSourceSettingsFrom } from './config';
 
 const production = buildConfigSchema({ NODE_ENV: 'production' });
 const development = buildConfigSchema({ NODE_ENV: 'development' });
@@ -49,6 +49,41 @@ describe('monitoring-service Grafana credentials', () => {
     );
     expect(problems(production, { GRAFANA_ADMIN_PASSWORD: 'secret-password-value' })).toMatch(
       /GRAFANA_ADMIN_USER: required with GRAFANA_ADMIN_PASSWORD(?![\s\S]*secret-password-value)/,
+    );
+  });
+});
+
+describe('monitoring-service tenant data source', () => {
+  it('defaults to prom-label-proxy in the monitoring namespace, the namespace in a header', () => {
+    expect(tenantDataSourceSettingsFrom(load(development, {}))).toEqual({
+      urlTemplate: 'http://prom-label-proxy.e-commerce-monitoring:8080',
+      header: 'X-Namespace',
+    });
+  });
+
+  it('takes a URL template instead of the header', () => {
+    const config = load(development, {
+      GRAFANA_TENANT_DATASOURCE_URL: 'http://proxy:8080/?namespace={namespace}',
+      GRAFANA_TENANT_DATASOURCE_HEADER: '',
+    });
+    expect(tenantDataSourceSettingsFrom(config)).toEqual({
+      urlTemplate: 'http://proxy:8080/?namespace={namespace}',
+      header: '',
+    });
+  });
+
+  it('refuses a data source that would not carry the namespace, and a URL that is not one', () => {
+    expect(
+      problems(development, {
+        GRAFANA_TENANT_DATASOURCE_URL: 'http://proxy:8080',
+        GRAFANA_TENANT_DATASOURCE_HEADER: '',
+      }),
+    ).toContain('GRAFANA_TENANT_DATASOURCE_URL: with GRAFANA_TENANT_DATASOURCE_HEADER empty');
+    expect(problems(development, { GRAFANA_TENANT_DATASOURCE_URL: 'prom-label-proxy:8080' })).toContain(
+      'GRAFANA_TENANT_DATASOURCE_URL: an http(s) URL',
+    );
+    expect(problems(development, { GRAFANA_TENANT_DATASOURCE_HEADER: 'X Namespace' })).toContain(
+      'GRAFANA_TENANT_DATASOURCE_HEADER',
     );
   });
 });

@@ -1,6 +1,7 @@
 import { gitOpsEnv, kubeEnv } from '@app/kube';
 import { SECRET_STORE_ENV } from '@app/secrets';
 import { z } from 'zod';
+import { NAMESPACE_PLACEHOLDER, type TenantDataSourceSettings } from './domain/grafana-tenancy';
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -54,6 +55,43 @@ function checkGrafanaCredentials(production: boolean) {
   };
 }
 
+/** The tenant's data source must carry its namespace, in a header or in the URL, or it would see every tenant. */
+function checkTenantDataSource(
+  config: { GRAFANA_TENANT_DATASOURCE_URL: string; GRAFANA_TENANT_DATASOURCE_HEADER: string },
+  ctx: z.RefinementCtx,
+): void {
+  const template = config.GRAFANA_TENANT_DATASOURCE_URL;
+  let url: URL | undefined;
+  try {
+    url = new URL(template.split(NAMESPACE_PLACEHOLDER).join('namespace'));
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['GRAFANA_TENANT_DATASOURCE_URL'],
+      message: `an http(s) URL, ${NAMESPACE_PLACEHOLDER} standing for the tenant's namespace`,
+    });
+  } else if (config.GRAFANA_TENANT_DATASOURCE_HEADER === '' && !template.includes(NAMESPACE_PLACEHOLDER)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['GRAFANA_TENANT_DATASOURCE_URL'],
+      message:
+        `with GRAFANA_TENANT_DATASOURCE_HEADER empty, the URL must contain ${NAMESPACE_PLACEHOLDER}: ` +
+        'a tenant data source without its namespace would read every tenant',
+    });
+  }
+}
+
+/** How tenant data sources reach Prometheus, from a validated configuration. */
+export function tenantDataSourceSettingsFrom(config: MonitoringConfig): TenantDataSourceSettings {
+  return {
+    urlTemplate: config.GRAFANA_TENANT_DATASOURCE_URL,
+    header: config.GRAFANA_TENANT_DATASOURCE_HEADER,
+  };
+}
+
 /**
  * The schema; under `NODE_ENV=production` (read when it is built, as `localCredential` does) one form of
  * Grafana credentials is required, elsewhere none is (a local Grafana then sees an empty token).
@@ -68,11 +106,24 @@ export function buildConfigSchema(env: NodeJS.ProcessEnv = process.env) {
       GRAFANA_ADMIN_TOKEN: optionalCredential,
       GRAFANA_ADMIN_USER: optionalCredential,
       GRAFANA_ADMIN_PASSWORD: optionalCredential,
+      // The main organisation: where Grafana's auto_assign_org puts new users by default, and where tenants
+      // shared one organisation before each got its own (their folders are removed from it with the tenant).
       GRAFANA_ORG_ID: int(1),
+      // The label-enforcing proxy in front of Prometheus (prom-label-proxy `-label namespace`), see
+      // `TenantDataSourceSettings`: by default it reads the namespace from a header Grafana sets.
+      GRAFANA_TENANT_DATASOURCE_URL: z
+        .string()
+        .min(1)
+        .default('http://prom-label-proxy.e-commerce-monitoring:8080'),
+      GRAFANA_TENANT_DATASOURCE_HEADER: z
+        .string()
+        .regex(/^([A-Za-z0-9-]+)?$/, 'an HTTP header name, or empty for none')
+        .default('X-Namespace'),
       // Grafana viewer passwords must outlive the process and be shared by every replica: never memory by default.
       ...SECRET_STORE_ENV,
     })
-    .superRefine(checkGrafanaCredentials(env.NODE_ENV === 'production'));
+    .superRefine(checkGrafanaCredentials(env.NODE_ENV === 'production'))
+    .superRefine(checkTenantDataSource);
 }
 
 export const configSchema = buildConfigSchema();

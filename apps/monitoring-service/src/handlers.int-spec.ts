@@ -18,6 +18,7 @@ import { GrafanaStandIn } from './testing/grafana-stand-in';
 
 const logger = pino({ level: 'silent' });
 const TOKEN = 'test-admin-token';
+const DATASOURCE = { urlTemplate: 'http://prom-label-proxy:8080', header: 'X-Namespace' };
 
 async function run(handlers: CommandHandlers, type: CommandType, tenant: TenantProfile) {
   const message = buildMessage(
@@ -87,6 +88,7 @@ describe('monitoring handlers, GitOps into a real repository + Grafana stand-in'
       grafana: new GrafanaClient(grafanaUrl, TOKEN),
       secrets: new InMemorySecretStore(),
       managedBy: 'argocd',
+      tenantDataSource: DATASOURCE,
     });
     expect(await run(h, 'ProvisionMonitoring', tenant)).toMatchObject({ changed: true, mode: 'gitops' });
     expect(await run(h, 'ProvisionMonitoring', tenant)).toMatchObject({ changed: false });
@@ -125,6 +127,7 @@ describe('monitoring handlers, direct apply against the API double', () => {
         grafana: new GrafanaClient(grafanaUrl, TOKEN),
         secrets: new InMemorySecretStore(),
         managedBy: FIELD_MANAGER,
+        tenantDataSource: DATASOURCE,
       });
       await run(h, 'ProvisionMonitoring', tenant);
       expect(server.get('monitoring.coreos.com/v1', 'ServiceMonitor', ns, 'tenant-monitoring')).toBeDefined();
@@ -152,6 +155,7 @@ describe('Grafana viewer (spec 11.3)', () => {
       grafana: new GrafanaClient(grafanaUrl, TOKEN),
       secrets,
       managedBy: 'x',
+      tenantDataSource: DATASOURCE,
     });
     return { h, secrets };
   };
@@ -190,9 +194,11 @@ describe('Grafana viewer (spec 11.3)', () => {
     expect(user).toMatchObject({
       login: `${tenant.tenantId}-admin`,
       email: tenant.adminEmail,
-      role: 'Viewer',
       name: 'Test Co Admin',
     });
+    expect(grafana.membershipsOf(user.id)).toEqual([
+      { orgId: out.orgId, name: `tenant-${tenant.tenantId}`, role: 'Viewer' },
+    ]);
     const folder = grafana.folders.get(`tenant-${tenant.tenantId}`)!;
     expect(folder.permissions).toEqual([{ userId: user.id, permission: 1 }]);
     expect([...grafana.dashboards.values()].map((d) => [d.folderUid, d.title])).toEqual([
@@ -238,6 +244,7 @@ describe('Grafana viewer (spec 11.3)', () => {
       grafana: new GrafanaClient(grafanaUrl, 'wrong'),
       secrets: new InMemorySecretStore(),
       managedBy: 'x',
+      tenantDataSource: DATASOURCE,
     });
     await expect(
       run(h, 'CreateGrafanaViewer', testTenant(randomBytes(3).toString('hex'))),

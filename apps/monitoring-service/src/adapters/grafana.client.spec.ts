@@ -23,12 +23,15 @@ describe('GrafanaClient credentials', () => {
 
   it('creates a user through the admin API as a server admin', async () => {
     const client = new GrafanaClient(url, admin);
-    const created = await client.createUser({
-      name: 'Shop',
-      email: 'owner@example.com',
-      login: 'shop-viewer',
-      password: 'viewer-password',
-    });
+    const created = await client.createUser(
+      {
+        name: 'Shop',
+        email: 'owner@example.com',
+        login: 'shop-viewer',
+        password: 'viewer-password',
+      },
+      1,
+    );
     await client.setPassword(created.id, 'viewer-password-2');
     expect(grafana.users.get(created.id)?.password).toBe('viewer-password-2');
     expect(grafana.requests.at(-1)?.authorization).toMatch(/^Basic /);
@@ -36,12 +39,15 @@ describe('GrafanaClient credentials', () => {
 
   it('a token the admin API refuses is a permanent failure that never echoes the credentials', async () => {
     const client = new GrafanaClient(url, { token: 'service-account-token' });
-    const attempt = client.createUser({
-      name: 'S',
-      email: 's@example.com',
-      login: 's',
-      password: 'p-123456',
-    });
+    const attempt = client.createUser(
+      {
+        name: 'S',
+        email: 's@example.com',
+        login: 's',
+        password: 'p-123456',
+      },
+      1,
+    );
     await expect(attempt).rejects.toMatchObject({ code: 'MONITORING.GRAFANA_REJECTED', retryable: false });
     const wrong = new GrafanaClient(url, { user: 'admin', password: 'not-the-password' });
     const error = (await wrong.findUser('x').catch((e: unknown) => e)) as Error;

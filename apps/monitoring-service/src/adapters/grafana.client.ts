@@ -1,32 +1,50 @@
 import { permanent, retryable, type StepError } from '@app/platform';
 import type { GrafanaCredentials } from '../config';
+import type { GrafanaDataSource } from '../domain/grafana-tenancy';
 import type { Dashboard } from '../domain/monitoring';
 
 /**
- * Grafana HTTP API calls of spec 11.3 plus the folder and its permissions, as a server admin (basic auth) or with
- * a token (see `GrafanaCredentials` for why Grafana OSS needs the former).
+ * Grafana HTTP API calls of spec 11.3 plus the tenant's organisation, its data source, the folder and its
+ * permissions, as a server admin (basic auth) or with a token (see `GrafanaCredentials` for why Grafana OSS
+ * needs the former: organisations and users are server admin APIs). Calls taking an `orgId` act inside that
+ * organisation (`X-Grafana-Org-Id`), which the admin is a member of as the organisation's creator.
  */
 export interface GrafanaApi {
+  findOrg(name: string): Promise<{ id: number } | undefined>;
+  /** Finds the organisation by name or creates it; a concurrent creation is found, not failed. */
+  ensureOrg(name: string): Promise<{ id: number; created: boolean }>;
+  /** Deletes the organisation with its data sources, folders and dashboards; absent is success. */
+  deleteOrg(orgId: number): Promise<void>;
+  /** Creates or updates the data source by uid, so a changed proxy URL reaches existing tenants. */
+  ensureDataSource(orgId: number, dataSource: GrafanaDataSource): Promise<void>;
   findUser(login: string): Promise<{ id: number } | undefined>;
   /**
-   * Creates the user; when another user already has the e-mail (Grafana keeps e-mails unique: one customer
-   * with two shops), creates it without one (Grafana then uses the login) and says so with `emailShared`.
+   * Creates the user in `orgId` (Grafana's `OrgId`, honoured with `auto_assign_org`); when another user already
+   * has the e-mail (Grafana keeps e-mails unique: one customer with two shops), creates it without one
+   * (Grafana then uses the login) and says so with `emailShared`.
    */
-  createUser(user: {
-    name: string;
-    email: string;
-    login: string;
-    password: string;
-  }): Promise<{ id: number; emailShared: boolean }>;
+  createUser(
+    user: { name: string; email: string; login: string; password: string },
+    orgId: number,
+  ): Promise<{ id: number; emailShared: boolean }>;
   setPassword(userId: number, password: string): Promise<void>;
-  setOrgRole(login: string, userId: number, role: 'Viewer'): Promise<void>;
-  ensureFolder(uid: string, title: string): Promise<void>;
-  saveDashboard(dashboard: Dashboard, folderUid: string): Promise<void>;
+  /** Makes the user a member of the organisation with exactly this role. */
+  setOrgRole(orgId: number, login: string, userId: number, role: 'Viewer'): Promise<void>;
+  /** The organisations the user belongs to. */
+  userOrgs(userId: number): Promise<{ orgId: number; name: string }[]>;
+  /** Removes the user from the organisation; not a member is success. */
+  removeFromOrg(orgId: number, userId: number): Promise<void>;
+  ensureFolder(orgId: number, uid: string, title: string): Promise<void>;
+  saveDashboard(orgId: number, dashboard: Dashboard, folderUid: string): Promise<void>;
   /** Replaces every permission of the folder: only these users keep access (admins always do). */
-  setFolderPermissions(uid: string, items: { userId: number; permission: 1 | 2 | 4 }[]): Promise<void>;
+  setFolderPermissions(
+    orgId: number,
+    uid: string,
+    items: { userId: number; permission: 1 | 2 | 4 }[],
+  ): Promise<void>;
   deleteUser(userId: number): Promise<void>;
-  deleteDashboard(uid: string): Promise<void>;
-  deleteFolder(uid: string): Promise<void>;
+  deleteDashboard(orgId: number, uid: string): Promise<void>;
+  deleteFolder(orgId: number, uid: string): Promise<void>;
   health(): Promise<boolean>;
 }
 
@@ -43,7 +61,6 @@ export class GrafanaClient implements GrafanaApi {
   constructor(
     private readonly baseUrl: string,
     credentials: GrafanaCredentials | string,
-    private readonly orgId = 1,
   ) {
     this.authorization = grafanaAuthorization(credentials);
   }
@@ -52,6 +69,7 @@ export class GrafanaClient implements GrafanaApi {
     method: string,
     path: string,
     body?: unknown,
+    orgId?: number,
   ): Promise<{ status: number; json: unknown }> {
     let response: Response;
     try {
@@ -61,6 +79,7 @@ export class GrafanaClient implements GrafanaApi {
           authorization: this.authorization,
           'content-type': 'application/json',
           accept: 'application/json',
+          ...(orgId === undefined ? {} : { 'x-grafana-org-id': String(orgId) }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(15000),
@@ -85,6 +104,45 @@ export class GrafanaClient implements GrafanaApi {
       : permanent('MONITORING.GRAFANA_REJECTED', message);
   }
 
+  async findOrg(name: string) {
+    const path = `/api/orgs/name/${encodeURIComponent(name)}`;
+    const { status, json } = await this.call('GET', path);
+    if (status === 404) return undefined;
+    if (status !== 200) throw this.fail('GET', '/api/orgs/name/:name', status, json);
+    return { id: (json as { id: number }).id };
+  }
+
+  async ensureOrg(name: string) {
+    const found = await this.findOrg(name);
+    if (found) return { ...found, created: false };
+    const { status, json } = await this.call('POST', '/api/orgs', { name });
+    if (status === 200) return { id: (json as { orgId: number }).orgId, created: true };
+    // 409: another attempt created it meanwhile.
+    if (status === 409) {
+      const raced = await this.findOrg(name);
+      if (raced) return { ...raced, created: false };
+    }
+    throw this.fail('POST', '/api/orgs', status, json);
+  }
+
+  deleteOrg(orgId: number) {
+    return this.deleteAbsentOk(`/api/orgs/${orgId}`);
+  }
+
+  async ensureDataSource(orgId: number, dataSource: GrafanaDataSource) {
+    const path = `/api/datasources/uid/${encodeURIComponent(dataSource.uid)}`;
+    const existing = await this.call('GET', path, undefined, orgId);
+    if (existing.status === 200) {
+      const { status, json } = await this.call('PUT', path, dataSource, orgId);
+      if (status !== 200) throw this.fail('PUT', '/api/datasources/uid/:uid', status, json);
+      return;
+    }
+    if (existing.status !== 404)
+      throw this.fail('GET', '/api/datasources/uid/:uid', existing.status, existing.json);
+    const { status, json } = await this.call('POST', '/api/datasources', dataSource, orgId);
+    if (status !== 200) throw this.fail('POST', '/api/datasources', status, json);
+  }
+
   async findUser(login: string) {
     const path = `/api/users/lookup?loginOrEmail=${encodeURIComponent(login)}`;
     const { status, json } = await this.call('GET', path);
@@ -93,14 +151,14 @@ export class GrafanaClient implements GrafanaApi {
     return { id: (json as { id: number }).id };
   }
 
-  async createUser(user: { name: string; email: string; login: string; password: string }) {
-    const { status, json } = await this.call('POST', '/api/admin/users', { ...user, OrgId: this.orgId });
+  async createUser(user: { name: string; email: string; login: string; password: string }, orgId: number) {
+    const { status, json } = await this.call('POST', '/api/admin/users', { ...user, OrgId: orgId });
     if (status === 200) return { id: (json as { id: number }).id, emailShared: false };
     // 412: the login or the e-mail is taken. The caller looked the login up first, so it is the e-mail
     // (unless the login is taken too, which the second attempt reports).
     if (status === 412 && (await this.findUser(user.email)) !== undefined) {
       const { email: _shared, ...withoutEmail } = user;
-      const retry = await this.call('POST', '/api/admin/users', { ...withoutEmail, OrgId: this.orgId });
+      const retry = await this.call('POST', '/api/admin/users', { ...withoutEmail, OrgId: orgId });
       if (retry.status === 200) return { id: (retry.json as { id: number }).id, emailShared: true };
       throw this.fail('POST', '/api/admin/users', retry.status, retry.json);
     }
@@ -113,52 +171,63 @@ export class GrafanaClient implements GrafanaApi {
     if (status !== 200) throw this.fail('PUT', '/api/admin/users/:id/password', status, json);
   }
 
-  async setOrgRole(login: string, userId: number, role: 'Viewer') {
-    const add = await this.call('POST', `/api/orgs/${this.orgId}/users`, { loginOrEmail: login, role });
-    // Already a member (the admin API adds new users to the org): set the role explicitly instead.
+  async setOrgRole(orgId: number, login: string, userId: number, role: 'Viewer') {
+    const add = await this.call('POST', `/api/orgs/${orgId}/users`, { loginOrEmail: login, role });
+    // Already a member (created in the organisation, with Grafana's auto_assign_org_role): set the role.
     if (add.status === 409) {
-      const patch = await this.call('PATCH', `/api/orgs/${this.orgId}/users/${userId}`, { role });
+      const patch = await this.call('PATCH', `/api/orgs/${orgId}/users/${userId}`, { role });
       if (patch.status !== 200)
-        throw this.fail('PATCH', `/api/orgs/${this.orgId}/users/${userId}`, patch.status, patch.json);
-    } else if (add.status !== 200)
-      throw this.fail('POST', `/api/orgs/${this.orgId}/users`, add.status, add.json);
+        throw this.fail('PATCH', `/api/orgs/${orgId}/users/${userId}`, patch.status, patch.json);
+    } else if (add.status !== 200) throw this.fail('POST', `/api/orgs/${orgId}/users`, add.status, add.json);
   }
 
-  async ensureFolder(uid: string, title: string) {
-    const existing = await this.call('GET', `/api/folders/${encodeURIComponent(uid)}`);
+  async userOrgs(userId: number) {
+    const path = `/api/users/${userId}/orgs`;
+    const { status, json } = await this.call('GET', path);
+    if (status !== 200) throw this.fail('GET', '/api/users/:id/orgs', status, json);
+    return (json as { orgId: number; name: string }[]).map(({ orgId, name }) => ({ orgId, name }));
+  }
+
+  removeFromOrg(orgId: number, userId: number) {
+    return this.deleteAbsentOk(`/api/orgs/${orgId}/users/${userId}`);
+  }
+
+  async ensureFolder(orgId: number, uid: string, title: string) {
+    const existing = await this.call('GET', `/api/folders/${encodeURIComponent(uid)}`, undefined, orgId);
     if (existing.status === 200) return;
-    const { status, json } = await this.call('POST', '/api/folders', { uid, title });
+    const { status, json } = await this.call('POST', '/api/folders', { uid, title }, orgId);
     if (status !== 200 && status !== 409 && status !== 412)
       throw this.fail('POST', '/api/folders', status, json);
   }
 
-  async saveDashboard(dashboard: Dashboard, folderUid: string) {
-    const { status, json } = await this.call('POST', '/api/dashboards/db', {
-      dashboard,
-      folderUid,
-      overwrite: true,
-    });
+  async saveDashboard(orgId: number, dashboard: Dashboard, folderUid: string) {
+    const { status, json } = await this.call(
+      'POST',
+      '/api/dashboards/db',
+      { dashboard, folderUid, overwrite: true },
+      orgId,
+    );
     if (status !== 200) throw this.fail('POST', '/api/dashboards/db', status, json);
   }
 
-  async setFolderPermissions(uid: string, items: { userId: number; permission: 1 | 2 | 4 }[]) {
+  async setFolderPermissions(orgId: number, uid: string, items: { userId: number; permission: 1 | 2 | 4 }[]) {
     const path = `/api/folders/${encodeURIComponent(uid)}/permissions`;
-    const { status, json } = await this.call('POST', path, { items });
+    const { status, json } = await this.call('POST', path, { items }, orgId);
     if (status !== 200) throw this.fail('POST', path, status, json);
   }
 
-  private async deleteAbsentOk(path: string) {
-    const { status, json } = await this.call('DELETE', path);
+  private async deleteAbsentOk(path: string, orgId?: number) {
+    const { status, json } = await this.call('DELETE', path, undefined, orgId);
     if (status !== 200 && status !== 404) throw this.fail('DELETE', path, status, json);
   }
   deleteUser(userId: number) {
     return this.deleteAbsentOk(`/api/admin/users/${userId}`);
   }
-  deleteDashboard(uid: string) {
-    return this.deleteAbsentOk(`/api/dashboards/uid/${encodeURIComponent(uid)}`);
+  deleteDashboard(orgId: number, uid: string) {
+    return this.deleteAbsentOk(`/api/dashboards/uid/${encodeURIComponent(uid)}`, orgId);
   }
-  deleteFolder(uid: string) {
-    return this.deleteAbsentOk(`/api/folders/${encodeURIComponent(uid)}`);
+  deleteFolder(orgId: number, uid: string) {
+    return this.deleteAbsentOk(`/api/folders/${encodeURIComponent(uid)}`, orgId);
   }
 
   async health() {
