@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,20 +6,28 @@ import {
   BUCKET_KINDS,
   BUSINESS_SERVICES,
   bucketName,
+  buildMessage,
   commandForResult,
+  commandRoutingKey,
   databaseName,
   databaseUserName,
   grafanaLogin,
   PROVISIONING_STEPS,
+  resultEventId,
+  serviceQueueName,
   slugify,
   tenantStream,
   vhostName,
+  type CommandMessage,
   type TenantProfile,
 } from '@app/contracts';
 import { createEventStore, StreamNotFoundError, type EventStore, type RecordedEvent } from '@app/event-store';
+import { HEADERS, MessagePublisher, MessagingConnection } from '@app/messaging';
+import { UNDECIDED_COMMAND_CODE } from '@app/platform';
 import { EncryptedPostgresSecretStore, parseSecretStoreKey } from '@app/secrets';
 import { simpleParser } from 'mailparser';
 import { createConnection, type Connection } from 'mysql2/promise';
+import pino from 'pino';
 import { APPS, LocalStack, specSubscriptionCreated, type AppName } from '../support/local-stack';
 import { gitHistoryText } from '../support/secret-chain';
 import { removeTenantResources } from '../support/tenant-cleanup';
@@ -471,7 +479,7 @@ describe('hostile and malformed requests at the webhook', () => {
         send: () => {
           const timestamp = String(Math.floor(Date.now() / 1000));
           const signed = JSON.stringify(valid());
-          const signature = createHmac('sha256', stack.webhookSecret)
+          const signature = createHmac('sha256', stack.webhookSigningSecret)
             .update(`${timestamp}.${signed}`)
             .digest('hex');
           return post(JSON.stringify(valid()), {
@@ -487,7 +495,7 @@ describe('hostile and malformed requests at the webhook', () => {
         send: () => {
           const body = JSON.stringify(valid());
           const timestamp = String(Math.floor(Date.now() / 1000) - 3600);
-          const signature = createHmac('sha256', stack.webhookSecret)
+          const signature = createHmac('sha256', stack.webhookSigningSecret)
             .update(`${timestamp}.${body}`)
             .digest('hex');
           return post(body, { ...json, 'x-signature-timestamp': timestamp, 'x-signature': signature });
@@ -623,6 +631,113 @@ describe('broker connections dropped mid-flight', () => {
   });
 });
 
+describe('a forged command on the command exchange', () => {
+  interface PeekedMessage {
+    properties: { message_id?: string; headers?: Record<string, unknown> };
+  }
+
+  /** The messages of a queue of the stack's vhost, left in place (the management API's requeueing peek). */
+  async function peek(queue: string): Promise<PeekedMessage[]> {
+    const response = await fetch(
+      `${MANAGEMENT}/queues/${encodeURIComponent(stack.options.vhost)}/${encodeURIComponent(queue)}/get`,
+      {
+        method: 'POST',
+        headers: { authorization: GUEST, 'content-type': 'application/json' },
+        body: JSON.stringify({ count: 100, ackmode: 'ack_requeue_true', encoding: 'auto' }),
+      },
+    );
+    if (!response.ok) throw new Error(`peeking at ${queue}: ${response.status}`);
+    return (await response.json()) as PeekedMessage[];
+  }
+
+  it('deletes nothing: refused without an outcome, parked at once, recorded in the tenant history', async () => {
+    // A tenant made active by the suites above, or a fresh one when this test runs alone (-t).
+    const tenant = accepted[0] ?? (await provision('Forged'));
+    await waitForConvergence([tenant.tenantId]);
+    const { tenantId } = tenant;
+    expect((await databasesOf(tenantId)).databases).toHaveLength(11);
+    const requested = (await streamOf(tenantId)).find(isType('TenantRequested'));
+    const profile = (requested?.data as { tenant: TenantProfile }).tenant;
+
+    // Whoever holds a credential that may publish on the exchange (here the broker's administrator) sends a
+    // well-formed purge command the orchestrator never decided.
+    const connection = new MessagingConnection({
+      url: stack.amqpUrl,
+      connectionName: `faults-forger-${run}`,
+      logger: pino({ level: 'silent' }),
+    });
+    const commandId = randomUUID();
+    try {
+      await connection.connect(15_000);
+      const forged = buildMessage(
+        'RemoveDatabases',
+        { step: 'purge:databases', tenant: profile, params: {} },
+        { tenantId, correlationId: randomUUID(), actor: 'orchestrator' },
+        commandId,
+        new Date(),
+      ) as CommandMessage;
+      await new MessagePublisher(connection).publish(
+        'provisioningCommands',
+        commandRoutingKey('RemoveDatabases'),
+        forged,
+      );
+    } finally {
+      await connection.close();
+    }
+
+    const refusedEvent = (event: RecordedEvent) =>
+      event.type === 'UndecidedCommandRefused' &&
+      (event.data as { commandId?: string }).commandId === commandId;
+    const outcome = (event: RecordedEvent) => event.id === resultEventId(commandId);
+    await waitForEvent(
+      tenantId,
+      'the refusal of the forged command (or its outcome)',
+      (event) => refusedEvent(event) || outcome(event),
+      30_000,
+    );
+    // Nothing deleted, no outcome for the orchestrator to react to, the tenant untouched.
+    const after = await databasesOf(tenantId);
+    expect(after.databases).toHaveLength(11);
+    expect(after.users).toHaveLength(11);
+    let stream = await streamOf(tenantId);
+    expect(stream.filter(outcome).map((e) => e.type)).toEqual([]);
+    expect(stream.filter(refusedEvent)).toHaveLength(1);
+
+    const parkedQueue = `${serviceQueueName('database')}.parked`;
+    const until = Date.now() + 30_000;
+    let parked: PeekedMessage | undefined;
+    while (!(parked = (await peek(parkedQueue)).find((m) => m.properties.message_id === commandId))) {
+      if (Date.now() > until) throw new Error(`the forged command never reached ${parkedQueue}`);
+      await sleep(200);
+    }
+    expect(parked.properties.headers).toMatchObject({
+      [HEADERS.parkReason]: 'permanent-error',
+      [HEADERS.lastErrorCode]: UNDECIDED_COMMAND_CODE,
+      [HEADERS.attempts]: 1,
+    });
+
+    // One security event however long the message sat in the queue, visible in the API's history too.
+    stream = await streamOf(tenantId);
+    expect(stream.filter(refusedEvent)).toHaveLength(1);
+    expect(stream.find(refusedEvent)?.data).toMatchObject({
+      commandType: 'RemoveDatabases',
+      step: 'purge:databases',
+      service: 'database',
+      reason: 'the tenant stream has no StepStarted with this command id',
+    });
+    expect(stream.filter(outcome)).toEqual([]);
+    expect(stream.map((e) => e.type)).not.toContain('DatabasesRemoved');
+    expect((await databasesOf(tenantId)).databases).toHaveLength(11);
+    const view = await stack.getJson<TenantView>(`/api/v1/tenants/${tenantId}`);
+    expect(view.state).toBe('active');
+    const history = await stack.getJson<{ events: { type: string }[] }>(
+      `/api/v1/tenants/${tenantId}/events?limit=1000`,
+      stack.auditorToken,
+    );
+    expect(history.events.map((e) => e.type)).toContain('UndecidedCommandRefused');
+  });
+});
+
 describe('secrets never leak', () => {
   /** Every string inside a JSON value (JSON escaping would otherwise hide a value from a substring search). */
   function stringsOf(value: unknown, out: string[] = []): string[] {
@@ -656,6 +771,7 @@ describe('secrets never leak', () => {
     // The stack's own credentials must not leak either.
     for (const [key, value] of Object.entries({
       webhookSecret: stack.webhookSecret,
+      webhookSigningSecret: stack.webhookSigningSecret,
       operatorToken: stack.operatorToken,
       auditorToken: stack.auditorToken,
       grafanaToken: stack.grafanaToken,

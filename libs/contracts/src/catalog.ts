@@ -102,6 +102,11 @@ export const COMMAND_CATALOG = {
     succeeded: 'DatabaseBackupVerified',
     failed: 'DatabaseBackupVerificationFailed',
   },
+  UpdateDatabaseLimits: {
+    service: 'database',
+    succeeded: 'DatabaseLimitsUpdated',
+    failed: 'DatabaseLimitsUpdateFailed',
+  },
   // storage-service
   ProvisionStorage: {
     service: 'storage',
@@ -116,10 +121,20 @@ export const COMMAND_CATALOG = {
     succeeded: 'StorageBackupVerified',
     failed: 'StorageBackupVerificationFailed',
   },
+  UpdateStorageQuota: {
+    service: 'storage',
+    succeeded: 'StorageQuotaUpdated',
+    failed: 'StorageQuotaUpdateFailed',
+  },
   // broker-service
   ProvisionBroker: { service: 'broker', succeeded: 'BrokerProvisioned', failed: 'BrokerProvisioningFailed' },
   RemoveBroker: { service: 'broker', succeeded: 'BrokerRemoved', failed: 'BrokerRemovalFailed' },
   VerifyBroker: { service: 'broker', succeeded: 'BrokerVerified', failed: 'BrokerVerificationFailed' },
+  UpdateBrokerLimits: {
+    service: 'broker',
+    succeeded: 'BrokerLimitsUpdated',
+    failed: 'BrokerLimitsUpdateFailed',
+  },
   // monitoring-service
   ProvisionMonitoring: {
     service: 'monitoring',
@@ -224,6 +239,10 @@ export function commandForResult(
 export interface CommandParams {
   MarkNamespaceDeprovisioning: { deprovisioningDate: string; deletionDate: string };
   UpdateQuota: { fromTier: Tier; toTier: Tier };
+  /** The tier change's limits on the shared servers, applied once its quota update succeeded. */
+  UpdateDatabaseLimits: { fromTier: Tier; toTier: Tier };
+  UpdateBrokerLimits: { fromTier: Tier; toTier: Tier };
+  UpdateStorageQuota: { fromTier: Tier; toTier: Tier };
   SendCancellationNotice: { deletionDate: string; reason: string };
   SendReactivationNotice: { reactivatedAt: string };
   SendDeletionConfirmation: { purgedAt: string };
@@ -347,6 +366,18 @@ export interface LifecycleEventData {
   TierChanged: { fromTier: Tier; toTier: Tier };
   SuspensionRequested: { reason: string; requestedBy: string };
   ResumptionRequested: { requestedBy: string };
+  /**
+   * A security event: a resource service refused a command the orchestrator never decided (no `StepStarted`
+   * with its id, or one of another type, step or params). Nothing was changed and no outcome recorded.
+   */
+  UndecidedCommandRefused: {
+    commandId: string;
+    commandType: CommandType;
+    step: string;
+    service: ResourceService;
+    reason: string;
+    refusedAt: string;
+  };
 }
 export type LifecycleEventType = keyof LifecycleEventData;
 export type LifecycleEvent<T extends LifecycleEventType = LifecycleEventType> = T extends LifecycleEventType

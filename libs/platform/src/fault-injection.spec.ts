@@ -1,4 +1,10 @@
-import { buildMessage, tenantStream, type CommandMessage, type CommandType } from '@app/contracts';
+import {
+  buildMessage,
+  deterministicId,
+  tenantStream,
+  type CommandMessage,
+  type CommandType,
+} from '@app/contracts';
 import { MemoryEventStore } from '@app/event-store';
 import type { HandlerContext, MessageConsumer, MessageHandler, Subscription } from '@app/messaging';
 import pino from 'pino';
@@ -134,7 +140,18 @@ describe('startResourceService with an injected fault', () => {
     });
     const handler = subscription?.handlers.ProvisionDatabases as MessageHandler<CommandMessage>;
     const context = { attempt: 1, redelivered: false, logger } as HandlerContext;
-    return { eventStore, ran, deliver: (command: CommandMessage) => handler.handle(command, context) };
+    // Services run only what the orchestrator decided: its StepStarted comes first, as on the real path.
+    const deliver = async (command: CommandMessage) => {
+      const { step, params } = command.data;
+      const commandId = command.metadata.messageId;
+      const data = { step, commandId, commandType: command.type, service: 'database', attempt: 1, params };
+      const started = { id: deterministicId('started', commandId), type: 'StepStarted', data };
+      await eventStore.append(tenantStream(command.metadata.tenantId), [started], {
+        expectedRevision: 'any',
+      });
+      await handler.handle(command, context);
+    };
+    return { eventStore, ran, deliver };
   }
 
   it('records a permanent failure without running the handler, and runs it for other tenants', async () => {
@@ -143,13 +160,13 @@ describe('startResourceService with an injected fault', () => {
     );
     await deliver(commandFor('ProvisionDatabases'));
     expect(ran).toEqual([]);
-    const [failed] = await eventStore.readStream(tenantStream(TENANT));
+    const [, failed] = await eventStore.readStream(tenantStream(TENANT));
     expect(failed.type).toBe('DatabasesProvisioningFailed');
     expect(failed.data).toMatchObject({ error: { code: INJECTED_FAILURE_CODE, retryable: false } });
 
     await deliver(commandFor('ProvisionDatabases', 'shop-two-abc123'));
     expect(ran).toEqual(['shop-two-abc123']);
-    const [succeeded] = await eventStore.readStream(tenantStream('shop-two-abc123'));
+    const [, succeeded] = await eventStore.readStream(tenantStream('shop-two-abc123'));
     expect(succeeded.type).toBe('DatabasesProvisioned');
   });
 });

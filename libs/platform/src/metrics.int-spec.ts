@@ -1,6 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { buildMessage, commandRoutingKey, type CommandMessage } from '@app/contracts';
+import { buildMessage, commandRoutingKey, tenantStream, type CommandMessage } from '@app/contracts';
+import { createEventStore, type EventStore } from '@app/event-store';
 import { MessagePublisher, MessagingConnection, RabbitManagementClient } from '@app/messaging';
+import { Client } from 'pg';
 import pino from 'pino';
 import { z } from 'zod';
 import { runResourceService, type RunningService } from './bootstrap';
@@ -8,8 +10,10 @@ import { retryable } from './step-error';
 
 /**
  * A resource service started as main.ts starts it, against the real RabbitMQ (in a vhost of its own) and the
- * in-memory event store: its health port serves /metrics, and a command parked after its last attempt is counted.
+ * PostgreSQL event store (a schema of its own, where the test records the orchestrator's decision of the command
+ * it publishes): its health port serves /metrics, and a command parked after its last attempt is counted.
  */
+const PG_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/provisioning_test';
 const HOST = process.env.RABBITMQ_HOST ?? '127.0.0.1';
 const management = new RabbitManagementClient({
   baseUrl: process.env.RABBITMQ_MANAGEMENT_URL ?? `http://${HOST}:15672`,
@@ -22,6 +26,8 @@ describe('runResourceService /metrics', () => {
   const amqpUrl = `amqp://guest:guest@${HOST}:5672/${encodeURIComponent(vhost)}`;
   let running: RunningService | undefined;
   let connection: MessagingConnection | undefined;
+  let eventStore: EventStore | undefined;
+  const schema = `metrics_it_${randomBytes(4).toString('hex')}`;
 
   beforeAll(async () => {
     await management.createVhost(vhost, 'metrics int test, safe to delete');
@@ -30,7 +36,12 @@ describe('runResourceService /metrics', () => {
   afterAll(async () => {
     await running?.stop();
     await connection?.close();
+    await eventStore?.close();
     await management.deleteVhost(vhost);
+    const client = new Client({ connectionString: PG_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.end();
   });
 
   it('serves process, handler and parked-message metrics beside /health and /ready', async () => {
@@ -49,7 +60,9 @@ describe('runResourceService /metrics', () => {
         }),
       },
       {
-        EVENTSTORE_URL: 'memory:',
+        EVENTSTORE_URL: PG_URL,
+        EVENTSTORE_SCHEMA: schema,
+        EVENTSTORE_POOL_SIZE: '2',
         AMQP_URL: amqpUrl,
         HEALTH_PORT: '0',
         HEALTH_HOST: '127.0.0.1',
@@ -72,13 +85,22 @@ describe('runResourceService /metrics', () => {
     });
     await connection.connect(15_000);
     const tenantId = 'shop-one-abc123';
+    const commandId = randomUUID();
     const command = buildMessage(
       'ProvisionDatabases',
       { step: 'databases', tenant: { tenantId }, params: {} },
       { tenantId, correlationId: 'corr-metrics', actor: 'test' },
-      randomUUID(),
+      commandId,
       new Date(),
     ) as unknown as CommandMessage;
+    // Services run only what the orchestrator decided: its StepStarted comes first, as on the real path.
+    eventStore = await createEventStore(PG_URL, { schema, migrate: false });
+    const decision = { step: 'databases', commandId, commandType: 'ProvisionDatabases', params: {} };
+    await eventStore.append(
+      tenantStream(tenantId),
+      [{ id: randomUUID(), type: 'StepStarted', data: decision }],
+      { expectedRevision: 'any' },
+    );
     await new MessagePublisher(connection).publish(
       'provisioningCommands',
       commandRoutingKey('ProvisionDatabases'),

@@ -11,6 +11,7 @@ import {
 } from '@app/contracts';
 import type { EventStore } from '@app/event-store';
 import {
+  PermanentError,
   RetryableError,
   type Message,
   type MessageConsumer,
@@ -18,7 +19,7 @@ import {
   type ParkedMessage,
 } from '@app/messaging';
 import type { Logger } from 'pino';
-import { CommandOutcomeRecorder } from './command-outcome';
+import { CommandOutcomeRecorder, type CommandRecord } from './command-outcome';
 import { FAULT_INJECTION_VARIABLE, injectedFault, type FaultRule } from './fault-injection';
 import type { CommandHandler, CommandHandlers } from './handlers';
 import { StepError, toFailureReason } from './step-error';
@@ -34,6 +35,12 @@ export interface ResourceServiceOptions {
   /** Test-only injected failures (`parseFaultInjection`); rules for other services' commands are ignored. */
   faults?: readonly FaultRule[];
 }
+
+/**
+ * Code of the refusal of a command the orchestrator never decided: parked at once, no outcome recorded (the
+ * orchestrator must not react to a command it did not send), a security event in the tenant stream instead.
+ */
+export const UNDECIDED_COMMAND_CODE = 'COMMAND.UNDECIDED';
 
 /** The violated rules of a command envelope, checked before any handler sees it (invalid → parked). */
 export function commandViolations(message: Message): string[] {
@@ -53,9 +60,11 @@ export function commandViolations(message: Message): string[] {
 
 /**
  * The command-handling path shared by every resource service (CONVENTIONS.md 4): consume from the service's
- * queue, skip a command whose outcome is already recorded, run the handler, append its outcome to the
- * tenant stream, and only then acknowledge. Retryable failures go back through the messaging retry queues;
- * once retries are exhausted the failure is recorded so the saga can roll back, and the message is parked.
+ * queue, refuse a command the orchestrator did not decide (whoever can publish on the command exchange must
+ * not be able to run one), skip a command whose outcome is already recorded, run the handler, append its
+ * outcome to the tenant stream, and only then acknowledge. Retryable failures go back through the messaging
+ * retry queues; once retries are exhausted the failure is recorded so the saga can roll back, and the message
+ * is parked.
  */
 export async function startResourceService(options: ResourceServiceOptions): Promise<void> {
   const { service, handlers, eventStore, consumer, logger } = options;
@@ -65,6 +74,23 @@ export async function startResourceService(options: ResourceServiceOptions): Pro
   if (missing.length > 0)
     logger.warn({ missing }, 'commands of this service without a handler will be parked');
   const faults = (options.faults ?? []).filter((rule) => owned.includes(rule.command));
+  /** Records the refusal where the tenant's history shows it; a tenant without a stream gets none. */
+  const refuse = async (command: CommandMessage, record: CommandRecord, log: Logger): Promise<void> => {
+    const reason = record.undecided ?? 'undecided';
+    const recorded = record.streamExists && (await recorder.refused(command, reason));
+    log.error(
+      {
+        commandType: command.type,
+        commandId: command.metadata.messageId,
+        step: command.data.step,
+        reason,
+        recorded,
+      },
+      recorded
+        ? 'command refused: the orchestrator did not decide it; security event recorded'
+        : 'command refused: the orchestrator did not decide it; no tenant stream to record it in',
+    );
+  };
   if (faults.length > 0) {
     logger.error(
       { faults, variable: FAULT_INJECTION_VARIABLE },
@@ -79,7 +105,15 @@ export async function startResourceService(options: ResourceServiceOptions): Pro
     const messageHandler: MessageHandler<CommandMessage> = {
       validate: (message) => commandViolations(message),
       handle: async (command, context) => {
-        if (await recorder.hasOutcome(command)) {
+        const record = await recorder.inspect(command);
+        if (record.undecided !== undefined) {
+          await refuse(command, record, context.logger);
+          throw new PermanentError(
+            UNDECIDED_COMMAND_CODE,
+            `${command.type} refused: ${record.undecided}; nothing was changed`,
+          );
+        }
+        if (record.outcomeRecorded) {
           context.logger.info(
             { commandType: command.type },
             'outcome already recorded; acknowledging duplicate',
@@ -146,7 +180,15 @@ export async function startResourceService(options: ResourceServiceOptions): Pro
         return;
       }
       const command = envelope as CommandMessage;
-      if (await recorder.hasOutcome(command)) return;
+      // Refused already, with its security event: a failure would make the orchestrator react to it.
+      if (parked.error.code === UNDECIDED_COMMAND_CODE) return;
+      // Parked before its check ran (retries exhausted, redelivery limit): only a decided command may fail.
+      const record = await recorder.inspect(command);
+      if (record.undecided !== undefined) {
+        await refuse(command, record, logger);
+        return;
+      }
+      if (record.outcomeRecorded) return;
       await recorder.failed(
         command,
         { code: parked.error.code, message: parked.error.message, retryable: parked.error.retryable },

@@ -310,6 +310,10 @@ function evolveLifecycle(state: TenantState, event: LifecycleEvent): TenantState
     case 'ResumptionRequested':
       return startWorkloadsOperation(state, 'suspended', 'resume');
 
+    // A security record of a forged command that no service ran: nothing for the saga to act on.
+    case 'UndecidedCommandRefused':
+      return state;
+
     default:
       return ignoreUnknown(event, state);
   }

@@ -189,6 +189,7 @@ function evolveLifecycle(state: TenantSummary, event: LifecyclePayload, at: stri
     case 'OperatorRetryRequested':
     case 'OperatorPurgeRequested':
     case 'TierChangeRequested':
+    case 'UndecidedCommandRefused':
       return state;
     default: {
       const unreachable: never = event;
@@ -219,6 +220,7 @@ const LIFECYCLE_TYPES: ReadonlySet<string> = new Set<LifecycleEventType>([
   'TierChanged',
   'SuspensionRequested',
   'ResumptionRequested',
+  'UndecidedCommandRefused',
 ]);
 
 /**
