@@ -169,6 +169,7 @@ describe('Dockerfile', () => {
       expect(await run({})).toBe(1);
       status = 500;
       expect(await run({ PORT: String(port) })).toBe(1);
-    });
+      // Four Node processes in a row: more than Jest's default 5 s on a loaded two-core machine.
+    }, 30_000);
   });
 });

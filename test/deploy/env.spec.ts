@@ -29,8 +29,8 @@ describe('the environment checks catch a broken Deployment', () => {
 
   it('a required variable removed is named', () => {
     const env = resolveEnv(objects, deploymentOf(objects, 'provisioning-api'));
-    delete env.WEBHOOK_SECRET;
-    expect(configs['provisioning-api'].validate(env).join('\n')).toContain('WEBHOOK_SECRET');
+    delete env.WEBHOOK_SIGNING_SECRET;
+    expect(configs['provisioning-api'].validate(env).join('\n')).toContain('WEBHOOK_SIGNING_SECRET');
   });
 
   it('a credential with a local default is required too (NODE_ENV=production)', () => {

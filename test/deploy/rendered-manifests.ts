@@ -162,7 +162,7 @@ export const PRODUCTION_SECRET_PLACEHOLDERS: Record<string, string> = {
   READ_MODEL_URL:
     'postgres://provisioning:placeholder-password@postgresql.example.internal:5432/provisioning',
   AMQP_URL: 'amqp://provisioning:placeholder-password@rabbitmq.example.internal:5672',
-  WEBHOOK_SECRET: 'placeholder-webhook-secret-0123456789',
+  WEBHOOK_SIGNING_SECRET: 'placeholder-webhook-signing-secret-0123456789',
   OPERATOR_TOKENS: 'operator:placeholder-operator-token-0123456789',
   AUDITOR_TOKENS: 'auditor:placeholder-auditor-token-0123456789',
   METRICS_TOKEN: 'placeholder-metrics-token-0123456789',

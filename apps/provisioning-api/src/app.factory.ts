@@ -13,6 +13,9 @@ import { PinoNestLogger } from './http/nest-logger';
 import { createTenantReadModel } from './tenants/create-read-model';
 import type { TenantReadModel } from './tenants/tenant-read-model';
 import type { Clock } from './tokens';
+import { docsAuthMiddleware } from './metrics/docs-auth.middleware';
+import { createSeenSignatures } from './webhooks/create-seen-signatures';
+import type { SeenSignatures } from './webhooks/seen-signatures';
 
 export interface CreateAppOverrides {
   eventStore?: EventStore;
@@ -21,6 +24,7 @@ export interface CreateAppOverrides {
   logger?: Logger;
   clock?: Clock;
   randomSuffix?: () => string;
+  seenSignatures?: SeenSignatures;
 }
 
 /**
@@ -33,6 +37,12 @@ export async function createApp(
 ): Promise<NestExpressApplication> {
   const logger = overrides.logger ?? createLogger('provisioning-api', config.LOG_LEVEL);
   const owned: AppDependencies['owned'] = [];
+  if (config.webhookSecretDeprecated) {
+    logger.warn(
+      'WEBHOOK_SECRET is deprecated: rename it WEBHOOK_SIGNING_SECRET. It signs requests only; the bearer form ' +
+        'takes its own WEBHOOK_BEARER_SECRET',
+    );
+  }
   try {
     const eventStore =
       overrides.eventStore ??
@@ -42,6 +52,8 @@ export async function createApp(
         applicationName: 'provisioning-api',
         poolSize: config.EVENTSTORE_POOL_SIZE,
         startupTimeoutMs: config.STARTUP_TIMEOUT_SECONDS * 1000,
+        connectTimeoutMs: config.EVENTSTORE_CONNECT_TIMEOUT_MS,
+        statementTimeoutMs: config.EVENTSTORE_STATEMENT_TIMEOUT_MS,
       }));
     if (!overrides.eventStore) owned.push(eventStore);
     const readModel =
@@ -49,9 +61,18 @@ export async function createApp(
       (await createTenantReadModel(config.READ_MODEL_URL, config.READ_MODEL_SCHEMA, {
         poolSize: config.READ_MODEL_POOL_SIZE,
         startupTimeoutMs: config.STARTUP_TIMEOUT_SECONDS * 1000,
+        connectTimeoutMs: config.EVENTSTORE_CONNECT_TIMEOUT_MS,
+        statementTimeoutMs: config.EVENTSTORE_STATEMENT_TIMEOUT_MS,
         logger,
       }));
     if (!overrides.readModel) owned.push(readModel);
+    const seenSignatures =
+      overrides.seenSignatures ??
+      (await createSeenSignatures(config.READ_MODEL_URL, config.READ_MODEL_SCHEMA, {
+        startupTimeoutMs: config.STARTUP_TIMEOUT_SECONDS * 1000,
+        logger,
+      }));
+    if (!overrides.seenSignatures) owned.push(seenSignatures);
 
     const app = await NestFactory.create<NestExpressApplication>(
       AppModule.register(config, {
@@ -61,6 +82,7 @@ export async function createApp(
         logger,
         clock: overrides.clock ?? (() => new Date()),
         randomSuffix: overrides.randomSuffix,
+        seenSignatures,
         owned,
       }),
       { bodyParser: false, rawBody: true, logger: new PinoNestLogger(logger.child({ component: 'nest' })) },
@@ -68,6 +90,9 @@ export async function createApp(
     app.disable('x-powered-by');
     installBodyParsing(app, config.BODY_LIMIT_BYTES, logger);
     app.useGlobalFilters(new HttpErrorFilter(logger));
+    // Before the Swagger routes are mounted, so it runs first.
+    const docsAuth = docsAuthMiddleware(config);
+    if (docsAuth) app.use(docsAuth);
     const document = SwaggerModule.createDocument(
       app,
       new DocumentBuilder()

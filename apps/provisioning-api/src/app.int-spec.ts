@@ -21,7 +21,9 @@ if (!/_test(\?|$)/.test(new URL(DATABASE_URL).pathname + '?')) {
 const suffix = randomBytes(4).toString('hex');
 const EVENT_SCHEMA = `pa_es_${suffix}`;
 const READ_SCHEMA = `pa_rm_${suffix}`;
-const WEBHOOK_SECRET = `whsec_${randomBytes(16).toString('hex')}`;
+/** Billing's bearer secret (spec 1.1); the signing secret is another. */
+const WEBHOOK_SECRET = `whbearer_${randomBytes(16).toString('hex')}`;
+const SIGNING_SECRET = `whsec_${randomBytes(16).toString('hex')}`;
 const OPERATOR = `op_${randomBytes(12).toString('hex')}`;
 const AUDITOR = `au_${randomBytes(12).toString('hex')}`;
 const silent = pino({ level: 'silent' });
@@ -74,7 +76,8 @@ beforeAll(async () => {
     EVENTSTORE_SCHEMA: EVENT_SCHEMA,
     READ_MODEL_URL: DATABASE_URL,
     READ_MODEL_SCHEMA: READ_SCHEMA,
-    WEBHOOK_SECRET,
+    WEBHOOK_SIGNING_SECRET: SIGNING_SECRET,
+    WEBHOOK_BEARER_SECRET: WEBHOOK_SECRET,
     OPERATOR_TOKENS: `alice:${OPERATOR}`,
     AUDITOR_TOKENS: `audrey:${AUDITOR}`,
     LOG_LEVEL: 'silent',
@@ -132,6 +135,7 @@ describe('POST subscription-created', () => {
         .post(CREATED)
         .set({ Authorization: `Basic ${WEBHOOK_SECRET}` })
         .send(payload),
+      http.post(CREATED).set(bearer(SIGNING_SECRET)).send(payload),
     ];
     for (const response of await Promise.all(attempts)) {
       expect(response.status).toBe(401);
@@ -150,7 +154,7 @@ describe('POST subscription-created', () => {
       .set({
         'Content-Type': 'application/json',
         'X-Signature-Timestamp': now,
-        'X-Signature': signWebhook(WEBHOOK_SECRET, now, body),
+        'X-Signature': signWebhook(SIGNING_SECRET, now, body),
       })
       .send(body)
       .expect(202);
@@ -161,7 +165,7 @@ describe('POST subscription-created', () => {
       .set({
         'Content-Type': 'application/json',
         'X-Signature-Timestamp': old,
-        'X-Signature': signWebhook(WEBHOOK_SECRET, old, body),
+        'X-Signature': signWebhook(SIGNING_SECRET, old, body),
       })
       .send(body);
     expect(replay.status).toBe(401);
@@ -172,7 +176,7 @@ describe('POST subscription-created', () => {
       .set({
         'Content-Type': 'application/json',
         'X-Signature-Timestamp': now,
-        'X-Signature': signWebhook(WEBHOOK_SECRET, now, body),
+        'X-Signature': signWebhook(SIGNING_SECRET, now, body),
       })
       .send(body.replace('premium', 'business'));
     expect(tampered.status).toBe(401);
@@ -536,7 +540,8 @@ describe('health, readiness, metrics, OpenAPI', () => {
     expect(text).toContain(
       'event_store_subscription_lag_seconds{subscription="provisioning-api.tenant-summaries"}',
     );
-    for (const secret of [WEBHOOK_SECRET, OPERATOR, AUDITOR]) expect(text).not.toContain(secret);
+    for (const secret of [WEBHOOK_SECRET, SIGNING_SECRET, OPERATOR, AUDITOR])
+      expect(text).not.toContain(secret);
   });
 
   it('serves the OpenAPI document', async () => {

@@ -26,6 +26,7 @@ import { TenantProjector } from './tenants/tenant-projector';
 import type { TenantReadModel } from './tenants/tenant-read-model';
 import { TenantsController } from './tenants/tenants.controller';
 import { APP_CONFIG, APP_LOGGER, BROKER_HEALTH, CLOCK, TENANT_READ_MODEL, type Clock } from './tokens';
+import { SEEN_SIGNATURES, type SeenSignatures } from './webhooks/seen-signatures';
 import { WebhookAuthGuard } from './webhooks/webhook-auth.guard';
 import { WebhooksController } from './webhooks/webhooks.controller';
 
@@ -36,6 +37,8 @@ export interface AppDependencies {
   logger: Logger;
   clock: Clock;
   randomSuffix?: () => string;
+  /** Signed webhook requests already accepted (replays are refused). */
+  seenSignatures: SeenSignatures;
   /** Closed when the app shuts down (the ones `createApp` opened itself, not the caller's). */
   owned: { close(): Promise<void> }[];
 }
@@ -78,6 +81,7 @@ export class AppModule {
         { provide: BROKER_HEALTH, useValue: deps.brokerHealth },
         { provide: APP_LOGGER, useValue: deps.logger },
         { provide: CLOCK, useValue: deps.clock },
+        { provide: SEEN_SIGNATURES, useValue: deps.seenSignatures },
         {
           provide: SubscriptionIntake,
           useValue: new SubscriptionIntake(deps.eventStore, {

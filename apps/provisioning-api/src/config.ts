@@ -37,6 +37,8 @@ const tokenList = (variable: string) =>
       return tokens;
     });
 
+const secret = z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`);
+
 const intFrom = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
@@ -62,16 +64,32 @@ export const configFields = z.object({
   /** Shared with every process (libs/platform). */
   EVENTSTORE_POOL_SIZE: baseConfigSchema.shape.EVENTSTORE_POOL_SIZE,
   STARTUP_TIMEOUT_SECONDS: baseConfigSchema.shape.STARTUP_TIMEOUT_SECONDS,
+  /** Bounds of every PostgreSQL wait of this process (event store and read model), and of its shutdown. */
+  EVENTSTORE_CONNECT_TIMEOUT_MS: baseConfigSchema.shape.EVENTSTORE_CONNECT_TIMEOUT_MS,
+  EVENTSTORE_STATEMENT_TIMEOUT_MS: baseConfigSchema.shape.EVENTSTORE_STATEMENT_TIMEOUT_MS,
+  SHUTDOWN_TIMEOUT_SECONDS: baseConfigSchema.shape.SHUTDOWN_TIMEOUT_SECONDS,
   /** Where the tenant read model lives: a PostgreSQL URL or `memory:`. */
   READ_MODEL_URL: z.string().min(1).default('postgres://postgres@127.0.0.1:5432/provisioning'),
   READ_MODEL_SCHEMA: z.string().regex(SQL_SCHEMA).default('provisioning_api'),
   READ_MODEL_POOL_SIZE: intFrom(5, 1, 100),
-  WEBHOOK_SECRET: z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`),
+  /** `production` makes signatures required by default, and a token on /metrics and /api/docs. */
+  NODE_ENV: z.string().optional(),
+  /** HMAC key of signed webhooks (`X-Signature`, `Stripe-Signature`); never accepted as a bearer token. */
+  WEBHOOK_SIGNING_SECRET: secret.optional(),
+  /** Deprecated name of WEBHOOK_SIGNING_SECRET, still read so existing deployments start (with a warning). */
+  WEBHOOK_SECRET: secret.optional(),
+  /** The bearer form's secret (spec 1.1); unset, the bearer form is refused. */
+  WEBHOOK_BEARER_SECRET: secret.optional(),
+  /** Refuses the bearer form even when WEBHOOK_BEARER_SECRET is set; defaults to true under production. */
+  WEBHOOK_REQUIRE_SIGNATURE: z.enum(['true', 'false', '1', '0', 'yes', 'no']).optional(),
   WEBHOOK_SIGNATURE_TOLERANCE_SECONDS: intFrom(300, 1, 3600),
   OPERATOR_TOKENS: tokenList('OPERATOR_TOKENS'),
   AUDITOR_TOKENS: tokenList('AUDITOR_TOKENS'),
-  /** When set, /metrics requires `Authorization: Bearer <METRICS_TOKEN>`; otherwise it is public. */
-  METRICS_TOKEN: z.string().min(MIN_SECRET_LENGTH).optional(),
+  /**
+   * When set, /metrics requires `Authorization: Bearer <METRICS_TOKEN>`; otherwise it is public. Required under
+   * production, where /api/docs takes it too (or an operator or auditor token).
+   */
+  METRICS_TOKEN: secret.optional(),
   BODY_LIMIT_BYTES: intFrom(1024 * 1024, 1024, 50 * 1024 * 1024),
   GRACE_PERIOD_DAYS: intFrom(30, 1, 365),
   /**
@@ -91,15 +109,59 @@ export const configFields = z.object({
   OIDC_NAME_CLAIM: z.string().min(1).default('preferred_username'),
 });
 
-export const configSchema = configFields.superRefine((config, ctx) => {
-  if (config.OIDC_ISSUER && !config.OIDC_AUDIENCE) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['OIDC_AUDIENCE'],
-      message: 'is required with OIDC_ISSUER (a token for another client must not be accepted)',
-    });
-  }
-});
+export const configSchema = configFields
+  .superRefine((config, ctx) => {
+    if (config.OIDC_ISSUER && !config.OIDC_AUDIENCE) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['OIDC_AUDIENCE'],
+        message: 'is required with OIDC_ISSUER (a token for another client must not be accepted)',
+      });
+    }
+    const signing = config.WEBHOOK_SIGNING_SECRET ?? config.WEBHOOK_SECRET;
+    if (signing === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WEBHOOK_SIGNING_SECRET'],
+        message: 'is required (WEBHOOK_SECRET, its deprecated name, is read too)',
+      });
+    }
+    if (
+      config.WEBHOOK_SIGNING_SECRET !== undefined &&
+      config.WEBHOOK_SECRET !== undefined &&
+      config.WEBHOOK_SIGNING_SECRET !== config.WEBHOOK_SECRET
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WEBHOOK_SECRET'],
+        message: 'differs from WEBHOOK_SIGNING_SECRET, which replaces it: unset WEBHOOK_SECRET',
+      });
+    }
+    if (config.WEBHOOK_BEARER_SECRET !== undefined && config.WEBHOOK_BEARER_SECRET === signing) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WEBHOOK_BEARER_SECRET'],
+        message: 'must differ from the signing secret (a bearer token travels in every request)',
+      });
+    }
+    if (config.NODE_ENV === 'production' && config.METRICS_TOKEN === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['METRICS_TOKEN'],
+        message: 'is required under NODE_ENV=production (it guards /metrics and /api/docs)',
+      });
+    }
+  })
+  .transform((config) => ({
+    ...config,
+    WEBHOOK_SIGNING_SECRET: (config.WEBHOOK_SIGNING_SECRET ?? config.WEBHOOK_SECRET) as string,
+    /** Whether the deprecated WEBHOOK_SECRET supplied the signing secret (a start-up warning says so). */
+    webhookSecretDeprecated: config.WEBHOOK_SIGNING_SECRET === undefined,
+    WEBHOOK_REQUIRE_SIGNATURE:
+      config.WEBHOOK_REQUIRE_SIGNATURE === undefined
+        ? config.NODE_ENV === 'production'
+        : ['true', '1', 'yes'].includes(config.WEBHOOK_REQUIRE_SIGNATURE),
+  }));
 
 export type ProvisioningApiConfig = z.infer<typeof configSchema>;
 

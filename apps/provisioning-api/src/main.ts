@@ -1,6 +1,13 @@
 import { hostname } from 'node:os';
 import { MessageConsumer, MessagingConnection } from '@app/messaging';
-import { baseConfigSchema, brokerConnectTimeoutMs, createLogger, loadConfig } from '@app/platform';
+import {
+  baseConfigSchema,
+  brokerConnectTimeoutMs,
+  createLogger,
+  drainTimeoutMs,
+  exitOnSignals,
+  loadConfig,
+} from '@app/platform';
 import { createApp } from './app.factory';
 import { loadProvisioningApiConfig } from './config';
 import { messagingBrokerHealth } from './health/broker-health';
@@ -29,14 +36,14 @@ async function bootstrap(): Promise<void> {
   await startBillingBusIntake(app.get(SubscriptionIntake), consumer, logger);
   await app.listen(config.PORT, config.HOST);
   logger.info({ port: config.PORT, host: config.HOST }, 'provisioning-api listening');
-  const shutdown = () =>
-    void consumer
-      .stop()
-      .then(() => app.close())
-      .then(() => connection.close())
-      .then(() => process.exit(0));
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  exitOnSignals(
+    async () => {
+      await consumer.stop(drainTimeoutMs(config.SHUTDOWN_TIMEOUT_SECONDS));
+      await app.close();
+      await connection.close();
+    },
+    { deadlineMs: config.SHUTDOWN_TIMEOUT_SECONDS * 1000, logger },
+  );
 }
 
 bootstrap().catch((error: unknown) => {

@@ -24,13 +24,31 @@ const statusUrl = (tenantId: string) => `/api/v1/tenants/${tenantId}`;
 /** Billing's webhooks: thin edge over `SubscriptionIntake`, which validates and decides. */
 @ApiTags('billing webhooks')
 @ApiBearerAuth()
+@ApiHeader({
+  name: 'Stripe-Signature',
+  required: false,
+  description:
+    '`t=<unix seconds>,v1=<hex HMAC-SHA256(WEBHOOK_SIGNING_SECRET, `${t}.${rawBody}`)>`; several `v1` ' +
+    'are accepted during a secret rotation, any one matching',
+})
 @ApiHeader({ name: 'X-Signature-Timestamp', required: false, description: 'Unix seconds (signed variant)' })
 @ApiHeader({
   name: 'X-Signature',
   required: false,
-  description: 'hex HMAC-SHA256(secret, `${timestamp}.${rawBody}`)',
+  description: 'hex HMAC-SHA256(WEBHOOK_SIGNING_SECRET, `${timestamp}.${rawBody}`)',
 })
-@ApiResponse({ status: 401, description: 'Missing or wrong credentials' })
+@ApiResponse({
+  status: 401,
+  description:
+    'Missing or wrong credentials, a timestamp outside WEBHOOK_SIGNATURE_TOLERANCE_SECONDS, or the bearer ' +
+    'form while it is off (no WEBHOOK_BEARER_SECRET, or WEBHOOK_REQUIRE_SIGNATURE)',
+})
+@ApiResponse({
+  status: 409,
+  description:
+    'WEBHOOK.REPLAYED: this signed request (timestamp and signature) was already received; a retry must be ' +
+    'signed again with a new timestamp. Also the per-route conflicts below',
+})
 @ApiResponse({
   status: 400,
   description: 'Invalid payload: every violated rule',
