@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { brokerSecretPath, brokerUserName, type TenantProfile } from '@app/contracts';
+import { brokerSecretPath, brokerUserName, type ParamsOf, type TenantProfile } from '@app/contracts';
 import { probeAmqpAccess, RabbitManagementClient } from '@app/messaging';
 import type { CommandHandler, CommandHandlers } from '@app/platform';
 import { EncryptedPostgresSecretStore } from '@app/secrets';
@@ -14,7 +14,7 @@ const MANAGEMENT_URL = process.env.RABBITMQ_MANAGEMENT_URL ?? 'http://127.0.0.1:
 const AMQP_URL = process.env.RABBITMQ_AMQP_URL ?? 'amqp://127.0.0.1:5672';
 const PG_URL = process.env.SECRET_STORE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-type BrokerCommand = 'ProvisionBroker' | 'VerifyBroker' | 'RemoveBroker';
+type BrokerCommand = 'ProvisionBroker' | 'VerifyBroker' | 'RemoveBroker' | 'UpdateBrokerLimits';
 
 /**
  * Runs Erlang inside the local broker: the states a cut vhost creation leaves behind cannot be made through
@@ -83,9 +83,23 @@ describe('broker-service handlers (real RabbitMQ management API and AMQP)', () =
     return tenant;
   }
 
-  async function run<K extends BrokerCommand>(type: K, tenant: TenantProfile, using = handlers) {
+  async function run<K extends BrokerCommand>(
+    type: K,
+    tenant: TenantProfile,
+    using = handlers,
+    params?: ParamsOf<K>,
+  ) {
     const handler = using[type] as CommandHandler<K>;
-    return handler(command(type, tenant), context());
+    return handler(command(type, tenant, params), context());
+  }
+
+  /** The vhost's limits as RabbitMQ's management API reports them (read directly, not through the client). */
+  async function vhostLimits(vhost: string): Promise<unknown> {
+    const response = await fetch(`${MANAGEMENT_URL}/api/vhost-limits/${encodeURIComponent(vhost)}`, {
+      headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` },
+    });
+    expect(response.status).toBe(200);
+    return ((await response.json()) as Array<{ value: unknown }>)[0]?.value;
   }
 
   function ours(name: string): boolean {
@@ -175,6 +189,42 @@ describe('broker-service handlers (real RabbitMQ management API and AMQP)', () =
     expect(await snapshot()).toEqual(before);
     expect(await secrets.get(brokerSecretPath(tenant.tenantId))).toBeUndefined();
     await run('RemoveBroker', tenant);
+  });
+
+  it("sets the tier's vhost limits, verifies them, and a tier change changes them (RabbitMQ enforces them)", async () => {
+    const tenant = newTenant();
+    const standard = { ...tenant, tier: 'standard' as const };
+    await run('ProvisionBroker', standard);
+    expect(await vhostLimits(tenant.tenantId)).toEqual({ 'max-connections': 60, 'max-queues': 50 });
+    await run('VerifyBroker', standard);
+
+    await run('UpdateBrokerLimits', standard, handlers, { fromTier: 'standard', toTier: 'business' });
+    expect(await vhostLimits(tenant.tenantId)).toEqual({ 'max-connections': 240, 'max-queues': 200 });
+    // Verification reads the tenant's tier: the old one no longer matches, the new one does.
+    await expect(run('VerifyBroker', standard)).rejects.toMatchObject({
+      code: 'BROKER.VERIFICATION_FAILED',
+      message: expect.stringContaining('vhost:limit:max-connections'),
+    });
+    const business = { ...tenant, tier: 'business' as const };
+    await run('VerifyBroker', business);
+
+    // A downgrade below current use is accepted; the server then refuses a queue beyond the limit.
+    await direct.setVhostLimit(tenant.tenantId, 'max-queues', 3);
+    await expect(
+      direct.declareQueue(tenant.tenantId, { name: `${tenant.tenantId}.one-too-many` }),
+    ).rejects.toMatchObject({ status: 400 });
+    await run('UpdateBrokerLimits', business, handlers, { fromTier: 'business', toTier: 'premium' });
+    expect(await vhostLimits(tenant.tenantId)).toEqual({ 'max-connections': 120, 'max-queues': 100 });
+    expect(await direct.getVhostLimits(tenant.tenantId)).toEqual({
+      'max-connections': 120,
+      'max-queues': 100,
+    });
+    expect(await direct.getVhostLimits(`${tenant.tenantId}-absent`)).toBeUndefined();
+
+    await run('RemoveBroker', tenant);
+    await expect(
+      run('UpdateBrokerLimits', business, handlers, { fromTier: 'business', toTier: 'premium' }),
+    ).rejects.toMatchObject({ code: 'BROKER.NOT_FOUND', retryable: false });
   });
 
   it("isolates two tenants: a user cannot open the other tenant's vhost", async () => {

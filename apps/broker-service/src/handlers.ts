@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { brokerSecretPath, brokerUserName, ContractError, type CommandMessage } from '@app/contracts';
+import {
+  brokerSecretPath,
+  brokerUserName,
+  ContractError,
+  tenantLimits,
+  type CommandMessage,
+  type Tier,
+} from '@app/contracts';
 import {
   RabbitManagementError,
   type AmqpProbeInput,
@@ -41,6 +48,8 @@ export type BrokerManagement = Pick<
   | 'listQueues'
   | 'createBinding'
   | 'listBindings'
+  | 'setVhostLimit'
+  | 'getVhostLimits'
 >;
 
 export interface BrokerHandlerDeps {
@@ -108,6 +117,12 @@ function exchangeList(names: readonly string[]): string {
   return names.map((name) => JSON.stringify(name)).join(', ');
 }
 
+/** The tier's vhost limits, as RabbitMQ names them. */
+function vhostLimitsOf(tier: Tier): { 'max-connections': number; 'max-queues': number } {
+  const { maxConnections, maxQueues } = tenantLimits(tier).broker;
+  return { 'max-connections': maxConnections, 'max-queues': maxQueues };
+}
+
 export function generateBrokerPassword(): string {
   return randomBytes(24).toString('base64url');
 }
@@ -155,6 +170,15 @@ export function createHandlers(deps: BrokerHandlerDeps): CommandHandlers {
     return DEFAULT_EXCHANGES.filter((name) => !exchanges.some((x) => x.name === name));
   }
 
+  /** PUTs each limit: safe to repeat, and a lower one refuses only new connections or queues beyond it. */
+  async function applyVhostLimits(vhost: string, tier: Tier): Promise<Record<string, number>> {
+    const limits = vhostLimitsOf(tier);
+    for (const [name, value] of Object.entries(limits) as [keyof typeof limits, number][]) {
+      await call('limits', `${name} of ${vhost}`, () => management.setVhostLimit(vhost, name, value));
+    }
+    return limits;
+  }
+
   async function createVhost(vhost: string): Promise<void> {
     await call('vhost', vhost, () => management.createVhost(vhost));
     // RabbitMQ grants the creator of a vhost its permissions in the same HTTP request, after creating the
@@ -199,6 +223,8 @@ export function createHandlers(deps: BrokerHandlerDeps): CommandHandlers {
           );
         }
       }
+      // Before the topology: its queues count against max-queues, and the tenant never sees an unlimited vhost.
+      const limits = await applyVhostLimits(vhost, command.data.tenant.tier);
       const candidate: BrokerCredentials = {
         RABBITMQ_HOST: deps.secretHost,
         RABBITMQ_PORT: String(deps.secretPort),
@@ -268,7 +294,16 @@ export function createHandlers(deps: BrokerHandlerDeps): CommandHandlers {
         queues: broker.topology.queues.map((q) => q.name),
         bindings: broker.topology.bindings.map((b) => `${b.destination}:${b.routing_key}`),
         secretPath: broker.secretPath,
+        limits,
       };
+    },
+
+    UpdateBrokerLimits: async (command) => {
+      const broker = brokerFor(command);
+      const { vhost } = broker.topology;
+      const { toTier } = command.data.params;
+      const limits = await applyVhostLimits(vhost, toTier);
+      return { vhost, tier: toTier, limits };
     },
 
     VerifyBroker: async (command) => {
@@ -288,6 +323,10 @@ export function createHandlers(deps: BrokerHandlerDeps): CommandHandlers {
         'vhost:default-exchanges',
         DEFAULT_EXCHANGES.every((name) => exchanges.some((x) => x.name === name)),
       );
+      const limits = found ? await call('inspect', vhost, () => management.getVhostLimits(vhost)) : undefined;
+      for (const [name, value] of Object.entries(vhostLimitsOf(command.data.tenant.tier))) {
+        check(`vhost:limit:${name}`, limits?.[name as keyof typeof limits] === value);
+      }
       const permissions = await call('inspect', broker.user, () =>
         management.listUserPermissions(broker.user),
       );

@@ -6,7 +6,10 @@ import {
   storagePolicyName,
   storageSecretPath,
   storageUserName,
+  gibibytes,
+  tenantLimits,
   type BucketKind,
+  type Tier,
 } from '@app/contracts';
 import {
   BackupObjectNotFoundError,
@@ -116,9 +119,46 @@ function objectUrl(endpoint: string, bucket: string, key: string): string {
   return `${base}/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
 }
 
+/** The tier's object-store quota in the units the servers take (bytes, objects). */
+export function storageQuotaOf(tier: Tier): {
+  user: { maxSizeBytes: number; maxObjects: number };
+  buckets: Record<BucketKind, number>;
+} {
+  const { maxSizeGb, maxObjects, bucketMaxSizeGb } = tenantLimits(tier).storage;
+  const buckets = Object.fromEntries(
+    BUCKET_KINDS.map((kind) => [kind, gibibytes(bucketMaxSizeGb[kind])]),
+  ) as Record<BucketKind, number>;
+  return { user: { maxSizeBytes: gibibytes(maxSizeGb), maxObjects }, buckets };
+}
+
 export function createStorageHandlers(deps: StorageDeps): CommandHandlers {
   const now = deps.now ?? (() => new Date());
   const random = deps.randomBytes ?? randomBytes;
+
+  /**
+   * A hard quota on each bucket (they are owned by the control plane's account, so only bucket quotas count
+   * what the tenant writes there) and, where the server has them, on the tenant's user (what it might own
+   * itself). PUT semantics; a quota below current use refuses only further writes.
+   */
+  async function applyQuota(tenantId: string, tier: Tier) {
+    const quota = storageQuotaOf(tier);
+    const userName = storageUserName(tenantId);
+    await guarded('STORAGE.QUOTA_FAILED', `quota of user ${userName}`, () =>
+      deps.iam.setUserQuota(userName, quota.user),
+    );
+    for (const kind of BUCKET_KINDS) {
+      const bucket = bucketName(tenantId, kind);
+      await guarded('STORAGE.QUOTA_FAILED', `quota of bucket ${bucket}`, () =>
+        deps.iam.setBucketQuota(bucket, quota.buckets[kind]),
+      );
+    }
+    return {
+      userQuota: deps.iam.userQuotas ? quota.user : null,
+      bucketQuotaBytes: Object.fromEntries(
+        BUCKET_KINDS.map((kind) => [bucketName(tenantId, kind), quota.buckets[kind]]),
+      ),
+    };
+  }
 
   async function tenantCredentials(tenantId: string): Promise<{ accessKey: string; secretKey: string }> {
     const stored = await guarded('STORAGE.SECRET_STORE_UNAVAILABLE', 'reading the storage secret', () =>
@@ -174,6 +214,7 @@ export function createStorageHandlers(deps: StorageDeps): CommandHandlers {
           deps.store.putBucketPolicy(bucket, JSON.stringify(bucketPolicyFor(policy, bucket))),
         );
       }
+      const quota = await applyQuota(tenantId, command.data.tenant.tier);
       logger.info({ tenantId, buckets, userName }, 'storage provisioned');
       return {
         buckets,
@@ -184,7 +225,21 @@ export function createStorageHandlers(deps: StorageDeps): CommandHandlers {
         publicPrefix: `${products}/${PUBLIC_PREFIX}`,
         secretPath,
         iam: deps.iam.kind,
+        ...quota,
       };
+    },
+
+    async UpdateStorageQuota(command) {
+      const tenantId = tenantOf(command);
+      const { toTier } = command.data.params;
+      for (const kind of BUCKET_KINDS) {
+        const bucket = bucketName(tenantId, kind);
+        const exists = await guarded('STORAGE.QUOTA_FAILED', `checking ${bucket}`, () =>
+          deps.store.bucketExists(bucket),
+        );
+        if (!exists) throw permanent('STORAGE.BUCKET_MISSING', `bucket ${bucket} not found`);
+      }
+      return { tier: toTier, ...(await applyQuota(tenantId, toTier)) };
     },
 
     async VerifyStorage(command, { logger }) {
@@ -201,6 +256,28 @@ export function createStorageHandlers(deps: StorageDeps): CommandHandlers {
         );
         if (status !== 'Enabled')
           throw permanent('STORAGE.VERSIONING_OFF', `versioning is ${status} on ${bucket}`);
+      }
+      const quota = storageQuotaOf(command.data.tenant.tier);
+      for (const kind of BUCKET_KINDS) {
+        const bucket = bucketName(tenantId, kind);
+        const bytes = await guarded('STORAGE.VERIFY_UNREACHABLE', `quota of ${bucket}`, () =>
+          deps.iam.getBucketQuota(bucket),
+        );
+        if (bytes !== quota.buckets[kind]) {
+          throw permanent(
+            'STORAGE.QUOTA_MISMATCH',
+            `quota of ${bucket} is ${bytes ?? 'unset'}, the tier's is ${quota.buckets[kind]} bytes`,
+          );
+        }
+      }
+      if (deps.iam.userQuotas) {
+        const userName = storageUserName(tenantId);
+        const found = await guarded('STORAGE.VERIFY_UNREACHABLE', `quota of user ${userName}`, () =>
+          deps.iam.getUserQuota(userName),
+        );
+        if (found?.maxSizeBytes !== quota.user.maxSizeBytes || found.maxObjects !== quota.user.maxObjects) {
+          throw permanent('STORAGE.QUOTA_MISMATCH', `quota of user ${userName} is not the tier's`);
+        }
       }
       const products = bucketName(tenantId, 'products');
       const lifecycle = await guarded('STORAGE.VERIFY_UNREACHABLE', `lifecycle of ${products}`, () =>

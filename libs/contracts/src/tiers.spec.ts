@@ -1,4 +1,13 @@
-import { BUSINESS_SERVICES, parseQuantity, TIER_CATALOG, TIERS } from './index';
+import {
+  BUCKET_KINDS,
+  BUSINESS_SERVICES,
+  gibibytes,
+  parseQuantity,
+  TENANT_QUEUES,
+  TIER_CATALOG,
+  tenantLimits,
+  TIERS,
+} from './index';
 
 describe('tier catalog', () => {
   it('has premium exactly as the spec gives it (2.2 quota, 11.2 plan)', () => {
@@ -74,6 +83,57 @@ describe('tier catalog', () => {
     expect(parseQuantity(s.quota['requests.cpu'])).toBeLessThan(parseQuantity(p.quota['requests.cpu']));
     expect(parseQuantity(p.quota['requests.cpu'])).toBeLessThan(parseQuantity(b.quota['requests.cpu']));
     for (const t of [s, p, b]) expect(t.plan.annualPriceEur).toBe(Math.floor(t.plan.monthlyPriceEur * 10));
+  });
+
+  describe('limits on the shared servers', () => {
+    // Sizing assumptions: a service pod holds at most a pool of 10 MySQL connections and 2 AMQP connections
+    // (publish, consume); a rolling update adds one pod per Deployment; the migration Job takes 5 more.
+    const DB_POOL = 10;
+    const AMQP_PER_POD = 2;
+
+    it.each(TIERS)(
+      "%s: each service account and the vhost fit the tier's own workloads mid-rollout",
+      (tier) => {
+        const { workloads, limits } = TIER_CATALOG[tier];
+        expect(limits.database.maxUserConnections).toBeGreaterThanOrEqual(
+          (workloads.service.replicas + 1) * DB_POOL + 5,
+        );
+        const podsMidRollout =
+          workloads.apiGateway.replicas +
+          1 +
+          (BUSINESS_SERVICES.length + 1) * (workloads.service.replicas + 1);
+        expect(limits.broker.maxConnections).toBeGreaterThanOrEqual(AMQP_PER_POD * podsMidRollout);
+        // The spec's queues, and room for a queue, a retry queue and a dead-letter queue per Deployment.
+        expect(limits.broker.maxQueues).toBeGreaterThanOrEqual(TENANT_QUEUES.length);
+        expect(limits.broker.maxQueues).toBeGreaterThanOrEqual(3 * (BUSINESS_SERVICES.length + 2));
+      },
+    );
+
+    it.each(TIERS)(
+      "%s: the object-store quota is the plan's storage, split over the three buckets",
+      (tier) => {
+        const { plan, limits } = TIER_CATALOG[tier];
+        expect(limits.storage.maxSizeGb).toBe(plan.storageGb);
+        const split = BUCKET_KINDS.map((kind) => limits.storage.bucketMaxSizeGb[kind]);
+        expect(split.every((gb) => Number.isInteger(gb) && gb > 0)).toBe(true);
+        expect(split.reduce((a, b) => a + b, 0)).toBe(limits.storage.maxSizeGb);
+      },
+    );
+
+    it('grows with the tier, so an upgrade never lowers a limit', () => {
+      const [s, p, b] = TIERS.map(tenantLimits);
+      const numbers = (l: typeof s) => [
+        l.database.maxUserConnections,
+        l.broker.maxConnections,
+        l.broker.maxQueues,
+        l.storage.maxSizeGb,
+        l.storage.maxObjects,
+        ...BUCKET_KINDS.map((kind) => l.storage.bucketMaxSizeGb[kind]),
+      ];
+      numbers(s).forEach((value, i) => expect(value).toBeLessThan(numbers(p)[i]));
+      numbers(p).forEach((value, i) => expect(value).toBeLessThan(numbers(b)[i]));
+      expect(gibibytes(p.storage.maxSizeGb)).toBe(150 * 1024 ** 3);
+    });
   });
 
   it('parses Kubernetes quantities', () => {

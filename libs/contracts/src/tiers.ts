@@ -1,7 +1,10 @@
+import type { BucketKind } from './naming';
+
 /**
- * The tier catalog: quotas (spec 2.2), limits, workload sizing and plan facts (spec 11.2) as data.
- * Premium is exactly the spec's; standard and business are scaled around it so that each tier's own
- * workloads (13 Deployments plus the migration Job) fit inside its quota (a unit test checks this).
+ * The tier catalog: quotas (spec 2.2), limits, workload sizing, per-tenant limits on the shared servers and
+ * plan facts (spec 11.2) as data. Premium is exactly the spec's; standard and business are scaled around it
+ * so that each tier's own workloads (13 Deployments plus the migration Job) fit inside its quota and its
+ * limits (unit tests check both).
  */
 export const TIERS = ['standard', 'premium', 'business'] as const;
 export type Tier = (typeof TIERS)[number];
@@ -51,10 +54,33 @@ export interface PlanFacts {
   annualPriceEur: number;
 }
 
+/**
+ * What one tenant may take of the servers every tenant shares (MySQL, RabbitMQ, the object store), so that
+ * one tenant cannot exhaust connections, queues or disk for the others and the control plane. Lowering a
+ * limit below current use is safe: the servers refuse only new connections, queues or writes beyond it.
+ */
+export interface TenantLimits {
+  /** MAX_USER_CONNECTIONS of each service's MySQL account (one per database). */
+  database: { maxUserConnections: number };
+  /** RabbitMQ limits of the tenant's vhost (`max-connections`, `max-queues`). */
+  broker: { maxConnections: number; maxQueues: number };
+  storage: {
+    /** Quota of the tenant's object-store user where the server has user quotas (RGW): its own buckets, summed. */
+    maxSizeGb: number;
+    maxObjects: number;
+    /**
+     * Hard quota of each of the tenant's buckets. They are created by the control plane's account, which owns
+     * them, so a user quota does not count them: the bucket quotas do, and sum to `maxSizeGb`.
+     */
+    bucketMaxSizeGb: Record<BucketKind, number>;
+  };
+}
+
 export interface TierDefinition {
   tier: Tier;
   quota: ResourceQuotaHard;
   limitRange: LimitRangeSpec;
+  limits: TenantLimits;
   workloads: {
     apiGateway: { replicas: number; resources: ContainerResources };
     service: { replicas: number; resources: ContainerResources };
@@ -91,6 +117,15 @@ export const TIER_CATALOG: Readonly<Record<Tier, TierDefinition>> = {
       'statefulsets.apps': '5',
     },
     limitRange: LIMIT_RANGE,
+    limits: {
+      database: { maxUserConnections: 25 },
+      broker: { maxConnections: 60, maxQueues: 50 },
+      storage: {
+        maxSizeGb: 50,
+        maxObjects: 1_000_000,
+        bucketMaxSizeGb: { products: 30, sav: 10, newsletters: 10 },
+      },
+    },
     workloads: {
       apiGateway: {
         replicas: 2,
@@ -128,6 +163,16 @@ export const TIER_CATALOG: Readonly<Record<Tier, TierDefinition>> = {
       'statefulsets.apps': '10',
     },
     limitRange: LIMIT_RANGE,
+    // Not in the spec: sized for its 11 service databases and the queues of its 13 Deployments (see TenantLimits).
+    limits: {
+      database: { maxUserConnections: 50 },
+      broker: { maxConnections: 120, maxQueues: 100 },
+      storage: {
+        maxSizeGb: 150,
+        maxObjects: 3_000_000,
+        bucketMaxSizeGb: { products: 100, sav: 25, newsletters: 25 },
+      },
+    },
     workloads: {
       // Spec 6.2: api-gateway with 3 replicas, 500m/512Mi requested, 2/2Gi limits.
       apiGateway: {
@@ -167,6 +212,15 @@ export const TIER_CATALOG: Readonly<Record<Tier, TierDefinition>> = {
       'statefulsets.apps': '20',
     },
     limitRange: LIMIT_RANGE,
+    limits: {
+      database: { maxUserConnections: 100 },
+      broker: { maxConnections: 240, maxQueues: 200 },
+      storage: {
+        maxSizeGb: 400,
+        maxObjects: 8_000_000,
+        bucketMaxSizeGb: { products: 260, sav: 70, newsletters: 70 },
+      },
+    },
     workloads: {
       apiGateway: {
         replicas: 5,
@@ -188,6 +242,16 @@ export const TIER_CATALOG: Readonly<Record<Tier, TierDefinition>> = {
     },
   },
 };
+
+/** The tier's limits on the shared servers. */
+export function tenantLimits(tier: Tier): TenantLimits {
+  return TIER_CATALOG[tier].limits;
+}
+
+/** Whole GiB to bytes, as the object stores' quota APIs take them. */
+export function gibibytes(gb: number): number {
+  return gb * 1024 ** 3;
+}
 
 export function isTier(value: unknown): value is Tier {
   return typeof value === 'string' && (TIERS as readonly string[]).includes(value);

@@ -1,7 +1,7 @@
 import { permanent, retryable, type StepError } from '@app/platform';
 
 export type BrokerOperation =
-  'vhost' | 'user' | 'permissions' | 'exchange' | 'queue' | 'binding' | 'inspect' | 'delete';
+  'vhost' | 'user' | 'permissions' | 'limits' | 'exchange' | 'queue' | 'binding' | 'inspect' | 'delete';
 
 /**
  * What this mapping needs of a failed management request: the shape of `@app/messaging`'s

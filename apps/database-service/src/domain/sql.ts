@@ -124,6 +124,20 @@ export function revokeAllSql(user: string): string {
   return `REVOKE ALL PRIVILEGES, GRANT OPTION FROM ${account(user)}`;
 }
 
+/**
+ * Caps the account's simultaneous connections (its tier's limit). Existing sessions are kept when it is
+ * lowered: the server refuses only new connections beyond it.
+ */
+export function userConnectionLimitSql(user: string, maxConnections: number): string {
+  if (!Number.isSafeInteger(maxConnections) || maxConnections < 1) {
+    throw new SqlBuilderError(
+      'DATABASE.INVALID_LIMIT',
+      `connection limit ${excerpt(maxConnections)} is not a whole number >= 1`,
+    );
+  }
+  return `ALTER USER ${account(user)} WITH MAX_USER_CONNECTIONS ${maxConnections}`;
+}
+
 export function dropUserSql(user: string): string {
   return `DROP USER IF EXISTS ${account(user)}`;
 }

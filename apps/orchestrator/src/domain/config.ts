@@ -49,6 +49,9 @@ export const DEFAULT_COMMAND_DEADLINE_SECONDS: Partial<Record<CommandType, numbe
   VerifyDatabaseBackup: 900,
   VerifyStorageBackup: 900,
   UpdateQuota: 120,
+  UpdateDatabaseLimits: 120,
+  UpdateBrokerLimits: 60,
+  UpdateStorageQuota: 120,
   SuspendWorkloads: 300,
   ResumeWorkloads: 300,
 };

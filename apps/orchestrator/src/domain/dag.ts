@@ -46,6 +46,17 @@ export function tierChangeKey(seq: number): string {
   return `tier-${seq}:update-quota`;
 }
 
+/** A tier change's limits on the shared servers, applied once its quota update succeeded. */
+export const TIER_LIMITS_WORK = [
+  { work: 'database-limits', command: 'UpdateDatabaseLimits' },
+  { work: 'broker-limits', command: 'UpdateBrokerLimits' },
+  { work: 'storage-quota', command: 'UpdateStorageQuota' },
+] as const satisfies readonly { work: string; command: CommandType }[];
+export type TierLimitsWork = (typeof TIER_LIMITS_WORK)[number]['work'];
+export function tierLimitsKey(seq: number, work: TierLimitsWork): string {
+  return `tier-${seq}:${work}`;
+}
+
 export function workloadsOperationKey(seq: number, kind: 'suspend' | 'resume'): string {
   return `workloads-${seq}:${kind}`;
 }

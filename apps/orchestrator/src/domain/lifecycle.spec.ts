@@ -632,6 +632,12 @@ describe('website record through cancellation and reactivation', () => {
 });
 
 describe('tier change', () => {
+  const TIER_LIMIT_STEPS = [
+    ['tier-1:database-limits', 'UpdateDatabaseLimits'],
+    ['tier-1:broker-limits', 'UpdateBrokerLimits'],
+    ['tier-1:storage-quota', 'UpdateStorageQuota'],
+  ] as const;
+
   it('updates the quota, then records the new tier', () => {
     const sim = activeTenant();
     const decisions = sim.emit('TierChangeRequested', {
@@ -649,11 +655,81 @@ describe('tier change', () => {
       }),
     ]);
     expect(sim.state.tenant?.tier).toBe('premium');
-    const changed = sim.succeed('tier-1:update-quota');
+    const limits = sim.succeed('tier-1:update-quota');
+    expect(limits).toEqual(
+      TIER_LIMIT_STEPS.map(([step, commandType]) =>
+        expect.objectContaining({
+          type: 'StepStarted',
+          data: expect.objectContaining({
+            step,
+            commandType,
+            params: { fromTier: 'premium', toTier: 'business' },
+          }),
+        }),
+      ),
+    );
+    expect(sim.succeed('tier-1:database-limits')).toEqual([]);
+    expect(sim.succeed('tier-1:storage-quota')).toEqual([]);
+    expect(sim.state.tenant?.tier).toBe('premium');
+    const changed = sim.succeed('tier-1:broker-limits');
     expect(changed).toEqual([
       expect.objectContaining({ type: 'TierChanged', data: { fromTier: 'premium', toTier: 'business' } }),
     ]);
     expect(sim.state.tenant?.tier).toBe('business');
+  });
+
+  it('changes no limit when the quota update is refused', () => {
+    const sim = activeTenant();
+    sim.emit('TierChangeRequested', { fromTier: 'premium', toTier: 'standard', requestedBy: 'b' });
+    sim.fail('tier-1:update-quota', { code: 'K8S.QUOTA_BELOW_USAGE', message: 'x', retryable: false });
+    expect(Object.keys(sim.state.steps).filter((key) => key.startsWith('tier-'))).toEqual([
+      'tier-1:update-quota',
+    ]);
+  });
+
+  it("applies a downgrade's lower limits once its quota fits, and retries a limit that failed", () => {
+    const sim = activeTenant();
+    sim.emit('TierChangeRequested', { fromTier: 'premium', toTier: 'standard', requestedBy: 'b' });
+    expect(startedSteps(sim.succeed('tier-1:update-quota'))).toEqual(TIER_LIMIT_STEPS.map(([step]) => step));
+    const retried = sim.fail('tier-1:broker-limits', { code: 'BROKER.X', message: 'x', retryable: true });
+    expect(retried).toEqual([
+      expect.objectContaining({
+        data: expect.objectContaining({ step: 'tier-1:broker-limits', attempt: 2 }),
+      }),
+    ]);
+    sim.succeed('tier-1:database-limits');
+    sim.succeed('tier-1:storage-quota');
+    expect(types(sim.succeed('tier-1:broker-limits'))).toEqual(['TierChanged']);
+    expect(sim.state.tenant?.tier).toBe('standard');
+  });
+
+  it('records the tier with an alert when a limit fails for good, and an operator retry applies it', () => {
+    const sim = activeTenant();
+    sim.emit('TierChangeRequested', { fromTier: 'premium', toTier: 'business', requestedBy: 'b' });
+    sim.succeed('tier-1:update-quota');
+    sim.succeed('tier-1:broker-limits');
+    sim.succeed('tier-1:storage-quota');
+    const failing = { code: 'DATABASE.X', message: 'x', retryable: true };
+    sim.fail('tier-1:database-limits', failing);
+    const parked = sim.fail('tier-1:database-limits', failing);
+    expect(types(parked)).toEqual(['StepParked', 'TierChanged']);
+    expect(sim.state.tenant?.tier).toBe('business');
+    expect(sim.state.tierChange?.outcome).toBe('changed');
+    const retry = sim.emit('OperatorRetryRequested', {
+      step: 'tier-1:database-limits',
+      reason: 'MySQL back',
+      operator: 'ops',
+    });
+    expect(retry).toEqual([
+      expect.objectContaining({
+        data: expect.objectContaining({
+          step: 'tier-1:database-limits',
+          commandType: 'UpdateDatabaseLimits',
+          params: { fromTier: 'premium', toTier: 'business' },
+        }),
+      }),
+    ]);
+    expect(sim.succeed('tier-1:database-limits')).toEqual([]);
   });
 
   it('keeps the previous tier when the quota update is refused, and accepts a later request', () => {

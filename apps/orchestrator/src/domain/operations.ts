@@ -1,10 +1,12 @@
-import type { CommandType, ProvisioningStep, StepOutputs } from '@app/contracts';
+import type { CommandType, LifecycleEventData, ProvisioningStep, StepOutputs } from '@app/contracts';
 import {
   AFTER_ACTIVATION_STEPS,
   cancellationKey,
   dependenciesMet,
   reactivationKey,
+  TIER_LIMITS_WORK,
   tierChangeKey,
+  tierLimitsKey,
   workloadsOperationKey,
 } from './dag';
 import {
@@ -122,6 +124,37 @@ function decideReactivation(ctx: DecisionContext): Decision[] {
   return decisions;
 }
 
+/**
+ * After the quota, the only part of a tier change that may refuse (a downgrade below current usage), the new
+ * tier's limits go to MySQL, RabbitMQ and the object store side by side. None of them refuses: a lower limit
+ * only stops new connections, queues or writes beyond it. The tier is recorded once every limit step has
+ * settled; one that failed for good is parked as an alert (the servers keep the old tier's limit until an
+ * operator retries it) rather than holding the tenant between two tiers, with the quota already changed.
+ * While the tenant is being purged its resources are going away, so no limit is set.
+ */
+function decideTierLimits(
+  ctx: DecisionContext,
+  seq: number,
+  change: LifecycleEventData['TierChanged'],
+): Decision[] {
+  const { state } = ctx;
+  const purging = state.status === 'purging' || state.status === 'purged';
+  const decisions: Decision[] = [];
+  let settled = true;
+  for (const { work, command } of TIER_LIMITS_WORK) {
+    const key = tierLimitsKey(seq, work);
+    const run = state.steps[key];
+    if (!run && !purging) {
+      decisions.push(startStep(ctx, key, command, change));
+      settled = false;
+    } else if (run && run.status !== 'succeeded' && run.status !== 'parked') {
+      settled = false;
+    }
+  }
+  if (settled) decisions.push({ type: 'TierChanged', data: change });
+  return decisions;
+}
+
 function decideChanges(ctx: DecisionContext): Decision[] {
   const { state } = ctx;
   const operating = state.status === 'active' || state.status === 'suspended';
@@ -134,7 +167,7 @@ function decideChanges(ctx: DecisionContext): Decision[] {
     if (!run && operating) {
       decisions.push(startStep(ctx, key, 'UpdateQuota', { fromTier: tier.fromTier, toTier: tier.toTier }));
     } else if (run?.status === 'succeeded') {
-      decisions.push({ type: 'TierChanged', data: { fromTier: tier.fromTier, toTier: tier.toTier } });
+      decisions.push(...decideTierLimits(ctx, tier.seq, { fromTier: tier.fromTier, toTier: tier.toTier }));
     }
   }
 

@@ -17,6 +17,21 @@ export interface IamPort {
   removeUser(userName: string): Promise<void>;
   /** Absent is success. */
   removeUserPolicy(policyName: string): Promise<void>;
+  /** Whether the server keeps a quota per user (RGW does; MinIO has bucket quotas only). */
+  readonly userQuotas: boolean;
+  /** Sets the user's quota over the buckets it owns (PUT semantics); a no-op where `userQuotas` is false. */
+  setUserQuota(userName: string, quota: UserQuota): Promise<void>;
+  /** The user's enabled quota; null when it has none or the server keeps none. */
+  getUserQuota(userName: string): Promise<UserQuota | null>;
+  /** Sets a hard size quota on the bucket, whoever owns it (PUT semantics). */
+  setBucketQuota(bucket: string, maxSizeBytes: number): Promise<void>;
+  /** The bucket's hard size quota in bytes; null when it has none. */
+  getBucketQuota(bucket: string): Promise<number | null>;
+}
+
+export interface UserQuota {
+  maxSizeBytes: number;
+  maxObjects: number;
 }
 
 export class IamError extends Error {

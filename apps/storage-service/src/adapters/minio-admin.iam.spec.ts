@@ -168,6 +168,24 @@ describe('MinIO admin API client (exact requests)', () => {
     await expect(client([], 404, '{"Code":"XMinioAdminNoSuchUser"}').userExists(USER)).resolves.toBe(false);
   });
 
+  it('bucket quota: PUT set-bucket-quota with a hard size (as `mc quota set --size`), read back; no user quota', async () => {
+    const sent: HttpRequest[] = [];
+    const iam = client(sent, 200, JSON.stringify({ quota: 1024, size: 1024, quotatype: 'hard' }));
+    await iam.setBucketQuota(`${TENANT}-products`, 1024);
+    expect(sent[0].method).toBe('PUT');
+    expect(sent[0].url).toBe(
+      `http://minio.e-commerce-shared.svc.cluster.local:9000/minio/admin/v3/set-bucket-quota?bucket=${TENANT}-products`,
+    );
+    expect(JSON.parse(sent[0].body.toString('utf8'))).toEqual({ quota: 1024, size: 1024, quotatype: 'hard' });
+    expect(sent[0].headers.authorization).toBe(expectedAuthorization(sent[0]));
+    expect(await iam.getBucketQuota(`${TENANT}-products`)).toBe(1024);
+    expect(sent[1].url).toContain(`/minio/admin/v3/get-bucket-quota?bucket=${TENANT}-products`);
+    expect(iam.userQuotas).toBe(false);
+    await iam.setUserQuota(USER, { maxSizeBytes: 1, maxObjects: 1 });
+    expect(sent).toHaveLength(2);
+    expect(await client([], 200, '{}').getBucketQuota(`${TENANT}-sav`)).toBeNull();
+  });
+
   it('refuses names that could reach the URL unescaped', () => {
     expect(() => client().buildRemoveUser('../x')).toThrow('invalid MinIO user name');
     expect(() => client().buildAddPolicy('a&b', buildUserPolicy(TENANT))).toThrow(

@@ -1,7 +1,7 @@
 import { randomBytes } from 'crypto';
 import { minioPrincipal, type PolicyDocument } from '../domain/bucket-policy';
 import { madminEncrypt } from '../domain/madmin-crypto';
-import type { IamPort } from './iam.port';
+import type { IamPort, UserQuota } from './iam.port';
 import { iamFailure } from './iam.port';
 import {
   errorCode,
@@ -97,6 +97,20 @@ export class MinioAdminIam implements IamPort {
     return this.http.build('DELETE', `${ADMIN}/remove-canned-policy`, [['name', policyName]]);
   }
 
+  /** What `mc quota set --size` sends (madmin BucketQuota: the older `quota` field and `size`, both bytes). */
+  buildSetBucketQuota(bucket: string, maxSizeBytes: number): HttpRequest {
+    assertName('bucket', bucket);
+    const body = Buffer.from(JSON.stringify({ quota: maxSizeBytes, size: maxSizeBytes, quotatype: 'hard' }));
+    return this.http.build('PUT', `${ADMIN}/set-bucket-quota`, [['bucket', bucket]], body, {
+      'content-type': 'application/json',
+    });
+  }
+
+  buildGetBucketQuota(bucket: string): HttpRequest {
+    assertName('bucket', bucket);
+    return this.http.build('GET', `${ADMIN}/get-bucket-quota`, [['bucket', bucket]]);
+  }
+
   private async call(operation: string, request: HttpRequest, okCodes: string[] = []): Promise<void> {
     const res = await this.transport(request);
     if (res.status >= 200 && res.status < 300) return;
@@ -129,5 +143,28 @@ export class MinioAdminIam implements IamPort {
 
   async removeUserPolicy(policyName: string): Promise<void> {
     await this.call('remove_policy', this.buildRemovePolicy(policyName), ['XMinioAdminNoSuchPolicy']);
+  }
+
+  /** MinIO has no per-user quota: the tenant's user can write only to its buckets, which carry the quotas. */
+  readonly userQuotas = false;
+
+  async setUserQuota(_userName: string, _quota: UserQuota): Promise<void> {
+    // See userQuotas.
+  }
+
+  async getUserQuota(): Promise<UserQuota | null> {
+    return null;
+  }
+
+  async setBucketQuota(bucket: string, maxSizeBytes: number): Promise<void> {
+    await this.call('set_bucket_quota', this.buildSetBucketQuota(bucket, maxSizeBytes));
+  }
+
+  async getBucketQuota(bucket: string): Promise<number | null> {
+    const res = await this.transport(this.buildGetBucketQuota(bucket));
+    if (res.status !== 200) throw iamFailure('get_bucket_quota', res.status, errorCode(res.body));
+    const quota = JSON.parse(res.body.toString('utf8') || '{}') as { size?: number; quota?: number };
+    const bytes = quota.size || quota.quota || 0;
+    return bytes > 0 ? bytes : null;
   }
 }
