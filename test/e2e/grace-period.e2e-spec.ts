@@ -390,6 +390,7 @@ describe('grace period, reactivation and purge across every process (issue 9)', 
     expect(outputs.manifestKey).toMatch(new RegExp(`^${t.id}/databases/manifest_[A-Za-z0-9_-]+\\.json$`));
     const manifest = JSON.parse((await archive.read(outputs.manifestKey)).toString('utf8')) as {
       tenantId: string;
+      backupId: string;
       dumps: { key: string; sha256: string }[];
     };
     expect(manifest.tenantId).toBe(t.id);
@@ -397,7 +398,10 @@ describe('grace period, reactivation and purge across every process (issue 9)', 
     expect(manifest.dumps).toHaveLength(BUSINESS_SERVICES.length);
     const archived = await archive.keys(`${t.id}/`);
     for (const dump of manifest.dumps) {
-      expect(dump.key).toMatch(new RegExp(`^${t.id}/databases/[a-z0-9_]+_final_\\d{8}\\.sql\\.gz$`));
+      // The spec's `<db>_final_<YYYYMMDD>` with the backup id: another round never overwrites this one.
+      expect(dump.key).toMatch(
+        new RegExp(`^${t.id}/databases/[a-z0-9_]+_final_\\d{8}_${manifest.backupId}\\.sql\\.gz$`),
+      );
       expect(archived).toContain(dump.key);
       expect(
         createHash('sha256')

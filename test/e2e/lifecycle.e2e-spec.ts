@@ -294,13 +294,28 @@ describe('tenant lifecycle across every process', () => {
     expect(types.indexOf('TenantPurged')).toBeGreaterThan(types.indexOf('DatabasesRemoved'));
 
     expect(await footprint(tenantId)).toEqual(NOTHING);
-    // The final backup outlives the tenant in the archive bucket: one dump per database and their manifest,
-    // beside the bucket mirrors.
+    // The final backups outlive the tenant in the archive bucket, beside the bucket mirrors: the round taken at
+    // the cancellation and the one taken after the operator's request, both on this day, each with its
+    // manifest and one dump per database named by its backup id (neither round overwrote the other).
     const archived = await new ArchiveBucket(stack.envs.get('storage-service')!).keys(`${tenantId}/`);
-    expect(
-      archived.filter((key) => /^[^/]+\/databases\/[a-z0-9_]+_final_\d{8}\.sql\.gz$/.test(key)),
-    ).toHaveLength(BUSINESS_SERVICES.length);
-    expect(archived.some((key) => key.startsWith(`${tenantId}/databases/manifest_`))).toBe(true);
+    const rounds = history
+      .filter((e) => e.type === 'BackupStarted')
+      .map((e) => (e.data as { backupId: string }).backupId);
+    expect(rounds.length).toBeGreaterThanOrEqual(2);
+    const manifests = archived.flatMap(
+      (key) => /^[^/]+\/databases\/manifest_([A-Za-z0-9_-]+)\.json$/.exec(key)?.[1] ?? [],
+    );
+    expect(manifests).toContain(rounds[0]);
+    expect(manifests).toContain(rounds[rounds.length - 1]);
+    const dumps = archived.filter(
+      (key) => key.startsWith(`${tenantId}/databases/`) && key.endsWith('.sql.gz'),
+    );
+    for (const id of manifests) {
+      expect(dumps.filter((key) => key.endsWith(`_${id}.sql.gz`))).toHaveLength(BUSINESS_SERVICES.length);
+    }
+    for (const key of dumps)
+      expect(key).toMatch(/^[^/]+\/databases\/[a-z0-9_]+_final_\d{8}_[A-Za-z0-9_-]+\.sql\.gz$/);
+    expect(dumps).toHaveLength(manifests.length * BUSINESS_SERVICES.length);
     expect(archived.some((key) => key.startsWith(`${tenantId}/minio/manifest-`))).toBe(true);
     // The deletion confirmation is sent after TenantPurged: wait for its event, then for the message.
     const until = Date.now() + 30_000;

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   archiveS3Env,
   createS3Client,
@@ -70,7 +70,8 @@ interface ServerSnapshot {
  * are scratch databases of backup checks this suite did not run (end-to-end suites verify backups too).
  */
 function ours(name: string, tenants: TenantProfile[], scratch: ReadonlySet<string>): boolean {
-  if (name.startsWith('restore_')) return scratch.has(name);
+  // A check's scratch database, its account (`restore_x@%`) and that account's grant (`restore\_x:restore_x@%`).
+  if (name.startsWith('restore')) return [...scratch].some((s) => name.replace(/\\/g, '').startsWith(s));
   if (!/[a-z0-9]_[0-9a-f]{6}_/.test(name)) return true;
   return tenants.some((t) => name.includes(t.tenantId.replace(/-/g, '_')));
 }
@@ -488,7 +489,8 @@ describe('database-service handlers (real MariaDB, real encrypted secret store)'
     const backupId = `bk-${randomBytes(3).toString('hex')}`;
     const rowsQuery = 'SELECT * FROM `items` ORDER BY id';
     const manifestKeyOf = () => `${tenant.tenantId}/databases/manifest_${backupId}.json`;
-    const dumpKeyOf = (database: string) => `${tenant.tenantId}/databases/${database}_final_20250715.sql.gz`;
+    const dumpKeyOf = (database: string, id = backupId) =>
+      `${tenant.tenantId}/databases/${database}_final_20250715_${id}.sql.gz`;
 
     function backupHandlersWith(backups: BackupTarget): CommandHandlers {
       return createHandlers({
@@ -499,12 +501,12 @@ describe('database-service handlers (real MariaDB, real encrypted secret store)'
         secretPort: 3306,
       });
     }
-    const backup = (with_ = backupHandlers) =>
+    const backup = (with_ = backupHandlers, id = backupId) =>
       (with_.BackupDatabases as CommandHandler<'BackupDatabases'>)(
-        command('BackupDatabases', tenant, { backupId }),
+        command('BackupDatabases', tenant, { backupId: id }),
         context(),
       );
-    const verifyBackup = async (manifestKey = manifestKeyOf()) => {
+    const verifyBackup = async (manifestKey = manifestKeyOf(), id = backupId, with_ = backupHandlers) => {
       // Its scratch databases are named after each dump of the manifest (a missing manifest has none).
       const manifest = await target
         .read(manifestKey)
@@ -512,8 +514,8 @@ describe('database-service handlers (real MariaDB, real encrypted secret store)'
         .catch(() => ({ dumps: [] }));
       for (const dump of manifest.dumps ?? [])
         scratch.add(scratchDatabaseName(`${dump.key}\u001f${dump.sha256}`));
-      return (backupHandlers.VerifyDatabaseBackup as CommandHandler<'VerifyDatabaseBackup'>)(
-        command('VerifyDatabaseBackup', tenant, { backupId, manifestKey }),
+      return (with_.VerifyDatabaseBackup as CommandHandler<'VerifyDatabaseBackup'>)(
+        command('VerifyDatabaseBackup', tenant, { backupId: id, manifestKey }),
         context(),
       );
     };
@@ -709,6 +711,171 @@ describe('database-service handlers (real MariaDB, real encrypted secret store)'
       expect(await snapshot()).toEqual(before);
     });
 
+    it('keeps two backup rounds of one day apart: each verification reads its own dumps', async () => {
+      const db = databaseName(tenant.tenantId, 'products');
+      const secondId = `${backupId}-2`;
+      const first = JSON.parse((await target.read(manifestKeyOf())).toString('utf8')) as {
+        dumps: { key: string }[];
+      };
+      // The data changes between the rounds, so the second round's dump of it differs from the first's.
+      await root.query(`CREATE TABLE \`${db}\`.round_two (id INT PRIMARY KEY)`);
+      await root.query(`INSERT INTO \`${db}\`.round_two VALUES (1), (2), (3)`);
+      try {
+        const second = await backup(backupHandlers, secondId);
+        const secondManifest = second.manifestKey as string;
+        const secondKeys = (second.dumps as { key: string }[]).map((d) => d.key);
+        expect(secondKeys).toHaveLength(11);
+        expect(secondKeys.filter((key) => first.dumps.some((d) => d.key === key))).toEqual([]);
+        const archived = await target.keys(`${tenant.tenantId}/databases/`);
+        for (const key of [...first.dumps.map((d) => d.key), ...secondKeys]) expect(archived).toContain(key);
+
+        const reads: string[] = [];
+        const recording = backupHandlersWith({
+          getObject: (key) => {
+            reads.push(key);
+            return target.backups.getObject(key);
+          },
+          listObjects: (prefix) => target.backups.listObjects(prefix),
+          putObject: (key, body, options) => target.backups.putObject(key, body, options),
+        });
+        // The first round still verifies, from its own dumps only (2,501 rows: without round_two).
+        await expect(verifyBackup(manifestKeyOf(), backupId, recording)).resolves.toMatchObject({
+          verifiedDumps: 11,
+          rowsChecked: 2501,
+        });
+        expect(new Set(reads)).toEqual(new Set([manifestKeyOf(), ...first.dumps.map((d) => d.key)]));
+        reads.length = 0;
+        await expect(verifyBackup(secondManifest, secondId, recording)).resolves.toMatchObject({
+          verifiedDumps: 11,
+          rowsChecked: 2504,
+        });
+        expect(new Set(reads)).toEqual(new Set([secondManifest, ...secondKeys]));
+      } finally {
+        await root.query(`DROP TABLE IF EXISTS \`${db}\`.round_two`);
+      }
+    });
+
+    /**
+     * Puts a crafted dump of the products database and a manifest describing it (checksums right) into the
+     * archive, as anyone able to write the archive bucket could; returns what verifying it needs.
+     */
+    async function plantBackup(name: string, lines: string[], tables: TableRows[]) {
+      const id = `${name}-${randomBytes(3).toString('hex')}`;
+      const real = JSON.parse((await target.read(manifestKeyOf())).toString('utf8')) as { createdAt: string };
+      const database = databaseName(tenant.tenantId, 'products');
+      const key = dumpKeyOf(database, id);
+      const dump = gzipSync(Buffer.from(['SET NAMES utf8mb4;', ...lines, '-- dump complete', ''].join('\n')));
+      const sha256 = createHash('sha256').update(dump).digest('hex');
+      await target.write(key, dump);
+      const manifestKey = `${tenant.tenantId}/databases/manifest_${id}.json`;
+      const manifest = {
+        version: 1,
+        tenantId: tenant.tenantId,
+        backupId: id,
+        createdAt: real.createdAt,
+        format: 'mysql-logical-dump+gzip',
+        dumps: [{ service: 'products', database, key, sha256, bytes: dump.length, tables }],
+      };
+      await target.write(manifestKey, Buffer.from(JSON.stringify(manifest)));
+      return { id, manifestKey, scratchDb: scratchDatabaseName(`${key}\u001f${sha256}`) };
+    }
+
+    async function accountsNamed(names: string[]): Promise<string[]> {
+      const [rows] = await root.query<RowDataPacket[]>('SELECT User FROM mysql.user WHERE User IN (?)', [
+        names,
+      ]);
+      return rows.map((row) => String(row.User));
+    }
+
+    it('replays a dump as a temporary account holding only the restore privileges on the scratch database', async () => {
+      const planted = await plantBackup(
+        'privileges',
+        [
+          // Each table records what the replaying account is and may do, its row count checked by the manifest.
+          "CREATE TABLE `who` (u VARCHAR(200)) SELECT CURRENT_USER() AS u FROM DUAL WHERE CURRENT_USER() = CONCAT(DATABASE(), '@%');",
+          "CREATE TABLE `global_privileges` (p VARCHAR(64)) SELECT PRIVILEGE_TYPE AS p FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE <> 'USAGE';",
+          'CREATE TABLE `schema_privileges` (p VARCHAR(64)) SELECT PRIVILEGE_TYPE AS p FROM information_schema.SCHEMA_PRIVILEGES;',
+          'CREATE TABLE `table_privileges` (p VARCHAR(64)) SELECT PRIVILEGE_TYPE AS p FROM information_schema.TABLE_PRIVILEGES;',
+        ],
+        [
+          { name: 'global_privileges', rows: 0 },
+          { name: 'schema_privileges', rows: 5 },
+          { name: 'table_privileges', rows: 0 },
+          { name: 'who', rows: 1 },
+        ],
+      );
+      expect(await accountsNamed([planted.scratchDb])).toEqual([]);
+      await expect(verifyBackup(planted.manifestKey, planted.id)).resolves.toMatchObject({
+        verifiedDumps: 1,
+      });
+      expect(await accountsNamed([planted.scratchDb])).toEqual([]);
+      const [left] = await root.query<RowDataPacket[]>('SHOW DATABASES LIKE ?', [planted.scratchDb]);
+      expect(left).toHaveLength(0);
+    });
+
+    it('fails the verification of a planted dump that reaches into another database, and touches nothing there', async () => {
+      const victim = `test_victim_${randomBytes(4).toString('hex')}`;
+      await root.query(`CREATE DATABASE \`${victim}\``);
+      const planted: { scratchDb: string }[] = [];
+      try {
+        await root.query(`CREATE TABLE \`${victim}\`.v (a INT) ENGINE=MyISAM`);
+        await root.query(`CREATE TABLE \`${victim}\`.secrets (s VARCHAR(64))`);
+        await root.query(`INSERT INTO \`${victim}\`.secrets VALUES ('not yours')`);
+        // Both pass the dump format's line filter; run as the admin, the first writes into the victim's
+        // table through a MERGE table and the second copies its secrets.
+        const write = await plantBackup(
+          'merge',
+          [
+            `CREATE TABLE \`m\` (a INT) ENGINE=MRG_MyISAM UNION=(\`${victim}\`.\`v\`) INSERT_METHOD=LAST;`,
+            'INSERT INTO `m` (a) VALUES (666);',
+          ],
+          [{ name: 'm', rows: 1 }],
+        );
+        const read = await plantBackup(
+          'copy',
+          [`CREATE TABLE \`stolen\` (s VARCHAR(64)) SELECT s FROM \`${victim}\`.\`secrets\`;`],
+          [{ name: 'stolen', rows: 1 }],
+        );
+        planted.push(write, read);
+        for (const { manifestKey, id } of [write, read]) {
+          await expect(verifyBackup(manifestKey, id)).rejects.toMatchObject({
+            code: 'DATABASE.RESTORE_REFUSED',
+            retryable: false,
+          });
+        }
+        const [victimRows] = await root.query<RowDataPacket[]>(`SELECT a FROM \`${victim}\`.v`);
+        expect(victimRows).toEqual([]);
+
+        // Statements naming accounts or other databases outright are refused by the line filter, before any SQL.
+        const evil = `evil_${randomBytes(3).toString('hex')}`;
+        for (const line of [
+          `CREATE USER '${evil}'@'%' IDENTIFIED BY 'x';`,
+          `GRANT ALL PRIVILEGES ON *.* TO '${evil}'@'%';`,
+          `DROP DATABASE \`${victim}\`;`,
+          `USE \`${victim}\`;`,
+        ]) {
+          const outright = await plantBackup('outright', [line], []);
+          planted.push(outright);
+          await expect(verifyBackup(outright.manifestKey, outright.id)).rejects.toMatchObject({
+            code: 'DATABASE.BACKUP_CORRUPTED',
+          });
+        }
+        expect(await accountsNamed([evil])).toEqual([]);
+        const [stillThere] = await root.query<RowDataPacket[]>('SHOW DATABASES LIKE ?', [victim]);
+        expect(stillThere).toHaveLength(1);
+        // Failed or not, every check dropped its account and its scratch database.
+        const scratchNames = planted.map((p) => p.scratchDb);
+        expect(await accountsNamed(scratchNames)).toEqual([]);
+        const [databases] = await root.query<RowDataPacket[]>(
+          'SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?)',
+          [scratchNames],
+        );
+        expect(databases).toEqual([]);
+      } finally {
+        await root.query(`DROP DATABASE IF EXISTS \`${victim}\``);
+      }
+    });
+
     it('drops a scratch database and a probe table left by checks killed half-way', async () => {
       const manifest = JSON.parse((await target.read(manifestKeyOf())).toString('utf8')) as {
         dumps: { key: string; sha256: string }[];
@@ -785,14 +952,22 @@ describe('database-service handlers (real MariaDB, real encrypted secret store)'
         code: 'DATABASE.BACKUP_MANIFEST_MISSING',
         retryable: false,
       });
-      // A manifest naming a dump the archive does not hold.
+      // A manifest naming a dump the archive does not hold (the day-named key older manifests used).
       const manifest = JSON.parse((await target.read(manifestKeyOf())).toString('utf8'));
-      manifest.dumps[0].key = `${tenant.tenantId}/databases/gone_final_20250715.sql.gz`;
+      const first = manifest.dumps[0] as { key: string; database: string };
+      first.key = `${tenant.tenantId}/databases/${first.database}_final_20250715.sql.gz`;
       const orphan = `${tenant.tenantId}/databases/manifest_orphan.json`;
       await target.write(orphan, Buffer.from(JSON.stringify(manifest)));
       await expect(verifyBackup(orphan)).rejects.toMatchObject({
         code: 'DATABASE.BACKUP_OBJECT_MISSING',
         retryable: false,
+      });
+      // A manifest naming another round's dump, or claiming another backup id, is refused before any read.
+      first.key = dumpKeyOf(first.database, 'another-round');
+      await target.write(orphan, Buffer.from(JSON.stringify(manifest)));
+      await expect(verifyBackup(orphan)).rejects.toMatchObject({ code: 'DATABASE.BACKUP_MANIFEST_INVALID' });
+      await expect(verifyBackup(manifestKeyOf(), 'another-round')).rejects.toMatchObject({
+        code: 'DATABASE.BACKUP_MANIFEST_INVALID',
       });
     });
   });

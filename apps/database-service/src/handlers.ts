@@ -4,9 +4,11 @@ import { createGunzip, createGzip } from 'node:zlib';
 import {
   adminInitialSecretPath,
   ContractError,
+  tenantLimits,
   type CommandMessage,
   type JsonValue,
   type TenantProfile,
+  type Tier,
 } from '@app/contracts';
 import { BackupObjectNotFoundError, BackupTargetError, type BackupTarget } from '@app/archive';
 import { permanent, retryable, StepError, type CommandContext, type CommandHandlers } from '@app/platform';
@@ -17,6 +19,7 @@ import {
   backupDate,
   DUMP_CONTENT_TYPE,
   dumpKey,
+  isOwnDumpKey,
   MANIFEST_CONTENT_TYPE,
   manifestKey,
   parseManifest,
@@ -37,6 +40,7 @@ import {
   revokeAllSql,
   setUserPasswordSql,
   SqlBuilderError,
+  userConnectionLimitSql,
 } from './domain/sql';
 
 export interface DatabaseHandlerDeps {
@@ -136,6 +140,15 @@ export function createHandlers(deps: DatabaseHandlerDeps): CommandHandlers {
     return path;
   }
 
+  /** The tier's MAX_USER_CONNECTIONS on every service account of the plan (ALTER USER: safe to repeat). */
+  async function applyConnectionLimits(plan: ServiceDatabase[], tier: Tier): Promise<number> {
+    const max = tenantLimits(tier).database.maxUserConnections;
+    await Promise.all(
+      plan.map((entry) => admin.run(userConnectionLimitSql(entry.user, max), 'grant', entry.user)),
+    );
+    return max;
+  }
+
   async function provisionAccount(
     entry: ServiceDatabase,
     existingUsers: Set<string>,
@@ -219,6 +232,7 @@ export function createHandlers(deps: DatabaseHandlerDeps): CommandHandlers {
       await convergeDatabases(names);
       const users = await admin.users(plan.map((entry) => entry.user));
       await Promise.all(plan.map((entry) => provisionAccount(entry, users, context)));
+      const maxUserConnections = await applyConnectionLimits(plan, command.data.tenant.tier);
       // Account statements take effect at once; the spec's FLUSH PRIVILEGES is kept for servers whose grant
       // tables were edited by hand.
       await admin.run('FLUSH PRIVILEGES', 'grant', 'privileges');
@@ -230,7 +244,16 @@ export function createHandlers(deps: DatabaseHandlerDeps): CommandHandlers {
         adminCredentialsPath,
         charset: CHARSET,
         collation: COLLATION,
+        maxUserConnections,
       };
+    },
+
+    UpdateDatabaseLimits: async (command) => {
+      const plan = planFor(command);
+      const { toTier } = command.data.params;
+      // ALTER USER of a missing account fails (DATABASE.USER_OPERATION_FAILED): nothing to limit is an error.
+      const maxUserConnections = await applyConnectionLimits(plan, toTier);
+      return { tier: toTier, users: plan.map((entry) => entry.user), maxUserConnections };
     },
 
     VerifyDatabases: async (command) => {
@@ -238,7 +261,10 @@ export function createHandlers(deps: DatabaseHandlerDeps): CommandHandlers {
       const existing = await admin.databases(plan.map((entry) => entry.database));
       const checks: { name: string; passed: boolean }[] = [];
       const check = (name: string, passed: boolean) => checks.push({ name, passed });
+      const maxConnections = tenantLimits(command.data.tenant.tier).database.maxUserConnections;
+      const limits = await admin.userConnectionLimits(plan.map((entry) => entry.user));
       for (const [index, entry] of plan.entries()) {
+        check(`${entry.user}:max-connections`, limits.get(entry.user) === maxConnections);
         const found = existing.get(entry.database);
         check(`${entry.database}:exists`, found !== undefined);
         check(`${entry.database}:charset`, found?.charset === CHARSET && found?.collation === COLLATION);
@@ -301,7 +327,11 @@ export function createHandlers(deps: DatabaseHandlerDeps): CommandHandlers {
       const dumps: DumpEntry[] = [];
       for (const entry of plan) {
         dumps.push(
-          await dumpOne(entry, dumpKey(tenantId, entry.database, date), command.metadata.occurredAt),
+          await dumpOne(
+            entry,
+            dumpKey(tenantId, entry.database, date, backupId),
+            command.metadata.occurredAt,
+          ),
         );
       }
       const manifest: BackupManifest = {
@@ -349,6 +379,9 @@ export function createHandlers(deps: DatabaseHandlerDeps): CommandHandlers {
       if (manifest.tenantId !== tenantId) {
         throw permanent('DATABASE.BACKUP_MANIFEST_FOREIGN', 'manifest belongs to another tenant');
       }
+      if (manifest.backupId !== command.data.params.backupId) {
+        throw permanent('DATABASE.BACKUP_MANIFEST_INVALID', `manifest ${key} describes another backup`);
+      }
       let tables = 0;
       let rows = 0;
       for (const dump of manifest.dumps) {
@@ -356,6 +389,18 @@ export function createHandlers(deps: DatabaseHandlerDeps): CommandHandlers {
           throw permanent(
             'DATABASE.BACKUP_MANIFEST_FOREIGN',
             `dump ${dump.key} is outside this tenant's prefix`,
+          );
+        }
+        let own: boolean;
+        try {
+          own = isOwnDumpKey(manifest, dump);
+        } catch (error) {
+          throw asStepError(error, 'restore', key);
+        }
+        if (!own) {
+          throw permanent(
+            'DATABASE.BACKUP_MANIFEST_INVALID',
+            `dump ${dump.key} is not a dump of backup ${manifest.backupId}`,
           );
         }
         await verifyChecksum(dump);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import { Readable } from 'node:stream';
 import mysql, { type RowDataPacket } from 'mysql2';
@@ -17,7 +17,14 @@ import {
   DUMP_COMPLETE_MARKER,
   type DumpValue,
 } from '../domain/dump-format';
-import { assertDatabaseName, assertTableName, quoteIdentifier, SqlBuilderError } from '../domain/sql';
+import { createRestoreAccountSql, grantRestoreSql, restoreAccountName } from '../domain/restore-account';
+import {
+  assertDatabaseName,
+  assertTableName,
+  dropUserSql,
+  quoteIdentifier,
+  SqlBuilderError,
+} from '../domain/sql';
 
 export interface MysqlEndpoint {
   host: string;
@@ -65,6 +72,8 @@ export interface DatabaseAdmin {
   databases(names: string[]): Promise<Map<string, { charset: string; collation: string }>>;
   /** Which of `users` exist with host '%'. */
   users(users: string[]): Promise<Set<string>>;
+  /** MAX_USER_CONNECTIONS of those of `users` that exist with host '%' (0: no limit of its own). */
+  userConnectionLimits(users: string[]): Promise<Map<string, number>>;
   grants(user: string): Promise<string[]>;
   checkServiceAccess(
     credentials: { username: string; password: string; database: string },
@@ -78,13 +87,40 @@ export interface DatabaseAdmin {
   close(): Promise<void>;
 }
 
+export interface MysqlServerOptions {
+  poolSize?: number;
+  connectTimeoutMs?: number;
+  /**
+   * Client-side bound on one statement of the admin pool (default 60 s). On expiry the statement is killed on
+   * the server (`KILL QUERY`), its connection discarded, and the error is retryable.
+   */
+  queryTimeoutMs?: number;
+  /**
+   * Session `lock_wait_timeout` of every admin connection (default 30 s; the server's own default is a year):
+   * how long DDL such as `DROP DATABASE` waits for a metadata lock held by another session before failing with
+   * ER_LOCK_WAIT_TIMEOUT, which is retryable.
+   */
+  lockWaitTimeoutSeconds?: number;
+}
+
+export const DEFAULT_MYSQL_QUERY_TIMEOUT_MS = 60_000;
+export const DEFAULT_MYSQL_LOCK_WAIT_TIMEOUT_SECONDS = 30;
+
 export class MysqlServer implements DatabaseAdmin {
   private readonly pool: Pool;
+  private readonly queryTimeoutMs: number;
+  private readonly lockWaitTimeoutSeconds: number;
 
   constructor(
     private readonly endpoint: MysqlEndpoint,
-    private readonly options: { poolSize?: number; connectTimeoutMs?: number } = {},
+    private readonly options: MysqlServerOptions = {},
   ) {
+    this.queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_MYSQL_QUERY_TIMEOUT_MS;
+    this.lockWaitTimeoutSeconds = options.lockWaitTimeoutSeconds ?? DEFAULT_MYSQL_LOCK_WAIT_TIMEOUT_SECONDS;
+    if (!Number.isInteger(this.lockWaitTimeoutSeconds) || this.lockWaitTimeoutSeconds < 1) {
+      throw new RangeError('lockWaitTimeoutSeconds must be an integer >= 1');
+    }
+    if (!(this.queryTimeoutMs > 0)) throw new RangeError('queryTimeoutMs must be > 0');
     this.pool = mysql
       .createPool({
         host: endpoint.host,
@@ -97,13 +133,55 @@ export class MysqlServer implements DatabaseAdmin {
         charset: 'utf8mb4_unicode_ci',
       })
       .promise();
+    // Queued on the new connection before any caller's statement, so every statement of the pool has the bound.
+    this.pool.pool.on('connection', (connection) => connection.query(this.lockWaitSql(), () => undefined));
   }
 
   async run(sql: string, operation: DatabaseOperation, target: string, sensitive = false): Promise<void> {
     try {
-      await this.pool.query(sql);
+      await this.query(sql);
     } catch (error) {
       throw classifyMysqlError(error, operation, target, sensitive);
+    }
+  }
+
+  private lockWaitSql(): string {
+    return `SET SESSION lock_wait_timeout = ${this.lockWaitTimeoutSeconds}`;
+  }
+
+  /**
+   * One statement on a pooled connection, within `queryTimeoutMs`. mysql2's own timeout only stops waiting:
+   * the statement keeps running and its connection would go back to the pool still busy. So on expiry the
+   * statement is killed from another connection and its own connection is destroyed.
+   */
+  private async query<T extends RowDataPacket[] | mysql.ResultSetHeader = RowDataPacket[]>(
+    sql: string,
+    values?: unknown[],
+  ): Promise<T> {
+    const connection = await this.pool.getConnection();
+    try {
+      const [rows] = await connection.query<T>({ sql, values, timeout: this.queryTimeoutMs });
+      connection.release();
+      return rows;
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'PROTOCOL_SEQUENCE_TIMEOUT') {
+        const threadId = connection.threadId;
+        connection.destroy();
+        await this.killQuery(threadId);
+      } else {
+        connection.release();
+      }
+      throw error;
+    }
+  }
+
+  /** Best effort: the destroyed connection already freed the client; this frees the server. */
+  private async killQuery(threadId: number | null): Promise<void> {
+    if (threadId === null) return;
+    try {
+      await this.pool.query({ sql: `KILL QUERY ${Number(threadId)}`, timeout: this.queryTimeoutMs });
+    } catch {
+      // Gone already, or the server is unreachable: the destroyed socket ends the session in time.
     }
   }
 
@@ -121,10 +199,7 @@ export class MysqlServer implements DatabaseAdmin {
     const lookup =
       'SELECT SCHEMA_NAME AS name, DEFAULT_CHARACTER_SET_NAME AS charset, DEFAULT_COLLATION_NAME AS collation FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?';
     try {
-      const [rows] = await this.pool.query<RowDataPacket[]>(
-        names.map(() => lookup).join(' UNION ALL '),
-        names,
-      );
+      const rows = await this.query(names.map(() => lookup).join(' UNION ALL '), names);
       return new Map(
         rows.map((row) => [
           String(row.name),
@@ -139,19 +214,31 @@ export class MysqlServer implements DatabaseAdmin {
   async users(users: string[]): Promise<Set<string>> {
     if (users.length === 0) return new Set();
     try {
-      const [rows] = await this.pool.query<RowDataPacket[]>(
-        "SELECT User AS user FROM mysql.user WHERE Host = '%' AND User IN (?)",
-        [users],
-      );
+      const rows = await this.query("SELECT User AS user FROM mysql.user WHERE Host = '%' AND User IN (?)", [
+        users,
+      ]);
       return new Set(rows.map((row) => String(row.user)));
     } catch (error) {
       throw classifyMysqlError(error, 'inspect', 'users');
     }
   }
 
+  async userConnectionLimits(users: string[]): Promise<Map<string, number>> {
+    if (users.length === 0) return new Map();
+    try {
+      const [rows] = await this.pool.query<RowDataPacket[]>(
+        "SELECT User AS user, max_user_connections AS max FROM mysql.user WHERE Host = '%' AND User IN (?)",
+        [users],
+      );
+      return new Map(rows.map((row) => [String(row.user), Number(row.max)]));
+    } catch (error) {
+      throw classifyMysqlError(error, 'inspect', 'user limits');
+    }
+  }
+
   async grants(user: string): Promise<string[]> {
     try {
-      const [rows] = await this.pool.query<RowDataPacket[]>('SHOW GRANTS FOR ?@?', [user, '%']);
+      const rows = await this.query('SHOW GRANTS FOR ?@?', [user, '%']);
       return rows.map((row) => String(Object.values(row)[0]));
     } catch (error) {
       if ((error as { errno?: number }).errno === 1141) return [];
@@ -303,15 +390,21 @@ export class MysqlServer implements DatabaseAdmin {
 
   async restoreAndCount(lines: Readable, scratch: string): Promise<TableRows[]> {
     assertDatabaseName(scratch);
-    // Left over by a restore killed before its clean-up (same dump, same name).
-    await this.run(`DROP DATABASE IF EXISTS ${quoteIdentifier(scratch)}`, 'drop', scratch);
-    await this.run(
-      `CREATE DATABASE ${quoteIdentifier(scratch)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
-      'restore',
-      scratch,
-    );
-    const connection = this.dedicatedConnection({ database: scratch }).promise();
+    const user = restoreAccountName(scratch);
+    // Left over by a restore killed before its clean-up (same dump, same names).
+    await this.dropRestoreScratch(scratch, user);
+    let connection: PromiseConnection | undefined;
     try {
+      await this.run(
+        `CREATE DATABASE ${quoteIdentifier(scratch)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+        'restore',
+        scratch,
+      );
+      // The dump runs as an account that can reach nothing but the scratch database (domain/restore-account).
+      const password = randomBytes(24).toString('base64url');
+      await this.run(createRestoreAccountSql(user, password), 'create-user', user, true);
+      await this.run(grantRestoreSql(user, scratch), 'grant', user);
+      connection = this.dedicatedConnection({ database: scratch, user, password }).promise();
       let complete = false;
       for await (const line of splitLines(lines)) {
         if (line === DUMP_COMPLETE_MARKER) complete = true;
@@ -342,9 +435,15 @@ export class MysqlServer implements DatabaseAdmin {
       }
       return counts;
     } finally {
-      await connection.end().catch(() => undefined);
-      await this.run(`DROP DATABASE IF EXISTS ${quoteIdentifier(scratch)}`, 'drop', scratch);
+      await connection?.end().catch(() => undefined);
+      await this.dropRestoreScratch(scratch, user);
     }
+  }
+
+  /** The account first: it then has no database left to act on, even for an instant. */
+  private async dropRestoreScratch(scratch: string, user: string): Promise<void> {
+    await this.run(dropUserSql(user), 'drop', user);
+    await this.run(`DROP DATABASE IF EXISTS ${quoteIdentifier(scratch)}`, 'drop', scratch);
   }
 
   async close(): Promise<void> {
@@ -362,6 +461,8 @@ export class MysqlServer implements DatabaseAdmin {
       charset: 'utf8mb4_unicode_ci',
       ...extra,
     });
+    // Queued first: a dump or restore behind another session's metadata lock fails instead of waiting a year.
+    connection.query(this.lockWaitSql(), () => undefined);
     return keepErrorsOnQueries(connection);
   }
 }

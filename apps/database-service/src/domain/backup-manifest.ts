@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { assertTenantId, BACKUP_ID_PATTERN } from '@app/contracts';
-import { SqlBuilderError } from './sql';
+import { assertDatabaseName, SqlBuilderError } from './sql';
 
 export const DUMP_CONTENT_TYPE = 'application/gzip';
 export const MANIFEST_CONTENT_TYPE = 'application/json';
@@ -19,10 +19,36 @@ export function assertBackupId(backupId: string): void {
   }
 }
 
-/** Spec "Sauvegarde Finale": `<tenantId>/databases/<db>_final_<YYYYMMDD>.sql.gz`. */
-export function dumpKey(tenantId: string, database: string, date: string): string {
+/**
+ * Spec "Sauvegarde Finale" names a dump `<db>_final_<YYYYMMDD>.sql.gz`; the backup id is appended so that two
+ * rounds on one day (a failed round retried, an early purge after the first backup) never overwrite each
+ * other's dumps: `<tenantId>/databases/<db>_final_<YYYYMMDD>_<backupId>.sql.gz`.
+ */
+export function dumpKey(tenantId: string, database: string, date: string, backupId: string): string {
+  assertBackupId(backupId);
+  return `${legacyDumpKey(tenantId, database, date).slice(0, -'.sql.gz'.length)}_${backupId}.sql.gz`;
+}
+
+/** The day-named key of manifests written before the backup id was part of it; still accepted when verifying. */
+export function legacyDumpKey(tenantId: string, database: string, date: string): string {
   assertTenantId(tenantId);
+  assertDatabaseName(database);
+  if (!/^\d{8}$/.test(date))
+    throw new SqlBuilderError('DATABASE.BAD_TIMESTAMP', 'backup date is not YYYYMMDD');
   return `${tenantId}/databases/${database}_final_${date}.sql.gz`;
+}
+
+/**
+ * Whether a manifest's dump entry names the dump its own backup wrote: the key built from the manifest's
+ * backup id, or the day-named key of an older manifest. Anything else (another round's dump, a key of another
+ * database) is refused before it is read.
+ */
+export function isOwnDumpKey(manifest: BackupManifest, dump: DumpEntry): boolean {
+  const date = backupDate(manifest.createdAt);
+  return (
+    dump.key === dumpKey(manifest.tenantId, dump.database, date, manifest.backupId) ||
+    dump.key === legacyDumpKey(manifest.tenantId, dump.database, date)
+  );
 }
 
 export function manifestKey(tenantId: string, backupId: string): string {

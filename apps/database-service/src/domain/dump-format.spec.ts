@@ -5,7 +5,14 @@ import {
   tableDefinition,
   INSERT_BATCH_ROWS,
 } from './dump-format';
-import { backupDate, dumpKey, manifestKey, parseManifest } from './backup-manifest';
+import {
+  backupDate,
+  dumpKey,
+  isOwnDumpKey,
+  legacyDumpKey,
+  manifestKey,
+  parseManifest,
+} from './backup-manifest';
 
 describe('dump format', () => {
   it('writes one statement per line, escaping newlines, quotes and binary', () => {
@@ -59,13 +66,48 @@ describe('dump format', () => {
 describe('backup manifest', () => {
   it('derives the spec keys', () => {
     expect(backupDate('2025-07-15T23:59:59.000Z')).toBe('20250715');
-    expect(dumpKey('abc-corporation-7f3a9c', 'abc_corporation_7f3a9c_auth_db', '20250715')).toBe(
+    // The spec's day-named key with the backup id appended: two rounds on one day write different dumps.
+    expect(dumpKey('abc-corporation-7f3a9c', 'abc_corporation_7f3a9c_auth_db', '20250715', 'b-1')).toBe(
+      'abc-corporation-7f3a9c/databases/abc_corporation_7f3a9c_auth_db_final_20250715_b-1.sql.gz',
+    );
+    expect(dumpKey('abc-corporation-7f3a9c', 'abc_corporation_7f3a9c_auth_db', '20250715', 'b-2')).not.toBe(
+      dumpKey('abc-corporation-7f3a9c', 'abc_corporation_7f3a9c_auth_db', '20250715', 'b-1'),
+    );
+    expect(legacyDumpKey('abc-corporation-7f3a9c', 'abc_corporation_7f3a9c_auth_db', '20250715')).toBe(
       'abc-corporation-7f3a9c/databases/abc_corporation_7f3a9c_auth_db_final_20250715.sql.gz',
     );
+    expect(() =>
+      dumpKey('abc-corporation-7f3a9c', 'abc_corporation_7f3a9c_auth_db', '20250715', '../x'),
+    ).toThrow(/backupId/);
+    expect(() => dumpKey('abc-corporation-7f3a9c', '../other', '20250715', 'b-1')).toThrow(/database name/);
     expect(manifestKey('abc-corporation-7f3a9c', 'b-1')).toBe(
       'abc-corporation-7f3a9c/databases/manifest_b-1.json',
     );
     expect(() => manifestKey('abc-corporation-7f3a9c', '../x')).toThrow(/backupId/);
+  });
+  it("accepts only its own backup's dump keys, or the day-named keys of an older manifest", () => {
+    const tenantId = 'abc-corporation-7f3a9c';
+    const database = 'abc_corporation_7f3a9c_auth_db';
+    const manifest = (backupId: string, key: string) =>
+      parseManifest(
+        JSON.stringify({
+          version: 1,
+          tenantId,
+          backupId,
+          createdAt: '2025-07-15T10:00:00.000Z',
+          format: 'mysql-logical-dump+gzip',
+          dumps: [{ service: 'auth', database, key, sha256: '0'.repeat(64), bytes: 1, tables: [] }],
+        }),
+      );
+    const own = (m: ReturnType<typeof manifest>) => isOwnDumpKey(m, m.dumps[0]);
+    expect(own(manifest('b-2', dumpKey(tenantId, database, '20250715', 'b-2')))).toBe(true);
+    expect(own(manifest('b-2', legacyDumpKey(tenantId, database, '20250715')))).toBe(true);
+    // Another round's dump, another day's, another database's.
+    expect(own(manifest('b-2', dumpKey(tenantId, database, '20250715', 'b-1')))).toBe(false);
+    expect(own(manifest('b-2', dumpKey(tenantId, database, '20250714', 'b-2')))).toBe(false);
+    expect(
+      own(manifest('b-2', dumpKey(tenantId, 'abc_corporation_7f3a9c_orders_db', '20250715', 'b-2'))),
+    ).toBe(false);
   });
   it('rejects a malformed manifest with a clear code', () => {
     expect(() => parseManifest('{')).toThrow(
