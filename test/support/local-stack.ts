@@ -4,6 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:f
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { GrafanaStandIn } from '../../apps/monitoring-service/src/testing/grafana-stand-in';
+import { applyBrokerUsers, RabbitManagementClient } from '@app/messaging';
 import { freePort } from '@app/testing';
 import { SmtpCatcher, TenantHealthStandIn, WebsitesStandIn } from './standins';
 
@@ -49,6 +50,18 @@ export interface LocalStackOptions {
    * under PostgreSQL's 100 connections; `production` keeps the apps' own defaults (the demo, the benchmark).
    */
   pools?: 'small' | 'production';
+  /**
+   * How the apps connect to RabbitMQ: `per-app` (the default) as one user each, created on the stack's vhost
+   * with the narrowest permissions of its role (libs/messaging/src/broker-permissions.ts), as deployed;
+   * `administrator` as guest, as every app did before per-app users existed.
+   */
+  brokerUsers?: 'per-app' | 'administrator';
+  /**
+   * The RabbitMQ server of the stack, as guest (default the shared local one: `amqp://guest:guest@127.0.0.1:5672`
+   * and `http://127.0.0.1:15672`); suites that restart the broker point the stack, the broker-service's
+   * management API and its AMQP verification at a private one.
+   */
+  rabbitmqServer?: { amqp: string; management: string };
 }
 
 const ROOT = resolve(__dirname, '../..').replace(/\/dist$/, '');
@@ -88,7 +101,9 @@ async function httpOk(url: string): Promise<boolean> {
 }
 
 export class LocalStack {
+  /** Billing's bearer secret (WEBHOOK_BEARER_SECRET); requests are signed with `webhookSigningSecret`. */
   readonly webhookSecret = randomBytes(24).toString('hex');
+  readonly webhookSigningSecret = randomBytes(24).toString('hex');
   readonly operatorToken = randomBytes(24).toString('hex');
   readonly auditorToken = randomBytes(24).toString('hex');
   readonly grafanaToken = randomBytes(16).toString('hex');
@@ -130,8 +145,39 @@ export class LocalStack {
     const pool = this.smallPools ? '&pool_size=2' : '';
     return `${this.pgUrl}?schema=${this.options.schemaPrefix}_secrets${pool}`;
   }
+  /** The broker's AMQP address with guest's credentials, without a vhost. */
+  private get amqpServer(): string {
+    return (this.options.rabbitmqServer?.amqp ?? 'amqp://guest:guest@127.0.0.1:5672').replace(/\/+$/, '');
+  }
+  /** The broker's management API (with `/api`). */
+  private get managementApi(): string {
+    const base = this.options.rabbitmqServer?.management ?? MANAGEMENT.replace(/\/api$/, '');
+    return `${base.replace(/\/+$/, '')}/api`;
+  }
   get amqpUrl(): string {
-    return `amqp://guest:guest@127.0.0.1:5672/${encodeURIComponent(this.options.vhost)}`;
+    return `${this.amqpServer}/${encodeURIComponent(this.options.vhost)}`;
+  }
+  private get perAppBrokerUsers(): boolean {
+    return (this.options.brokerUsers ?? 'per-app') === 'per-app';
+  }
+  /** The broker user of one app: users are global to RabbitMQ, so the vhost names them. */
+  brokerUserOf(app: AppName): string {
+    return `${this.options.vhost}.${app}`;
+  }
+  /** The AMQP URL one app connects with (guest's under `brokerUsers: 'administrator'`). */
+  amqpUrlOf(app: AppName): string {
+    if (!this.perAppBrokerUsers) return this.amqpUrl;
+    const user = encodeURIComponent(this.brokerUserOf(app));
+    const hostPort = new URL(this.amqpServer).host;
+    return `amqp://${user}:${this.brokerPassword}@${hostPort}/${encodeURIComponent(this.options.vhost)}`;
+  }
+  private readonly brokerPassword = randomBytes(18).toString('hex');
+  private brokerAdmin(): RabbitManagementClient {
+    return new RabbitManagementClient({
+      baseUrl: this.managementApi.replace(/\/api$/, ''),
+      username: 'guest',
+      password: 'guest',
+    });
   }
 
   async start(): Promise<void> {
@@ -145,12 +191,22 @@ export class LocalStack {
       });
       if (init.status !== 0) throw new Error(`git init --bare failed: ${init.stderr}`);
     }
-    const vhostResponse = await fetch(`${MANAGEMENT}/vhosts/${encodeURIComponent(this.options.vhost)}`, {
+    const vhostUrl = `${this.managementApi}/vhosts/${encodeURIComponent(this.options.vhost)}`;
+    const vhostResponse = await fetch(vhostUrl, {
       method: 'PUT',
       headers: { authorization: GUEST },
     });
     if (!vhostResponse.ok)
       throw new Error(`cannot create vhost ${this.options.vhost}: ${vhostResponse.status}`);
+    if (this.perAppBrokerUsers) {
+      const vhost = this.options.vhost;
+      const password = this.brokerPassword;
+      await applyBrokerUsers(
+        this.brokerAdmin(),
+        APPS.map((app) => ({ app, user: this.brokerUserOf(app), password, vhost })),
+        { queuePrefix: this.options.env?.orchestrator?.QUEUE_PREFIX },
+      );
+    }
 
     const smtpUrl = await this.smtp.start();
     const websitesUrl = await this.websites.start();
@@ -177,7 +233,8 @@ export class LocalStack {
       'provisioning-api': {
         PORT: String(apiPort),
         HOST: '127.0.0.1',
-        WEBHOOK_SECRET: this.webhookSecret,
+        WEBHOOK_SIGNING_SECRET: this.webhookSigningSecret,
+        WEBHOOK_BEARER_SECRET: this.webhookSecret,
         OPERATOR_TOKENS: `operator:${this.operatorToken}`,
         AUDITOR_TOKENS: `auditor:${this.auditorToken}`,
         READ_MODEL_URL: this.pgUrl,
@@ -196,7 +253,12 @@ export class LocalStack {
       // Final backups go where production's go: the S3 archive bucket (RGW here), beside the bucket mirrors.
       'database-service': { BACKUP_TARGET: 's3' },
       'storage-service': {},
-      'broker-service': {},
+      'broker-service': this.options.rabbitmqServer
+        ? {
+            RABBITMQ_MANAGEMENT_URL: this.options.rabbitmqServer.management,
+            RABBITMQ_AMQP_URL: `amqp://${new URL(this.amqpServer).host}`,
+          }
+        : {},
       'monitoring-service': {
         MONITORING_DELIVERY: 'gitops',
         GITOPS_REMOTE: this.gitRemote,
@@ -216,6 +278,7 @@ export class LocalStack {
       this.envs.set(app, {
         ...common,
         ...perApp[app],
+        AMQP_URL: this.amqpUrlOf(app),
         ...(healthPort ? { HEALTH_PORT: String(healthPort), HEALTH_HOST: '127.0.0.1' } : {}),
         ...(this.options.env?.[app] ?? {}),
       });
@@ -280,12 +343,16 @@ export class LocalStack {
 
   /** Deletes the control plane's vhost (tests call it; the demo keeps it for a second run). */
   async removeVhost(): Promise<void> {
-    const response = await fetch(`${MANAGEMENT}/vhosts/${encodeURIComponent(this.options.vhost)}`, {
+    const response = await fetch(`${this.managementApi}/vhosts/${encodeURIComponent(this.options.vhost)}`, {
       method: 'DELETE',
       headers: { authorization: GUEST },
     });
     if (!response.ok && response.status !== 404)
       throw new Error(`cannot delete vhost ${this.options.vhost}: ${response.status}`);
+    if (this.perAppBrokerUsers) {
+      const admin = this.brokerAdmin();
+      await Promise.all(APPS.map((app) => admin.deleteUser(this.brokerUserOf(app))));
+    }
   }
 
   /** Drops the stack's PostgreSQL schemas (events, read model, secrets): call once its processes stopped. */

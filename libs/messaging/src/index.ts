@@ -8,3 +8,5 @@ export * from './publisher';
 export * from './consumer';
 export * from './management';
 export * from './probe';
+export * from './broker-permissions';
+export * from './broker-users';

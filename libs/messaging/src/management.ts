@@ -64,6 +64,10 @@ export interface ConnectionInfo {
   state?: string;
 }
 
+export const VHOST_LIMIT_NAMES = ['max-connections', 'max-queues'] as const;
+export type VhostLimitName = (typeof VHOST_LIMIT_NAMES)[number];
+export type VhostLimits = Partial<Record<VhostLimitName, number>>;
+
 export interface VhostInfo {
   name: string;
   description: string;
@@ -322,6 +326,34 @@ export class RabbitManagementClient {
     return this.deleteIfExists(`/api/vhosts/${segment('vhost', vhost)}`);
   }
 
+  /**
+   * Sets one limit of the vhost (a PUT, safe to repeat). A limit below current use refuses only new
+   * connections or queues beyond it. NOT_FOUND when the vhost does not exist.
+   */
+  async setVhostLimit(vhost: string, name: VhostLimitName, value: number): Promise<void> {
+    if (!VHOST_LIMIT_NAMES.includes(name) || !Number.isSafeInteger(value) || value < 0) {
+      throw new RabbitManagementError(
+        'MANAGEMENT.INVALID_OPTIONS',
+        `vhost limit ${JSON.stringify(name)} must be one of ${VHOST_LIMIT_NAMES.join(', ')} with a whole value >= 0`,
+      );
+    }
+    await this.request('PUT', `/api/vhost-limits/${segment('vhost', vhost)}/${name}`, { body: { value } });
+  }
+
+  /** The vhost's limits (empty when it has none); undefined when the vhost does not exist. */
+  async getVhostLimits(vhost: string): Promise<VhostLimits | undefined> {
+    const raw = await this.find<Array<{ vhost: string; value?: Record<string, unknown> }>>(
+      `/api/vhost-limits/${segment('vhost', vhost)}`,
+    );
+    if (raw === undefined) return undefined;
+    const limits: VhostLimits = {};
+    for (const name of VHOST_LIMIT_NAMES) {
+      const value = raw.find((entry) => entry.vhost === vhost)?.value?.[name];
+      if (typeof value === 'number') limits[name] = value;
+    }
+    return limits;
+  }
+
   // --- users ---
 
   /** Creates or updates a user; the password travels only in the request body. */
@@ -369,6 +401,22 @@ export class RabbitManagementClient {
 
   async deletePermissions(vhost: string, user: string): Promise<boolean> {
     return this.deleteIfExists(permissionsPath(vhost, user));
+  }
+
+  /** Routing keys the user may publish (`write`) and bind (`read`) on one topic exchange of the vhost. */
+  async setTopicPermissions(
+    vhost: string,
+    user: string,
+    permissions: { exchange: string; write: string; read: string },
+  ): Promise<void> {
+    await this.request('PUT', `/api/topic-permissions/${segment('vhost', vhost)}/${segment('user', user)}`, {
+      body: { exchange: permissions.exchange, write: permissions.write, read: permissions.read },
+    });
+  }
+
+  /** Every topic permission of the user on the vhost (all its exchanges). */
+  async deleteTopicPermissions(vhost: string, user: string): Promise<boolean> {
+    return this.deleteIfExists(`/api/topic-permissions/${segment('vhost', vhost)}/${segment('user', user)}`);
   }
 
   /** Every vhost the user has permissions on; empty when the user does not exist. */

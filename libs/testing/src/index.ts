@@ -124,3 +124,4 @@ export async function eventually<T>(
 export { freePort } from './free-port';
 export { PrivatePostgres, postgresBinDir } from './private-postgres';
 export { PrivateMariadb } from './private-mariadb';
+export { PrivateRabbitmq } from './private-rabbitmq';
