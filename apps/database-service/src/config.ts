@@ -7,6 +7,10 @@ const common = {
   MYSQL_URL: z.string().startsWith('mysql://').default('mysql://root@127.0.0.1:3306'),
   MYSQL_POOL_SIZE: z.coerce.number().int().min(1).max(32).default(4),
   MYSQL_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  /** Client-side bound on one admin statement; the statement is killed on the server when it passes. */
+  MYSQL_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+  /** Session lock_wait_timeout of the admin connections: how long DDL waits for a metadata lock. */
+  MYSQL_LOCK_WAIT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(31_536_000).default(30),
   /** Host and port written into the credentials secret: what the tenant's pods use (spec 3.3, 10.1). */
   DATABASE_SECRET_HOST: z.string().min(1).default('mysql.e-commerce-shared.svc.cluster.local'),
   DATABASE_SECRET_PORT: z.coerce.number().int().min(1).max(65535).default(3306),

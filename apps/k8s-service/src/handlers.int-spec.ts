@@ -369,7 +369,9 @@ describe('k8s handlers, direct apply against the API double', () => {
 
   it('times out naming a Deployment that never becomes available', async () => {
     server.neverAvailable('baskets-service');
-    const h = handlers(2000, 1000);
+    // Long enough for the double's controllers to make everything else ready on a loaded machine: only the
+    // Deployment that never becomes available may be named.
+    const h = handlers(2000, 6000);
     const tenant = await provisioned(h);
     const failure = await run(h, 'VerifyKubernetes', tenant, {}).catch((e: unknown) => e);
     expect(failure).toMatchObject({ code: 'K8S.VERIFICATION_FAILED', retryable: false });

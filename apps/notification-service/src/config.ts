@@ -8,6 +8,8 @@ export const configSchema = z.object({
     .string()
     .regex(/^smtps?:\/\//)
     .default('smtp://127.0.0.1:1025'),
+  /** Bound on the SMTP connect, greeting and each later silence of the relay. */
+  SMTP_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   MAIL_FROM: z.string().min(3).default('Collect & Verything <no-reply@collectverything.com>'),
   /** Domain of the deterministic Message-IDs (dedupe of redelivered commands). */
   MAIL_MESSAGE_ID_DOMAIN: z

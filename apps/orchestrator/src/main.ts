@@ -7,6 +7,7 @@ import {
   brokerConnectTimeoutMs,
   closeHealthServer,
   createLogger,
+  exitOnSignals,
   loadConfig,
   startHealthServer,
 } from '@app/platform';
@@ -23,6 +24,8 @@ async function main(): Promise<void> {
     applicationName: 'orchestrator',
     poolSize: config.EVENTSTORE_POOL_SIZE,
     startupTimeoutMs: config.STARTUP_TIMEOUT_SECONDS * 1000,
+    connectTimeoutMs: config.EVENTSTORE_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.EVENTSTORE_STATEMENT_TIMEOUT_MS,
     logger,
   });
   const connection = new MessagingConnection({
@@ -65,16 +68,16 @@ async function main(): Promise<void> {
     new OrchestratorMetrics(eventStore).registry,
   );
   logger.info({ healthPort: health?.port }, 'orchestrator ready');
-  const shutdown = () =>
-    void audit
-      .stop()
-      .then(() => orchestrator.stop())
-      .then(() => closeHealthServer(health?.server))
-      .then(() => connection.close())
-      .then(() => eventStore.close())
-      .then(() => process.exit(0));
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  exitOnSignals(
+    async () => {
+      await audit.stop();
+      await orchestrator.stop();
+      await closeHealthServer(health?.server);
+      await connection.close();
+      await eventStore.close();
+    },
+    { deadlineMs: config.SHUTDOWN_TIMEOUT_SECONDS * 1000, logger },
+  );
 }
 
 main().catch((error: unknown) => {

@@ -4,7 +4,7 @@ import type * as Minio from 'minio';
 import { z } from 'zod';
 import { STORAGE_CLASS_PATTERN, archiveTransitionProblem, type ArchiveTransition } from './lifecycle';
 import { READABLE_STORAGE_CLASSES, S3BackupTarget } from './s3.backup-target';
-import { ARCHIVE_PART_SIZE, createS3Client, type S3Endpoint } from './s3-client';
+import { ARCHIVE_PART_SIZE, createS3Client, DEFAULT_S3_TIMEOUT_MS, type S3Endpoint } from './s3-client';
 
 /**
  * The S3 server and archive bucket variables of every service that writes final backups (storage-service,
@@ -22,6 +22,8 @@ export function archiveS3Env(env: NodeJS.ProcessEnv = process.env) {
       .default('us-east-1'),
     S3_ADMIN_ACCESS_KEY: localCredential(z.string().min(3), 'rgw-admin-access', env),
     S3_ADMIN_SECRET_KEY: localCredential(z.string().min(8), 'rgw-admin-secret-key', env),
+    /** A request to the S3 server silent for this long fails (retryably) instead of waiting forever. */
+    S3_TIMEOUT_MS: z.coerce.number().int().min(100).default(DEFAULT_S3_TIMEOUT_MS),
     STORAGE_ARCHIVE_BUCKET: z
       .string()
       .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/)
@@ -140,6 +142,7 @@ export function s3EndpointFrom(config: ArchiveS3Config): S3Endpoint {
     region: config.S3_REGION,
     accessKey: config.S3_ADMIN_ACCESS_KEY,
     secretKey: config.S3_ADMIN_SECRET_KEY,
+    timeoutMs: config.S3_TIMEOUT_MS,
   };
 }
 

@@ -1,3 +1,5 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
 import * as Minio from 'minio';
 
 export interface S3Endpoint {
@@ -5,6 +7,32 @@ export interface S3Endpoint {
   region: string;
   accessKey: string;
   secretKey: string;
+  /** Socket inactivity bound of every request (default 30 s); see `timeoutTransport`. */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_S3_TIMEOUT_MS = 30_000;
+
+/**
+ * `http`/`https` with an inactivity timeout on each request: a server that accepts and never answers (or stops
+ * sending mid-body) fails the request with `ETIMEDOUT`, which `isTransient` retries. minio-js has no timeout
+ * of its own, and its `setRequestOptions` does not pass one through.
+ */
+export function timeoutTransport(
+  base: typeof http | typeof https,
+  timeoutMs: number,
+): Pick<typeof http, 'request'> {
+  const request = (options: http.RequestOptions, callback?: (response: http.IncomingMessage) => void) => {
+    const req = base.request(options, callback);
+    req.setTimeout(timeoutMs, () => {
+      const error = Object.assign(new Error(`S3 request: no activity within ${timeoutMs} ms`), {
+        code: 'ETIMEDOUT',
+      });
+      req.destroy(error);
+    });
+    return req;
+  };
+  return { request: request as typeof http.request };
 }
 
 /**
@@ -28,6 +56,7 @@ export function createS3Client(endpoint: S3Endpoint, partSize = 64 * 1024 * 1024
     region: endpoint.region,
     pathStyle: true,
     partSize,
+    transport: timeoutTransport(useSSL ? https : http, endpoint.timeoutMs ?? DEFAULT_S3_TIMEOUT_MS),
   });
 }
 

@@ -24,6 +24,10 @@ export interface CreateEventStoreOptions {
    * restarting, or out of connection slots), with backoff; 0 (the default) tries once. Other errors fail at once.
    */
   startupTimeoutMs?: number;
+  /** PostgreSQL only: bound on opening a connection (default 10 s). */
+  connectTimeoutMs?: number;
+  /** PostgreSQL only: bound on one statement (default 30 s). */
+  statementTimeoutMs?: number;
 }
 
 /**
@@ -48,6 +52,8 @@ export async function createEventStore(
         poolSize: options.poolSize,
         applicationName: options.applicationName,
         pollIntervalMs: options.pollIntervalMs,
+        connectTimeoutMs: options.connectTimeoutMs,
+        statementTimeoutMs: options.statementTimeoutMs,
       });
       if (options.migrate !== false) {
         try {

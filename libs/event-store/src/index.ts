@@ -7,6 +7,7 @@ export { MemoryEventStore, type MemoryEventStoreOptions } from './memory/memory.
 export {
   PostgresEventStore,
   isPostgresUnavailable,
+  postgresTimeouts,
   type PostgresEventStoreOptions,
 } from './postgres/postgres.adapter';
 export { retryWhileUnavailable, type StartupRetryOptions } from './startup-retry';

@@ -16,6 +16,7 @@ describe('gitOpsEnv / kubeEnv', () => {
       authorEmail: 'provisioning@collectverything.com',
       pushAttempts: 5,
       lockTimeoutMs: 60000,
+      commandTimeoutMs: 20000,
     });
     expect(gitOpsConfigFrom(schema('k8s-service').parse({})).workdir).toBe(
       join(tmpdir(), 'provisioning-manifests', 'k8s-service'),
@@ -31,9 +32,11 @@ describe('gitOpsEnv / kubeEnv', () => {
       GITOPS_AUTHOR_EMAIL: 'bot@example.com',
       GITOPS_PUSH_ATTEMPTS: '2',
       GITOPS_LOCK_TIMEOUT_MS: '1000',
+      GITOPS_COMMAND_TIMEOUT_MS: '5000',
       KUBE_API_SERVER: 'http://127.0.0.1:6443',
       KUBE_TOKEN: 't',
       KUBECONFIG: '/etc/kubeconfig',
+      KUBE_REQUEST_TIMEOUT_MS: '7000',
     });
     expect(gitOpsConfigFrom(config)).toEqual({
       workdir: '/srv/manifests',
@@ -43,11 +46,13 @@ describe('gitOpsEnv / kubeEnv', () => {
       authorEmail: 'bot@example.com',
       pushAttempts: 2,
       lockTimeoutMs: 1000,
+      commandTimeoutMs: 5000,
     });
     expect(kubeConnectionFrom(config)).toEqual({
       server: 'http://127.0.0.1:6443',
       token: 't',
       kubeconfig: '/etc/kubeconfig',
+      requestTimeoutMs: 7000,
     });
   });
 

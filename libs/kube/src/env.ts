@@ -19,6 +19,8 @@ export function gitOpsEnv(service: string) {
     GITOPS_AUTHOR_EMAIL: z.string().email().default('provisioning@collectverything.com'),
     GITOPS_PUSH_ATTEMPTS: positiveInt(5),
     GITOPS_LOCK_TIMEOUT_MS: positiveInt(60000),
+    /** A git command silent for this long (a remote that hangs) is killed, so the lock is released. */
+    GITOPS_COMMAND_TIMEOUT_MS: positiveInt(20000),
   };
 }
 
@@ -28,6 +30,8 @@ export function kubeEnv() {
     KUBE_API_SERVER: z.string().url().optional(),
     KUBE_TOKEN: z.string().optional(),
     KUBECONFIG: z.string().optional(),
+    /** Bound on each Kubernetes API request; a server that never answers fails the step as retryable. */
+    KUBE_REQUEST_TIMEOUT_MS: positiveInt(30_000),
   };
 }
 
@@ -43,9 +47,15 @@ export function gitOpsConfigFrom(env: GitOpsVariables): GitOpsConfig {
     authorEmail: env.GITOPS_AUTHOR_EMAIL,
     pushAttempts: env.GITOPS_PUSH_ATTEMPTS,
     lockTimeoutMs: env.GITOPS_LOCK_TIMEOUT_MS,
+    commandTimeoutMs: env.GITOPS_COMMAND_TIMEOUT_MS,
   };
 }
 
 export function kubeConnectionFrom(env: KubeVariables): KubeConnection {
-  return { server: env.KUBE_API_SERVER, token: env.KUBE_TOKEN, kubeconfig: env.KUBECONFIG };
+  return {
+    server: env.KUBE_API_SERVER,
+    token: env.KUBE_TOKEN,
+    kubeconfig: env.KUBECONFIG,
+    requestTimeoutMs: env.KUBE_REQUEST_TIMEOUT_MS,
+  };
 }

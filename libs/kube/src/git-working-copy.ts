@@ -18,7 +18,14 @@ export interface GitOpsConfig {
   /** Attempts when a push loses a race with another writer. */
   pushAttempts: number;
   lockTimeoutMs: number;
+  /**
+   * A git command that shows no progress for this long is killed (default 20 s): a remote that accepts and
+   * never answers must not hold the working-copy lock, and every writer queued behind it, forever.
+   */
+  commandTimeoutMs?: number;
 }
+
+export const DEFAULT_GIT_COMMAND_TIMEOUT_MS = 20_000;
 
 /** What a commit is about: `<reason> tenant <tenantId>`, with trailers an auditor follows back to the command. */
 export interface CommitRequest {
@@ -178,7 +185,13 @@ export class GitWorkingCopy {
     return simpleGit({
       baseDir: this.config.workdir,
       config: [`user.name=${this.config.authorName}`, `user.email=${this.config.authorEmail}`],
+      timeout: this.timeout(),
     });
+  }
+
+  /** simple-git's inactivity timeout: reset by any output, so a slow but progressing clone is not killed. */
+  private timeout(): { block: number } {
+    return { block: this.config.commandTimeoutMs ?? DEFAULT_GIT_COMMAND_TIMEOUT_MS };
   }
 
   private async ensureRepo(): Promise<void> {
@@ -189,7 +202,10 @@ export class GitWorkingCopy {
       if (remote) {
         // Created here, not in the constructor: simple-git refuses a base directory that does not exist yet.
         // Quiet: errors keep git's first stderr line, which must be the cause, not "Cloning into '...'...".
-        await simpleGit({ baseDir: dirname(workdir) }).clone(remote, workdir, ['--no-checkout', '--quiet']);
+        await simpleGit({ baseDir: dirname(workdir), timeout: this.timeout() }).clone(remote, workdir, [
+          '--no-checkout',
+          '--quiet',
+        ]);
         const repo = this.repo();
         const remoteBranches = await repo.branch(['-r']);
         if (remoteBranches.all.includes(`origin/${branch}`))
@@ -278,7 +294,7 @@ export class GitWorkingCopy {
     try {
       await repo.fetch(['--prune', 'origin']);
     } catch (error) {
-      const reachable = await simpleGit({ baseDir: dirname(this.config.workdir) })
+      const reachable = await simpleGit({ baseDir: dirname(this.config.workdir), timeout: this.timeout() })
         .listRemote(['--heads', remote])
         .then(
           () => true,

@@ -1,4 +1,4 @@
-import { permanent, retryable, type StepError } from '@app/platform';
+import { permanent, retryable, StepError } from '@app/platform';
 import type { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { loadPackage } from './esm';
 import type { KubeObject } from './schema';
@@ -11,11 +11,16 @@ export interface KubeConnection {
   /** Direct server URL (local API double); takes precedence over kubeconfig. */
   server?: string;
   token?: string;
+  /** Bound on each API request (KUBE_REQUEST_TIMEOUT_MS); a silent server fails the call as retryable. */
+  requestTimeoutMs?: number;
 }
+
+export const DEFAULT_KUBE_REQUEST_TIMEOUT_MS = 30_000;
 
 /** Thin wrapper over `KubernetesObjectApi`: typed errors with stable codes, 404 as undefined. */
 export class KubeClient {
   private readonly api: KubernetesObjectApi;
+  private readonly timeoutMs: number;
 
   /** `fieldManager`: one stable server-side apply manager per service (DESIGN.md section 6). */
   constructor(
@@ -37,18 +42,43 @@ export class KubeClient {
     } else if (connection.kubeconfig) kc.loadFromFile(connection.kubeconfig);
     else kc.loadFromDefault();
     this.api = k8s.KubernetesObjectApi.makeApiClient(kc);
+    this.timeoutMs = connection.requestTimeoutMs ?? DEFAULT_KUBE_REQUEST_TIMEOUT_MS;
+  }
+
+  /**
+   * The call, or a retryable K8S.API_TIMEOUT once `timeoutMs` passes without an answer. The generated client
+   * takes no abort signal on these methods, so the late request is left to its socket; its answer is ignored.
+   */
+  private bounded<T>(call: () => Promise<T>, action: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            retryable('K8S.API_TIMEOUT', `${action}: no answer from the API server in ${this.timeoutMs} ms`),
+          ),
+        this.timeoutMs,
+      );
+    });
+    const request = call();
+    request.catch(() => undefined); // a late failure after the timeout must not be unhandled
+    return Promise.race([request, timeout]).finally(() => clearTimeout(timer));
   }
 
   /** Server-side apply with this service's field manager (force: we own every field we render). */
   async apply(object: KubeObject): Promise<KubeObject> {
     try {
-      return (await this.api.patch(
-        object,
-        undefined,
-        undefined,
-        this.fieldManager,
-        true,
-        'application/apply-patch+yaml',
+      return (await this.bounded(
+        () =>
+          this.api.patch(
+            object,
+            undefined,
+            undefined,
+            this.fieldManager,
+            true,
+            'application/apply-patch+yaml',
+          ),
+        `apply ${object.kind}/${object.metadata.name}`,
       )) as KubeObject;
     } catch (error) {
       throw mapError(error, `apply ${object.kind}/${object.metadata.name}`);
@@ -62,7 +92,10 @@ export class KubeClient {
     namespace?: string,
   ): Promise<KubeObject | undefined> {
     try {
-      return (await this.api.read({ apiVersion, kind, metadata: { name, namespace } })) as KubeObject;
+      return (await this.bounded(
+        () => this.api.read({ apiVersion, kind, metadata: { name, namespace } }),
+        `read ${kind}/${name}`,
+      )) as KubeObject;
     } catch (error) {
       if (statusCode(error) === 404) return undefined;
       throw mapError(error, `read ${kind}/${name}`);
@@ -71,7 +104,8 @@ export class KubeClient {
 
   async list(apiVersion: string, kind: string, namespace?: string): Promise<KubeObject[]> {
     try {
-      return (await this.api.list(apiVersion, kind, namespace)).items as KubeObject[];
+      return (await this.bounded(() => this.api.list(apiVersion, kind, namespace), `list ${kind}`))
+        .items as KubeObject[];
     } catch (error) {
       throw mapError(error, `list ${kind}`);
     }
@@ -90,7 +124,10 @@ export class KubeClient {
   /** Absent is success; returns whether a DELETE was accepted. */
   async delete(object: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): Promise<boolean> {
     try {
-      await this.api.delete(object as KubeObject, undefined, undefined, undefined, undefined, 'Background');
+      await this.bounded(
+        () => this.api.delete(object as KubeObject, undefined, undefined, undefined, undefined, 'Background'),
+        `delete ${object.kind}/${object.metadata.name}`,
+      );
       return true;
     } catch (error) {
       if (statusCode(error) === 404) return false;
@@ -120,6 +157,7 @@ function serverMessage(error: unknown): string {
 
 /** API errors to stable codes: invalid objects are permanent, everything transient is retryable. */
 export function mapError(error: unknown, action: string): StepError {
+  if (error instanceof StepError) return error;
   const code = statusCode(error);
   const message = `${action}: ${serverMessage(error)}`;
   switch (code) {

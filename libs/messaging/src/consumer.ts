@@ -4,7 +4,13 @@ import type { Logger } from 'pino';
 import { ManagedChannel, MessagingConnection } from './connection';
 import { DedupeStore, InMemoryDedupeStore } from './dedupe';
 import { HEADERS, Message, parseEnvelope } from './envelope';
-import { classifyError, ErrorClassification, errorMessage, MessagingErrorCode } from './errors';
+import {
+  classifyError,
+  ErrorClassification,
+  errorMessage,
+  MessagingErrorCode,
+  RetryableError,
+} from './errors';
 import { ExchangeKey, RetryPolicy } from './options';
 import {
   applyTopology,
@@ -24,6 +30,11 @@ export interface HandlerContext {
   routingKey: string;
   /** Logger carrying the message's correlation, causation and message ids. */
   logger: Logger;
+  /**
+   * Aborted when the handler deadline passes: the consumer has already scheduled a retry and will ignore
+   * whatever this run does from then on, so a handler that can stop early should.
+   */
+  signal: AbortSignal;
 }
 
 export interface MessageHandler<T extends Message = Message> {
@@ -79,6 +90,8 @@ export interface Subscription {
   dedupe?: DedupeStore | false;
   prefetch?: number;
   retry?: Partial<RetryPolicy>;
+  /** Overrides the connection's `handlerTimeoutMs` for this queue. */
+  handlerTimeoutMs?: number;
 }
 
 /**
@@ -104,6 +117,46 @@ const STRIPPED_HEADERS = [
 ];
 /** Pause before handing back a message whose retry/park publish failed on a live channel. */
 const REQUEUE_DELAY_MS = 1000;
+/** Code of the retryable failure a handler gets when it overruns its deadline. */
+export const HANDLER_TIMEOUT_CODE = 'MESSAGING.HANDLER_TIMEOUT';
+
+const TIMED_OUT = Symbol('timed out');
+
+/**
+ * Runs the handler against its deadline. On time, its own result; late, a retryable error, and the run's
+ * eventual result (or failure) is dropped: the caller retries or parks the delivery and acknowledges it, so a
+ * late run can never acknowledge, dedupe or retry it a second time. The run itself cannot be killed (it is a
+ * promise); it is told through the aborted signal, and what it still does must be idempotent, which the
+ * at-least-once contract already demands of every handler: a resource service's late outcome event carries
+ * the same deterministic id as the one the retry (or the park hook) appends, so the event store keeps
+ * whichever comes first and drops the other.
+ */
+async function withDeadline(
+  run: (signal: AbortSignal) => Promise<void>,
+  timeoutMs: number,
+  logger: Logger,
+): Promise<void> {
+  const controller = new AbortController();
+  // Started before the timer, so a handler that throws synchronously leaves no timer behind.
+  const running = run(controller.signal);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
+  });
+  try {
+    const result = await Promise.race([running, deadline]);
+    if (result !== TIMED_OUT) return;
+  } finally {
+    clearTimeout(timer);
+  }
+  controller.abort(new RetryableError(HANDLER_TIMEOUT_CODE, `handler deadline of ${timeoutMs} ms passed`));
+  running.then(
+    () => logger.warn({ timeoutMs }, 'handler finished after its deadline; result discarded'),
+    (error: unknown) =>
+      logger.warn({ timeoutMs, err: errorMessage(error) }, 'handler failed after its deadline; discarded'),
+  );
+  throw new RetryableError(HANDLER_TIMEOUT_CODE, `handler did not finish within ${timeoutMs} ms`);
+}
 
 function headerNumber(headers: MessagePropertyHeaders | undefined, key: string): number | undefined {
   const value: unknown = headers?.[key];
@@ -128,6 +181,7 @@ class QueueWorker {
   private readonly returned = new Set<string>();
   private readonly dedupe: DedupeStore | undefined;
   private readonly retry: RetryPolicy;
+  private readonly handlerTimeoutMs: number;
   private readonly logger: Logger;
   private stopping = false;
   private stopped?: Promise<void>;
@@ -139,6 +193,7 @@ class QueueWorker {
   ) {
     const options = connection.options;
     this.retry = { ...options.retry, ...subscription.retry };
+    this.handlerTimeoutMs = subscription.handlerTimeoutMs ?? options.handlerTimeoutMs;
     const queue = `${options.queuePrefix}${subscription.queue}`;
     this.names = queueNames(queue, this.retry);
     this.dedupe =
@@ -308,10 +363,14 @@ class QueueWorker {
     handler: MessageHandler,
     message: Message,
     logger: Logger,
-    context: HandlerContext,
+    context: Omit<HandlerContext, 'signal'>,
   ): Promise<Outcome> {
     try {
-      await handler.handle(message, context);
+      await withDeadline(
+        (signal) => handler.handle(message, { ...context, signal }),
+        this.handlerTimeoutMs,
+        logger,
+      );
     } catch (error) {
       const classified = classifyError(error);
       const base = { exchange: context.exchange, routingKey: context.routingKey, queue: this.names.work };

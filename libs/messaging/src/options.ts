@@ -56,6 +56,11 @@ export interface MessagingOptions {
   reconnectSeconds?: number;
   /** Time given to in-flight handlers on shutdown before channels are closed anyway. */
   shutdownTimeoutMs?: number;
+  /**
+   * How long one handler run may take before it counts as a retryable failure (`MESSAGING.HANDLER_TIMEOUT`):
+   * the message is retried and the late run's result is discarded. Default 15 minutes.
+   */
+  handlerTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -73,6 +78,7 @@ export interface ResolvedMessagingOptions {
   heartbeatSeconds: number;
   reconnectSeconds: number;
   shutdownTimeoutMs: number;
+  handlerTimeoutMs: number;
   logger?: Logger;
 }
 
@@ -138,6 +144,7 @@ export function resolveOptions(options: MessagingOptions): ResolvedMessagingOpti
     heartbeatSeconds: positiveInt('heartbeatSeconds', options.heartbeatSeconds ?? 10),
     reconnectSeconds: options.reconnectSeconds ?? 2,
     shutdownTimeoutMs: positiveInt('shutdownTimeoutMs', options.shutdownTimeoutMs ?? 30_000),
+    handlerTimeoutMs: positiveInt('handlerTimeoutMs', options.handlerTimeoutMs ?? 15 * 60_000),
     logger: options.logger,
   };
 }

@@ -10,6 +10,7 @@ import { closeHealthServer, startHealthServer } from './health-server';
 import { createLogger, type Logger } from './logger';
 import { ResourceServiceMetrics } from './metrics';
 import { startResourceService } from './resource-service';
+import { exitOnSignals } from './shutdown';
 
 /** Variables every process of the control plane reads; each app adds its own schema on top. */
 export const baseConfigSchema = z.object({
@@ -48,6 +49,20 @@ export const baseConfigSchema = z.object({
   COMMAND_PREFETCH: z.coerce.number().int().min(1).max(1000).default(8),
   COMMAND_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   COMMAND_RETRY_INITIAL_MS: z.coerce.number().int().min(1).default(1000),
+  /**
+   * How long one command handler may run before the message is retried and the late result discarded; above
+   * the longest legitimate step (a final backup of a large tenant).
+   */
+  COMMAND_HANDLER_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  /**
+   * From SIGTERM to a forced exit: in-flight handlers get two thirds of it to finish, the rest closes the
+   * connections. Below the pods' terminationGracePeriodSeconds (90).
+   */
+  SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /** PostgreSQL event store only: bound on opening a connection. */
+  EVENTSTORE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** PostgreSQL event store only: bound on one statement, enforced by the server and by the client. */
+  EVENTSTORE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
 });
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
 
@@ -74,6 +89,14 @@ export interface ResourceServiceDefinition<S extends z.ZodType> {
 export interface RunningService {
   stop(): Promise<void>;
   healthPort?: number;
+  /** SHUTDOWN_TIMEOUT_SECONDS in ms: the forced-exit deadline of `mainResourceService`. */
+  shutdownTimeoutMs: number;
+  logger: Logger;
+}
+
+/** Time the consumer gives in-flight handlers on shutdown: two thirds of the forced-exit deadline. */
+export function drainTimeoutMs(shutdownTimeoutSeconds: number): number {
+  return Math.max(1, Math.floor((shutdownTimeoutSeconds * 1000 * 2) / 3));
 }
 
 /** Connects a resource service to the event store and the broker, and serves /health, /ready and /metrics. */
@@ -96,6 +119,8 @@ export async function runResourceService<S extends z.ZodType>(
     applicationName: name,
     poolSize: config.EVENTSTORE_POOL_SIZE,
     startupTimeoutMs: config.STARTUP_TIMEOUT_SECONDS * 1000,
+    connectTimeoutMs: config.EVENTSTORE_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.EVENTSTORE_STATEMENT_TIMEOUT_MS,
     logger,
   });
   const connection = new MessagingConnection({
@@ -104,6 +129,8 @@ export async function runResourceService<S extends z.ZodType>(
     queuePrefix: config.QUEUE_PREFIX,
     prefetch: config.COMMAND_PREFETCH,
     retry: { maxAttempts: config.COMMAND_MAX_ATTEMPTS, initialDelayMs: config.COMMAND_RETRY_INITIAL_MS },
+    handlerTimeoutMs: config.COMMAND_HANDLER_TIMEOUT_SECONDS * 1000,
+    shutdownTimeoutMs: drainTimeoutMs(config.SHUTDOWN_TIMEOUT_SECONDS),
     logger,
   });
   await connection.connect(brokerConnectTimeoutMs(config.STARTUP_TIMEOUT_SECONDS));
@@ -139,17 +166,19 @@ export async function runResourceService<S extends z.ZodType>(
       await closeHealthServer(health?.server);
       logger.info(`${name} stopped`);
     })());
-  return { stop, healthPort: health?.port };
+  return {
+    stop,
+    healthPort: health?.port,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    logger,
+  };
 }
 
 /** main.ts of a resource service: run it, stop cleanly on SIGTERM/SIGINT, exit non-zero on a bad start. */
 export function mainResourceService<S extends z.ZodType>(definition: ResourceServiceDefinition<S>): void {
   runResourceService(definition).then(
-    (running) => {
-      const shutdown = () => void running.stop().then(() => process.exit(0));
-      process.once('SIGTERM', shutdown);
-      process.once('SIGINT', shutdown);
-    },
+    (running) =>
+      exitOnSignals(() => running.stop(), { deadlineMs: running.shutdownTimeoutMs, logger: running.logger }),
     (error: unknown) => {
       createLogger(`${definition.service}-service`).fatal({ err: error }, 'start-up failed');
       process.exit(1);

@@ -8,3 +8,4 @@ export * from './fault-injection';
 export * from './bootstrap';
 export * from './health-server';
 export * from './metrics';
+export * from './shutdown';

@@ -16,7 +16,8 @@ describe('classifyMysqlError', () => {
     [mysqlError('ECONNREFUSED'), 'DATABASE.UNAVAILABLE'],
     [mysqlError('ETIMEDOUT'), 'DATABASE.UNAVAILABLE'],
     [mysqlError('PROTOCOL_CONNECTION_LOST'), 'DATABASE.UNAVAILABLE'],
-    [mysqlError('ER_LOCK_DEADLOCK', 1213), 'DATABASE.UNAVAILABLE'],
+    [mysqlError('ER_LOCK_DEADLOCK', 1213), 'DATABASE.LOCK_TIMEOUT'],
+    [mysqlError('ER_LOCK_WAIT_TIMEOUT', 1205), 'DATABASE.LOCK_TIMEOUT'],
   ])('connection trouble is retryable', (error, code) => {
     const result = classifyMysqlError(error, 'create-database', 'db');
     expect(result).toMatchObject({ code, retryable: true });

@@ -31,8 +31,6 @@ const RETRYABLE_NETWORK = new Set([
 const RETRYABLE_ERRNO = new Set([
   1040, // ER_CON_COUNT_ERROR
   1053, // ER_SERVER_SHUTDOWN
-  1205, // ER_LOCK_WAIT_TIMEOUT
-  1213, // ER_LOCK_DEADLOCK
   2002, // CR_CONNECTION_ERROR
   2003, // CR_CONN_HOST_ERROR
   2006, // CR_SERVER_GONE_ERROR
@@ -89,6 +87,13 @@ export function classifyMysqlError(
     ? (code ?? 'error')
     : (sqlMessage ?? code ?? (error instanceof Error ? error.message : 'error'));
   const where = `${operation} ${target}`;
+  if (errno === 1205 || errno === 1213) {
+    // Another session holds a lock (a long query, a metadata lock): retryable, and named as what it is.
+    return retryable(
+      'DATABASE.LOCK_TIMEOUT',
+      `${where}: waited too long for a lock held by another session (${code ?? errno})`,
+    );
+  }
   if ((code && RETRYABLE_NETWORK.has(code)) || (errno !== undefined && RETRYABLE_ERRNO.has(errno))) {
     return retryable('DATABASE.UNAVAILABLE', `${where}: server unavailable (${code ?? errno})`);
   }

@@ -25,15 +25,28 @@ export class MailerError extends Error {
   }
 }
 
+export const DEFAULT_SMTP_TIMEOUT_MS = 30_000;
+
 /** SMTP through nodemailer. A 5xx reply (recipient refused) is permanent; anything else may be retried. */
 export class SmtpMailer implements MailerPort {
   private readonly transport: Transporter;
 
+  /**
+   * `timeoutMs` bounds the TCP connect, the server's greeting and every later silence on the socket (nodemailer's
+   * own defaults are 2 min, 30 s and 10 min): a hung relay fails the send, retryably, well inside the handler
+   * deadline.
+   */
   constructor(
     smtpUrl: string,
     private readonly from: string,
+    timeoutMs = DEFAULT_SMTP_TIMEOUT_MS,
   ) {
-    this.transport = createTransport(smtpUrl);
+    this.transport = createTransport({
+      url: smtpUrl,
+      connectionTimeout: timeoutMs,
+      greetingTimeout: timeoutMs,
+      socketTimeout: timeoutMs,
+    });
   }
 
   async send(email: OutgoingEmail): Promise<void> {

@@ -8,13 +8,21 @@ import type { TenantReadModel } from './tenant-read-model';
 export async function createTenantReadModel(
   url: string,
   schema: string,
-  options: { poolSize?: number; startupTimeoutMs?: number; logger?: Logger } = {},
+  options: {
+    poolSize?: number;
+    startupTimeoutMs?: number;
+    logger?: Logger;
+    connectTimeoutMs?: number;
+    statementTimeoutMs?: number;
+  } = {},
 ): Promise<TenantReadModel> {
   if (url === 'memory:' || url.startsWith('memory:')) return new MemoryTenantReadModel();
   const model = new PostgresTenantReadModel(url, schema, {
     applicationName: 'provisioning-api-read-model',
     poolSize: options.poolSize,
     logger: options.logger,
+    connectTimeoutMs: options.connectTimeoutMs,
+    statementTimeoutMs: options.statementTimeoutMs,
   });
   try {
     await retryWhileUnavailable(() => model.migrate(), {

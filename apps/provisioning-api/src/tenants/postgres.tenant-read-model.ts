@@ -1,5 +1,5 @@
 import { tenantIdFromStream } from '@app/contracts';
-import type { Checkpoint, RecordedEvent } from '@app/event-store';
+import { postgresTimeouts, type Checkpoint, type RecordedEvent } from '@app/event-store';
 import { Pool, type PoolClient } from 'pg';
 import pino from 'pino';
 import {
@@ -57,7 +57,14 @@ export class PostgresTenantReadModel implements TenantReadModel {
   constructor(
     connectionString: string,
     private readonly schema: string,
-    options: { poolSize?: number; applicationName?: string; logger?: ReadModelLogger } = {},
+    options: {
+      poolSize?: number;
+      applicationName?: string;
+      logger?: ReadModelLogger;
+      /** Bounds on opening a connection and on one statement (10 s and 30 s by default). */
+      connectTimeoutMs?: number;
+      statementTimeoutMs?: number;
+    } = {},
   ) {
     if (!SCHEMA_PATTERN.test(schema)) {
       throw new ReadModelError('READ_MODEL.INVALID_SCHEMA', `read model schema must match ${SCHEMA_PATTERN}`);
@@ -69,6 +76,7 @@ export class PostgresTenantReadModel implements TenantReadModel {
       connectionString,
       max: options.poolSize ?? 5,
       application_name: options.applicationName ?? 'provisioning-api-read-model',
+      ...postgresTimeouts(options),
     });
     const logger =
       options.logger ?? pino({ name: 'tenant-read-model', level: process.env['LOG_LEVEL'] ?? 'info' });

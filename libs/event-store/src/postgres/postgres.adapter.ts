@@ -52,6 +52,39 @@ export interface PostgresEventStoreOptions {
   pollIntervalMs?: number;
   /** Events per subscription read (default 500). */
   subscriptionBatchSize?: number;
+  /** Bound on opening a connection, and on waiting for a free one of the pool (default 10 s). */
+  connectTimeoutMs?: number;
+  /**
+   * Bound on one statement (default 30 s): the server cancels it (`statement_timeout`), and the client gives
+   * up a little later (`query_timeout`) in case the server itself never answers.
+   */
+  statementTimeoutMs?: number;
+}
+
+export const DEFAULT_POSTGRES_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_POSTGRES_STATEMENT_TIMEOUT_MS = 30_000;
+/** Head start of the server's statement_timeout over the client's query_timeout, so the server cancels first. */
+const CLIENT_TIMEOUT_MARGIN_MS = 5_000;
+
+/**
+ * The timeouts of a `pg` client or pool: connect, statement (server side) and query (client side). Shared by
+ * every PostgreSQL user of the project so they bound their waits the same way.
+ */
+export function postgresTimeouts(options: { connectTimeoutMs?: number; statementTimeoutMs?: number }): {
+  connectionTimeoutMillis: number;
+  statement_timeout: number;
+  query_timeout: number;
+} {
+  const connect = options.connectTimeoutMs ?? DEFAULT_POSTGRES_CONNECT_TIMEOUT_MS;
+  const statement = options.statementTimeoutMs ?? DEFAULT_POSTGRES_STATEMENT_TIMEOUT_MS;
+  if (!(connect > 0) || !(statement > 0)) {
+    throw new RangeError('PostgreSQL connectTimeoutMs and statementTimeoutMs must be > 0');
+  }
+  return {
+    connectionTimeoutMillis: connect,
+    statement_timeout: statement,
+    query_timeout: statement + CLIENT_TIMEOUT_MARGIN_MS,
+  };
 }
 
 interface EventRow extends QueryResultRow {
@@ -85,6 +118,8 @@ const EVENT_COLUMNS = `e.transaction_id::text AS xid, e.position::text AS positi
 
 /** SQLSTATE classes and socket errors that mean "the server or connection went away", not a bad request. */
 const UNAVAILABLE_SQLSTATES = new Set([
+  // query_canceled: statement_timeout (or an operator's cancel); the statement may pass on a retry.
+  '57014',
   '57P01',
   '57P02',
   '57P03',
@@ -113,7 +148,7 @@ export function isPostgresUnavailable(error: unknown): boolean {
     return true;
   return (
     typeof message === 'string' &&
-    /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(
+    /Connection terminated|connection timeout|Client has encountered a connection error|not queryable|timeout exceeded when trying to connect|Query read timeout/i.test(
       message,
     )
   );
@@ -333,6 +368,7 @@ export class PostgresEventStore implements EventStore {
     return {
       connectionString: this.connectionString,
       application_name: this.options.applicationName ?? 'event-store',
+      ...postgresTimeouts(this.options),
       ...extra,
     };
   }
