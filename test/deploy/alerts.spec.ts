@@ -10,6 +10,7 @@ import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { OrchestratorMetrics } from '../../apps/orchestrator/src/runtime/metrics';
 import { ProvisioningMetrics } from '../../apps/provisioning-api/src/metrics/provisioning-metrics';
 import { MemoryTenantReadModel } from '../../apps/provisioning-api/src/tenants/memory.tenant-read-model';
+import { APPS } from '../support/local-stack';
 
 /**
  * The control plane's own monitoring (deploy/base/monitoring): every object valid, every alert complete, and
@@ -279,16 +280,7 @@ describe('deploy/base/monitoring', () => {
     expect(expr('ProvisioningSuccessRatioBelowSLO')).toMatch(/<\s*0\.995/);
     expect(expr('ProvisioningLatencyP95AboveSLO')).toMatch(/histogram_quantile\(0\.95,[\s\S]*>\s*660/);
     // A vanished app is noticed for each of the eight.
-    for (const app of [
-      'provisioning-api',
-      'orchestrator',
-      'k8s-service',
-      'database-service',
-      'storage-service',
-      'broker-service',
-      'monitoring-service',
-      'notification-service',
-    ]) {
+    for (const app of APPS) {
       expect(expr('ControlPlaneAppAbsent')).toContain(`absent(up{namespace="${NAMESPACE}", job="${app}"})`);
     }
   });

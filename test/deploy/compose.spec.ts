@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { appConfigs } from '../support/app-config';
-import type { AppName } from '../support/local-stack';
+import { APPS } from '../support/local-stack';
 
 /**
  * docker-compose.yml as `docker compose up` reads it, without a Docker engine: YAML with merge keys, `${...}`
@@ -13,16 +13,6 @@ import type { AppName } from '../support/local-stack';
  * configuration schemas.
  */
 const root = join(__dirname, '../..');
-const APPS: AppName[] = [
-  'provisioning-api',
-  'orchestrator',
-  'k8s-service',
-  'database-service',
-  'storage-service',
-  'broker-service',
-  'monitoring-service',
-  'notification-service',
-];
 
 /** KEY=VALUE lines of an env file (compose's `.env` form), comments and blank lines skipped. */
 export function parseEnvFile(text: string): Record<string, string> {

@@ -1,7 +1,7 @@
 import { FAULT_INJECTION_VARIABLE, parseFaultInjection } from '@app/platform';
 import { parseSecretStoreKeys, secretStoreKeys } from '@app/secrets';
 import type { z } from 'zod';
-import type { AppName } from './local-stack';
+import { APPS, type AppName } from './local-stack';
 
 /**
  * Each app's configuration as its process reads it at start-up, for the tests that keep deployment files
@@ -129,16 +129,7 @@ export function appConfigs(nodeEnv: 'production' | 'development'): Record<AppNam
   process.env.NODE_ENV = nodeEnv;
   try {
     jest.isolateModules(() => {
-      for (const app of [
-        'provisioning-api',
-        'orchestrator',
-        'k8s-service',
-        'database-service',
-        'storage-service',
-        'broker-service',
-        'monitoring-service',
-        'notification-service',
-      ] as const) {
+      for (const app of APPS) {
         const loaded = load(app);
         result[app] = {
           validate(env) {

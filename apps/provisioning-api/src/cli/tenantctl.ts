@@ -523,66 +523,63 @@ function buildProgram(io: CliIo, resources: Resources, setExit: (code: number) =
       },
     );
 
-  program
-    .command('cancel')
-    .description('Cancel an active or suspended tenant: grace period from now, then backup and deletion')
-    .argument('<tenant>', 'tenant id')
-    .requiredOption('--reason <text>', 'why (recorded in the tenant stream)')
-    .option('--as <name>', 'operator name recorded as operator:<name> (default $USER)')
-    .option('--idempotency-key <key>', 'repeat-safe request id')
-    .option('--json', 'print JSON')
-    .action(
-      async (
-        tenant: string,
-        options: { reason: string; as?: string; idempotencyKey?: string; json?: boolean },
-      ) => {
-        const tenantId = tenantArg(tenant);
-        const operator = operatorName(options.as, io.env);
-        const operations = await resources.operations();
-        const result = await operations.requestCancellation({
-          tenantId,
-          reason: options.reason,
-          operator,
-          idempotencyKey: options.idempotencyKey,
-        });
-        if (options.json) return void out(json(result));
-        out(
-          `${result.duplicate ? 'already requested' : 'cancellation requested'}: ${tenantId} by operator:${operator}; deletion on ${result.deletionDate} (event ${result.eventId})\n`,
-        );
-      },
-    );
+  /** An operator's request on one tenant with a reason: the same options, the same repeat-safe call. */
+  function reasonedCommand<R extends { duplicate: boolean }>(spec: {
+    name: string;
+    description: string;
+    reasonHelp: string;
+    request: (
+      operations: Awaited<ReturnType<typeof resources.operations>>,
+      input: { tenantId: string; reason: string; operator: string; idempotencyKey?: string },
+    ) => Promise<R>;
+    summary: (result: R, tenantId: string, operator: string) => string;
+  }): void {
+    program
+      .command(spec.name)
+      .description(spec.description)
+      .argument('<tenant>', 'tenant id')
+      .requiredOption('--reason <text>', spec.reasonHelp)
+      .option('--as <name>', 'operator name recorded as operator:<name> (default $USER)')
+      .option('--idempotency-key <key>', 'repeat-safe request id')
+      .option('--json', 'print JSON')
+      .action(
+        async (
+          tenant: string,
+          options: { reason: string; as?: string; idempotencyKey?: string; json?: boolean },
+        ) => {
+          const tenantId = tenantArg(tenant);
+          const operator = operatorName(options.as, io.env);
+          const result = await spec.request(await resources.operations(), {
+            tenantId,
+            reason: options.reason,
+            operator,
+            idempotencyKey: options.idempotencyKey,
+          });
+          if (options.json) return void out(json(result));
+          out(`${spec.summary(result, tenantId, operator)}\n`);
+        },
+      );
+  }
 
-  program
-    .command('purge')
-    .description(
+  reasonedCommand({
+    name: 'cancel',
+    description: 'Cancel an active or suspended tenant: grace period from now, then backup and deletion',
+    reasonHelp: 'why (recorded in the tenant stream)',
+    request: (operations, input) => operations.requestCancellation(input),
+    summary: (result, tenantId, operator) =>
+      `${result.duplicate ? 'already requested' : 'cancellation requested'}: ${tenantId} by operator:${operator}; deletion on ${result.deletionDate} (event ${result.eventId})`,
+  });
+
+  reasonedCommand({
+    name: 'purge',
+    description:
       'Purge a tenant in its grace period now instead of at its deletion date (after a verified final backup, ' +
-        'within the purge guardrails)',
-    )
-    .argument('<tenant>', 'tenant id')
-    .requiredOption('--reason <text>', 'why (recorded in the tenant stream and its audit chain)')
-    .option('--as <name>', 'operator name recorded as operator:<name> (default $USER)')
-    .option('--idempotency-key <key>', 'repeat-safe request id')
-    .option('--json', 'print JSON')
-    .action(
-      async (
-        tenant: string,
-        options: { reason: string; as?: string; idempotencyKey?: string; json?: boolean },
-      ) => {
-        const tenantId = tenantArg(tenant);
-        const operator = operatorName(options.as, io.env);
-        const operations = await resources.operations();
-        const result = await operations.requestPurge({
-          tenantId,
-          reason: options.reason,
-          operator,
-          idempotencyKey: options.idempotencyKey,
-        });
-        if (options.json) return void out(json(result));
-        out(
-          `${result.duplicate ? 'already requested' : 'purge requested'}: ${tenantId} by operator:${operator} at ${result.requestedAt}, instead of ${result.deletionDate}; the orchestrator takes a final backup first (event ${result.eventId})\n`,
-        );
-      },
-    );
+      'within the purge guardrails)',
+    reasonHelp: 'why (recorded in the tenant stream and its audit chain)',
+    request: (operations, input) => operations.requestPurge(input),
+    summary: (result, tenantId, operator) =>
+      `${result.duplicate ? 'already requested' : 'purge requested'}: ${tenantId} by operator:${operator} at ${result.requestedAt}, instead of ${result.deletionDate}; the orchestrator takes a final backup first (event ${result.eventId})`,
+  });
 
   program
     .command('replay')

@@ -51,12 +51,8 @@ export interface CancelRequest {
   idempotencyKey?: unknown;
 }
 
-export interface PurgeRequest {
-  tenantId: string;
-  reason: unknown;
-  operator: string;
-  idempotencyKey?: unknown;
-}
+/** An operator's purge request has the cancellation's shape: a tenant, a reason, an optional idempotency key. */
+export type PurgeRequest = CancelRequest;
 
 export interface PurgeAccepted {
   tenantId: string;
@@ -143,8 +139,11 @@ export class TenantOperations {
     });
   }
 
-  /** `CancellationRequested` by an operator: the grace period starts now; refused unless active or suspended. */
-  async requestCancellation(request: CancelRequest): Promise<CancellationAccepted> {
+  /**
+   * The checks every operator request with a reason shares, and its event id: derived from the idempotency key
+   * when one is given (a repeat finds the first event), else new.
+   */
+  private reasonedRequest(request: CancelRequest, kind: 'operator-cancel' | 'operator-purge') {
     const violations = [
       ...tenantViolations(request.tenantId),
       ...reasonViolations(request.reason),
@@ -152,10 +151,18 @@ export class TenantOperations {
       ...idempotencyViolations(request.idempotencyKey),
     ];
     if (violations.length > 0) throw invalid(violations);
-    const { tenantId, operator } = request;
-    const reason = (request.reason as string).trim();
     const key = request.idempotencyKey as string | undefined;
-    const eventId = key ? deterministicId('operator-cancel', tenantId, key) : this.newId();
+    return {
+      tenantId: request.tenantId,
+      operator: request.operator,
+      reason: (request.reason as string).trim(),
+      eventId: key ? deterministicId(kind, request.tenantId, key) : this.newId(),
+    };
+  }
+
+  /** `CancellationRequested` by an operator: the grace period starts now; refused unless active or suspended. */
+  async requestCancellation(request: CancelRequest): Promise<CancellationAccepted> {
+    const { tenantId, operator, reason, eventId } = this.reasonedRequest(request, 'operator-cancel');
 
     return this.decide<CancellationAccepted>(tenantId, async ({ events, summary }) => {
       const earlier = events.find((event) => event.id === eventId);
@@ -195,17 +202,7 @@ export class TenantOperations {
    * cap, mass-cancellation breaker). Refused outside the grace period and when a purge was already requested.
    */
   async requestPurge(request: PurgeRequest): Promise<PurgeAccepted> {
-    const violations = [
-      ...tenantViolations(request.tenantId),
-      ...reasonViolations(request.reason),
-      ...operatorViolations(request.operator),
-      ...idempotencyViolations(request.idempotencyKey),
-    ];
-    if (violations.length > 0) throw invalid(violations);
-    const { tenantId, operator } = request;
-    const reason = (request.reason as string).trim();
-    const key = request.idempotencyKey as string | undefined;
-    const eventId = key ? deterministicId('operator-purge', tenantId, key) : this.newId();
+    const { tenantId, operator, reason, eventId } = this.reasonedRequest(request, 'operator-purge');
 
     return this.decide<PurgeAccepted>(tenantId, async ({ events, summary }) => {
       const earlier = events.find((event) => event.id === eventId);
