@@ -7,6 +7,8 @@ export const EVENT_STORE_ERROR_CODES = {
   INVALID_ARGUMENT: 'EVENT_STORE.INVALID_ARGUMENT',
   UPCAST_FAILED: 'EVENT_STORE.UPCAST_FAILED',
   UNSUPPORTED_URL: 'EVENT_STORE.UNSUPPORTED_URL',
+  APPEND_TOO_LARGE: 'EVENT_STORE.APPEND_TOO_LARGE',
+  STREAM_DELETED: 'EVENT_STORE.STREAM_DELETED',
 } as const;
 
 export type EventStoreErrorCode = (typeof EVENT_STORE_ERROR_CODES)[keyof typeof EVENT_STORE_ERROR_CODES];
@@ -76,8 +78,39 @@ export class UnsupportedEventStoreUrlError extends EventStoreError {
   readonly code = EVENT_STORE_ERROR_CODES.UNSUPPORTED_URL;
   constructor(readonly scheme: string) {
     super(
-      `Unsupported event store URL scheme "${scheme}" (expected esdb:, kurrentdb:, postgres:, postgresql: or memory:)`,
+      `Unsupported event store URL scheme "${scheme}" (expected esdb:, esdb+discover:, kurrentdb:, ` +
+        `kurrentdb+discover:, postgres:, postgresql: or memory:)`,
     );
     this.name = 'UnsupportedEventStoreUrlError';
+  }
+}
+
+/**
+ * The batch is larger than the store accepts in one append (EventStoreDB: its `MaxAppendSize`, 1 MiB by default).
+ * A batch is atomic, so it is never split: the caller must append fewer or smaller events.
+ */
+export class AppendTooLargeError extends EventStoreError {
+  readonly code = EVENT_STORE_ERROR_CODES.APPEND_TOO_LARGE;
+  constructor(
+    readonly stream: string,
+    /** Bytes the store accepts per append. */
+    readonly maxBytes: number,
+    /** Estimated bytes of the refused batch, when known before sending it. */
+    readonly bytes?: number,
+  ) {
+    super(
+      `Append to ${stream} refused: ${bytes === undefined ? 'the batch' : `${bytes} bytes`} exceeds the store's ` +
+        `limit of ${maxBytes} bytes per append; append fewer or smaller events`,
+    );
+    this.name = 'AppendTooLargeError';
+  }
+}
+
+/** The stream was deleted for good (an EventStoreDB tombstone): nothing can be appended to it again. */
+export class StreamDeletedError extends EventStoreError {
+  readonly code = EVENT_STORE_ERROR_CODES.STREAM_DELETED;
+  constructor(readonly stream: string) {
+    super(`Stream ${stream} was deleted for good and accepts no more events`);
+    this.name = 'StreamDeletedError';
   }
 }

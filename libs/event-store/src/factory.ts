@@ -20,10 +20,14 @@ export interface CreateEventStoreOptions {
   /** PostgreSQL only: fallback poll period of subscriptions (ms). */
   pollIntervalMs?: number;
   /**
-   * PostgreSQL only: how long to keep trying while the server refuses connections at start-up (not started yet,
-   * restarting, or out of connection slots), with backoff; 0 (the default) tries once. Other errors fail at once.
+   * How long to keep trying while the server refuses connections at start-up (not started yet, restarting, or
+   * out of connection slots), with backoff; 0 tries once. Other errors fail at once. PostgreSQL: the migrations
+   * are the attempt (default 0). EventStoreDB: when set (even to 0), one read of `$all` must succeed before the
+   * store is returned; unset, nothing is checked until the first use.
    */
   startupTimeoutMs?: number;
+  /** EventStoreDB only: the server's `MaxAppendSize` in bytes (default 1 MiB); larger batches are refused. */
+  maxAppendBytes?: number;
   /** PostgreSQL only: bound on opening a connection (default 10 s). */
   connectTimeoutMs?: number;
   /** PostgreSQL only: bound on one statement (default 30 s). */
@@ -75,8 +79,27 @@ export async function createEventStore(
     case 'kurrentdb':
     case 'kurrentdb+discover':
     case 'kurrent':
-    case 'kurrent+discover':
-      return new EsdbEventStore(url, { upcasters: options.upcasters, logger: options.logger });
+    case 'kurrent+discover': {
+      const store = new EsdbEventStore(url, {
+        upcasters: options.upcasters,
+        logger: options.logger,
+        maxAppendBytes: options.maxAppendBytes,
+      });
+      if (options.startupTimeoutMs !== undefined) {
+        try {
+          await retryWhileUnavailable(() => store.ping(), {
+            timeoutMs: options.startupTimeoutMs,
+            isUnavailable: (error) => error instanceof EventStoreUnavailableError,
+            what: 'EventStoreDB event store',
+            logger: options.logger,
+          });
+        } catch (error) {
+          await store.close();
+          throw error;
+        }
+      }
+      return store;
+    }
     default:
       throw new UnsupportedEventStoreUrlError(scheme);
   }

@@ -124,6 +124,11 @@ export interface StreamMetadata {
 }
 
 export interface EventStore {
+  /**
+   * Appends the batch atomically, or none of it. An adapter may refuse a batch over its server's size limit with
+   * `AppendTooLargeError` (EventStoreDB: 1 MiB by default); no adapter splits a batch, since that would break
+   * its atomicity: the caller decides how to divide its work.
+   */
   append(stream: string, events: readonly EventData[], options: AppendOptions): Promise<AppendResult>;
   /** Throws `StreamNotFoundError` when the stream has no event. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;

@@ -29,8 +29,9 @@ export const baseConfigSchema = z.object({
   /** PostgreSQL event store only: connections this process may hold at most. */
   EVENTSTORE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   /**
-   * How long a process waits at start-up for a PostgreSQL event store that refuses connections (not started yet,
-   * or out of connection slots) before it exits; 0 fails at once.
+   * How long a process waits at start-up for an event store that is unavailable (PostgreSQL refusing
+   * connections, not started yet or out of connection slots; EventStoreDB not answering) before it exits; 0
+   * fails at once.
    */
   STARTUP_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
   AMQP_URL: z

@@ -2,27 +2,20 @@ import {
   ANY,
   BACKWARDS,
   END,
-  ErrorType,
   EventStoreDBClient,
   FORWARDS,
   NO_STREAM,
   START,
   STREAM_EXISTS,
-  excludeSystemEvents,
-  isCommandError,
   jsonEvent,
-  streamNameFilter,
-  type AllStreamResolvedEvent,
   type AppendExpectedRevision,
   type JSONEventType,
   type Position,
-  type ResolvedEvent,
 } from '@eventstore/db-client';
-import { decodeCheckpoint, encodeCheckpoint } from '../checkpoint';
-import { EventStoreUnavailableError, StreamNotFoundError, WrongExpectedVersionError } from '../errors';
-import { defaultLogger, describeError, type Logger } from '../logger';
-import { sleep } from '../notifier';
-import { parseMetadata, serializeEvent, upcast } from '../serialization';
+import { encodeCheckpoint } from '../checkpoint';
+import { AppendTooLargeError, WrongExpectedVersionError } from '../errors';
+import { defaultLogger, type Logger } from '../logger';
+import { parseMetadata, serializeEvent, upcast, type SerializedEvent } from '../serialization';
 import {
   assertCategory,
   assertEvents,
@@ -48,53 +41,69 @@ import type {
   SubscriptionTarget,
   Upcasters,
 } from '../types';
+import { asCommandError, mapEsdbError } from './esdb-errors';
+import {
+  EsdbSubscription,
+  isMarker,
+  isOwnEvent,
+  lastPosition,
+  openFilteredSubscription,
+  toCheckpoint,
+  type EsdbClient,
+  type EsdbRecorded,
+} from './esdb-subscription';
+
+/** EventStoreDB's default `MaxAppendSize`: the server refuses larger appends. */
+export const ESDB_DEFAULT_MAX_APPEND_BYTES = 1024 * 1024;
+/** Bytes of one event's envelope (id, type and content-type entries, framing) counted beside its data. */
+const EVENT_OVERHEAD_BYTES = 128;
+/** Read-then-append attempts of an `any`/`stream_exists` append that keeps losing a race to other writers. */
+const IDEMPOTENT_APPEND_ATTEMPTS = 10;
 
 export interface EsdbEventStoreOptions {
   upcasters?: Upcasters;
   logger?: Logger;
+  /**
+   * The server's `MaxAppendSize` (default 1 MiB). Batches estimated above it are refused with
+   * `AppendTooLargeError` before they are sent; a batch is atomic, so it is never split.
+   */
+  maxAppendBytes?: number;
 }
-
-type EsdbRecorded = NonNullable<ResolvedEvent['event']> & { position?: Position };
-
-const UNAVAILABLE = new Set<string>([
-  ErrorType.UNAVAILABLE,
-  ErrorType.DEADLINE_EXCEEDED,
-  ErrorType.TIMEOUT,
-  ErrorType.NOT_LEADER,
-  ErrorType.CANCELLED,
-]);
 
 /** `kurrentdb://` is the new name of the same protocol; the 6.x client only knows `esdb://`. */
 export function toEsdbConnectionString(url: string): string {
   return url.replace(/^kurrent(?:db)?(\+discover)?:\/\//i, 'esdb$1://');
 }
 
-function mapError(error: unknown, stream?: string, expected?: AppendOptions['expectedRevision']): unknown {
-  if (!(error instanceof Error) || !isCommandError(error)) return error;
-  if (error.type === ErrorType.WRONG_EXPECTED_VERSION && stream !== undefined && expected !== undefined) {
-    const actual = error.actualVersion;
-    return new WrongExpectedVersionError(
-      stream,
-      expected,
-      typeof actual === 'bigint' ? Number(actual) : 'no_stream',
-    );
-  }
-  if (error.type === ErrorType.STREAM_NOT_FOUND && stream !== undefined)
-    return new StreamNotFoundError(stream);
-  if (UNAVAILABLE.has(error.type)) {
-    return new EventStoreUnavailableError(`EventStoreDB unavailable: ${error.message}`, { cause: error });
-  }
-  return error;
+/** What EventStoreDB counts against `MaxAppendSize`, estimated from the serialized batch. */
+export function estimateAppendBytes(batch: readonly SerializedEvent[]): number {
+  return batch.reduce(
+    (total, event) =>
+      total +
+      Buffer.byteLength(event.data) +
+      Buffer.byteLength(event.metadata) +
+      Buffer.byteLength(event.type) +
+      EVENT_OVERHEAD_BYTES,
+    0,
+  );
+}
+
+interface RawStreamEvent {
+  id: string;
+  revision: number;
+  position: Checkpoint | undefined;
 }
 
 /**
- * EventStoreDB adapter (`@eventstore/db-client` 6.x). Category subscriptions read `$all` with a server-side
- * stream-name prefix filter, which needs neither system projections nor `$ce-` link resolution.
+ * EventStoreDB adapter (`@eventstore/db-client` 6.x, server 23.10 or later for `caughtUp`). Category reads and
+ * subscriptions read `$all` through a server-side stream-name prefix filter, which needs neither system
+ * projections nor `$ce-` link resolution, and never parse events of other categories.
  * Checkpoints are `<commit>:<prepare>`, each zero-padded to 20 digits.
  */
 export class EsdbEventStore implements EventStore {
-  private readonly client: EventStoreDBClient;
+  private readonly client: EsdbClient;
   private readonly logger: Logger;
+  private readonly maxAppendBytes: number;
   private readonly subscriptions = new Set<EsdbSubscription>();
   private subscriptionCount = 0;
 
@@ -104,55 +113,39 @@ export class EsdbEventStore implements EventStore {
   ) {
     this.client = EventStoreDBClient.connectionString(toEsdbConnectionString(url));
     this.logger = options.logger ?? defaultLogger();
+    this.maxAppendBytes = options.maxAppendBytes ?? ESDB_DEFAULT_MAX_APPEND_BYTES;
+  }
+
+  /** One cheap read that fails with `EventStoreUnavailableError` while the server cannot serve: the start-up probe. */
+  async ping(): Promise<void> {
+    try {
+      await lastPosition(this.client);
+    } catch (error) {
+      throw mapEsdbError(error);
+    }
   }
 
   async append(stream: string, events: readonly EventData[], options: AppendOptions): Promise<AppendResult> {
     assertStreamName(stream);
     assertEvents(events);
     const expectation = normalizeExpectedRevision(options.expectedRevision);
-    let batch = events.map(serializeEvent);
-    let expectedRevision: AppendExpectedRevision;
-    if (expectation.kind === 'exact') {
-      // The server itself treats the same batch right after an explicit revision as an idempotent success.
-      expectedRevision = expectation.revision < 0 ? NO_STREAM : BigInt(expectation.revision);
-    } else {
-      expectedRevision = expectation.kind === 'any' ? ANY : STREAM_EXISTS;
-      // With ANY the server's duplicate check is a best-effort cache, so look for the ids in the stream first.
-      const existing = await this.readIds(stream);
-      if (existing === undefined && expectation.kind === 'stream_exists') {
-        throw new WrongExpectedVersionError(stream, options.expectedRevision, 'no_stream');
-      }
-      if (existing) {
-        const fresh = batch.filter((event) => !existing.ids.has(event.id));
-        if (fresh.length === 0 && batch.length > 0) {
-          const last = [...existing.events].reverse().find((event) => batch.some((b) => b.id === event.id));
-          return {
-            nextExpectedRevision: existing.revision,
-            position: last?.position ?? encodeCheckpoint(0, 0),
-          };
-        }
-        batch = fresh;
-      }
-    }
+    const batch = events.map(serializeEvent);
+    const bytes = estimateAppendBytes(batch);
+    if (bytes > this.maxAppendBytes) throw new AppendTooLargeError(stream, this.maxAppendBytes, bytes);
+    const context = { stream, expected: options.expectedRevision };
     try {
-      const result = await this.client.appendToStream(
-        stream,
-        batch.map((event) =>
-          jsonEvent<JSONEventType>({
-            id: event.id,
-            type: event.type,
-            data: JSON.parse(event.data) as JSONEventType['data'],
-            metadata: JSON.parse(event.metadata) as JSONEventType['metadata'],
-          }),
-        ),
-        { expectedRevision },
-      );
-      const position = result.position
-        ? encodeCheckpoint(result.position.commit, result.position.prepare)
-        : encodeCheckpoint(0, 0);
-      return { nextExpectedRevision: Number(result.nextExpectedRevision), position };
+      if (batch.length === 0) return await this.appendNothing(stream, options);
+      if (expectation.kind === 'exact') {
+        // The server itself treats the same batch right after an explicit revision as an idempotent success.
+        return await this.send(
+          stream,
+          batch,
+          expectation.revision < 0 ? NO_STREAM : BigInt(expectation.revision),
+        );
+      }
+      return await this.appendSkippingKnownIds(stream, batch, options);
     } catch (error) {
-      throw mapError(error, stream, options.expectedRevision);
+      throw mapEsdbError(error, context);
     }
   }
 
@@ -180,33 +173,44 @@ export class EsdbEventStore implements EventStore {
         if (resolved.event) result.push(this.toRecorded(resolved.event as EsdbRecorded));
       }
     } catch (error) {
-      throw mapError(error, stream);
+      throw mapEsdbError(error, { stream, read: true });
     }
     return result;
   }
 
+  /**
+   * Reads through a filtered `$all` subscription (the 6.x client's `readAll` has no filter), from `after` until
+   * the server reports it caught up, or the last event that existed when the read began was passed.
+   */
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     const limit = assertLimit(options.limit) ?? Number.MAX_SAFE_INTEGER;
     const prefix = options.filter ? filterPrefix(options.filter) : undefined;
     const after = options.after;
-    const fromPosition = after === undefined ? START : toPosition(after);
     const result: RecordedEvent[] = [];
-    // readAll of the 6.x client has no server-side filter; it streams, so stopping early stops the read.
-    const read = this.client.readAll({ fromPosition, direction: FORWARDS });
     try {
-      for await (const resolved of read as AsyncIterable<AllStreamResolvedEvent>) {
-        const event = resolved.event;
-        if (!event || event.streamId.startsWith('$') || event.type.startsWith('$')) continue;
-        if (prefix !== undefined && !event.streamId.startsWith(prefix)) continue;
-        const recorded = this.toRecorded(event as EsdbRecorded);
-        if (after !== undefined && recorded.position <= after) continue;
-        result.push(recorded);
-        if (result.length >= limit) break;
+      const end = await lastPosition(this.client);
+      if (end === undefined || (after !== undefined && after >= end)) return result;
+      const subscription = openFilteredSubscription(this.client, prefix, after);
+      try {
+        for await (const item of subscription) {
+          if (isMarker(item)) {
+            if (item.marker === 'caughtUp' || (item.marker === 'checkpoint' && item.position >= end)) break;
+            continue;
+          }
+          const raw = item.event;
+          if (!raw?.position) continue;
+          const position = toCheckpoint(raw.position);
+          if (isOwnEvent(raw) && (after === undefined || position > after)) {
+            result.push(this.toRecorded(raw));
+            if (result.length >= limit) break;
+          }
+          if (position >= end) break;
+        }
+      } finally {
+        await subscription.unsubscribe().catch(() => undefined);
       }
     } catch (error) {
-      throw mapError(error);
-    } finally {
-      await read.cancel().catch(() => undefined);
+      throw mapEsdbError(error);
     }
     return result;
   }
@@ -233,7 +237,7 @@ export class EsdbEventStore implements EventStore {
     try {
       await this.client.setStreamMetadata(stream, metadata);
     } catch (error) {
-      throw mapError(error, stream);
+      throw mapEsdbError(error, { stream });
     }
   }
 
@@ -243,7 +247,7 @@ export class EsdbEventStore implements EventStore {
       const result = await this.client.getStreamMetadata(stream);
       return { ...(result.metadata ?? {}) } as StreamMetadata;
     } catch (error) {
-      throw mapError(error, stream);
+      throw mapEsdbError(error, { stream });
     }
   }
 
@@ -256,20 +260,122 @@ export class EsdbEventStore implements EventStore {
     await this.client.dispose();
   }
 
-  private async readIds(
+  private async send(
     stream: string,
-  ): Promise<{ ids: Set<string>; events: RecordedEvent[]; revision: number } | undefined> {
+    batch: readonly SerializedEvent[],
+    expectedRevision: AppendExpectedRevision,
+  ): Promise<AppendResult> {
+    const result = await this.client.appendToStream(
+      stream,
+      batch.map((event) =>
+        jsonEvent<JSONEventType>({
+          id: event.id,
+          type: event.type,
+          data: JSON.parse(event.data) as JSONEventType['data'],
+          metadata: JSON.parse(event.metadata) as JSONEventType['metadata'],
+        }),
+      ),
+      { expectedRevision },
+    );
+    return {
+      nextExpectedRevision: Number(result.nextExpectedRevision),
+      position: result.position ? toCheckpoint(result.position) : encodeCheckpoint(0, 0),
+    };
+  }
+
+  /**
+   * `any` and `stream_exists`: the server deduplicates only behind an explicit revision, so read the stream's
+   * event ids (raw, never upcast), append the unknown ones at the exact revision just read, and start over when
+   * another writer got there first. Ids hidden by `truncateBefore` or `$maxAge` can no longer be seen.
+   */
+  private async appendSkippingKnownIds(
+    stream: string,
+    batch: readonly SerializedEvent[],
+    options: AppendOptions,
+  ): Promise<AppendResult> {
+    for (let attempt = 1; ; attempt += 1) {
+      const existing = await this.readRaw(stream, FORWARDS);
+      if (existing === undefined && options.expectedRevision === 'stream_exists') {
+        throw new WrongExpectedVersionError(stream, options.expectedRevision, 'no_stream');
+      }
+      const events = existing ?? [];
+      // A stream whose every event is hidden (truncated, expired) has no revision to read: the server's
+      // best-effort duplicate check is all that is left.
+      const blind = existing !== undefined && existing.length === 0;
+      const known = new Map(events.map((event) => [event.id, event]));
+      const fresh = batch.filter((event) => !known.has(event.id));
+      const revision = events.length ? events[events.length - 1].revision : -1;
+      if (fresh.length === 0) {
+        const last = [...batch].reverse().find((event) => known.has(event.id));
+        return {
+          nextExpectedRevision: revision,
+          position: (last && known.get(last.id)?.position) ?? encodeCheckpoint(0, 0),
+        };
+      }
+      try {
+        const expected = blind
+          ? options.expectedRevision === 'stream_exists'
+            ? STREAM_EXISTS
+            : ANY
+          : revision < 0
+            ? NO_STREAM
+            : BigInt(revision);
+        return await this.send(stream, fresh, expected);
+      } catch (error) {
+        const conflict = asCommandError(error)?.type === 'wrong-expected-version';
+        if (!conflict || attempt >= IDEMPOTENT_APPEND_ATTEMPTS) {
+          throw conflict ? mapEsdbError(error, { stream, expected: options.expectedRevision }) : error;
+        }
+        this.logger.debug({ stream, attempt }, 'concurrent append; reading the stream again');
+      }
+    }
+  }
+
+  /** An empty batch changes nothing: it checks the expectation and reports the current revision (-1: no stream). */
+  private async appendNothing(stream: string, options: AppendOptions): Promise<AppendResult> {
+    const last = await this.readRaw(stream, BACKWARDS, 1);
+    const revision = last?.length ? last[0].revision : -1;
+    const expectation = normalizeExpectedRevision(options.expectedRevision);
+    if (
+      (expectation.kind === 'stream_exists' && revision < 0) ||
+      (expectation.kind === 'exact' && expectation.revision !== revision)
+    ) {
+      throw new WrongExpectedVersionError(
+        stream,
+        options.expectedRevision,
+        revision < 0 ? 'no_stream' : revision,
+      );
+    }
+    return { nextExpectedRevision: revision, position: encodeCheckpoint(0, 0) };
+  }
+
+  /** Ids, revisions and positions of a stream's visible events, without decoding them; undefined: no stream. */
+  private async readRaw(
+    stream: string,
+    direction: typeof FORWARDS | typeof BACKWARDS,
+    maxCount?: number,
+  ): Promise<RawStreamEvent[] | undefined> {
+    const events: RawStreamEvent[] = [];
     try {
-      const events = await this.readStream(stream);
-      return {
-        ids: new Set(events.map((event) => event.id)),
-        events,
-        revision: events.length ? events[events.length - 1].revision : -1,
-      };
+      for await (const resolved of this.client.readStream(stream, {
+        direction,
+        fromRevision: direction === BACKWARDS ? END : START,
+        ...(maxCount !== undefined ? { maxCount } : {}),
+      })) {
+        const event = resolved.event;
+        if (!event) continue;
+        const position = (event as { position?: Position }).position;
+        events.push({
+          id: event.id.toLowerCase(),
+          revision: Number(event.revision),
+          position: position ? toCheckpoint(position) : undefined,
+        });
+      }
     } catch (error) {
-      if (error instanceof StreamNotFoundError) return undefined;
+      if (asCommandError(error)?.type === 'stream-not-found') return undefined;
       throw error;
     }
+    return events;
   }
 
   private toRecorded(event: EsdbRecorded): RecordedEvent {
@@ -284,151 +390,8 @@ export class EsdbEventStore implements EventStore {
       metadata,
       streamName: event.streamId,
       revision: Number(event.revision),
-      position: event.position
-        ? encodeCheckpoint(event.position.commit, event.position.prepare)
-        : encodeCheckpoint(0, 0),
+      position: event.position ? toCheckpoint(event.position) : encodeCheckpoint(0, 0),
       recordedAt: event.created,
     };
-  }
-}
-
-function toPosition(checkpoint: Checkpoint): Position {
-  const [commit, prepare] = decodeCheckpoint(checkpoint, 2);
-  return { commit, prepare };
-}
-
-/** `$all` subscription that resubscribes from its last checkpoint whenever the connection drops. */
-class EsdbSubscription implements Subscription {
-  private readonly abort = new AbortController();
-  private readonly loop: Promise<void>;
-  private current: Checkpoint | undefined;
-  private delivered = 0;
-  private caughtUp = false;
-  private stopped = false;
-  private lastRecordedAt: Date | undefined;
-  private active: { unsubscribe(): Promise<void> } | undefined;
-
-  constructor(
-    readonly name: string,
-    private readonly client: EventStoreDBClient,
-    private readonly prefix: string | undefined,
-    private readonly options: SubscribeOptions,
-    private readonly toRecorded: (event: EsdbRecorded) => RecordedEvent,
-    private readonly logger: Logger,
-    private readonly onStopped: (subscription: EsdbSubscription) => void,
-  ) {
-    const from = options.fromCheckpoint;
-    if (from !== undefined && from !== 'start' && from !== 'end') {
-      decodeCheckpoint(from, 2);
-      this.current = from;
-    }
-    this.loop = this.run();
-  }
-
-  get checkpoint(): Checkpoint | undefined {
-    return this.current;
-  }
-
-  stats(): SubscriptionStats {
-    const lagMs =
-      this.caughtUp || !this.lastRecordedAt ? 0 : Math.max(0, Date.now() - this.lastRecordedAt.getTime());
-    return {
-      name: this.name,
-      checkpoint: this.current,
-      delivered: this.delivered,
-      caughtUp: this.caughtUp,
-      lagMs,
-      stopped: this.stopped,
-    };
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.abort.abort();
-    await this.active?.unsubscribe().catch(() => undefined);
-    await this.loop;
-  }
-
-  /** Position of the last event in $all (system events included), or undefined when $all is empty. */
-  private async endCheckpoint(): Promise<Checkpoint | undefined> {
-    for await (const resolved of this.client.readAll({
-      direction: BACKWARDS,
-      fromPosition: END,
-      maxCount: 1,
-    })) {
-      const position = (resolved.event as EsdbRecorded | undefined)?.position;
-      if (position) return encodeCheckpoint(position.commit, position.prepare);
-    }
-    return undefined;
-  }
-
-  private async run(): Promise<void> {
-    const signal = this.abort.signal;
-    let failures = 0;
-    try {
-      while (!signal.aborted) {
-        // 'end' becomes a concrete position once, before the first subscribe: resubscribing from END after a
-        // drop that came before any event would skip what was appended during the outage.
-        if (this.current === undefined && this.options.fromCheckpoint === 'end') {
-          try {
-            this.current = await this.endCheckpoint();
-          } catch (error) {
-            if (!(error instanceof Error && isCommandError(error) && UNAVAILABLE.has(error.type)))
-              throw error;
-            failures += 1;
-            await sleep(Math.min(5000, 100 * 2 ** Math.min(failures, 6)), signal);
-            continue;
-          }
-          if (this.current !== undefined) this.caughtUp = true;
-        }
-        const fromPosition = this.current !== undefined ? toPosition(this.current) : START;
-        const subscription = this.client.subscribeToAll({
-          fromPosition,
-          filter: this.prefix ? streamNameFilter({ prefixes: [this.prefix] }) : excludeSystemEvents(),
-        });
-        this.active = subscription;
-        subscription.on('caughtUp', () => {
-          this.caughtUp = true;
-        });
-        try {
-          for await (const resolved of subscription as AsyncIterable<AllStreamResolvedEvent>) {
-            if (signal.aborted) break;
-            const raw = resolved.event;
-            if (!raw || raw.type.startsWith('$')) continue;
-            const event = this.toRecorded(raw as EsdbRecorded);
-            if (this.current !== undefined && event.position <= this.current) continue;
-            await this.options.handler(event);
-            this.current = event.position;
-            this.delivered += 1;
-            this.lastRecordedAt = event.recordedAt;
-            failures = 0;
-          }
-        } catch (error) {
-          if (signal.aborted) break;
-          if (error instanceof Error && isCommandError(error) && UNAVAILABLE.has(error.type)) {
-            failures += 1;
-            const delay = Math.min(5000, 100 * 2 ** Math.min(failures, 6));
-            this.logger.warn(
-              { error: describeError(error), subscription: this.name, retryInMs: delay },
-              'subscription dropped',
-            );
-            await sleep(delay, signal);
-            continue;
-          }
-          throw error;
-        } finally {
-          await subscription.unsubscribe().catch(() => undefined);
-        }
-        if (!signal.aborted) await sleep(100, signal);
-      }
-    } catch (error) {
-      this.stopped = true;
-      if (this.options.onError) this.options.onError(error);
-      else
-        this.logger.error({ error: describeError(error), subscription: this.name }, 'subscription stopped');
-    } finally {
-      this.stopped = true;
-      this.onStopped(this);
-    }
   }
 }
