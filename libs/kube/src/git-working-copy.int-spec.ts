@@ -214,3 +214,127 @@ describe('GitWorkingCopy', () => {
     expect(await working.health()).toBe(false);
   });
 });
+
+describe('GitWorkingCopy group commit', () => {
+  const change = (tenantId: string) => ({
+    reason: 'ProvisionNamespace',
+    tenantId,
+    correlationId: `corr-${tenantId}`,
+  });
+  const commits = (bare: string) => Number(git(bare, 'rev-list', '--count', 'main').trim());
+
+  it('commits changes issued together once, with every trailer, and gives every waiter that commit', async () => {
+    const bare = bareRepo();
+    const working = new GitWorkingCopy(config('wc', bare), 'TEST', logger);
+    await working.commit(change('seed'), () => put(working.workdir, 'seed.yaml', 's\n'));
+    const outcomes = await Promise.all([
+      ...['t1', 't2', 't3'].map((id) =>
+        working.commit(change(id), () => put(working.workdir, `${id}.yaml`, `${id}\n`).then(() => id)),
+      ),
+      // Leaves the tree as it was: not changed, but told the commit its group made.
+      working.commit(change('noop'), () => put(working.workdir, 'seed.yaml', 's\n').then(() => 'noop')),
+    ]);
+    const tip = git(bare, 'rev-parse', 'main').trim();
+    expect(outcomes).toEqual([
+      { changed: true, revision: tip, result: 't1' },
+      { changed: true, revision: tip, result: 't2' },
+      { changed: true, revision: tip, result: 't3' },
+      { changed: false, revision: tip, result: 'noop' },
+    ]);
+    expect(commits(bare)).toBe(2);
+    expect(remoteFiles(bare)).toEqual(['seed.yaml', 't1.yaml', 't2.yaml', 't3.yaml']);
+    const message = git(bare, 'log', '-1', '--format=%B', 'main');
+    expect(message.split('\n')[0]).toBe('3 changes: ProvisionNamespace tenant t1 and others');
+    expect(
+      git(bare, 'log', '-1', '--format=%(trailers:key=Correlation-Id,valueonly,separator=%x2C)', 'main'),
+    ).toBe('corr-t1,corr-t2,corr-t3\n');
+    expect(message).not.toContain('corr-noop');
+  });
+
+  it('redoes the whole group on the new tip when the push is refused, and resolves all with the new commit', async () => {
+    const bare = bareRepo();
+    const other = new GitWorkingCopy(config('other', bare), 'TEST', logger);
+    const working = new GitWorkingCopy(config('wc', bare), 'TEST', logger);
+    const runs: Record<string, number> = { a: 0, b: 0 };
+    const outcomes = await Promise.all(
+      ['a', 'b'].map((id) =>
+        working.commit(change(id), async () => {
+          runs[id]++;
+          // Another replica pushes while the group is being made: the group's first push is refused.
+          if (id === 'b' && runs[id] === 1) {
+            await other.commit(change('o'), () => put(other.workdir, 'other.yaml', 'o\n'));
+          }
+          await put(working.workdir, `${id}.yaml`, `${id}\n`);
+        }),
+      ),
+    );
+    expect(runs).toEqual({ a: 2, b: 2 });
+    const tip = git(bare, 'rev-parse', 'main').trim();
+    expect(outcomes.map((outcome) => outcome.revision)).toEqual([tip, tip]);
+    // One commit for the other replica, one for the group, on top of it.
+    expect(commits(bare)).toBe(2);
+    expect(remoteFiles(bare)).toEqual(['a.yaml', 'b.yaml', 'other.yaml']);
+  });
+
+  it('fails a throwing change alone, undoing what it wrote, and commits the others', async () => {
+    const bare = bareRepo();
+    const working = new GitWorkingCopy(config('wc', bare), 'TEST', logger);
+    await working.commit(change('seed'), () => put(working.workdir, 'seed.yaml', 's\n'));
+    const results = await Promise.allSettled([
+      working.commit(change('a'), () => put(working.workdir, 'tenants/a/a.yaml', 'a\n')),
+      working.commit(change('bad'), async () => {
+        // Half-written: a new directory, an edit of the change before, a committed file deleted.
+        await put(working.workdir, 'tenants/bad/x.yaml', 'x\n');
+        await put(working.workdir, 'tenants/a/a.yaml', 'overwritten\n');
+        rmSync(join(working.workdir, 'seed.yaml'));
+        throw new Error('rendering failed');
+      }),
+      working.commit(change('c'), () => put(working.workdir, 'tenants/c/c.yaml', 'c\n')),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toEqual(new Error('rendering failed'));
+    const tip = git(bare, 'rev-parse', 'main').trim();
+    const [a, , c] = results as PromiseFulfilledResult<{ revision?: string }>[];
+    expect([a.value.revision, c.value.revision]).toEqual([tip, tip]);
+    expect(commits(bare)).toBe(2);
+    expect(remoteFiles(bare)).toEqual(['seed.yaml', 'tenants/a/a.yaml', 'tenants/c/c.yaml']);
+    expect(git(bare, 'show', 'main:tenants/a/a.yaml')).toBe('a\n');
+    expect(git(bare, 'log', '-1', '--format=%B', 'main')).not.toContain('corr-bad');
+    // Nothing of it left behind either.
+    expect(git(working.workdir, 'status', '--porcelain')).toBe('');
+    expect(existsSync(join(working.workdir, 'tenants', 'bad'))).toBe(false);
+  });
+
+  it('keeps its guarantees with two processes sharing a working copy and a replica with its own', async () => {
+    const bare = bareRepo();
+    // Two instances on one working copy stand for two processes: only the lock file serialises them.
+    const first = new GitWorkingCopy(config('shared', bare), 'TEST', logger);
+    const second = new GitWorkingCopy(config('shared', bare), 'TEST', logger);
+    const replica = new GitWorkingCopy(config('replica', bare), 'TEST', logger);
+    const issue = (working: GitWorkingCopy, prefix: string) =>
+      Promise.all(
+        [1, 2, 3, 4].map((n) =>
+          working.commit(change(`${prefix}${n}`), () => put(working.workdir, `${prefix}${n}.yaml`, `${n}\n`)),
+        ),
+      );
+    const [ofFirst, ofSecond, ofReplica] = await Promise.all([
+      issue(first, 'f'),
+      issue(second, 's'),
+      issue(replica, 'r'),
+    ]);
+    for (const group of [ofFirst, ofSecond, ofReplica]) {
+      expect(group.every((outcome) => outcome.changed)).toBe(true);
+      expect(new Set(group.map((outcome) => outcome.revision)).size).toBe(1);
+      // The group's commit is on the branch, and holds its files.
+      const revision = group[0].revision as string;
+      execFileSync('git', ['merge-base', '--is-ancestor', revision, 'main'], { cwd: bare });
+    }
+    const expected = ['f', 's', 'r'].flatMap((p) => [1, 2, 3, 4].map((n) => `${p}${n}.yaml`)).sort();
+    expect(remoteFiles(bare)).toEqual(expected);
+    expect(commits(bare)).toBe(3);
+    // Re-running every change is idempotent: no commit.
+    const again = await issue(first, 'f');
+    expect(again.every((outcome) => !outcome.changed)).toBe(true);
+    expect(commits(bare)).toBe(3);
+  }, 60_000);
+});

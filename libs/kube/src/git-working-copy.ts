@@ -1,6 +1,6 @@
 import { StepError, permanent, retryable } from '@app/platform';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, realpath, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, sep } from 'node:path';
 import type { Logger } from 'pino';
 import { simpleGit, type SimpleGit } from 'simple-git';
@@ -44,6 +44,31 @@ export interface CommitOutcome<T> {
   result: T;
 }
 
+/** A change waiting for its group's commit. */
+interface Waiter<T> {
+  request: CommitRequest;
+  mutate: () => Promise<T>;
+  resolve: (outcome: CommitOutcome<T>) => void;
+  reject: (error: unknown) => void;
+  /** How the group ended for this change, applied once the lock is released. */
+  settled?: { outcome: CommitOutcome<T> } | { error: unknown };
+}
+
+/** A read of what is committed under `dir`, waiting for its batch. */
+interface Read {
+  dir: string;
+  resolve: (paths: Set<string>) => void;
+  reject: (error: unknown) => void;
+}
+
+/** A branch tip: empty for a branch with no commit yet. */
+interface Tip {
+  commit?: string;
+  tree?: string;
+}
+
+const MAINTENANCE_EVERY_GROUPS = 20;
+
 const SAFE_BRANCH = /^[A-Za-z0-9._/-]+$/;
 const SAFE_CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -59,7 +84,10 @@ const SAFE_CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export class GitWorkingCopy {
   private readonly mutex = new Mutex();
+  private readonly queue: Waiter<unknown>[] = [];
+  private readonly reads: Read[] = [];
   private initialised = false;
+  private groups = 0;
 
   constructor(
     readonly config: GitOpsConfig,
@@ -93,35 +121,50 @@ export class GitWorkingCopy {
    * on HEAD without a remote. Never the working tree, which may hold what a failed run left uncommitted.
    */
   async committedFiles(dir: string): Promise<Set<string>> {
-    // Under the same locks as a commit: the fetch writes refs, which another process sharing this working
-    // copy must not see half-written (nor take for a killed process's leftovers).
-    return this.mutex.run(() =>
-      withFileLock(this.lockPath(), this.config.lockTimeoutMs, async () => {
+    return new Promise<Set<string>>((resolve, reject) => {
+      this.reads.push({ dir, resolve, reject });
+      void this.mutex.run(() => this.drainReads());
+    });
+  }
+
+  /** Every read queued meanwhile is answered by one fetch and one listing. */
+  private async drainReads(): Promise<void> {
+    if (this.reads.length === 0) return;
+    let batch: Read[] = [];
+    let paths: string[];
+    try {
+      // Under the same locks as a commit: the fetch writes refs, which another process sharing this working
+      // copy must not see half-written (nor take for a killed process's leftovers).
+      paths = await withFileLock(this.lockPath(), this.config.lockTimeoutMs, async () => {
+        batch = this.reads.splice(0);
         try {
           await this.ensureRepo();
           await this.removeGitLocks();
           const repo = this.repo();
-          let ref: string | undefined;
-          if (this.config.remote) {
-            await this.fetch(repo, this.config.remote);
-            const remoteBranches = await repo.branch(['-r']);
-            if (remoteBranches.all.includes(`origin/${this.config.branch}`))
-              ref = `origin/${this.config.branch}`;
-          } else ref = await this.head(repo);
-          if (!ref) return new Set<string>();
-          const prefix = `${dir}/`;
-          const listing = await repo.raw(['ls-tree', '-r', '-z', '--name-only', ref, '--', prefix]);
-          return new Set(
-            listing
-              .split('\0')
-              .filter((path) => path.startsWith(prefix))
-              .map((path) => path.slice(prefix.length)),
+          const { remote, branch } = this.config;
+          if (remote) await this.fetch(repo, remote);
+          const tip = await this.tipOf(
+            repo,
+            remote ? `refs/remotes/origin/${branch}` : `refs/heads/${branch}`,
           );
+          if (!tip.commit) return [];
+          const dirs = [...new Set(batch.map((read) => `${read.dir}/`))];
+          const listing = await repo.raw(['ls-tree', '-r', '-z', '--name-only', tip.commit, '--', ...dirs]);
+          return listing.split('\0');
         } catch (error) {
           throw toSyncError(error, this.errorDomain);
         }
-      }),
-    );
+      });
+    } catch (error) {
+      for (const read of [...batch, ...this.reads.splice(0)]) read.reject(error);
+      return;
+    }
+    for (const read of batch) {
+      const prefix = `${read.dir}/`;
+      read.resolve(
+        new Set(paths.filter((path) => path.startsWith(prefix)).map((path) => path.slice(prefix.length))),
+      );
+    }
   }
 
   /** The cross-process lock file, beside the working copy (never inside it, where git would see it). */
@@ -130,53 +173,163 @@ export class GitWorkingCopy {
     return join(dirname(workdir), `.${workdir.split(sep).pop()}.lock`);
   }
 
-  /** Runs `mutate` on the remote tip and commits (and pushes) whatever it changed. */
+  /**
+   * Runs `mutate` on the remote tip and commits (and pushes) whatever it changed. Changes that arrive while
+   * another group holds the working copy are queued and run together by the next holder: one sync, every
+   * queued change in arrival order, one commit (its message carries each change's trailers), one push. Each
+   * waiter gets that commit's id; a change that left the tree as it was gets `changed: false`.
+   * A change that throws fails alone: the files it touched are restored from the index, which holds what the
+   * changes before it in the group staged, so a half-written change never reaches the commit of the others.
+   * A sync or push that fails for good fails every waiter of the group with the same error.
+   */
   async commit<T>(request: CommitRequest, mutate: () => Promise<T>): Promise<CommitOutcome<T>> {
     if (!SAFE_CORRELATION_ID.test(request.correlationId)) {
       throw permanent(`${this.errorDomain}.BAD_CORRELATION_ID`, 'correlation id has unexpected characters');
     }
-    const { remote, branch, pushAttempts, lockTimeoutMs } = this.config;
-    return this.mutex.run(() =>
-      withFileLock(this.lockPath(), lockTimeoutMs, async () => {
-        try {
-          await this.ensureRepo();
-        } catch (error) {
-          throw toSyncError(error, this.errorDomain);
-        }
-        await this.removeGitLocks();
-        const repo = this.repo();
-        for (let attempt = 1; ; attempt++) {
-          await this.syncToRemote();
-          const result = await mutate();
-          // The working copy was reset to the remote tip, so everything that differs is this change.
-          await repo.add(['-A', '.']);
-          if ((await repo.status()).isClean()) {
-            return { changed: false, revision: await this.head(repo), result };
-          }
-          await repo.commit(
-            `${request.reason} tenant ${request.tenantId}\n\n` +
-              `Correlation-Id: ${request.correlationId}\nTenant: ${request.tenantId}\n`,
-          );
-          if (!remote) return { changed: true, revision: await this.head(repo), result };
+    return new Promise<CommitOutcome<T>>((resolve, reject) => {
+      this.queue.push({ request, mutate, resolve, reject } as Waiter<unknown>);
+      // Every call schedules a drain; the first to run takes the whole queue and the rest find it empty.
+      void this.mutex.run(() => this.drain());
+    });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.queue.length === 0) return;
+    let group: Waiter<unknown>[] = [];
+    let unserved: Waiter<unknown>[] = [];
+    try {
+      await withFileLock(this.lockPath(), this.config.lockTimeoutMs, async () => {
+        // Taken once the lock is ours: changes that arrived while another process held it join this group.
+        group = this.queue.splice(0);
+        await this.runGroup(group);
+        await this.maintain();
+      });
+    } catch (error) {
+      // The lock was never ours (or released with an error): nobody of the group may be left waiting.
+      unserved = this.queue.splice(0);
+      for (const waiter of [...group, ...unserved]) waiter.settled ??= { error };
+    }
+    // Settled once the lock is released: a caller that retries at once must find it free.
+    for (const { resolve, reject, settled } of [...group, ...unserved]) {
+      if (!settled) reject(new Error('the group of changes ended without an outcome for this change'));
+      else if ('error' in settled) reject(settled.error);
+      else resolve(settled.outcome);
+    }
+  }
+
+  private async runGroup(group: Waiter<unknown>[]): Promise<void> {
+    const { remote, branch, pushAttempts } = this.config;
+    const failAll = (error: unknown) => {
+      for (const waiter of live) waiter.settled ??= { error };
+      live = [];
+    };
+    let live = group;
+    try {
+      await this.ensureRepo();
+    } catch (error) {
+      return failAll(toSyncError(error, this.errorDomain));
+    }
+    await this.removeGitLocks();
+    const repo = this.repo();
+    for (let attempt = 1; ; attempt++) {
+      let base: Tip;
+      try {
+        base = await this.syncToRemote();
+      } catch (error) {
+        return failAll(error);
+      }
+      const outcomes = new Map<Waiter<unknown>, { changed: boolean; result: unknown }>();
+      try {
+        for (const waiter of live) {
+          let result: unknown;
           try {
-            await repo.push('origin', `HEAD:refs/heads/${branch}`);
-            return { changed: true, revision: await this.head(repo), result };
+            result = await waiter.mutate();
+          } catch (error) {
+            waiter.settled = { error };
+            await this.restoreFromIndex(repo);
+            continue;
+          }
+          outcomes.set(waiter, { result, changed: await this.stage(repo) });
+        }
+        live = live.filter((waiter) => outcomes.has(waiter));
+        if (live.length === 0) return;
+        const changes = live.filter((waiter) => outcomes.get(waiter)?.changed);
+        // Changes that undo each other leave the tree as it was: no commit then either.
+        const tree = changes.length > 0 ? (await repo.raw(['write-tree'])).trim() : base.tree;
+        if (tree === base.tree || !tree) {
+          for (const waiter of live) {
+            const outcome = { changed: false, revision: base.commit, result: outcomes.get(waiter)?.result };
+            waiter.settled = { outcome };
+          }
+          return;
+        }
+        const revision = (
+          await repo.raw([
+            'commit-tree',
+            tree,
+            ...(base.commit ? ['-p', base.commit] : []),
+            '-m',
+            commitMessage(changes.map((waiter) => waiter.request)),
+          ])
+        ).trim();
+        // The branch moves too (a rejected push is undone by the next sync), so the copy reads as committed.
+        await repo.raw(['update-ref', 'HEAD', revision]);
+        if (remote) {
+          try {
+            await repo.raw(['push', '--quiet', 'origin', `${revision}:refs/heads/${branch}`]);
           } catch (error) {
             if (attempt >= pushAttempts) {
-              throw retryable(
-                `${this.errorDomain}.GITOPS_PUSH_FAILED`,
-                `push failed after ${attempt} attempts: ${firstLine(error)}`,
-                error,
+              return failAll(
+                retryable(
+                  `${this.errorDomain}.GITOPS_PUSH_FAILED`,
+                  `push failed after ${attempt} attempts: ${firstLine(error)}`,
+                  error,
+                ),
               );
             }
             this.logger.warn(
-              { tenantId: request.tenantId, attempt },
-              'push rejected, redoing the change on the new tip',
+              { tenantIds: live.map((waiter) => waiter.request.tenantId), attempt },
+              'push rejected, redoing the group of changes on the new tip',
             );
+            continue;
           }
         }
-      }),
-    );
+        for (const waiter of live) {
+          const outcome = outcomes.get(waiter);
+          waiter.settled = {
+            outcome: { changed: outcome?.changed ?? false, revision, result: outcome?.result },
+          };
+        }
+        return;
+      } catch (error) {
+        return failAll(toSyncError(error, this.errorDomain));
+      }
+    }
+  }
+
+  /**
+   * Git's housekeeping (packing loose objects) every few groups, under the lock, rather than a process
+   * spawned by every fetch; `--auto` does nothing until there is enough to pack. A failure only delays it.
+   */
+  private async maintain(): Promise<void> {
+    if (++this.groups % MAINTENANCE_EVERY_GROUPS !== 0 || !this.initialised) return;
+    await this.repo()
+      .raw(['-c', 'maintenance.auto=true', 'maintenance', 'run', '--auto', '--quiet'])
+      .catch((error: unknown) => this.logger.warn({ error: firstLine(error) }, 'git maintenance failed'));
+  }
+
+  /** Stages everything the last change did; whether it changed anything (`add -v` names what it staged). */
+  private async stage(repo: SimpleGit): Promise<boolean> {
+    return (await repo.raw(['add', '-A', '-v', '--', '.'])).trim().length > 0;
+  }
+
+  /**
+   * Undoes a change that threw: tracked files back as staged (the group's earlier changes), and what it
+   * created removed. Cheaper and safer than tracking which paths the change wrote.
+   */
+  private async restoreFromIndex(repo: SimpleGit): Promise<void> {
+    await repo.raw(['checkout-index', '-a', '-f']);
+    await repo.raw(['clean', '-fdq']);
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -184,7 +337,12 @@ export class GitWorkingCopy {
   private repo(): SimpleGit {
     return simpleGit({
       baseDir: this.config.workdir,
-      config: [`user.name=${this.config.authorName}`, `user.email=${this.config.authorEmail}`],
+      config: [
+        `user.name=${this.config.authorName}`,
+        `user.email=${this.config.authorEmail}`,
+        // Every fetch would otherwise spawn `git maintenance run --auto`; `maintain` runs it every few groups.
+        'maintenance.auto=false',
+      ],
       timeout: this.timeout(),
     });
   }
@@ -238,10 +396,11 @@ export class GitWorkingCopy {
   }
 
   /**
-   * Makes the working copy exactly the remote tip (local-only: HEAD), dropping what a failed run left. A copy
-   * that cannot be synced (corrupt) is cloned again; an unreachable remote fails retryably as it is.
+   * Makes the working copy exactly the remote tip (local-only: HEAD), dropping what a failed run left, and
+   * returns that tip. A copy that cannot be synced (corrupt) is cloned again; an unreachable remote fails
+   * retryably as it is.
    */
-  private async syncToRemote(): Promise<void> {
+  private async syncToRemote(): Promise<Tip> {
     const { workdir, remote } = this.config;
     try {
       return await this.resetToRemote(this.repo());
@@ -257,32 +416,60 @@ export class GitWorkingCopy {
       this.initialised = false;
       try {
         await this.ensureRepo();
-        await this.resetToRemote(this.repo());
+        return await this.resetToRemote(this.repo());
       } catch (retryError) {
         throw toSyncError(retryError, this.errorDomain);
       }
     }
   }
 
-  private async resetToRemote(repo: SimpleGit): Promise<void> {
-    const { workdir, remote, branch } = this.config;
-    // A copy missing .git/HEAD is no repository, and git would look for one in the parent directories.
-    const gitDir = (await repo.revparse(['--absolute-git-dir'])).trim();
-    if (gitDir !== (await realpath(join(workdir, '.git')))) {
-      throw new Error(`${workdir} is not a git repository (found ${gitDir})`);
-    }
+  private async resetToRemote(repo: SimpleGit): Promise<Tip> {
+    const { remote, branch } = this.config;
+    await this.assertRepository();
+    let tip: Tip = {};
     if (remote) {
       await this.fetch(repo, remote);
-      const remoteBranches = await repo.branch(['-r']);
-      if (remoteBranches.all.includes(`origin/${branch}`)) {
-        await repo.raw(['reset', '--hard', `origin/${branch}`]);
-      } else if (await this.head(repo)) {
-        // Nothing pushed yet: a commit left by a rejected first push must not make the redo look unchanged.
-        await repo.raw(['update-ref', '-d', 'HEAD']);
-        await repo.raw(['rm', '-r', '-q', '--cached', '--ignore-unmatch', '.']);
+      tip = await this.tipOf(repo, `refs/remotes/origin/${branch}`);
+      if (tip.commit) await repo.raw(['reset', '-q', '--hard', tip.commit]);
+      else {
+        // Nothing pushed yet: what a rejected first push committed or staged must not make the redo look
+        // unchanged.
+        if (await this.head(repo)) await repo.raw(['update-ref', '-d', 'HEAD']);
+        await repo.raw(['read-tree', '--empty']);
       }
-    } else if (await this.head(repo)) await repo.raw(['reset', '--hard', 'HEAD']);
+    } else {
+      tip = await this.tipOf(repo, `refs/heads/${branch}`);
+      if (tip.commit) await repo.raw(['reset', '-q', '--hard', tip.commit]);
+    }
     await repo.raw(['clean', '-fdq']);
+    return tip;
+  }
+
+  /**
+   * What git needs to take `.git` for a repository (HEAD naming a ref or a commit, objects/, refs/), checked
+   * without spawning git: a copy missing one is no repository, and git would look for one in the parent
+   * directories, then reset and clean that one.
+   */
+  private async assertRepository(): Promise<void> {
+    const gitDir = join(this.config.workdir, '.git');
+    const head = await readFile(join(gitDir, 'HEAD'), 'utf8').catch(() => '');
+    const valid =
+      /^(ref: refs\/\S+|[0-9a-f]{40,64})\s*$/.test(head) &&
+      existsSync(join(gitDir, 'objects')) &&
+      existsSync(join(gitDir, 'refs'));
+    if (!valid) throw new Error(`${this.config.workdir} is not a git repository`);
+  }
+
+  /** A ref's commit and tree in one process; empty when the ref does not exist (an unborn branch). */
+  private async tipOf(repo: SimpleGit, ref: string): Promise<Tip> {
+    const line = (
+      await repo.raw(['for-each-ref', '--count=1', '--format=%(objectname) %(tree)', ref])
+    ).trim();
+    if (line) {
+      const [commit, tree] = line.split(' ');
+      return { commit, tree };
+    }
+    return {};
   }
 
   /**
@@ -316,6 +503,23 @@ export class GitWorkingCopy {
       return undefined;
     }
   }
+}
+
+/**
+ * One change: `<reason> tenant <id>` and its trailers, as before grouping. Several: a subject counting them,
+ * one line per change, and the trailers of every change in the same order, so `git log --grep` and
+ * `%(trailers)` lead an auditor from any correlation id to the commit.
+ */
+export function commitMessage(requests: CommitRequest[]): string {
+  const trailers = requests
+    .map((request) => `Correlation-Id: ${request.correlationId}\nTenant: ${request.tenantId}\n`)
+    .join('');
+  const [first] = requests;
+  if (requests.length === 1) return `${first.reason} tenant ${first.tenantId}\n\n${trailers}`;
+  const lines = requests.map(
+    (request) => `- ${request.reason} tenant ${request.tenantId} (${request.correlationId})\n`,
+  );
+  return `${requests.length} changes: ${first.reason} tenant ${first.tenantId} and others\n\n${lines.join('')}\n${trailers}`;
 }
 
 function toSyncError(error: unknown, errorDomain: string): StepError {
