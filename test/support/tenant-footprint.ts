@@ -20,8 +20,11 @@ import {
 import { loadConfig } from '@app/platform';
 import { EncryptedPostgresSecretStore, parseSecretStoreKey } from '@app/secrets';
 import type { Connection } from 'mysql2/promise';
-import { parse } from 'yaml';
-import { APPLICATION_SET_FILE, applicationFile } from '../../apps/k8s-service/src/adapters/gitops.driver';
+import {
+  APPLICATION_SET_FILE,
+  applicationFile,
+  tenantRegistrationFile,
+} from '../../apps/k8s-service/src/adapters/gitops.driver';
 import { dashboardUid } from '../../apps/monitoring-service/src/domain/monitoring';
 import { SignedHttpClient } from '../../apps/storage-service/src/adapters/signed-http';
 import { configSchema as storageConfigSchema } from '../../apps/storage-service/src/config';
@@ -51,7 +54,7 @@ export interface TenantFootprint {
   /** `user:<login>`, `folder:<uid>`, `dashboard:<uid>` of the tenant in the Grafana stand-in, sorted. */
   grafana: string[];
   websiteRecords: number;
-  /** The tenant's ApplicationSet element or Application file in the GitOps repository. */
+  /** The tenant's config.json (ApplicationSet mode) or Application file in the GitOps repository. */
   argoRegistration: boolean;
   manifests: number;
 }
@@ -187,12 +190,12 @@ function git(stack: LocalStack, args: string[]): string {
 function gitopsFootprint(tenantId: string, stack: LocalStack) {
   const files = git(stack, ['ls-tree', '-r', '--name-only', 'main']).split('\n');
   let registered = files.includes(applicationFile(tenantId));
-  if (files.includes(APPLICATION_SET_FILE)) {
-    const set = parse(git(stack, ['show', `main:${APPLICATION_SET_FILE}`])) as {
-      spec?: { generators?: { list?: { elements?: { tenant?: string }[] } }[] };
-    } | null;
-    const elements = set?.spec?.generators?.flatMap((g) => g.list?.elements ?? []) ?? [];
-    registered ||= elements.some((element) => element.tenant === tenantId);
+  // ApplicationSet mode: the git files generator makes the tenant's Application from its config.json.
+  if (files.includes(APPLICATION_SET_FILE) && files.includes(tenantRegistrationFile(tenantId))) {
+    const config = JSON.parse(git(stack, ['show', `main:${tenantRegistrationFile(tenantId)}`])) as {
+      tenant?: string;
+    };
+    registered ||= config.tenant === tenantId;
   }
   return {
     argoRegistration: registered,

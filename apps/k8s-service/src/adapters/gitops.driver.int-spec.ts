@@ -18,7 +18,7 @@ import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../domain/render-opt
 import { ingressFiles, namespaceFiles, workloadFiles } from '../domain/tenant-tree';
 import { testTenant } from '../testing/fixtures';
 import type { GitOpsConfig, KubeObject } from '@app/kube';
-import { APPLICATION_SET_FILE, GitOpsDriver, applicationFile } from './gitops.driver';
+import { APPLICATION_SET_FILE, GitOpsDriver, applicationFile, tenantRegistrationFile } from './gitops.driver';
 
 /** Against a real Git: a bare repository as the remote, working copies cloned from it. */
 const logger = pino({ level: 'silent' });
@@ -53,6 +53,16 @@ function driver(
     logger,
   );
 }
+/** Paths the last commit of the bare repository changed. */
+function lastCommitPaths(repo: string = bare): string[] {
+  return git(repo, 'diff', '--name-only', 'main~1', 'main').trim().split('\n').filter(Boolean);
+}
+function readRegistration(repo: string, tenantId: string): Record<string, string> {
+  return JSON.parse(readFileSync(join(repo, tenantRegistrationFile(tenantId)), 'utf8')) as Record<
+    string,
+    string
+  >;
+}
 function commitCount(): number {
   try {
     return Number(git(bare, 'rev-list', '--count', 'main').trim());
@@ -69,7 +79,7 @@ beforeAll(() => {
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 describe('GitOpsDriver against a real repository', () => {
-  it('commits the tree and the ApplicationSet element, idempotently, and removes them', async () => {
+  it("commits the tree and the tenant's config.json, idempotently, and removes them", async () => {
     const tenant = testTenant(randomBytes(3).toString('hex'), 'premium');
     const d = driver('wc-a');
     const change = {
@@ -96,10 +106,14 @@ describe('GitOpsDriver against a real repository', () => {
     const root = join(clone, 'tenants', tenant.tenantId);
     expect(existsSync(join(root, 'deployments', 'api-gateway.yaml'))).toBe(true);
     expect(parse(readFileSync(join(root, 'kustomization.yaml'), 'utf8')).resources).toContain('services/');
-    const appSet = parse(readFileSync(join(clone, APPLICATION_SET_FILE), 'utf8'));
-    expect(appSet.spec.generators[0].list.elements).toEqual([
-      { tenant: tenant.tenantId, tier: 'premium', domain: tenant.domain, region: 'us-east' },
-    ]);
+    expect(readRegistration(clone, tenant.tenantId)).toEqual({
+      tenant: tenant.tenantId,
+      tier: 'premium',
+      domain: tenant.domain,
+      region: 'us-east',
+    });
+    const appSet = readFileSync(join(clone, APPLICATION_SET_FILE), 'utf8');
+    expect(parse(appSet).spec.generators[0].git.files).toEqual([{ path: 'tenants/*/config.json' }]);
     const message = git(clone, 'log', '-1', '--format=%B');
     expect(message).toContain(`DeployWorkloads tenant ${tenant.tenantId}`);
     expect(message).toContain('Correlation-Id: corr-123');
@@ -128,9 +142,10 @@ describe('GitOpsDriver against a real repository', () => {
     expect(removal.changed).toBe(true);
     const clone3 = freshClone();
     expect(existsSync(join(clone3, 'tenants', tenant.tenantId))).toBe(false);
-    expect(
-      parse(readFileSync(join(clone3, APPLICATION_SET_FILE), 'utf8')).spec.generators[0].list.elements,
-    ).toEqual([]);
+    // The tenant's directory is the whole change: the ApplicationSet is the same object.
+    expect(lastCommitPaths().every((path) => path.startsWith(`tenants/${tenant.tenantId}/`))).toBe(true);
+    expect(lastCommitPaths()).toContain(tenantRegistrationFile(tenant.tenantId));
+    expect(readFileSync(join(clone3, APPLICATION_SET_FILE), 'utf8')).toBe(appSet);
     expect(git(clone3, 'log', '-1', '--format=%B')).toContain('Correlation-Id: corr-456');
     // Removing again is a no-op.
     expect(
@@ -138,7 +153,7 @@ describe('GitOpsDriver against a real repository', () => {
     ).toBe(false);
   }, 60000);
 
-  it('two working copies racing on the same remote both land, elements sorted', async () => {
+  it('two working copies racing on the same remote both land, each tenant its config.json', async () => {
     const a = driver('wc-race-a');
     const b = driver('wc-race-b');
     const tenants = ['aa', 'bb', 'cc', 'dd'].map((p) => testTenant(`${p}${randomBytes(2).toString('hex')}`));
@@ -155,12 +170,8 @@ describe('GitOpsDriver against a real repository', () => {
       ),
     );
     const clone = freshClone();
-    const elements = parse(readFileSync(join(clone, APPLICATION_SET_FILE), 'utf8')).spec.generators[0].list
-      .elements as {
-      tenant: string;
-    }[];
     const ids = tenants.map((t) => t.tenantId);
-    expect(elements.map((e) => e.tenant).filter((id) => ids.includes(id))).toEqual([...ids].sort());
+    for (const id of ids) expect(readRegistration(clone, id).tenant).toBe(id);
     for (const id of ids) expect(existsSync(join(clone, 'tenants', id, 'namespace.yaml'))).toBe(true);
     for (const tenant of tenants)
       await a.removeTenant(tenant, { reason: 'RemoveNamespace', correlationId: 'cleanup' });
@@ -267,15 +278,28 @@ function checkArgoView(repo: string, options: RenderOptions, tenantIds: string[]
     ),
   );
 
-  // The tenant Applications as Argo CD would hold them (the ApplicationSet's template filled per element).
+  // The tenant Applications as Argo CD would hold them: the ApplicationSet's template filled (fasttemplate) with
+  // the keys of each file its git files generator matches.
   const tenantApps: { name: string; finalizers: unknown; spec: AppSpec }[] = [];
   for (const object of synced) {
     if (object.kind === 'ApplicationSet') {
       const spec = object.spec as {
-        generators: { list: { elements: Record<string, string>[] } }[];
+        goTemplate?: boolean;
+        generators: { git: { repoURL: string; revision: string; files: { path: string }[] } }[];
         template: { metadata: { name: string; finalizers?: string[] }; spec: AppSpec };
       };
-      for (const element of spec.generators[0].list.elements) {
+      expect(spec.goTemplate).toBeUndefined();
+      expect(spec.generators).toHaveLength(1);
+      const { git: files } = spec.generators[0];
+      expect(files).toMatchObject({ repoURL: options.gitRepoUrl, revision: options.gitRevision });
+      expect(files.files).toEqual([{ path: 'tenants/*/config.json' }]);
+      const matched = existsSync(join(repo, 'tenants'))
+        ? readdirSync(join(repo, 'tenants'))
+            .map((dir) => posix.join('tenants', dir, 'config.json'))
+            .filter((path) => existsSync(join(repo, path)))
+        : [];
+      for (const path of matched) {
+        const element = JSON.parse(readFileSync(join(repo, path), 'utf8')) as Record<string, string>;
         const fill = (text: string) => text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => element[key]);
         const filled = JSON.parse(fill(JSON.stringify(spec.template))) as typeof spec.template;
         tenantApps.push({
@@ -301,7 +325,8 @@ function checkArgoView(repo: string, options: RenderOptions, tenantIds: string[]
     const tree = app.spec.source.path;
     expect(existsSync(join(repo, tree, 'Chart.yaml'))).toBe(false);
     const treeReached = kustomizeReach(repo, tree);
-    for (const file of filesUnder(repo, tree))
+    // Every manifest is listed; the generator's config.json is read by Argo CD, not applied.
+    for (const file of filesUnder(repo, tree).filter((path) => path !== posix.join(tree, 'config.json')))
       expect({ file, reached: treeReached.has(file) }).toEqual({ file, reached: true });
     for (const file of treeReached)
       if (!file.endsWith('kustomization.yaml'))
@@ -352,6 +377,11 @@ describe('GitOpsDriver: what Argo CD needs from the repository', () => {
     const second = testTenant(randomBytes(3).toString('hex'));
     await register(d, first, options);
     await register(d, second, options);
+    // Once bootstrap/ and the ApplicationSet exist, a new tenant's commit is its own directory alone.
+    expect(lastCommitPaths(remote).filter((path) => !path.startsWith(`tenants/${second.tenantId}/`))).toEqual(
+      [],
+    );
+    expect(lastCommitPaths(remote)).toContain(tenantRegistrationFile(second.tenantId));
     const commits = remoteCommits();
     expect((await register(d, second, options)).changed).toBe(false);
     expect(remoteCommits()).toBe(commits);
@@ -391,11 +421,14 @@ describe('GitOpsDriver: what Argo CD needs from the repository', () => {
     checkArgoView(clone, appOptions, [kept.tenantId]);
   }, 60000);
 
-  it('a repository written before bootstrap/ existed gains it with the next registration', async () => {
-    // The earlier layout: an ApplicationSet with the helm source, no bootstrap/, no registration index.
+  it('a repository written before bootstrap/ existed, with a list ApplicationSet, moves to config files with the next registration', async () => {
+    // The earlier layout: an ApplicationSet with a list and the helm source, no bootstrap/, no registration index.
     const seed = join(base, `seed-${randomBytes(3).toString('hex')}`);
     execFileSync('git', ['clone', '-q', remote, seed], { stdio: 'ignore' });
     const old = testTenant(randomBytes(3).toString('hex'));
+    const bystander = testTenant(randomBytes(3).toString('hex'), 'business');
+    const element = (t: typeof old, tier: string) =>
+      `{ tenant: ${t.tenantId}, tier: ${tier}, domain: ${t.domain}, region: us-east }`;
     mkdirSync(join(seed, 'applicationsets'), { recursive: true });
     writeFileSync(
       join(seed, APPLICATION_SET_FILE),
@@ -405,7 +438,7 @@ describe('GitOpsDriver: what Argo CD needs from the repository', () => {
         'metadata: { name: tenant-applications, namespace: argocd }',
         'spec:',
         '  generators:',
-        `    - list: { elements: [{ tenant: ${old.tenantId}, tier: standard, domain: ${old.domain}, region: us-east }] }`,
+        `    - list: { elements: [${element(old, 'standard')}, ${element(bystander, 'business')}] }`,
         '  template:',
         "    metadata: { name: 'tenant-{{tenant}}' }",
         '    spec:',
@@ -429,10 +462,24 @@ describe('GitOpsDriver: what Argo CD needs from the repository', () => {
     );
     git(seed, 'push', '-q', 'origin', 'main');
     const d = remoteDriver(`wc-boot-old-${randomBytes(2).toString('hex')}`, options);
-    // The earlier tenant's tree, rewritten as its steps re-run.
-    await register(d, old, options);
     const next = testTenant(randomBytes(3).toString('hex'));
     await register(d, next, options);
+    // In the same commit, every listed tenant got its config file: none of their Applications went away.
+    const migrated = cloneRemote();
+    expect(parse(readFileSync(join(migrated, APPLICATION_SET_FILE), 'utf8')).spec.generators).toEqual([
+      { git: { repoURL: options.gitRepoUrl, revision: 'main', files: [{ path: 'tenants/*/config.json' }] } },
+    ]);
+    expect(readRegistration(migrated, old.tenantId)).toEqual({
+      tenant: old.tenantId,
+      tier: 'standard',
+      domain: old.domain,
+      region: 'us-east',
+    });
+    expect(readRegistration(migrated, bystander.tenantId).tier).toBe('business');
+    await d.removeTenant(bystander, { reason: 'RemoveNamespace', correlationId: 'boot-remove' });
+    expect(lastCommitPaths(remote)).toEqual([tenantRegistrationFile(bystander.tenantId)]);
+    // The earlier tenant's tree, rewritten as its steps re-run.
+    await register(d, old, options);
     const clone = cloneRemote();
     expect(existsSync(join(clone, 'bootstrap/kustomization.yaml'))).toBe(true);
     checkArgoView(clone, options, [old.tenantId, next.tenantId]);

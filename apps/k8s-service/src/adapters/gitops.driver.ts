@@ -11,20 +11,23 @@ import {
   applicationFile,
   bootstrapFiles,
   registrationDir,
+  renderApplicationSetRegistration,
   renderBootstrap,
   renderRegistrationKustomization,
+  tenantRegistrationFile,
 } from '../domain/argocd-bootstrap';
 import {
   type ApplicationSetElement,
   application,
   applicationSet,
   applicationSetElement,
+  renderTenantRegistration,
 } from '../domain/manifests';
 import type { RenderOptions } from '../domain/render-options';
 import { KUSTOMIZATION, fileContent, renderIndexes, tenantTreeRoot, toYaml } from '../domain/tenant-tree';
 import type { DeliveryDriver, DeliveryResult, TenantChange } from './delivery.port';
 
-export { APPLICATION_SET_FILE, applicationFile };
+export { APPLICATION_SET_FILE, applicationFile, tenantRegistrationFile };
 
 /** Tree-relative paths we write: lowercase segments, no `..`, no absolute paths, no shell metacharacters. */
 const SAFE_RELATIVE_PATH = /^[a-z0-9][a-z0-9_-]*(\.[a-z0-9]+)*(\/[a-z0-9][a-z0-9_-]*(\.[a-z0-9]+)*)*\/?$/;
@@ -35,8 +38,8 @@ export function assertSafePath(path: string): void {
 }
 
 /**
- * Delivers tenants the spec's way (phase 2.1, 6.1): the tenant's kustomize tree and its ApplicationSet list
- * element are committed to the manifests repository that Argo CD watches, with the commit discipline of
+ * Delivers tenants the spec's way (phase 2.1, 6.1): the tenant's kustomize tree and its registration (its
+ * `config.json` for the ApplicationSet's git files generator, or its Application) are committed to the manifests repository that Argo CD watches, with the commit discipline of
  * `GitWorkingCopy` (start from the remote tip, commit only on a difference, redo a lost push race). Each
  * registration also writes `bootstrap/` (argocd-bootstrap.ts), so a repository gains or updates it with the next
  * tenant; unchanged content makes no commit.
@@ -98,8 +101,9 @@ export class GitOpsDriver implements DeliveryDriver {
     return this.commit(tenant, context, async () => {
       const root = this.absolute(tenantTreeRoot(tenant.tenantId));
       const removed = existsSync(root) ? [tenantTreeRoot(tenant.tenantId)] : [];
-      await rm(root, { recursive: true, force: true });
+      // Registration first: migrating an earlier list layout writes this tenant's config file too.
       await this.updateRegistration(tenant, false);
+      await rm(root, { recursive: true, force: true });
       return { applied: [], removed };
     });
   }
@@ -163,15 +167,37 @@ export class GitOpsDriver implements DeliveryDriver {
       await this.writeRegistrationIndex();
       return;
     }
+    await this.migrateListRegistration();
+    const path = this.absolute(tenantRegistrationFile(tenant.tenantId));
+    if (present) {
+      await this.writeApplicationSet();
+      await this.write(path, renderTenantRegistration(applicationSetElement(tenant)));
+    } else await rm(path, { force: true });
+  }
+
+  /**
+   * An earlier layout's list ApplicationSet gives way to the git files generator in the commit of the change at
+   * hand, each element becoming its tenant's config file (kept if one exists), so that no tenant's Application
+   * loses its input on the way (`tenantctl gitops migrate` does the same for a whole repository at once).
+   */
+  private async migrateListRegistration(): Promise<void> {
     const path = this.absolute(APPLICATION_SET_FILE);
-    const elements = existsSync(path) ? readElements(await readFile(path, 'utf8')) : [];
-    const others = elements.filter((element) => element.tenant !== tenant.tenantId);
-    const next = present ? [...others, applicationSetElement(tenant)] : others;
-    if (!present && others.length === elements.length) return;
-    const object = applicationSet(next, this.options);
-    assertValidObject(object);
-    await this.write(path, toYaml([object]));
-    await this.writeRegistrationIndex();
+    if (!existsSync(path)) return;
+    const elements = listElements(await readFile(path, 'utf8'));
+    if (!elements) return;
+    for (const element of elements) {
+      const target = this.absolute(tenantRegistrationFile(element.tenant));
+      if (!existsSync(target)) await this.write(target, renderTenantRegistration(element));
+    }
+    await this.writeApplicationSet();
+  }
+
+  /** The ApplicationSet and its directory's kustomization: the same bytes for every tenant, so no diff. */
+  private async writeApplicationSet(): Promise<void> {
+    assertValidObject(applicationSet(this.options));
+    for (const file of renderApplicationSetRegistration(this.options)) {
+      await this.write(this.absolute(file.path), file.content);
+    }
   }
 
   private async writeBootstrap(): Promise<void> {
@@ -195,9 +221,12 @@ export class GitOpsDriver implements DeliveryDriver {
   }
 }
 
-function readElements(content: string): ApplicationSetElement[] {
+/** The list generator's elements of an earlier layout's ApplicationSet, or `undefined` when it has no list. */
+function listElements(content: string): ApplicationSetElement[] | undefined {
   const document = parse(content) as {
     spec?: { generators?: { list?: { elements?: ApplicationSetElement[] } }[] };
   } | null;
-  return document?.spec?.generators?.[0]?.list?.elements ?? [];
+  const lists = (document?.spec?.generators ?? []).filter((generator) => generator.list);
+  if (lists.length === 0) return undefined;
+  return lists.flatMap((generator) => generator.list?.elements ?? []);
 }

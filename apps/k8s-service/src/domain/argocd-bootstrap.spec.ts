@@ -11,10 +11,12 @@ import {
   appProject,
   bootstrapFiles,
   isGitRevision,
+  renderApplicationSetRegistration,
   renderBootstrap,
   renderRegistrationKustomization,
   repoUrlProblem,
   rootApplication,
+  tenantRegistrationFile,
 } from './argocd-bootstrap';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from './render-options';
 import { ingressFiles, namespaceFiles, workloadFiles } from './tenant-tree';
@@ -176,6 +178,37 @@ describe('bootstrap/ files', () => {
     expect(
       parse(renderRegistrationKustomization(options, ['applicationsets/tenant-applications.yaml'])).resources,
     ).toEqual(['tenant-applications.yaml']);
+  });
+});
+
+describe('ApplicationSet registration', () => {
+  it("is the same files whatever the fleet: the ApplicationSet (a git files generator) and its directory's kustomization", () => {
+    const files = renderApplicationSetRegistration(options);
+    expect(files.map((file) => file.path)).toEqual([
+      'applicationsets/tenant-applications.yaml',
+      'applicationsets/kustomization.yaml',
+    ]);
+    const appSet = parse(files[0].content) as KubeObject;
+    expect(appSet.kind).toBe('ApplicationSet');
+    expect((appSet.spec as { generators: unknown[] }).generators).toEqual([
+      {
+        git: {
+          repoURL: 'https://git.example.com/platform/shop-manifests.git',
+          revision: 'main',
+          files: [{ path: 'tenants/*/config.json' }],
+        },
+      },
+    ]);
+    expect(objectViolations(appSet)).toEqual([]);
+    expect(parse(files[1].content).resources).toEqual(['tenant-applications.yaml']);
+  });
+
+  it("Application mode has none; a tenant's config file is in its own tree", () => {
+    expect(renderApplicationSetRegistration({ ...options, argoMode: 'application' })).toEqual([]);
+    expect(tenantRegistrationFile('abc-corporation-7f3a9c')).toBe(
+      'tenants/abc-corporation-7f3a9c/config.json',
+    );
+    expect(() => tenantRegistrationFile('../etc')).toThrow();
   });
 });
 

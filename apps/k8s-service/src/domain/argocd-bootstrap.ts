@@ -1,5 +1,10 @@
 import type { KubeObject } from '@app/kube';
-import { ARGOCD_IN_CLUSTER, ARGOCD_RESOURCES_FINALIZER } from './manifests';
+import {
+  ARGOCD_IN_CLUSTER,
+  ARGOCD_RESOURCES_FINALIZER,
+  TENANT_REGISTRATION_FILE,
+  applicationSet,
+} from './manifests';
 import type { RenderOptions } from './render-options';
 import { secretStoreBootstrapObjects } from './secret-store';
 import { KUSTOMIZATION, type ManifestFile, tenantTreeRoot, toYaml } from './tenant-tree';
@@ -31,6 +36,11 @@ export const ROOT_APPLICATION_PROJECT = 'default';
 export function applicationFile(tenantId: string): string {
   tenantTreeRoot(tenantId); // validates the id before it becomes a path
   return `${APPLICATIONS_DIR}/tenant-${tenantId}.yaml`;
+}
+
+/** ApplicationSet mode: the tenant's `config.json`, the git files generator's input (manifests.ts). */
+export function tenantRegistrationFile(tenantId: string): string {
+  return `${tenantTreeRoot(tenantId)}/${TENANT_REGISTRATION_FILE}`;
 }
 
 /** The directory the root Application syncs besides `bootstrap/`: where tenants are registered. */
@@ -178,6 +188,21 @@ export function renderBootstrap(
   return [
     ...files.map((file) => ({ path: file.path, content: toYaml(file.objects) })),
     { path: `${BOOTSTRAP_DIR}/${KUSTOMIZATION}`, content: renderBootstrapKustomization(options, files) },
+  ];
+}
+
+/**
+ * ApplicationSet mode's registration directory, the same for every fleet: the ApplicationSet and its
+ * kustomization. Application mode has none (its directory holds one file per tenant).
+ */
+export function renderApplicationSetRegistration(options: RenderOptions): RepositoryFile[] {
+  if (options.argoMode === 'application') return [];
+  return [
+    { path: APPLICATION_SET_FILE, content: toYaml([applicationSet(options)]) },
+    {
+      path: `${APPLICATION_SET_DIR}/${KUSTOMIZATION}`,
+      content: renderRegistrationKustomization(options, [APPLICATION_SET_FILE]),
+    },
   ];
 }
 

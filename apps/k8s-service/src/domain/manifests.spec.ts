@@ -11,6 +11,7 @@ import {
   application,
   applicationSet,
   applicationSetElement,
+  renderTenantRegistration,
   certificate,
   databaseExternalSecret,
   deployments,
@@ -377,25 +378,27 @@ describe('spec 2.1 Argo CD', () => {
   const finalizer = 'resources-finalizer.argocd.argoproj.io';
   type AppSpec = { project: string; source: Record<string, unknown>; destination: Record<string, string> };
   type AppSetSpec = {
-    generators: { list: { elements: { tenant: string }[] } }[];
+    goTemplate?: boolean;
+    generators: Record<string, unknown>[];
     template: { metadata: Record<string, unknown>; spec: AppSpec };
   };
 
-  it('ApplicationSet: elements sorted by tenant; the template has a kustomize source and the finalizer', () => {
-    const other = { ...applicationSetElement(tenant), tenant: 'aaa-first-000000' };
-    const appSet = applicationSet([applicationSetElement(tenant), other], options);
+  it('ApplicationSet: a git files generator over tenants/*/config.json; the template has a kustomize source and the finalizer', () => {
+    const appSet = applicationSet(options);
     expect(appSet.metadata).toEqual({ name: 'tenant-applications', namespace: 'argocd' });
     const spec = appSet.spec as AppSetSpec;
-    expect(spec.generators[0].list.elements.map((e) => e.tenant)).toEqual([
-      'aaa-first-000000',
-      'abc-corporation-7f3a9c',
+    // No tenant in the object: it is the same for every fleet, so a tenant's commit never touches it.
+    expect(spec.generators).toEqual([
+      {
+        git: {
+          repoURL: 'https://github.com/company/e-commerce-manifests',
+          revision: 'HEAD',
+          files: [{ path: 'tenants/*/config.json' }],
+        },
+      },
     ]);
-    expect(spec.generators[0].list.elements[1]).toEqual({
-      tenant: 'abc-corporation-7f3a9c',
-      tier: 'premium',
-      domain: 'abc-corporation.collectverything.com',
-      region: 'us-east',
-    });
+    // fasttemplate: `{{tenant}}` is a key of the config file, not Go's `{{.tenant}}`.
+    expect(spec.goTemplate).toBeUndefined();
     // No `helm` block (it would make Argo CD look for a Helm chart): kustomize is detected from the tree.
     expect(spec.template).toEqual({
       metadata: {
@@ -418,6 +421,39 @@ describe('spec 2.1 Argo CD', () => {
       },
     });
     expect(objectViolations(appSet)).toEqual([]);
+  });
+
+  it("a tenant's config.json holds the list element's parameters, keys in a fixed order", () => {
+    const content = renderTenantRegistration(applicationSetElement(tenant));
+    expect(content).toBe(
+      '{\n  "tenant": "abc-corporation-7f3a9c",\n  "tier": "premium",\n' +
+        '  "domain": "abc-corporation.collectverything.com",\n  "region": "us-east"\n}\n',
+    );
+    const shuffled = { region: 'us-east', domain: tenant.domain, tier: 'premium', tenant: tenant.tenantId };
+    expect(renderTenantRegistration(shuffled)).toBe(content);
+  });
+
+  it("the tree's kustomization never lists config.json, and config.json alone makes no kustomization", () => {
+    const withConfig = new Set(['namespace.yaml', 'config.json']);
+    const rendered = renderIndexes(tenant, options, withConfig)['kustomization.yaml'];
+    expect(rendered).toBe(renderIndexes(tenant, options, new Set(['namespace.yaml']))['kustomization.yaml']);
+    expect(renderIndexes(tenant, options, new Set(['config.json']))['kustomization.yaml']).toBeNull();
+  });
+
+  it('the Application the generator makes from a config.json is the one Application mode commits', () => {
+    // What Argo CD's fasttemplate does: every `{{key}}` of the template replaced by the config file's value.
+    const parameters = JSON.parse(renderTenantRegistration(applicationSetElement(tenant))) as Record<
+      string,
+      string
+    >;
+    const fill = (text: string) => text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => parameters[key]);
+    const template = (applicationSet(options).spec as AppSetSpec).template;
+    const generated = JSON.parse(fill(JSON.stringify(template))) as Record<string, unknown>;
+    const app = application(tenant, options);
+    expect(generated).toEqual({
+      metadata: { ...app.metadata, namespace: undefined },
+      spec: app.spec,
+    });
   });
 
   it('per-tenant Application: the same kustomize source, and the finalizer so that deleting it prunes', () => {
@@ -444,7 +480,7 @@ describe('spec 2.1 Argo CD', () => {
       argoProject: 'shops',
       argoNamespace: 'gitops',
     };
-    const appSet = applicationSet([applicationSetElement(tenant)], configured);
+    const appSet = applicationSet(configured);
     const app = application(tenant, configured);
     expect(appSet.metadata.namespace).toBe('gitops');
     expect(app.metadata.namespace).toBe('gitops');
@@ -456,6 +492,13 @@ describe('spec 2.1 Argo CD', () => {
       });
       expect(Object.keys(spec.source).sort()).toEqual(['path', 'repoURL', 'targetRevision']);
     }
+    expect((appSet.spec as AppSetSpec).generators[0]).toEqual({
+      git: {
+        repoURL: 'git@git.example.com:platform/shop-manifests.git',
+        revision: 'release-7',
+        files: [{ path: 'tenants/*/config.json' }],
+      },
+    });
     expect(objectViolations(appSet)).toEqual([]);
     expect(objectViolations(app)).toEqual([]);
   });
@@ -601,7 +644,8 @@ describe('golden files', () => {
         .sort(([a], [b]) => a.length - b.length)
         .map(([path, content]) => `# ${root}/${path}\n${content ?? ''}`),
       ...files.map((file) => `# ${root}/${file.path}\n${fileContent(file)}`),
-      `# applicationsets/tenant-applications.yaml\n${toYaml([applicationSet([applicationSetElement(profile)], options)])}`,
+      `# ${root}/config.json\n${renderTenantRegistration(applicationSetElement(profile))}`,
+      `# applicationsets/tenant-applications.yaml\n${toYaml([applicationSet(options)])}`,
     ];
     const rendered = sections.join('---\n');
     for (const file of files) for (const object of file.objects) expect(objectViolations(object)).toEqual([]);

@@ -511,7 +511,11 @@ export const ARGOCD_IN_CLUSTER = 'https://kubernetes.default.svc';
  */
 export const ARGOCD_RESOURCES_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
 
-/** A tenant's record in the ApplicationSet's list generator (spec 2.1). */
+/**
+ * A tenant's parameters for the ApplicationSet (spec 2.1's list element), committed as the tenant's own
+ * `tenants/<id>/config.json`, which the git files generator reads: Argo CD flattens its keys into `{{tenant}}`,
+ * `{{tier}}`, `{{domain}}`, `{{region}}`, exactly the parameters the list generator gave.
+ */
 export interface ApplicationSetElement {
   tenant: string;
   tier: string;
@@ -520,6 +524,17 @@ export interface ApplicationSetElement {
 }
 export function applicationSetElement(tenant: TenantProfile): ApplicationSetElement {
   return { tenant: tenant.tenantId, tier: tenant.tier, domain: tenant.domain, region: tenant.region };
+}
+
+/** The file's name inside the tenant's tree; kustomize ignores it (the tree's kustomization never lists it). */
+export const TENANT_REGISTRATION_FILE = 'config.json';
+/** What the git files generator matches: one file per tenant, so a tenant's commit touches only its tree. */
+export const TENANT_REGISTRATION_GLOB = `tenants/*/${TENANT_REGISTRATION_FILE}`;
+
+/** `config.json`: the element's keys in a fixed order, so a re-registration writes the same bytes. */
+export function renderTenantRegistration(element: ApplicationSetElement): string {
+  const { tenant, tier, domain, region } = element;
+  return `${JSON.stringify({ tenant, tier, domain, region }, null, 2)}\n`;
 }
 
 /**
@@ -545,19 +560,31 @@ function applicationSpec(options: RenderOptions, tenant: string) {
 }
 
 /**
- * Spec 2.1: one list element per tenant, sorted by tenant id so the file is stable whatever the order of writes.
+ * Spec 2.1's ApplicationSet with a git files generator instead of the list: one Application per
+ * `tenants/<id>/config.json`, so the object is the same whatever the fleet and a tenant is added or removed by its
+ * own directory alone. The template is the list generator's, unchanged: fasttemplate (no `goTemplate`), where
+ * `{{tenant}}` and `{{tier}}` are the config file's keys (the generator's own `{{path}}`, `{{path.basename}}`
+ * parameters are not used). The name stays `tenant-applications`: renaming it would delete the old object and
+ * with it every Application it owns.
  * The ApplicationSet controller adds the resources finalizer itself only while the template has no finalizers and
- * `preserveResourcesOnDeletion` is off; the template states it, so removing a tenant's element prunes its
+ * `preserveResourcesOnDeletion` is off; the template states it, so removing a tenant's config file prunes its
  * resources whatever that setting says.
  */
-export function applicationSet(elements: ApplicationSetElement[], options: RenderOptions): KubeObject {
-  const sorted = [...elements].sort((a, b) => a.tenant.localeCompare(b.tenant));
+export function applicationSet(options: RenderOptions): KubeObject {
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'ApplicationSet',
     metadata: { name: 'tenant-applications', namespace: options.argoNamespace },
     spec: {
-      generators: [{ list: { elements: sorted } }],
+      generators: [
+        {
+          git: {
+            repoURL: options.gitRepoUrl,
+            revision: options.gitRevision,
+            files: [{ path: TENANT_REGISTRATION_GLOB }],
+          },
+        },
+      ],
       template: {
         metadata: {
           name: 'tenant-{{tenant}}',

@@ -3,6 +3,7 @@ import { stringify } from 'yaml';
 import type { KubeObject } from '@app/kube';
 import {
   TENANT_CONFIG,
+  TENANT_REGISTRATION_FILE,
   certificate,
   commonLabels,
   deployments,
@@ -152,7 +153,7 @@ export function renderServicesKustomization(present: ReadonlySet<string>): strin
 
 /**
  * The two indexes for a set of present paths (tree-relative). Returns the content of each index, or
- * `null` when the index must not exist (nothing left to list).
+ * `null` when the index must not exist (nothing left to list). The Argo CD registration file is no resource.
  */
 export function renderIndexes(
   tenant: TenantProfile,
@@ -160,7 +161,12 @@ export function renderIndexes(
   present: ReadonlySet<string>,
 ): Record<string, string | null> {
   const withoutIndexes = new Set(
-    [...present].filter((path) => path !== KUSTOMIZATION && path !== `${SERVICES_DIR}${KUSTOMIZATION}`),
+    [...present].filter(
+      (path) =>
+        path !== KUSTOMIZATION &&
+        path !== `${SERVICES_DIR}${KUSTOMIZATION}` &&
+        path !== TENANT_REGISTRATION_FILE,
+    ),
   );
   const servicesIndex = renderServicesKustomization(withoutIndexes);
   if (servicesIndex) withoutIndexes.add(`${SERVICES_DIR}${KUSTOMIZATION}`);

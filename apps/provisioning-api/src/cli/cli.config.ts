@@ -1,3 +1,4 @@
+import { gitOpsEnv } from '@app/kube';
 import { loadConfig } from '@app/platform';
 import { SECRET_STORE_ENV } from '@app/secrets';
 import { z } from 'zod';
@@ -36,4 +37,19 @@ export type SecretsConfig = ReturnType<typeof secretsConfigSchema.parse>;
 
 export function loadSecretsConfig(env: NodeJS.ProcessEnv): SecretsConfig {
   return loadConfig(secretsConfigSchema, env);
+}
+
+/**
+ * `tenantctl gitops`: the GitOps variables the k8s-service is given (GITOPS_REMOTE, GITOPS_BRANCH, ...), with a
+ * working copy and author of tenantctl's own by default, so it never shares a service's lock.
+ */
+export const gitOpsConfigSchema = z.object({
+  ...gitOpsEnv('tenantctl'),
+  LOG_LEVEL: configFields.shape.LOG_LEVEL.unwrap().default('warn'),
+});
+
+export type GitOpsCliConfig = ReturnType<typeof gitOpsConfigSchema.parse>;
+
+export function loadGitOpsConfig(env: NodeJS.ProcessEnv): GitOpsCliConfig {
+  return loadConfig(gitOpsConfigSchema, env);
 }

@@ -41,6 +41,7 @@ import {
   TIMELINE_HEADERS,
   type HealthWord,
 } from './format';
+import { addGitOpsCommands } from './gitops.command';
 import { addSecretsCommands } from './secrets.command';
 
 export { EXIT, type CliIo, type TextSink } from './cli-io';
@@ -62,7 +63,8 @@ Exit codes:
 
 Configuration (environment, as for the API): EVENTSTORE_URL, EVENTSTORE_SCHEMA, READ_MODEL_URL,
 READ_MODEL_SCHEMA, GRACE_PERIOD_DAYS, LOG_LEVEL (default warn; logs go to stderr). \`secrets\` reads the
-services' SECRET_STORE_URL, SECRET_STORE_KEY, SECRET_STORE_KEYS and SECRET_STORE_KEY_ID instead.`;
+services' SECRET_STORE_URL, SECRET_STORE_KEY, SECRET_STORE_KEYS and SECRET_STORE_KEY_ID instead; \`gitops\`
+reads the k8s-service's GITOPS_REMOTE, GITOPS_BRANCH (default main), GITOPS_WORKDIR and GITOPS_AUTHOR_*.`;
 
 /** Opened on first use and closed once the command ends: `--help` and argument errors need no database. */
 class Resources {
@@ -621,6 +623,7 @@ function buildProgram(io: CliIo, resources: Resources, setExit: (code: number) =
     });
 
   addSecretsCommands(program, io, setExit);
+  addGitOpsCommands(program, io);
 
   return program;
 }
