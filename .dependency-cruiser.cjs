@@ -33,6 +33,13 @@ module.exports = {
       to: { dependencyTypes: ['core'], pathNot: '^(node:)?crypto$' },
     },
     {
+      name: 'lifecycle-is-pure',
+      comment: 'libs/lifecycle (tenant state, evolve, deciders) imports only libs/contracts and does no I/O.',
+      severity: 'error',
+      from: { path: '^libs/lifecycle/' },
+      to: { pathNot: '^libs/(lifecycle|contracts)/', dependencyTypesNot: ['type-only'], path: '.' },
+    },
+    {
       name: 'event-store-clients-only-in-event-store',
       comment: 'Events reach EventStoreDB only through libs/event-store (issue 3).',
       severity: 'error',
@@ -43,8 +50,22 @@ module.exports = {
       name: 'amqp-only-in-messaging',
       comment: 'Nothing talks AMQP except through libs/messaging (issue 4).',
       severity: 'error',
-      from: { pathNot: '^libs/messaging/|^bench/' },
+      // The broker-permission int spec opens raw channels as each app to show what the broker refuses.
+      from: {
+        pathNot: '^libs/messaging/|^bench/|^libs/rabbitmq-admin/src/broker-permissions\\.int-spec\\.ts$',
+      },
       to: { path: 'node_modules/(amqplib|amqp-connection-manager)/' },
+    },
+    {
+      name: 'rabbitmq-admin-only-in-broker-service-and-tools',
+      comment:
+        'The management API client administers the broker: only broker-service, scripts, tests and benches use it.',
+      severity: 'error',
+      from: {
+        pathNot:
+          '^libs/rabbitmq-admin/|^apps/broker-service/|^scripts/|^bench/|^test/|^libs/testing/|\\.(spec|int-spec|e2e-spec|test-helpers)\\.ts$',
+      },
+      to: { path: '^libs/rabbitmq-admin/' },
     },
     {
       name: 'testing-lib-only-in-tests',

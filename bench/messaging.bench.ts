@@ -17,8 +17,8 @@ import {
   exchangeTopology,
   DEFAULT_EXCHANGES,
   DEFAULT_RETRY,
-  RabbitManagementClient,
 } from '@app/messaging';
+import { RabbitManagementClient } from '@app/rabbitmq-admin';
 
 const COUNT = Number(process.env.BENCH_MESSAGES ?? 10_000);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 500);

@@ -16,7 +16,7 @@ import {
   type TenantProfile,
 } from '@app/contracts';
 import { FilesystemBackupTarget } from '@app/archive';
-import { RabbitManagementClient } from '@app/messaging';
+import { RabbitManagementClient } from '@app/rabbitmq-admin';
 import type { CommandHandler, CommandHandlers } from '@app/platform';
 import { InMemorySecretStore } from '@app/secrets';
 import mysql from 'mysql2/promise';

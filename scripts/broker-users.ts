@@ -8,11 +8,11 @@ import {
   type BrokerAccount,
   type BrokerUserAdmin,
   type ControlPlaneApp,
-} from '@app/messaging';
+} from '@app/rabbitmq-admin';
 
 /**
  * Creates or updates one RabbitMQ user per control-plane app, with the narrowest permissions its role needs
- * (libs/messaging/src/broker-permissions.ts), through the management API as an administrator. Idempotent: run
+ * (libs/rabbitmq-admin/src/broker-permissions.ts), through the management API as an administrator. Idempotent: run
  * it at every deployment (docker-compose.yml runs it before the apps start). Each app's account is read from
  * the AMQP URL that app connects with, so the two cannot drift; passwords are never printed.
  *

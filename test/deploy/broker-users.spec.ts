@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONTROL_PLANE_APPS, type BrokerUserAdmin } from '@app/messaging';
+import { CONTROL_PLANE_APPS, type BrokerUserAdmin } from '@app/rabbitmq-admin';
 import { parse } from 'yaml';
 import { runBrokerUsers, urlVariable } from '../../scripts/broker-users';
 

@@ -4,7 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:f
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { GrafanaStandIn } from '../../apps/monitoring-service/src/testing/grafana-stand-in';
-import { applyBrokerUsers, RabbitManagementClient } from '@app/messaging';
+import { applyBrokerUsers, RabbitManagementClient } from '@app/rabbitmq-admin';
 import { freePort } from '@app/testing';
 import { SmtpCatcher, TenantHealthStandIn, WebsitesStandIn } from './standins';
 
@@ -52,7 +52,7 @@ export interface LocalStackOptions {
   pools?: 'small' | 'production';
   /**
    * How the apps connect to RabbitMQ: `per-app` (the default) as one user each, created on the stack's vhost
-   * with the narrowest permissions of its role (libs/messaging/src/broker-permissions.ts), as deployed;
+   * with the narrowest permissions of its role (libs/rabbitmq-admin/src/broker-permissions.ts), as deployed;
    * `administrator` as guest, as every app did before per-app users existed.
    */
   brokerUsers?: 'per-app' | 'administrator';

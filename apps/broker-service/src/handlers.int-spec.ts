@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { brokerSecretPath, brokerUserName, type ParamsOf, type TenantProfile } from '@app/contracts';
-import { probeAmqpAccess, RabbitManagementClient } from '@app/messaging';
+import { probeAmqpAccess } from '@app/messaging';
+import { RabbitManagementClient } from '@app/rabbitmq-admin';
 import type { CommandHandler, CommandHandlers } from '@app/platform';
 import { EncryptedPostgresSecretStore } from '@app/secrets';
 import { Pool as PgPool } from 'pg';

@@ -7,12 +7,8 @@ import {
   type CommandMessage,
   type Tier,
 } from '@app/contracts';
-import {
-  RabbitManagementError,
-  type AmqpProbeInput,
-  type AmqpProbeResult,
-  type RabbitManagementClient,
-} from '@app/messaging';
+import type { AmqpProbeInput, AmqpProbeResult } from '@app/messaging';
+import { RabbitManagementError, type RabbitManagementClient } from '@app/rabbitmq-admin';
 import { permanent, retryable, type CommandContext, type CommandHandlers } from '@app/platform';
 import { SecretStoreError, type SecretStore } from '@app/secrets';
 import { classifyManagementFailure, type BrokerOperation } from './domain/errors';

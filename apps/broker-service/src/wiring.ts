@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { probeAmqpAccess, RabbitManagementClient } from '@app/messaging';
+import { probeAmqpAccess } from '@app/messaging';
+import { RabbitManagementClient } from '@app/rabbitmq-admin';
 import type { CommandHandlers } from '@app/platform';
 import { createSecretStore, secretStoreKeys } from '@app/secrets';
 import type { BrokerConfig } from './config';

@@ -28,4 +28,3 @@ export const orchestratorConfigSchema = z.object({
    */
   CLOCK_FILE: z.string().optional(),
 });
-export type OrchestratorConfig = z.infer<typeof orchestratorConfigSchema>;

@@ -6,7 +6,7 @@ import {
   TENANT_STREAM_CATEGORY,
 } from '@app/contracts';
 import {
-  StreamNotFoundError,
+  readStreamOrEmpty,
   WrongExpectedVersionError,
   type Checkpoint,
   type EventData,
@@ -312,13 +312,10 @@ export class AuditChainProjector {
     for (let conflicts = 0; ;) {
       const head = this.heads.get(tenantId) ?? (await this.loadHead(tenantId));
       if (head.toRevision >= revision) return head;
-      let events: RecordedEvent[];
-      try {
-        events = await this.store.readStream(stream, { from: head.toRevision + 1, limit: this.pageSize });
-      } catch (error) {
-        if (error instanceof StreamNotFoundError) return head;
-        throw error;
-      }
+      const events = await readStreamOrEmpty(this.store, stream, {
+        from: head.toRevision + 1,
+        limit: this.pageSize,
+      });
       if (events.length === 0) return head;
       try {
         this.heads.set(tenantId, await this.appendCheckpoints(tenantId, head, events));
@@ -385,12 +382,10 @@ export class AuditChainProjector {
   }
 
   private async loadHead(tenantId: string): Promise<ChainHead> {
-    let last: RecordedEvent | undefined;
-    try {
-      [last] = await this.store.readStream(auditStream(tenantId), { direction: 'backwards', limit: 1 });
-    } catch (error) {
-      if (!(error instanceof StreamNotFoundError)) throw error;
-    }
+    const [last] = await readStreamOrEmpty(this.store, auditStream(tenantId), {
+      direction: 'backwards',
+      limit: 1,
+    });
     if (!last) return { toRevision: -1, headHash: genesisHash(tenantStream(tenantId)), auditRevision: -1 };
     const checkpoint = parseCheckpoint(last.data);
     if (checkpoint.streamName !== tenantStream(tenantId)) {

@@ -1,5 +1,5 @@
 import { assertTenantId } from '@app/contracts';
-import { StreamNotFoundError, type EventStore, type RecordedEvent } from '@app/event-store';
+import { readStreamOrEmpty, type EventStore, type RecordedEvent } from '@app/event-store';
 
 /** Category of the companion streams that hold chain checkpoints (outside the `tenant` category on purpose). */
 export const AUDIT_STREAM_CATEGORY = 'audit';
@@ -21,13 +21,7 @@ export async function* readStreamPages(
 ): AsyncGenerator<RecordedEvent[]> {
   let next = from;
   for (;;) {
-    let page: RecordedEvent[];
-    try {
-      page = await store.readStream(stream, { from: next, limit: pageSize });
-    } catch (error) {
-      if (error instanceof StreamNotFoundError) return;
-      throw error;
-    }
+    const page = await readStreamOrEmpty(store, stream, { from: next, limit: pageSize });
     if (page.length === 0) return;
     yield page;
     if (page.length < pageSize) return;

@@ -36,11 +36,19 @@ export interface MetadataInput {
   schemaVersion?: number;
 }
 
-export function buildMetadata(input: MetadataInput, messageId: string, now: Date): MessageMetadata {
+/**
+ * The metadata of one message. `occurredAt` is a Date, or an ISO-8601 string kept as it is (a message that
+ * re-publishes an event keeps the event's own instant).
+ */
+export function buildMetadata(
+  input: MetadataInput,
+  messageId: string,
+  occurredAt: Date | string,
+): MessageMetadata {
   return {
     messageId,
     schemaVersion: input.schemaVersion ?? 1,
-    occurredAt: now.toISOString(),
+    occurredAt: typeof occurredAt === 'string' ? occurredAt : occurredAt.toISOString(),
     tenantId: input.tenantId,
     correlationId: input.correlationId,
     causationId: input.causationId ?? null,
@@ -55,7 +63,26 @@ export function buildMessage<TType extends string, TData>(
   data: TData,
   metadata: MetadataInput,
   messageId: string,
-  now: Date,
+  now: Date | string,
 ): Message<TType, TData> {
   return { type, data, metadata: buildMetadata(metadata, messageId, now) };
+}
+
+/** A message to append to an event store: its event id is its message id, both chosen by the caller. */
+export interface EventEnvelope<TType extends string = string, TData = unknown> extends Message<TType, TData> {
+  id: string;
+}
+
+/**
+ * Builds an event to append (the one way envelopes are built, CONVENTIONS.md 2): callers pass a deterministic
+ * id so that a repeated decision or outcome appends the same event, which the stores refuse as a duplicate.
+ */
+export function buildEvent<TType extends string, TData>(
+  type: TType,
+  data: TData,
+  metadata: MetadataInput,
+  id: string,
+  occurredAt: Date | string,
+): EventEnvelope<TType, TData> {
+  return { id, ...buildMessage(type, data, metadata, id, occurredAt) };
 }

@@ -1,10 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  ConcurrencyExhaustedError,
-  decideAndAppend,
-  readStreamOrEmpty,
-  revisionAfter,
-} from './decide-and-append';
+import { ConcurrencyExhaustedError, decideAndAppend, readStreamOrEmpty } from './decide-and-append';
 import { EventStoreUnavailableError, WrongExpectedVersionError } from './errors';
 import { MemoryEventStore } from './memory/memory.adapter';
 import type { EventData } from './types';
@@ -20,7 +15,7 @@ function incrementBelow(store: MemoryEventStore, stream: string, limit: number, 
     seen.push(events.length);
     return {
       append: events.length < limit ? [event('Incremented')] : [],
-      expectedRevision: revisionAfter(events),
+      expectedRevision: events.length > 0 ? events[events.length - 1].revision : ('no_stream' as const),
       result: events.length,
     };
   };
@@ -155,5 +150,20 @@ describe('decideAndAppend', () => {
     await expect(decideAndAppend(store, 'counter-9', stale, { maxConflicts: 0 })).rejects.toBeInstanceOf(
       RangeError,
     );
+  });
+});
+
+describe('readStreamOrEmpty', () => {
+  it('reads as readStream does with the options given, and answers [] for a missing stream', async () => {
+    const store = new MemoryEventStore();
+    await store.append('counted-1', [event('A'), event('B'), event('C')], { expectedRevision: 'no_stream' });
+    expect((await readStreamOrEmpty(store, 'counted-1', { from: 1 })).map((e) => e.type)).toEqual(['B', 'C']);
+    const [last] = await readStreamOrEmpty(store, 'counted-1', {
+      direction: 'backwards',
+      from: 'end',
+      limit: 1,
+    });
+    expect(last.type).toBe('C');
+    expect(await readStreamOrEmpty(store, 'never-written-1', { from: 5 })).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { StreamNotFoundError, WrongExpectedVersionError } from './errors';
-import type { EventData, EventStore, ExpectedRevision, RecordedEvent } from './types';
+import type { EventData, EventStore, ExpectedRevision, ReadStreamOptions, RecordedEvent } from './types';
 
 /** What one attempt decided: the events to append at the revision it read (none: nothing to write). */
 export interface StreamDecision<R> {
@@ -62,17 +62,16 @@ export async function decideAndAppend<R>(
   throw options.exhausted?.(stream, maxConflicts) ?? new ConcurrencyExhaustedError(stream, maxConflicts);
 }
 
-/** A stream's events, or none when it does not exist. */
-export async function readStreamOrEmpty(store: EventStore, stream: string): Promise<RecordedEvent[]> {
+/** A stream's events (as `readStream` with `options` reads them), or none when the stream does not exist. */
+export async function readStreamOrEmpty(
+  store: EventStore,
+  stream: string,
+  options?: ReadStreamOptions,
+): Promise<RecordedEvent[]> {
   try {
-    return await store.readStream(stream);
+    return await store.readStream(stream, options);
   } catch (error) {
     if (error instanceof StreamNotFoundError) return [];
     throw error;
   }
-}
-
-/** The revision to append at after reading `events` (all of the stream). */
-export function revisionAfter(events: readonly RecordedEvent[]): ExpectedRevision {
-  return events.length > 0 ? events[events.length - 1].revision : 'no_stream';
 }

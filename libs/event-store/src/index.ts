@@ -14,15 +14,9 @@ export { retryWhileUnavailable, type StartupRetryOptions } from './startup-retry
 export { MIGRATIONS as POSTGRES_MIGRATIONS } from './postgres/migrations';
 export { EsdbEventStore, type EsdbEventStoreOptions } from './esdb/esdb.adapter';
 export {
-  EventStoreModule,
-  type EventStoreModuleOptions,
-  type EventStoreModuleAsyncOptions,
-} from './nest/event-store.module';
-export {
   ConcurrencyExhaustedError,
   decideAndAppend,
   readStreamOrEmpty,
-  revisionAfter,
   type DecideAndAppendOptions,
   type StreamDecision,
 } from './decide-and-append';

@@ -3,14 +3,10 @@ import { MessageConsumer, ParkedMessage } from './consumer';
 import { DedupeStore, InMemoryDedupeStore } from './dedupe';
 import { MessagingOptions } from './options';
 import { MessagePublisher } from './publisher';
-import {
-  createTestVhost,
-  envelope,
-  eventually,
-  TestVhost,
-  testLogger,
-  uniqueName,
-} from './rabbit.test-helpers';
+import { rabbit } from '@app/testing';
+
+const { createTestVhost, envelope, eventually, testLogger, uniqueName } = rabbit;
+type TestVhost = rabbit.TestVhost;
 
 /** A dedupe store that remembers every `add`: the consumer records a message there only once it handled it. */
 class RecordingDedupe implements DedupeStore {

@@ -6,7 +6,4 @@ export * from './dedupe';
 export * from './connection';
 export * from './publisher';
 export * from './consumer';
-export * from './management';
 export * from './probe';
-export * from './broker-permissions';
-export * from './broker-users';

@@ -7,15 +7,10 @@ import { Message } from './envelope';
 import { MessagingError, PermanentError, RetryableError } from './errors';
 import { MessagingOptions } from './options';
 import { MessagePublisher } from './publisher';
-import {
-  createTestVhost,
-  envelope,
-  eventually,
-  management,
-  TestVhost,
-  testLogger,
-  uniqueName,
-} from './rabbit.test-helpers';
+import { rabbit } from '@app/testing';
+
+const { createTestVhost, envelope, eventually, management, testLogger, uniqueName } = rabbit;
+type TestVhost = rabbit.TestVhost;
 
 interface Rig {
   connection: MessagingConnection;

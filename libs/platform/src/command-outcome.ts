@@ -1,4 +1,5 @@
 import {
+  buildEvent,
   COMMAND_CATALOG,
   deterministicId,
   resultEventId,
@@ -8,16 +9,9 @@ import {
   type CommandSucceededData,
   type FailureReason,
   type LifecycleEventData,
-  type MessageMetadata,
   type StepOutputs,
 } from '@app/contracts';
-import {
-  StreamNotFoundError,
-  WrongExpectedVersionError,
-  type EventData,
-  type EventStore,
-  type RecordedEvent,
-} from '@app/event-store';
+import { readStreamOrEmpty, WrongExpectedVersionError, type EventStore } from '@app/event-store';
 
 /** Events read per page of the tenant stream; a command's decision is almost always in the first page. */
 const PAGE_SIZE = 500;
@@ -91,15 +85,13 @@ export class CommandOutcomeRecorder {
     let mismatch: string | undefined;
     let from: number | undefined;
     for (;;) {
-      let page: RecordedEvent[];
-      try {
-        page = await this.eventStore.readStream(stream, {
-          direction: 'backwards',
-          limit: PAGE_SIZE,
-          ...(from === undefined ? {} : { from }),
-        });
-      } catch (error) {
-        if (!(error instanceof StreamNotFoundError)) throw error;
+      const page = await readStreamOrEmpty(this.eventStore, stream, {
+        direction: 'backwards',
+        limit: PAGE_SIZE,
+        ...(from === undefined ? {} : { from }),
+      });
+      // Reading backwards from the end or from an existing revision finds at least one event, if the stream exists.
+      if (page.length === 0) {
         if (from === undefined) {
           return { streamExists: false, outcomeRecorded: false, undecided: 'the tenant has no stream' };
         }
@@ -140,20 +132,18 @@ export class CommandOutcomeRecorder {
       reason,
       refusedAt: this.clock().toISOString(),
     };
-    const event: EventData<typeof data, MessageMetadata> = {
-      id,
-      type: 'UndecidedCommandRefused',
+    const event = buildEvent(
+      'UndecidedCommandRefused',
       data,
-      metadata: {
-        messageId: id,
-        schemaVersion: 1,
-        occurredAt: data.refusedAt,
+      {
         tenantId: command.metadata.tenantId,
         correlationId: truncated(String(command.metadata.correlationId)),
         causationId: data.commandId,
         actor: this.actor,
       },
-    };
+      id,
+      data.refusedAt,
+    );
     try {
       await this.eventStore.append(tenantStream(command.metadata.tenantId), [event], {
         expectedRevision: 'stream_exists',
@@ -190,21 +180,19 @@ export class CommandOutcomeRecorder {
     data: CommandSucceededData | CommandFailedData,
   ) {
     const commandId = command.metadata.messageId;
-    const event: EventData<CommandSucceededData | CommandFailedData, MessageMetadata> = {
-      id: resultEventId(commandId),
+    const event = buildEvent(
       type,
       data,
-      metadata: {
-        messageId: resultEventId(commandId),
-        schemaVersion: 1,
-        occurredAt: this.clock().toISOString(),
+      {
         tenantId: command.metadata.tenantId,
         correlationId: command.metadata.correlationId,
         causationId: commandId,
         commandId,
         actor: this.actor,
       },
-    };
+      resultEventId(commandId),
+      this.clock(),
+    );
     // 'any' is safe here: the caller checked for an existing outcome first, and the adapters refuse an event
     // id already present in the stream (DESIGN.md section 4, EventStoreDB trap).
     await this.eventStore.append(tenantStream(command.metadata.tenantId), [event], {

@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { buildMessage, commandRoutingKey, tenantStream, type CommandMessage } from '@app/contracts';
 import { createEventStore, type EventStore } from '@app/event-store';
-import { MessagePublisher, MessagingConnection, RabbitManagementClient } from '@app/messaging';
+import { MessagePublisher, MessagingConnection } from '@app/messaging';
+import { RabbitManagementClient } from '@app/rabbitmq-admin';
 import { Client } from 'pg';
 import pino from 'pino';
 import { z } from 'zod';

@@ -125,3 +125,4 @@ export { freePort } from './free-port';
 export { PrivatePostgres, postgresBinDir } from './private-postgres';
 export { PrivateMariadb } from './private-mariadb';
 export { PrivateRabbitmq } from './private-rabbitmq';
+export * as rabbit from './rabbit';

@@ -1,4 +1,4 @@
-import { RabbitManagementError } from '@app/messaging';
+import { RabbitManagementError } from '@app/rabbitmq-admin';
 import { classifyManagementFailure } from './errors';
 
 const http = (status: number, reason = '') => ({
@@ -43,7 +43,7 @@ describe('classifyManagementFailure', () => {
     expect(classifyManagementFailure(failure, 'binding', 'q')).toMatchObject({ code: 'BROKER.BAD_REQUEST' });
   });
 
-  it("takes @app/messaging's typed errors as they are", () => {
+  it("takes @app/rabbitmq-admin's typed errors as they are", () => {
     const error = new RabbitManagementError(
       'MANAGEMENT.BAD_REQUEST',
       'PUT /api/exchanges/v/x: HTTP 400',

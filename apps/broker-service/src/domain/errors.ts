@@ -4,7 +4,7 @@ export type BrokerOperation =
   'vhost' | 'user' | 'permissions' | 'limits' | 'exchange' | 'queue' | 'binding' | 'inspect' | 'delete';
 
 /**
- * What this mapping needs of a failed management request: the shape of `@app/messaging`'s
+ * What this mapping needs of a failed management request: the shape of `@app/rabbitmq-admin`'s
  * RabbitManagementError, kept structural so the domain imports no adapter.
  */
 export interface ManagementFailure {

@@ -4,21 +4,12 @@ import {
   TENANT_STREAM_CATEGORY,
   type GuardrailSnapshotData,
 } from '@app/contracts';
-import { StreamNotFoundError, type EventStore, type RecordedEvent } from '@app/event-store';
+import { readStreamOrEmpty, type EventStore } from '@app/event-store';
 import { registerEventStoreMetrics, registerParkedMessages, registerProcessMetrics } from '@app/platform';
 import { Gauge, Registry } from 'prom-client';
 
 /** The name the Orchestrator gives its subscription to the tenant streams. */
 export const ORCHESTRATOR_SUBSCRIPTION = 'orchestrator';
-
-async function orEmpty(read: Promise<RecordedEvent[]>): Promise<RecordedEvent[]> {
-  try {
-    return await read;
-  } catch (error) {
-    if (error instanceof StreamNotFoundError) return [];
-    throw error;
-  }
-}
 
 /**
  * Whether the mass-cancellation breaker is open, folded read-only from the guardrail stream: the latest
@@ -34,13 +25,11 @@ export class BreakerWatch {
 
   async isOpen(): Promise<boolean> {
     if (!this.loaded) {
-      const [latest] = await orEmpty(
-        this.store.readStream(purgeGuardrailSnapshotStream(), {
-          direction: 'backwards',
-          from: 'end',
-          limit: 1,
-        }),
-      );
+      const [latest] = await readStreamOrEmpty(this.store, purgeGuardrailSnapshotStream(), {
+        direction: 'backwards',
+        from: 'end',
+        limit: 1,
+      });
       if (latest) {
         const snapshot = latest.data as GuardrailSnapshotData;
         this.revision = snapshot.revision;
@@ -48,9 +37,9 @@ export class BreakerWatch {
       }
       this.loaded = true;
     }
-    for (const event of await orEmpty(
-      this.store.readStream(purgeGuardrailStream(), { from: this.revision }),
-    )) {
+    for (const event of await readStreamOrEmpty(this.store, purgeGuardrailStream(), {
+      from: this.revision,
+    })) {
       if (event.revision < this.revision) continue;
       if (event.type === 'BreakerTripped') this.open = true;
       else if (event.type === 'BreakerReset') this.open = false;

@@ -8,9 +8,9 @@ import {
   type MessageMetadata,
 } from '@app/contracts';
 import {
-  StreamNotFoundError,
   WrongExpectedVersionError,
   decideAndAppend,
+  readStreamOrEmpty,
   type EventData,
   type EventStore,
 } from '@app/event-store';
@@ -65,13 +65,7 @@ export class PurgeGuardrails {
   /** Reads what other writers (instances, operators) appended since the last read. */
   async refresh(): Promise<GuardrailState> {
     if (!this.loaded) await this.loadSnapshot();
-    let events;
-    try {
-      events = await this.store.readStream(purgeGuardrailStream(), { from: this.state.revision });
-    } catch (error) {
-      if (error instanceof StreamNotFoundError) return this.state;
-      throw error;
-    }
+    const events = await readStreamOrEmpty(this.store, purgeGuardrailStream(), { from: this.state.revision });
     for (const event of events) {
       if (event.revision !== this.state.revision) continue;
       this.state = evolveGuardrail(this.state, { type: event.type, data: event.data } as GuardrailDecision);
@@ -83,20 +77,16 @@ export class PurgeGuardrails {
   }
 
   private async loadSnapshot(): Promise<void> {
-    try {
-      const [latest] = await this.store.readStream(purgeGuardrailSnapshotStream(), {
-        direction: 'backwards',
-        from: 'end',
-        limit: 1,
-      });
-      if (latest) {
-        const data = latest.data as GuardrailSnapshotData;
-        this.state = guardrailFromSnapshot(data);
-        this.snapshotCovers = data.revision;
-        this.snapshotRevision = latest.revision;
-      }
-    } catch (error) {
-      if (!(error instanceof StreamNotFoundError)) throw error;
+    const [latest] = await readStreamOrEmpty(this.store, purgeGuardrailSnapshotStream(), {
+      direction: 'backwards',
+      from: 'end',
+      limit: 1,
+    });
+    if (latest) {
+      const data = latest.data as GuardrailSnapshotData;
+      this.state = guardrailFromSnapshot(data);
+      this.snapshotCovers = data.revision;
+      this.snapshotRevision = latest.revision;
     }
     this.loaded = true;
   }

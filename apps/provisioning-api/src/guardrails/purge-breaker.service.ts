@@ -6,7 +6,7 @@ import {
   type GuardrailEventData,
   type GuardrailSnapshotData,
 } from '@app/contracts';
-import { StreamNotFoundError, decideAndAppend, type EventStore, type RecordedEvent } from '@app/event-store';
+import { decideAndAppend, readStreamOrEmpty, type EventStore, type RecordedEvent } from '@app/event-store';
 import { randomUUID } from 'node:crypto';
 import { OPERATOR_NAME_PATTERN } from '../operations/operations.service';
 import { GUARDRAIL_ERROR_CODES, GuardrailError } from './guardrails.errors';
@@ -106,20 +106,17 @@ export class PurgeBreaker {
   }
 
   private async read(): Promise<GuardrailHistory> {
-    const [latest] = await this.store
-      .readStream(purgeGuardrailSnapshotStream(), { direction: 'backwards', from: 'end', limit: 1 })
-      .catch(orNone);
+    const [latest] = await readStreamOrEmpty(this.store, purgeGuardrailSnapshotStream(), {
+      direction: 'backwards',
+      from: 'end',
+      limit: 1,
+    });
     const snapshot = latest?.data as GuardrailSnapshotData | undefined;
-    const events = await this.store
-      .readStream(purgeGuardrailStream(), { from: snapshot?.revision ?? 0 })
-      .catch(orNone);
+    const events = await readStreamOrEmpty(this.store, purgeGuardrailStream(), {
+      from: snapshot?.revision ?? 0,
+    });
     return { snapshot, events };
   }
-}
-
-function orNone(error: unknown): RecordedEvent[] {
-  if (error instanceof StreamNotFoundError) return [];
-  throw error;
 }
 
 /** The revision a reset must append after: the last event read, or the last one the snapshot folded. */

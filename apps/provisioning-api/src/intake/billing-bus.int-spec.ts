@@ -1,12 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { API_INTAKE_QUEUE, BILLING_EVENTS, buildMessage, tenantStream } from '@app/contracts';
 import { createEventStore, type EventStore } from '@app/event-store';
-import {
-  MessageConsumer,
-  MessagePublisher,
-  MessagingConnection,
-  RabbitManagementClient,
-} from '@app/messaging';
+import { MessageConsumer, MessagePublisher, MessagingConnection } from '@app/messaging';
+import { RabbitManagementClient } from '@app/rabbitmq-admin';
 import { Client } from 'pg';
 import pino from 'pino';
 import { startBillingBusIntake } from './billing-bus.consumer';

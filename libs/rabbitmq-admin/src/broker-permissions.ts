@@ -1,6 +1,5 @@
 import { API_INTAKE_QUEUE, RESOURCE_SERVICES, serviceQueueName, type ResourceService } from '@app/contracts';
-import { MessagingError } from './errors';
-import { assertName, DEFAULT_EXCHANGES, type ExchangeNames } from './options';
+import { assertName, DEFAULT_EXCHANGES, MessagingError, type ExchangeNames } from '@app/messaging';
 
 /**
  * The RabbitMQ permissions of each control-plane app on its vhost, derived from the topology the apps declare

@@ -1,16 +1,11 @@
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { probeAmqpAccess } from './probe';
-import { RabbitManagementClient, RabbitManagementError } from './management';
-import {
-  ADMIN_PASSWORD,
-  ADMIN_USER,
-  AMQP_HOST,
-  createTestVhost,
-  management,
-  MANAGEMENT_URL,
-  uniqueName,
-} from './rabbit.test-helpers';
+import { probeAmqpAccess } from '@app/messaging';
+import { RabbitManagementClient, RabbitManagementError } from './index';
+import { rabbit } from '@app/testing';
+
+const { ADMIN_PASSWORD, ADMIN_USER, AMQP_HOST, createTestVhost, management, MANAGEMENT_URL, uniqueName } =
+  rabbit;
 
 jest.setTimeout(30_000);
 

@@ -4,8 +4,8 @@ import {
   type BrokerPermissionOptions,
   type ControlPlaneApp,
 } from './broker-permissions';
-import { MessagingError } from './errors';
-import type { RabbitManagementClient } from './management';
+import { MessagingError } from '@app/messaging';
+import type { RabbitManagementClient } from './client';
 
 /** The account one app connects with, as its AMQP_URL names it. */
 export interface BrokerAccount {

@@ -11,12 +11,19 @@ import {
 import * as amqplib from 'amqplib';
 import { CONTROL_PLANE_APPS, type ControlPlaneApp } from './broker-permissions';
 import { applyBrokerUsers, type BrokerAccount } from './broker-users';
-import { MessagingConnection } from './connection';
-import { MessageConsumer, type MessageHandler, type ParkedMessage } from './consumer';
-import type { Message } from './envelope';
-import { PermanentError, RetryableError } from './errors';
-import { MessagePublisher } from './publisher';
 import {
+  MessageConsumer,
+  MessagePublisher,
+  MessagingConnection,
+  PermanentError,
+  RetryableError,
+  type Message,
+  type MessageHandler,
+  type ParkedMessage,
+} from '@app/messaging';
+import { rabbit } from '@app/testing';
+
+const {
   ADMIN_PASSWORD,
   ADMIN_USER,
   AMQP_HOST,
@@ -26,8 +33,8 @@ import {
   management,
   testLogger,
   uniqueName,
-  type TestVhost,
-} from './rabbit.test-helpers';
+} = rabbit;
+type TestVhost = rabbit.TestVhost;
 
 /**
  * Each control-plane app's own account, with exactly the permissions of broker-permissions.ts applied through

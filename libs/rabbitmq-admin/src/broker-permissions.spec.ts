@@ -6,7 +6,7 @@ import {
   type ControlPlaneApp,
 } from './broker-permissions';
 import { applyBrokerUsers, brokerAccountFromUrl, type BrokerUserAdmin } from './broker-users';
-import { MessagingError } from './errors';
+import { MessagingError } from '@app/messaging';
 
 /** RabbitMQ matches with PCRE-like regexes; these use nothing JavaScript reads differently. */
 function allows(pattern: string, name: string): boolean {

@@ -1,9 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { buildMetadata, Message } from '@app/contracts';
 import pino from 'pino';
-import { RabbitManagementClient } from './management';
+import { RabbitManagementClient } from '@app/rabbitmq-admin';
 
-/** Shared by this lib's int specs and its benchmark only (not exported from index.ts). */
+/**
+ * The local RabbitMQ for int specs (libs/messaging, libs/rabbitmq-admin): its address and admin account,
+ * throw-away vhosts, envelopes. Exported from index.ts as the `rabbit` namespace.
+ */
 export const AMQP_HOST = process.env.RABBITMQ_HOST ?? '127.0.0.1';
 export const MANAGEMENT_URL = process.env.RABBITMQ_MANAGEMENT_URL ?? `http://${AMQP_HOST}:15672`;
 export const ADMIN_USER = process.env.RABBITMQ_USER ?? 'guest';

@@ -1,9 +1,10 @@
+import { isRetryable } from '@app/messaging';
 import {
   managementBackoffMs,
   RabbitManagementClient,
   RabbitManagementError,
   type ManagementFetch,
-} from './management';
+} from './index';
 
 interface Call {
   method: string;
@@ -142,6 +143,11 @@ describe('RabbitManagementClient requests (fake API, no I/O)', () => {
       code: 'MANAGEMENT.TIMEOUT',
       retryable: true,
     });
+  });
+
+  it("tells @app/messaging's consumer whether to retry or park (its retryable getter is read)", () => {
+    expect(isRetryable(new RabbitManagementError('MANAGEMENT.BAD_REQUEST', 'bad', 400))).toBe(false);
+    expect(isRetryable(new RabbitManagementError('MANAGEMENT.TIMEOUT', 'slow'))).toBe(true);
   });
 
   it('answers undefined / false / [] for missing objects, but getQueue throws NOT_FOUND', async () => {

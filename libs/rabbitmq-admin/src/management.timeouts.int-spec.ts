@@ -1,5 +1,5 @@
 import { startSilentPeer, type SilentPeer } from '../../../test/support/silent-peer';
-import { RabbitManagementClient, RabbitManagementError } from './management';
+import { RabbitManagementClient, RabbitManagementError } from './index';
 
 describe('RabbitManagementClient against a peer that accepts and never answers', () => {
   let peer: SilentPeer;
