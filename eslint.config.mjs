@@ -1,6 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
+import globals from 'globals';
 
 export default tseslint.config(
   {
@@ -28,5 +29,30 @@ export default tseslint.config(
   {
     files: ['scripts/**/*.ts', 'bench/**/*.ts', 'apps/cli/**/*.ts', 'test/**/*.ts'],
     rules: { 'no-console': 'off' },
+  },
+  {
+    // The console's browser modules (compiled by their own tsconfig, served as ES modules): browser globals,
+    // no Node's; data is rendered as text only, and relative imports name the served `.js` file.
+    files: ['apps/provisioning-api/src/console/browser/**/*.ts'],
+    languageOptions: { globals: globals.browser },
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['innerHTML', 'outerHTML', 'insertAdjacentHTML'].map((property) => ({
+          property,
+          message: 'Render data with textContent.',
+        })),
+        { object: 'document', property: 'write', message: 'Render data with textContent.' },
+      ],
+      'no-eval': 'error',
+      'no-implied-eval': 'error',
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportDeclaration[source.value=/^\\./]:not([source.value=/\\.js$/])',
+          message: 'The browser loads modules by URL: import the compiled file, as ./dom.js.',
+        },
+      ],
+    },
   },
 );

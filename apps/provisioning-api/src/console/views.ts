@@ -42,11 +42,19 @@ export function tenantHealth(summary: TenantSummary): HealthBadge {
     }
     case 'active':
     case 'suspended':
+    case 'suspending':
+    case 'resuming':
     case 'deprovisioning':
     case 'purged': {
       if (parked.length > 0) return badge('warning', `Needs attention: ${parked.length} parked`);
       if (summary.status === 'active') return badge('ok', 'Healthy');
-      const labels = { suspended: 'Suspended', deprovisioning: 'Deprovisioning', purged: 'Purged' };
+      const labels = {
+        suspended: 'Suspended',
+        suspending: 'Suspending',
+        resuming: 'Resuming',
+        deprovisioning: 'Deprovisioning',
+        purged: 'Purged',
+      };
       return badge('neutral', labels[summary.status]);
     }
     default: {

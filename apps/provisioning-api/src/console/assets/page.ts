@@ -2,9 +2,10 @@ import { TIERS } from '@app/contracts';
 import { TENANT_STATUSES } from '../../tenants/tenant-summary.projection';
 
 /**
- * The console's single HTML page. Assets are TypeScript string constants so that `dist/` serves them with no
- * copy step; nothing here interpolates request data (the page is the same for every visitor, data arrives
- * through the authenticated API and is rendered with `textContent`).
+ * The console's single HTML page. The page and its stylesheet are TypeScript string constants, so `dist/` serves
+ * them with no copy step (the scripts are compiled from `../browser/`); nothing here interpolates request data
+ * (the page is the same for every visitor, data arrives through the authenticated API and is rendered with
+ * `textContent`).
  */
 
 const option = (value: string, label: string) => `<option value="${value}">${label}</option>`;
