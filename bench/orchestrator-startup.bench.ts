@@ -7,11 +7,16 @@
  *
  * Env: BENCH_PG_URL (admin connection, default postgres://postgres@127.0.0.1:5432/postgres),
  * BENCH_TENANTS (default 2000), BENCH_ACTIVE_SHARE (default 0.2).
- * Last line: RESULT orchestrator-startup tenants=<n> events=<n> start_s=<s> read_all_s=<s> ratio=<start/read>
- *   start_s:    Orchestrator.start() on the populated store, its checkpoint at the end of it, as a restart
+ * Last line: RESULT orchestrator-startup tenants=<n> events=<n> startup_s=<s> read_all_s=<s> ratio=<start/read>
+ *   rss_mb=<MB> heap_mb=<MB> heap_orchestrator_mb=<MB>
+ *   startup_s:  Orchestrator.start() on the populated store, its checkpoint at the end of it, as a restart
  *               finds it (every tenant's timers rebuilt, nothing pending, nothing to catch up on);
  *   read_all_s: the reference, reading every tenant event once through readAll (what any start-up that looks
- *               at every tenant costs at least).
+ *               at every tenant costs at least);
+ *   rss_mb, heap_mb: the process's resident set and used heap once started (after a full GC when node runs
+ *               with --expose-gc, as `npm run bench:orchestrator-startup` does), the process being this bench
+ *               with one orchestrator in it; heap_orchestrator_mb: the used heap the started orchestrator
+ *               added (what it keeps per tenant, times the tenants).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { admin, databaseUrl } from './postgres-admin';
@@ -25,7 +30,7 @@ import {
 import { createEventStore, type EventData, type EventStore } from '@app/event-store';
 import type { MessagePublisher } from '@app/messaging';
 import { DEFAULT_GUARDRAIL_CONFIG } from '../apps/orchestrator/src/domain';
-import { PROFILE, TEST_CONFIG, TenantSim } from '../apps/orchestrator/src/domain/testing';
+import { PROFILE, T0, TEST_CONFIG, TenantSim } from '../apps/orchestrator/src/domain/testing';
 import { Orchestrator } from '../apps/orchestrator/src/runtime/orchestrator';
 
 const TENANTS = Number(process.env['BENCH_TENANTS'] ?? '2000');
@@ -59,12 +64,20 @@ function history(index: number, purged: boolean): TenantEvent[] {
       requestedBy: 'billing',
     });
     settle(sim);
-    sim.advance(2 * 86_400);
+    // Past the grace period (the deletion date is never earlier than its end).
+    sim.advance((TEST_CONFIG.gracePeriodDays + 2) * 86_400);
     settle(sim);
     if ((sim.state.status as string) !== 'purged')
       throw new Error(`${tenantId} is ${sim.state.status}, not purged`);
   }
   return sim.events;
+}
+
+/** Used heap, after a full collection when node runs with --expose-gc. */
+function usedHeap(): number {
+  global.gc?.();
+  global.gc?.();
+  return process.memoryUsage().heapUsed;
 }
 
 async function populate(store: EventStore): Promise<number> {
@@ -146,15 +159,19 @@ async function main(): Promise<void> {
         eventStore: store,
         publisher: silentPublisher,
         decider: TEST_CONFIG,
-        // After every tenant's last event: no deadline falls due while the bench runs.
-        clock: () => new Date(Date.parse('2025-06-01T10:00:00.000Z') + 10 * DAY_MS),
+        // After every tenant's last event (the purges end past the grace period): no deadline of an active
+        // tenant falls due while the bench runs.
+        clock: () => new Date(T0.getTime() + (TEST_CONFIG.gracePeriodDays + 10) * DAY_MS),
         logger,
         timerIntervalMs: 60_000,
         guardrails: DEFAULT_GUARDRAIL_CONFIG,
       });
+      const heapBefore = usedHeap();
       const started = performance.now();
       await orchestrator.start();
       const startS = (performance.now() - started) / 1000;
+      const heapAfter = usedHeap();
+      const rssMb = process.memoryUsage().rss / 1_048_576;
       // Not measured: the subscription runs a moment, so a start that replayed history instead of resuming at
       // its checkpoint would publish, and fail the bench below.
       await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -166,11 +183,16 @@ async function main(): Promise<void> {
       }
 
       console.log(
-        `start-up: ${startS.toFixed(2)} s; reading every tenant event once: ${readAllS.toFixed(2)} s`,
+        `start-up: ${startS.toFixed(2)} s; reading every tenant event once: ${readAllS.toFixed(2)} s; ` +
+          `resident ${rssMb.toFixed(0)} MB, heap ${(heapAfter / 1_048_576).toFixed(1)} MB ` +
+          `(${((heapAfter - heapBefore) / 1024 / TENANTS).toFixed(2)} KB a tenant held by the orchestrator)` +
+          (typeof global.gc === 'function' ? '' : ' [no --expose-gc: heap figures include garbage]'),
       );
       console.log(
-        `RESULT orchestrator-startup tenants=${TENANTS} events=${events} start_s=${startS.toFixed(2)} ` +
-          `read_all_s=${readAllS.toFixed(2)} ratio=${(startS / readAllS).toFixed(2)}`,
+        `RESULT orchestrator-startup tenants=${TENANTS} events=${events} startup_s=${startS.toFixed(2)} ` +
+          `read_all_s=${readAllS.toFixed(2)} ratio=${(startS / readAllS).toFixed(2)} ` +
+          `rss_mb=${rssMb.toFixed(0)} heap_mb=${(heapAfter / 1_048_576).toFixed(1)} ` +
+          `heap_orchestrator_mb=${((heapAfter - heapBefore) / 1_048_576).toFixed(1)}`,
       );
     } finally {
       await store.close();

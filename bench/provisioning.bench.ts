@@ -3,7 +3,8 @@
  * running system, every app its own process (a LocalStack in a throw-away directory, database
  * provisioning_test, its own schema prefix and vhost), at most BENCH_CONCURRENCY (default 10) in flight.
  * Latency runs from the webhook call to the TenantActivated event. Event-store and broker load are counted
- * from the event store and from RabbitMQ's management statistics of the stack's vhost.
+ * from the event store and from RabbitMQ's management statistics of the stack's vhost. A per-step table
+ * (p50/p99 from each StepStarted to its result event, read from the tenant streams) shows where the time goes.
  *
  * Reference in the same run: the same number of tenants' databases, vhosts and buckets created by a
  * sequential script that follows the spec's listings (3.1 SQL one statement at a time on one connection,
@@ -20,52 +21,28 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUSINESS_SERVICES, generateTenantId, type TenantProfile } from '@app/contracts';
+import { generateTenantId, type TenantProfile } from '@app/contracts';
 import { createEventStore, type EventStore, type RecordedEvent } from '@app/event-store';
-import * as Minio from 'minio';
-import mysql from 'mysql2/promise';
 import { LocalStack, specSubscriptionCreated } from '../test/support/local-stack';
 import { removeTenantResources } from '../test/support/tenant-cleanup';
+import {
+  formatStepTable,
+  GUEST,
+  MANAGEMENT,
+  mergeDurations,
+  percentile,
+  pooled,
+  positiveInt,
+  sleep,
+  specScript,
+  stepOrder,
+  stepRows,
+  tenantStepDurations,
+} from './stack-bench';
 
 const TENANTS = positiveInt('BENCH_TENANTS', 50);
 const CONCURRENCY = positiveInt('BENCH_CONCURRENCY', 10);
 const TENANT_TIMEOUT_MS = 600_000;
-const MANAGEMENT = 'http://127.0.0.1:15672';
-const GUEST = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
-const S3 = {
-  endPoint: '127.0.0.1',
-  port: 7480,
-  accessKey: 'rgw-admin-access',
-  secretKey: 'rgw-admin-secret-key',
-};
-
-function positiveInt(variable: string, fallback: number): number {
-  const raw = process.env[variable];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${variable} must be a positive integer`);
-  return value;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function pooled<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  const queue = [...items];
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
-    }),
-  );
-}
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // The system
@@ -83,6 +60,8 @@ interface SystemResult {
   published: number;
   delivered: number;
   profiles: TenantProfile[];
+  /** The per-step table (StepStarted to its result, from the tenant streams). */
+  steps: string;
 }
 
 async function vhostMessageStats(vhost: string): Promise<{ publish: number; deliver_get: number }> {
@@ -178,7 +157,9 @@ async function runSystem(stack: LocalStack, events: EventStore): Promise<SystemR
   // After-activation steps (welcome e-mail, Grafana viewer) still run: let them finish before counting load.
   await waitForQuiet(events);
   const stats = await settledMessageStats(stack.options.vhost);
+  const perTenant = await tenantStepDurations(events, tenantIds);
   return {
+    steps: formatStepTable(stepRows(mergeDurations(perTenant), stepOrder(perTenant))),
     latenciesS,
     wallS,
     events: (await events.readAll()).length,
@@ -196,118 +177,6 @@ async function waitForQuiet(events: EventStore): Promise<void> {
     if (now === count) return;
     count = now;
     await sleep(3000);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// The reference: the spec's listings as a sequential script
-
-async function management(method: string, path: string, body?: unknown): Promise<void> {
-  const response = await fetch(`${MANAGEMENT}${path}`, {
-    method,
-    headers: { authorization: GUEST, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  await response.text();
-  if (!response.ok && !(method === 'DELETE' && response.status === 404)) {
-    throw new Error(`${method} ${path}: HTTP ${response.status}`);
-  }
-}
-
-const SPEC_QUEUES: [string, Record<string, number>, string][] = [
-  ['auth', { 'x-message-ttl': 86400000, 'x-max-length': 10000 }, 'user.*'],
-  ['products', {}, 'product.*'],
-  ['orders', {}, 'order.*'],
-];
-const BUCKETS = ['products', 'sav', 'newsletters'];
-/** `mc ilm add --expiry-days 30 myminio/<tenant>-products` (S3 has no room for the delete-marker flag beside Days). */
-const LIFECYCLE: Minio.LifecycleConfig = {
-  Rule: [{ ID: 'expire-after-30-days', Status: 'Enabled', Filter: { Prefix: '' }, Expiration: { Days: 30 } }],
-};
-
-async function specScript(tenantIds: readonly string[]): Promise<number> {
-  const connection = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root' });
-  const s3 = new Minio.Client({ ...S3, useSSL: false, pathStyle: true, region: 'us-east-1' });
-  const started = Date.now();
-  try {
-    for (const tenantId of tenantIds) {
-      const prefix = tenantId.replace(/-/g, '_');
-      for (const service of BUSINESS_SERVICES) {
-        await connection.query(
-          `CREATE DATABASE IF NOT EXISTS ${prefix}_${service}_db CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
-        );
-        await connection.query(
-          `CREATE USER '${prefix}_${service}_user'@'%' IDENTIFIED BY '${randomBytes(24).toString('base64url')}'`,
-        );
-        await connection.query(
-          `GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX ON ${prefix}_${service}_db.* TO '${prefix}_${service}_user'@'%'`,
-        );
-      }
-      await connection.query('FLUSH PRIVILEGES');
-
-      const vhost = encodeURIComponent(tenantId);
-      const user = encodeURIComponent(`${tenantId}-app-user`);
-      const exchange = encodeURIComponent(`${tenantId}.events`);
-      await management('PUT', `/api/vhosts/${vhost}`);
-      await management('PUT', `/api/users/${user}`, {
-        password: randomBytes(24).toString('base64url'),
-        tags: '',
-      });
-      await management('PUT', `/api/permissions/${vhost}/${user}`, {
-        configure: '.*',
-        write: '.*',
-        read: '.*',
-      });
-      await management('PUT', `/api/exchanges/${vhost}/${exchange}`, {
-        type: 'topic',
-        durable: true,
-        auto_delete: false,
-      });
-      for (const [kind, args] of SPEC_QUEUES) {
-        await management('PUT', `/api/queues/${vhost}/${encodeURIComponent(`${tenantId}.${kind}`)}`, {
-          durable: true,
-          auto_delete: false,
-          arguments: args,
-        });
-      }
-      for (const [kind, , key] of SPEC_QUEUES) {
-        const queue = encodeURIComponent(`${tenantId}.${kind}`);
-        await management('POST', `/api/bindings/${vhost}/e/${exchange}/q/${queue}`, { routing_key: key });
-      }
-
-      for (const kind of BUCKETS) await s3.makeBucket(`${tenantId}-${kind}`, 'us-east-1');
-      for (const kind of BUCKETS) await s3.setBucketVersioning(`${tenantId}-${kind}`, { Status: 'Enabled' });
-      await s3.setBucketLifecycle(`${tenantId}-products`, LIFECYCLE);
-    }
-    return (Date.now() - started) / 1000;
-  } finally {
-    await cleanSpecScript(connection, s3, tenantIds).finally(() => connection.end());
-  }
-}
-
-async function cleanSpecScript(
-  connection: mysql.Connection,
-  s3: Minio.Client,
-  tenantIds: readonly string[],
-): Promise<void> {
-  for (const tenantId of tenantIds) {
-    const prefix = tenantId.replace(/-/g, '_');
-    for (const service of BUSINESS_SERVICES) {
-      await connection.query(`DROP DATABASE IF EXISTS ${prefix}_${service}_db`);
-      await connection.query(`DROP USER IF EXISTS '${prefix}_${service}_user'@'%'`);
-    }
-    await management('DELETE', `/api/vhosts/${encodeURIComponent(tenantId)}`);
-    await management('DELETE', `/api/users/${encodeURIComponent(`${tenantId}-app-user`)}`);
-    for (const kind of BUCKETS) {
-      const bucket = `${tenantId}-${kind}`;
-      if (!(await s3.bucketExists(bucket))) continue;
-      const versions: { name: string; versionId?: string }[] = [];
-      for await (const item of s3.listObjects(bucket, '', true, { IncludeVersion: true })) {
-        if (item.name) versions.push({ name: item.name, versionId: item.versionId ?? undefined });
-      }
-      if (versions.length > 0) await s3.removeObjects(bucket, versions);
-      await s3.removeBucket(bucket);
-    }
   }
 }
 
@@ -358,6 +227,7 @@ async function main(): Promise<void> {
       `${system.published} messages published and ${system.delivered} delivered on vhost ${stack.options.vhost} ` +
       `(${(system.published / TENANTS).toFixed(1)} / ${(system.delivered / TENANTS).toFixed(1)} per tenant)`,
   );
+  console.log(`per step (StepStarted to its result, every tenant):\n${system.steps}`);
   console.log(
     `spec script: ${TENANTS} tenants' databases, vhosts and buckets, sequentially, in ${specSeconds.toFixed(1)} s`,
   );

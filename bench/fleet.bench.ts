@@ -1,0 +1,415 @@
+/**
+ * Fleet-scale provisioning: BENCH_TENANTS (default 1000) tenants through the whole running system (every app
+ * its own process, as bench/provisioning.bench.ts starts it), at most BENCH_CONCURRENCY (default 50) webhooks
+ * in flight. While it runs: a progress line on stderr, and the resident memory (VmRSS in /proc/<pid>/status)
+ * of every app sampled twice a second. Afterwards:
+ *   - webhook-to-active p50/p99 and tenants a minute;
+ *   - a per-step table (StepStarted to its result event, from the tenant streams), and the same p50 for the
+ *     first and the last hundred tenants (fewer when the run is smaller than two hundred): the cost per tenant
+ *     must not grow with the fleet;
+ *   - the git commits the run pushed to the GitOps bare remote (`git rev-list --count --all`), per tenant;
+ *   - the spec's sequential script over as many tenants in the same run (see stack-bench.ts), as the
+ *     reference rate.
+ * Leaves nothing behind: the tenants' resources go with the services' removal handlers, the stack's vhost,
+ * schemas and directory (GitOps remote included) with it, the reference's tenants with DROP/DELETE. Ctrl-C
+ * stops sending, gives up on the tenants in flight and still cleans up (a second Ctrl-C exits at once).
+ *
+ *   npm run build && BENCH_TENANTS=100 BENCH_CONCURRENCY=20 npm run bench:fleet
+ *
+ * Last line: RESULT fleet tenants= total_s= tenants_per_min= p50_s= p99_s= git_commits_per_tenant=
+ * max_rss_mb= ... (see the end of main()).
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateTenantId, type TenantProfile } from '@app/contracts';
+import { createEventStore, type EventStore, type RecordedEvent } from '@app/event-store';
+import { LocalStack, specSubscriptionCreated, type AppName } from '../test/support/local-stack';
+import { removeTenantResources } from '../test/support/tenant-cleanup';
+import {
+  formatStepTable,
+  mergeDurations,
+  percentile,
+  pooled,
+  positiveInt,
+  sleep,
+  specScript,
+  stepOrder,
+  stepRows,
+  tenantStepDurations,
+  type StepDurations,
+} from './stack-bench';
+
+const TENANTS = positiveInt('BENCH_TENANTS', 1000);
+const CONCURRENCY = positiveInt('BENCH_CONCURRENCY', 50);
+const TENANT_TIMEOUT_MS = positiveInt('BENCH_TENANT_TIMEOUT_MS', 900_000);
+/** The first and last this many tenants are compared (per-step p50). */
+const EDGE = Math.min(100, Math.floor(TENANTS / 2));
+
+let interrupted = false;
+const onInterrupt: (() => void)[] = [];
+process.on('SIGINT', () => {
+  if (interrupted) process.exit(130);
+  interrupted = true;
+  process.stderr.write('\ninterrupted: no new tenants; cleaning up (Ctrl-C again to exit now)\n');
+  for (const listener of onInterrupt) listener();
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Measurements around the run
+
+/** Commits reachable in the bare repository (0 while it has none). */
+function gitCommits(remote: string): number {
+  const result = spawnSync('git', ['--git-dir', remote, 'rev-list', '--count', '--all'], {
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) return 0;
+  return Number(result.stdout.trim());
+}
+
+/** Samples every app's VmRSS twice a second and keeps each one's largest. */
+class RssSampler {
+  readonly maxKb = new Map<AppName, number>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly stack: LocalStack) {
+    this.timer = setInterval(() => this.sample(), 500);
+    this.sample();
+  }
+
+  private sample(): void {
+    for (const [app, child] of this.stack.processes) {
+      if (child.pid === undefined || child.exitCode !== null) continue;
+      let status: string;
+      try {
+        status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      } catch {
+        continue; // exited between the check and the read
+      }
+      const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+      if (match) this.maxKb.set(app, Math.max(this.maxKb.get(app) ?? 0, Number(match[1])));
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.sample();
+  }
+
+  largest(): { app: string; mb: number } {
+    let app = 'none';
+    let kb = 0;
+    for (const [name, value] of this.maxKb) if (value > kb) [app, kb] = [name, value];
+    return { app, mb: kb / 1024 };
+  }
+}
+
+/** One in-place line on stderr when it is a terminal; otherwise a line every tenth of the run. */
+class Progress {
+  private lastTenth = -1;
+  private readonly started = Date.now();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly total: number,
+    private readonly counts: () => { active: number; failed: number; inFlight: number },
+  ) {
+    this.timer = setInterval(() => this.draw(), 1000);
+  }
+
+  draw(final = false): void {
+    const { active, failed, inFlight } = this.counts();
+    const done = active + failed;
+    const elapsed = (Date.now() - this.started) / 1000;
+    const width = 30;
+    const filled = Math.round((done / this.total) * width);
+    const rate = elapsed > 0 ? (active / elapsed) * 60 : 0;
+    const line =
+      `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${this.total} ` +
+      `(${active} active, ${failed} failed, ${inFlight} in flight) ${elapsed.toFixed(0)} s, ${rate.toFixed(0)}/min`;
+    if (process.stderr.isTTY) {
+      process.stderr.write(`\r${line}\x1b[K${final ? '\n' : ''}`);
+    } else {
+      const tenth = Math.floor((done / this.total) * 10);
+      if (tenth !== this.lastTenth || final) {
+        this.lastTenth = tenth;
+        process.stderr.write(`${line}\n`);
+      }
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.draw(true);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The run
+
+interface Waiter {
+  resolve(recordedAt: number): void;
+  reject(error: Error): void;
+}
+
+interface TenantRun {
+  index: number;
+  tenantId?: string;
+  sentAt: number;
+  latencyS?: number;
+  error?: string;
+}
+
+interface FleetRun {
+  tenants: TenantRun[];
+  wallS: number;
+  /** Every event the tenant streams received during the run (after-activation steps included). */
+  events: number;
+}
+
+async function runFleet(stack: LocalStack, events: EventStore): Promise<FleetRun> {
+  const waiting = new Map<string, Waiter>();
+  const early = new Map<string, RecordedEvent>();
+  let eventCount = 0;
+  const settle = (tenantId: string, event: RecordedEvent) => {
+    const waiter = waiting.get(tenantId);
+    if (!waiter) return void early.set(tenantId, event);
+    waiting.delete(tenantId);
+    if (event.type === 'TenantActivated') waiter.resolve(event.recordedAt.getTime());
+    else waiter.reject(new Error(`failed: ${JSON.stringify(event.data).slice(0, 300)}`));
+  };
+  const subscription = events.subscribe(
+    { category: 'tenant' },
+    {
+      name: 'bench-fleet',
+      fromCheckpoint: 'end',
+      handler: (event) => {
+        eventCount += 1;
+        if (event.type === 'TenantActivated' || event.type === 'TenantProvisioningFailed') {
+          settle(event.streamName.slice('tenant-'.length), event);
+        }
+      },
+    },
+  );
+  onInterrupt.push(() => {
+    for (const [tenantId, waiter] of waiting) {
+      waiting.delete(tenantId);
+      waiter.reject(new Error('interrupted'));
+    }
+  });
+
+  const run = randomBytes(3).toString('hex');
+  const tenants: TenantRun[] = Array.from({ length: TENANTS }, (_, index) => ({ index, sentAt: 0 }));
+  let active = 0;
+  let failed = 0;
+  let inFlight = 0;
+  const progress = new Progress(TENANTS, () => ({ active, failed, inFlight }));
+  const started = Date.now();
+  try {
+    await pooled(tenants, CONCURRENCY, async (tenant) => {
+      if (interrupted) return;
+      inFlight += 1;
+      try {
+        const payload = specSubscriptionCreated(
+          `sub_fleet_${run}_${tenant.index}`,
+          `Fleet Shop ${tenant.index}`,
+        );
+        payload.data.customer.email = `admin-${run}-${tenant.index}@fleet.example.com`;
+        tenant.sentAt = Date.now();
+        const response = await stack.postWebhook('subscription-created', payload);
+        if (response.status !== 202) {
+          throw new Error(`webhook answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
+        }
+        const { tenant_id: tenantId } = (await response.json()) as { tenant_id: string };
+        tenant.tenantId = tenantId;
+        const activatedAt = await new Promise<number>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            waiting.delete(tenantId);
+            reject(new Error(`not active after ${TENANT_TIMEOUT_MS} ms`));
+          }, TENANT_TIMEOUT_MS);
+          waiting.set(tenantId, {
+            resolve: (at) => (clearTimeout(timer), resolve(at)),
+            reject: (error) => (clearTimeout(timer), reject(error)),
+          });
+          const seen = early.get(tenantId);
+          if (seen) {
+            early.delete(tenantId);
+            settle(tenantId, seen);
+          }
+        });
+        tenant.latencyS = (activatedAt - tenant.sentAt) / 1000;
+        active += 1;
+      } catch (error) {
+        tenant.error = error instanceof Error ? error.message : String(error);
+        failed += 1;
+      } finally {
+        inFlight -= 1;
+      }
+    });
+  } finally {
+    progress.stop();
+  }
+  const wallS = (Date.now() - started) / 1000;
+  // After-activation steps (welcome e-mail, Grafana viewer) still run: wait until the streams are quiet.
+  try {
+    let seen = -1;
+    for (let attempt = 0; attempt < 60 && !interrupted && eventCount !== seen; attempt += 1) {
+      seen = eventCount;
+      await sleep(3000);
+    }
+  } finally {
+    await subscription.stop();
+  }
+  return { tenants, wallS, events: eventCount };
+}
+
+/** The first event of each stream is TenantRequested: the profile the removal handlers need. */
+async function profilesOf(events: EventStore, tenantIds: readonly string[]): Promise<TenantProfile[]> {
+  const profiles: TenantProfile[] = [];
+  await pooled(tenantIds, 8, async (tenantId) => {
+    const requested = (await events.readStream(`tenant-${tenantId}`, { limit: 1 }))[0];
+    if (requested?.type === 'TenantRequested') {
+      profiles.push((requested.data as { tenant: TenantProfile }).tenant);
+    }
+  });
+  return profiles;
+}
+
+/** Per step: p50 over the first `edge` tenants, over the last `edge`, and the change in percent. */
+function edgeComparison(
+  perTenant: readonly StepDurations[],
+  edge: number,
+): { table: string; worstPct: number; worstStep: string } {
+  const order = stepOrder(perTenant);
+  const first = new Map(stepRows(mergeDurations(perTenant.slice(0, edge))).map((row) => [row.step, row]));
+  const last = new Map(stepRows(mergeDurations(perTenant.slice(-edge))).map((row) => [row.step, row]));
+  const width = Math.max(4, ...order.map((step) => step.length));
+  const lines = [
+    `${'step'.padEnd(width)}  ${`first${edge}_p50`.padStart(12)}  ${`last${edge}_p50`.padStart(12)}  ${'change'.padStart(8)}`,
+  ];
+  let worstPct = 0;
+  let worstStep = 'none';
+  for (const step of order) {
+    const a = first.get(step);
+    const b = last.get(step);
+    if (!a || !b) continue;
+    const pct = a.p50 > 0 ? ((b.p50 - a.p50) / a.p50) * 100 : 0;
+    if (pct > worstPct || worstStep === 'none') [worstPct, worstStep] = [pct, step];
+    lines.push(
+      `${step.padEnd(width)}  ${a.p50.toFixed(2).padStart(12)}  ${b.p50.toFixed(2).padStart(12)}  ` +
+        `${`${pct >= 0 ? '+' : ''}${pct.toFixed(0)}%`.padStart(8)}`,
+    );
+  }
+  return { table: lines.join('\n'), worstPct, worstStep };
+}
+
+async function main(): Promise<void> {
+  const run = randomBytes(3).toString('hex');
+  const dir = mkdtempSync(join(tmpdir(), `bench-fleet-${run}-`));
+  const stack = new LocalStack({
+    dir,
+    database: 'provisioning_test',
+    schemaPrefix: `fleet_${run}`,
+    vhost: `fleet-${run}`,
+    logLevel: 'warn',
+    pools: 'production',
+  });
+  let events: EventStore | undefined;
+  let fleet: FleetRun | undefined;
+  let perTenant: StepDurations[] = [];
+  let commits = 0;
+  let rss: { app: string; mb: number } = { app: 'none', mb: 0 };
+  let rssPerApp = new Map<AppName, number>();
+  const tenantIds: string[] = [];
+  try {
+    await stack.start();
+    events = await createEventStore(stack.pgUrl, { schema: stack.eventStoreSchema, migrate: false });
+    const commitsBefore = gitCommits(stack.gitRemote);
+    const sampler = new RssSampler(stack);
+    try {
+      fleet = await runFleet(stack, events);
+    } finally {
+      sampler.stop();
+      rss = sampler.largest();
+      rssPerApp = sampler.maxKb;
+    }
+    commits = gitCommits(stack.gitRemote) - commitsBefore;
+    for (const tenant of fleet.tenants) if (tenant.tenantId) tenantIds.push(tenant.tenantId);
+    const sent = fleet.tenants.filter((tenant) => tenant.tenantId !== undefined);
+    perTenant = await tenantStepDurations(
+      events,
+      sent.map((tenant) => tenant.tenantId as string),
+    );
+  } finally {
+    process.stderr.write(`removing what the run made (${tenantIds.length} tenants)…\n`);
+    const profiles = events ? await profilesOf(events, tenantIds).catch(() => []) : [];
+    await events?.close();
+    await stack.stop();
+    await removeTenantResources(stack, profiles);
+    await stack.removeVhost();
+    await stack.dropSchemas();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (interrupted) {
+    console.log('interrupted: no RESULT');
+    return;
+  }
+
+  process.stderr.write(`spec script over ${TENANTS} tenants (reference)…\n`);
+  const referenceIds = Array.from({ length: TENANTS }, () =>
+    generateTenantId('Ref', randomBytes(3).toString('hex')),
+  );
+  const specSeconds = await specScript(referenceIds);
+
+  const succeeded = fleet.tenants.filter((tenant) => tenant.latencyS !== undefined);
+  const failures = fleet.tenants.filter((tenant) => tenant.error !== undefined);
+  const sorted = succeeded.map((tenant) => tenant.latencyS as number).sort((a, b) => a - b);
+  const p50 = sorted.length > 0 ? percentile(sorted, 50) : NaN;
+  const p99 = sorted.length > 0 ? percentile(sorted, 99) : NaN;
+  const perMinute = (succeeded.length / fleet.wallS) * 60;
+  const specPerMinute = (TENANTS / specSeconds) * 60;
+  const edges = edgeComparison(perTenant, EDGE);
+
+  console.log(
+    `fleet: ${succeeded.length}/${TENANTS} tenants active (concurrency ${CONCURRENCY}) in ` +
+      `${fleet.wallS.toFixed(1)} s, ${perMinute.toFixed(1)} a minute; webhook->active p50 ${p50.toFixed(2)} s, ` +
+      `p99 ${p99.toFixed(2)} s, max ${(sorted[sorted.length - 1] ?? NaN).toFixed(2)} s`,
+  );
+  if (failures.length > 0) {
+    console.log(`${failures.length} tenants failed; the first ones:`);
+    for (const tenant of failures.slice(0, 5)) {
+      console.log(`  #${tenant.index} ${tenant.tenantId ?? '(no tenant id)'}: ${tenant.error}`);
+    }
+  }
+  console.log(
+    `load: ${fleet.events} tenant events (${(fleet.events / TENANTS).toFixed(1)} per tenant), ` +
+      `${commits} git commits (${(commits / TENANTS).toFixed(2)} per tenant)`,
+  );
+  console.log(
+    `memory: largest resident set ${rss.mb.toFixed(0)} MB (${rss.app}); per app: ` +
+      [...rssPerApp].map(([app, kb]) => `${app} ${(kb / 1024).toFixed(0)}`).join(', '),
+  );
+  console.log(
+    `per step (StepStarted to its result, every tenant):\n${formatStepTable(stepRows(mergeDurations(perTenant), stepOrder(perTenant)))}`,
+  );
+  console.log(`per-step p50, first ${EDGE} tenants against last ${EDGE} (in webhook order):\n${edges.table}`);
+  console.log(
+    `spec script: ${TENANTS} tenants' databases, vhosts and buckets, sequentially, in ${specSeconds.toFixed(1)} s ` +
+      `(${specPerMinute.toFixed(1)} a minute; the system reached ${((perMinute / specPerMinute) * 100).toFixed(0)} %)`,
+  );
+  console.log(
+    `RESULT fleet tenants=${TENANTS} failed=${failures.length} concurrency=${CONCURRENCY} ` +
+      `total_s=${fleet.wallS.toFixed(1)} tenants_per_min=${perMinute.toFixed(1)} p50_s=${p50.toFixed(2)} ` +
+      `p99_s=${p99.toFixed(2)} git_commits_per_tenant=${(commits / TENANTS).toFixed(2)} ` +
+      `max_rss_mb=${rss.mb.toFixed(0)} max_rss_app=${rss.app} ` +
+      `spec_script_tenants_per_min=${specPerMinute.toFixed(1)} edge_tenants=${EDGE} ` +
+      `worst_step_p50_change_pct=${edges.worstPct.toFixed(0)} worst_step=${edges.worstStep}`,
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
