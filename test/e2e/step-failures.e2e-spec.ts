@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { TenantProfile } from '@app/contracts';
 import { FAULT_INJECTION_VARIABLE, INJECTED_FAILURE_CODE } from '@app/platform';
 import { createConnection, type Connection } from 'mysql2/promise';
-import { COMPENSABLE_STEPS, GATING_STEPS } from '../../apps/orchestrator/src/domain/dag';
+import { COMPENSABLE_STEPS, GATING_STEPS } from '@app/lifecycle';
 import { APPS, LocalStack, specSubscriptionCreated, type AppName } from '../support/local-stack';
 import { removeTenantResources } from '../support/tenant-cleanup';
 import { NOTHING, tenantFootprint } from '../support/tenant-footprint';

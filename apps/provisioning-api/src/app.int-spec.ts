@@ -577,18 +577,32 @@ describe('OpenID Connect access tokens (OIDC_ISSUER)', () => {
   it('lets an OIDC operator named by an e-mail address cancel a tenant and ask for a retry', async () => {
     const { tenantId } = await provision();
     const activated = deterministicId('activated', tenantId);
+    const commandId = deterministicId('command', tenantId);
+    const meta = (id: string) =>
+      buildMetadata({ tenantId, actor: 'orchestrator', correlationId: 'c' }, id, new Date());
+    // The lifecycle's fold needs the tenant provisioned (a gating step started) before its activation.
     await store.append(
       tenantStream(tenantId),
       [
         {
+          id: deterministicId('started', commandId),
+          type: 'StepStarted',
+          data: {
+            step: 'databases',
+            commandId,
+            commandType: 'ProvisionDatabases',
+            service: 'database',
+            attempt: 1,
+            deadline: new Date(Date.now() + 60_000).toISOString(),
+            params: {},
+          },
+          metadata: meta(commandId),
+        },
+        {
           id: activated,
           type: 'TenantActivated',
           data: { activatedAt: new Date().toISOString() },
-          metadata: buildMetadata(
-            { tenantId, actor: 'orchestrator', correlationId: 'c' },
-            activated,
-            new Date(),
-          ),
+          metadata: meta(activated),
         },
       ],
       { expectedRevision: 0 },

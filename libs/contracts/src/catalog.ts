@@ -203,7 +203,6 @@ export const COMMAND_CATALOG = {
 export type CommandType = keyof typeof COMMAND_CATALOG;
 export type CommandSucceededType = (typeof COMMAND_CATALOG)[CommandType]['succeeded'];
 export type CommandFailedType = (typeof COMMAND_CATALOG)[CommandType]['failed'];
-export type CommandResultType = CommandSucceededType | CommandFailedType;
 
 export const COMMAND_TYPES = Object.keys(COMMAND_CATALOG) as CommandType[];
 

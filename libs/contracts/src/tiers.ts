@@ -253,13 +253,6 @@ export function gibibytes(gb: number): number {
   return gb * 1024 ** 3;
 }
 
-export function isTier(value: unknown): value is Tier {
-  return typeof value === 'string' && (TIERS as readonly string[]).includes(value);
-}
-export function isRegion(value: unknown): value is Region {
-  return typeof value === 'string' && (REGIONS as readonly string[]).includes(value);
-}
-
 /** Kubernetes quantity to a number of base units (cores, bytes). Supports the suffixes used in the catalog. */
 export function parseQuantity(quantity: string): number {
   const match = /^([0-9]+(?:\.[0-9]+)?)(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(quantity);

@@ -613,13 +613,6 @@ export function application(tenant: TenantProfile, options: RenderOptions): Kube
 }
 
 // Deprovisioning (spec "Annotation Namespace") ------------------------------------------------------------
-export const DEPROVISIONING_ANNOTATIONS = [
-  'deprovisioning',
-  'deprovisioning-date',
-  'deletion-date',
-  'backup-required',
-];
-
 /**
  * The spec's four annotations, plus a `deprovisioning: "true"` label: the spec's purge CronJob selects
  * namespaces with `-l deprovisioning=true`, a label selector, which annotations alone would never match.

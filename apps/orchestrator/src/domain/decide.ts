@@ -3,11 +3,10 @@ import type { DeciderConfig } from './config';
 import type { Decision, DecisionContext } from './decision';
 import { decideDeprovisioning, decidePurge, decidePurged } from './deprovisioning';
 import { OrchestratorDomainError } from './errors';
-import { evolve } from './evolve';
+import { evolve, type TenantState } from '@app/lifecycle';
 import { PURGE_ALLOWED, type PurgeGuard } from './guardrails';
 import { decideOperations } from './operations';
 import { decideProvisioning, decideRollback } from './provisioning';
-import type { TenantState } from './state';
 
 /** A decision with the id its event gets; the same state always yields the same ids. */
 export type DecidedEvent = Decision & { eventId: string };

@@ -1,10 +1,16 @@
 import fc from 'fast-check';
 import { commandForResult, type StepOutputs } from '@app/contracts';
-import { COMPENSABLE_STEPS, GATING_STEPS, PURGE_STEPS, compensationKey, purgeKey } from './dag';
+import {
+  COMPENSABLE_STEPS,
+  GATING_STEPS,
+  PURGE_STEPS,
+  compensationKey,
+  purgeKey,
+  type TenantState,
+} from '@app/lifecycle';
 import type { DecidedEvent } from './decide';
 import { isCompensated } from './provisioning';
 import { nextDeadline, pendingCommands } from './queries';
-import type { TenantState } from './state';
 import { PERMANENT, PROFILE, TEST_CONFIG, TRANSIENT, TenantSim, outputsFor, resultEvent } from './testing';
 
 /*

@@ -11,7 +11,7 @@ import {
 } from '@app/contracts';
 import { DEFAULT_COMMAND_DEADLINE_SECONDS, FALLBACK_DEADLINE_SECONDS, type DeciderConfig } from './config';
 import type { PurgeGuard } from './guardrails';
-import type { StepState, TenantState } from './state';
+import type { StepState, TenantState } from '@app/lifecycle';
 
 /** A lifecycle event the orchestrator decided to append; the runtime adds the metadata. */
 export type Decision = {

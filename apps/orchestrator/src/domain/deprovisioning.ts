@@ -8,7 +8,10 @@ import {
   purgeKey,
   reactivationKey,
   type PurgeStep,
-} from './dag';
+  type CancellationState,
+  type StepState,
+  type TenantState,
+} from '@app/lifecycle';
 import {
   UNKNOWN_FAILURE,
   addSeconds,
@@ -24,7 +27,6 @@ import {
   type DecisionContext,
 } from './decision';
 import { PURGE_NOT_AUTHORISED } from './guardrails';
-import type { CancellationState, StepState, TenantState } from './state';
 
 export const BACKUP_MANIFEST_MISSING = 'ORCHESTRATOR.BACKUP_MANIFEST_MISSING';
 

@@ -1,8 +1,7 @@
 import type { LifecycleEventData } from '@app/contracts';
-import { GATING_STEPS } from './dag';
+import { GATING_STEPS, takesEffect } from '@app/lifecycle';
 import { type DecidedEvent } from './decide';
 import { backupIdFor } from './deprovisioning';
-import { takesEffect } from './evolve';
 import { PURGE_BREAKER_OPEN } from './guardrails';
 import { nextDeadline } from './queries';
 import { PROFILE, T0, TEST_CONFIG, TenantSim, lifecycleEvent, startedSteps, types } from './testing';

@@ -1,11 +1,11 @@
 export * from './config';
-export * from './dag';
 export * from './decide';
 export * from './decision';
 export * from './deprovisioning';
 export * from './errors';
-export * from './evolve';
 export * from './provisioning';
 export * from './queries';
-export * from './state';
 export * from './guardrails';
+// The tenant state, its fold and the step keys live in libs/lifecycle (shared with the API); the runtime
+// reads them through the domain's index like the rest of the decider.
+export * from '@app/lifecycle';

@@ -1,8 +1,7 @@
 import type { LifecycleEventData } from '@app/contracts';
-import { GATING_STEPS, PURGE_STEPS, purgeKey } from './dag';
+import { GATING_STEPS, PURGE_STEPS, purgeKey, reportedStatus, takesEffect } from '@app/lifecycle';
 import { decide, type DecidedEvent } from './decide';
 import { backupIdFor } from './deprovisioning';
-import { takesEffect } from './evolve';
 import { nextDeadline, pendingCommands } from './queries';
 import {
   PERMANENT,
@@ -775,6 +774,27 @@ describe('suspension', () => {
     ]);
     sim.succeed('workloads-2:resume');
     expect(sim.state.status).toBe('active');
+  });
+
+  it('applies a resumption asked before the suspension landed after it, in order', () => {
+    const sim = activeTenant();
+    sim.emit('SuspensionRequested', { reason: 'unpaid', requestedBy: 'billing' });
+    expect(startedSteps(sim.emit('ResumptionRequested', { requestedBy: 'billing' }))).toEqual([]);
+    expect(reportedStatus(sim.state)).toBe('suspending');
+    expect(startedSteps(sim.succeed('workloads-1:suspend'))).toEqual(['workloads-2:resume']);
+    expect(sim.state.status).toBe('suspended');
+    expect(reportedStatus(sim.state)).toBe('resuming');
+    sim.succeed('workloads-2:resume');
+    expect(reportedStatus(sim.state)).toBe('active');
+  });
+
+  it('drops a queued resumption when the suspension fails for good: the workloads never went down', () => {
+    const sim = activeTenant();
+    sim.emit('SuspensionRequested', { reason: 'unpaid', requestedBy: 'billing' });
+    sim.emit('ResumptionRequested', { requestedBy: 'billing' });
+    sim.fail('workloads-1:suspend', PERMANENT);
+    expect(reportedStatus(sim.state)).toBe('active');
+    expect(sim.runningSteps()).toEqual([]);
   });
 
   it('stays active and raises an alert when the suspension keeps failing', () => {

@@ -8,7 +8,9 @@ import {
   tierChangeKey,
   tierLimitsKey,
   workloadsOperationKey,
-} from './dag';
+  type StepState,
+  type TenantState,
+} from '@app/lifecycle';
 import {
   UNKNOWN_FAILURE,
   hasFailed,
@@ -21,7 +23,6 @@ import {
   type Decision,
   type DecisionContext,
 } from './decision';
-import type { StepState, TenantState } from './state';
 
 /**
  * Work that never rolls a tenant back: after-activation steps, notices, namespace (un)marking, quota and

@@ -5,9 +5,14 @@ import {
   type FailureReason,
   type TenantEvent,
 } from '@app/contracts';
-import { COMPENSABLE_STEPS, GATING_STEPS, compensatedStep, compensationKey } from './dag';
+import {
+  COMPENSABLE_STEPS,
+  GATING_STEPS,
+  compensatedStep,
+  compensationKey,
+  TIMEOUT_CODE,
+} from '@app/lifecycle';
 import { decide } from './decide';
-import { TIMEOUT_CODE } from './evolve';
 import { CANCELLED_DURING_PROVISIONING } from './provisioning';
 import { nextDeadline, pendingCommands, stepStatus } from './queries';
 import {

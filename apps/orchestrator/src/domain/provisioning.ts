@@ -1,5 +1,12 @@
 import type { FailureReason, ProvisioningStep, StepOutputs } from '@app/contracts';
-import { COMPENSABLE_STEPS, GATING_STEPS, compensationKey, dependenciesMet, dependentsOf } from './dag';
+import {
+  COMPENSABLE_STEPS,
+  GATING_STEPS,
+  compensationKey,
+  dependenciesMet,
+  dependentsOf,
+  type TenantState,
+} from '@app/lifecycle';
 import {
   UNKNOWN_FAILURE,
   hasFailed,
@@ -11,7 +18,6 @@ import {
   type Decision,
   type DecisionContext,
 } from './decision';
-import type { TenantState } from './state';
 
 export const CANCELLED_DURING_PROVISIONING = 'ORCHESTRATOR.CANCELLED_DURING_PROVISIONING';
 

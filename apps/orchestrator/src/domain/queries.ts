@@ -1,8 +1,13 @@
 import type { CommandType, ResourceService, StepOutputs } from '@app/contracts';
 import { DEFAULT_DECIDER_CONFIG, type DeciderConfig } from './config';
-import { PURGE_PREFIX, compensationKey } from './dag';
+import {
+  PURGE_PREFIX,
+  compensationKey,
+  type StepState,
+  type StepStatus,
+  type TenantState,
+} from '@app/lifecycle';
 import { purgeDueAt } from './deprovisioning';
-import type { StepState, StepStatus, TenantState } from './state';
 
 export interface PendingCommand {
   commandId: string;

@@ -13,9 +13,8 @@ import {
 } from '@app/contracts';
 import type { DeciderConfig } from './config';
 import { decide, decisionEvent, type DecidedEvent } from './decide';
-import { evolve } from './evolve';
+import { evolve, initialState, type StepState, type TenantState } from '@app/lifecycle';
 import { PURGE_ALLOWED, type PurgeGuard } from './guardrails';
-import { initialState, type StepState, type TenantState } from './state';
 
 /*
  * Test support for the domain specs (not exported by the domain's index): a tenant stream driven by hand,

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  buildMessage,
   deterministicId,
   INTEGRATION_EVENTS,
   ORCHESTRATOR_CHECKPOINT_STREAM,
@@ -24,6 +25,12 @@ const INTEGRATION_RETRY_BASE_MS = 200;
 const INTEGRATION_RETRY_MAX_MS = 30_000;
 /** A tenant whose pass keeps failing is tried again at most this far apart. */
 const FAILED_PASS_RETRY_MAX_MS = 30_000;
+/**
+ * Purged tenants whose last decided revision is still remembered after their state was dropped: the events
+ * the orchestrator appended on their way to purged come back through the subscription just after, and need
+ * no read of their stream. Bounded, oldest forgotten first.
+ */
+const RECENTLY_PURGED_MAX = 1024;
 
 /** The orchestrator is stopping: work waiting for the broker gives up, to be redone after restart. */
 class StoppedError extends Error {
@@ -89,7 +96,14 @@ export interface OrchestratorOptions {
 export class Orchestrator {
   private readonly processor: TenantProcessor;
   private readonly queues = new Map<string, Promise<unknown>>();
+  /**
+   * The last revision decided, per tenant followed. A purged tenant is not followed: it has nothing left to
+   * decide, so everything about it is dropped (see `forgetPurged`); an event for it later, if any, finds no
+   * entry here and makes the next pass read its stream again (a reconcile), as for a tenant never seen.
+   */
   private readonly processedRevision = new Map<string, number>();
+  /** Dropped purged tenants, with the revision decided last (bounded: RECENTLY_PURGED_MAX). */
+  private readonly recentlyPurged = new Map<string, number>();
   private readonly deadlines = new Map<string, number>();
   /** Tenants whose last pass failed, with how many times in a row: their next pass reconciles. */
   private readonly failures = new Map<string, number>();
@@ -133,6 +147,7 @@ export class Orchestrator {
     // new events, so a restart misses no deadline and re-sends what a crash left undispatched. Tenants are
     // independent: several at a time, one read of each stream.
     const tenants = await this.listTenants();
+    const listed = tenants.length;
     const startedAt = Date.now();
     const workers = Array.from({ length: Math.min(START_CONCURRENCY, tenants.length) }, async () => {
       for (let tenantId = tenants.pop(); tenantId !== undefined; tenantId = tenants.pop()) {
@@ -145,8 +160,8 @@ export class Orchestrator {
     });
     await Promise.all(workers);
     this.options.logger.info(
-      { tenants: this.processedRevision.size, ms: Date.now() - startedAt },
-      'every tenant decided after start',
+      { tenants: listed, followed: this.processedRevision.size, ms: Date.now() - startedAt },
+      'every tenant decided after start (purged ones are not followed)',
     );
     const metadata = await this.options.eventStore.getStreamMetadata(ORCHESTRATOR_CHECKPOINT_STREAM);
     const checkpoint = typeof metadata.checkpoint === 'string' ? metadata.checkpoint : 'start';
@@ -189,7 +204,7 @@ export class Orchestrator {
       );
     }
     this.timer = setInterval(() => void this.fireDueTimers(), this.options.timerIntervalMs);
-    this.options.logger.info({ checkpoint, tenants: this.processedRevision.size }, 'orchestrator started');
+    this.options.logger.info({ checkpoint, followed: this.processedRevision.size }, 'orchestrator started');
   }
 
   private async listTenants(): Promise<string[]> {
@@ -209,10 +224,62 @@ export class Orchestrator {
 
   private async runDecider(tenantId: string, loaded?: LoadedTenant): Promise<void> {
     const result = await this.processor.process(tenantId, loaded);
-    this.processedRevision.set(tenantId, result.state.revision - 1);
+    const revision = result.state.revision - 1;
+    if (result.state.status === 'purged' && !result.nextDeadline && !result.purgeHeld) {
+      this.forgetPurged(tenantId, revision);
+      return;
+    }
+    this.recentlyPurged.delete(tenantId);
+    this.processedRevision.set(tenantId, revision);
     this.track(tenantId, result.nextDeadline);
     if (result.purgeHeld) this.held.add(tenantId);
     else this.held.delete(tenantId);
+  }
+
+  /**
+   * A purged tenant with no timer, no running step and no held purge: nothing more will be decided for it
+   * unless a new event arrives, so its entries go (a fleet's churn must not grow this process's memory).
+   * `failures` goes with the rest: this pass succeeded.
+   */
+  private forgetPurged(tenantId: string, revision: number): void {
+    this.processedRevision.delete(tenantId);
+    this.deadlines.delete(tenantId);
+    this.failures.delete(tenantId);
+    this.held.delete(tenantId);
+    this.recentlyPurged.delete(tenantId);
+    this.recentlyPurged.set(tenantId, revision);
+    if (this.recentlyPurged.size > RECENTLY_PURGED_MAX) {
+      const oldest = this.recentlyPurged.keys().next().value;
+      if (oldest !== undefined) this.recentlyPurged.delete(oldest);
+    }
+  }
+
+  /** How many tenants this process holds state for (followed, timed, failing, held): for tests and logs. */
+  trackedTenants(): {
+    followed: number;
+    deadlines: number;
+    failures: number;
+    held: number;
+    recentlyPurged: number;
+  } {
+    return {
+      followed: this.processedRevision.size,
+      deadlines: this.deadlines.size,
+      failures: this.failures.size,
+      held: this.held.size,
+      recentlyPurged: this.recentlyPurged.size,
+    };
+  }
+
+  /** Whether this process holds any state for `tenantId` (for tests). */
+  tracks(tenantId: string): boolean {
+    return (
+      this.processedRevision.has(tenantId) ||
+      this.deadlines.has(tenantId) ||
+      this.failures.has(tenantId) ||
+      this.held.has(tenantId) ||
+      this.queues.has(tenantId)
+    );
   }
 
   /** A breaker reset releases every held purge now rather than at its next retry. Never throws. */
@@ -234,7 +301,8 @@ export class Orchestrator {
     const integration = INTEGRATION[event.type];
     if (integration) await this.publishUntilSent(tenantId, integration, event);
     // Reading the stream folds everything up to its end, so older events of a tenant need no new pass.
-    if ((this.processedRevision.get(tenantId) ?? -1) >= event.revision) return;
+    const decided = this.processedRevision.get(tenantId) ?? this.recentlyPurged.get(tenantId) ?? -1;
+    if (decided >= event.revision) return;
     await this.serialized(tenantId, () => this.pass(tenantId)).catch((error: unknown) =>
       this.failed(tenantId, error, 'decision failed; retrying'),
     );
@@ -338,19 +406,18 @@ export class Orchestrator {
     await this.options.publisher.publish(
       'tenantEvents',
       type,
-      {
+      buildMessage(
         type,
-        data: { tenantId, event: event.type, ...(event.data as object) },
-        metadata: {
-          messageId: id,
-          schemaVersion: 1,
-          occurredAt: String(event.metadata.occurredAt ?? event.recordedAt.toISOString()),
+        { tenantId, event: event.type, ...(event.data as object) },
+        {
           tenantId,
           correlationId: String(event.metadata.correlationId ?? id),
           causationId: event.id,
           actor: 'orchestrator',
         },
-      },
+        id,
+        String(event.metadata.occurredAt ?? event.recordedAt.toISOString()),
+      ),
       { mandatory: false },
     );
   }

@@ -17,17 +17,14 @@ import {
   type RecordedEvent,
 } from '@app/event-store';
 import type { Logger } from 'pino';
+import { evolve, initialState, takesEffect, type TenantState } from '@app/lifecycle';
 import {
   decide,
-  evolve,
-  initialState,
   nextDeadline,
   pendingCommands,
-  takesEffect,
   type DecidedEvent,
   type DeciderConfig,
   type PurgeGuard,
-  type TenantState,
 } from '../domain';
 import type { Clock } from './clock';
 

@@ -11,6 +11,8 @@ export const HEALTH_WORDS = [
   'rolling-back',
   'deprovisioning',
   'suspended',
+  'suspending',
+  'resuming',
   'purged',
 ] as const;
 export type HealthWord = (typeof HEALTH_WORDS)[number];
@@ -24,6 +26,8 @@ const HEALTH: Record<TenantStatus, HealthWord> = {
   deprovisioning: 'deprovisioning',
   purged: 'purged',
   suspended: 'suspended',
+  suspending: 'suspending',
+  resuming: 'resuming',
 };
 
 export function healthOf(status: TenantStatus): HealthWord {

@@ -8,7 +8,7 @@ import {
   type NdjsonVerification,
   type TenantVerification,
 } from '@app/audit';
-import { createEventStore, StreamNotFoundError, type EventStore, type RecordedEvent } from '@app/event-store';
+import { createEventStore, readStreamOrEmpty, type EventStore, type RecordedEvent } from '@app/event-store';
 import { ConfigError } from '@app/platform';
 import { SecretStoreError } from '@app/secrets';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -158,16 +158,9 @@ function instantArg(value: string): number {
 async function readTenantEvents(store: EventStore, tenantId: string, from = 0): Promise<RecordedEvent[]> {
   const events: RecordedEvent[] = [];
   for (let next = from; ;) {
-    let page: RecordedEvent[];
-    try {
-      page = await store.readStream(tenantStream(tenantId), { from: next, limit: 1000 });
-    } catch (error) {
-      if (error instanceof StreamNotFoundError) {
-        if (from === 0) throw unknownTenant(tenantId);
-        return events;
-      }
-      throw error;
-    }
+    const page = await readStreamOrEmpty(store, tenantStream(tenantId), { from: next, limit: 1000 });
+    // A stream that exists has an event at revision 0: nothing there means no such tenant.
+    if (page.length === 0 && next === 0) throw unknownTenant(tenantId);
     events.push(...page);
     if (page.length < 1000) return events;
     next = page[page.length - 1].revision + 1;
@@ -175,12 +168,8 @@ async function readTenantEvents(store: EventStore, tenantId: string, from = 0): 
 }
 
 async function assertTenantExists(store: EventStore, tenantId: string): Promise<void> {
-  try {
-    await store.readStream(tenantStream(tenantId), { limit: 1 });
-  } catch (error) {
-    if (error instanceof StreamNotFoundError) throw unknownTenant(tenantId);
-    throw error;
-  }
+  const [first] = await readStreamOrEmpty(store, tenantStream(tenantId), { limit: 1 });
+  if (first === undefined) throw unknownTenant(tenantId);
 }
 
 function json(value: unknown): string {

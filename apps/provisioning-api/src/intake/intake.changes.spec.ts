@@ -37,8 +37,22 @@ describe('SubscriptionIntake: tier change, suspension, reactivation', () => {
       },
       'webhook',
     );
+    // The orchestrator's fold needs the tenant provisioned (a gating step started) before its activation.
+    await started('namespace', 'CreateNamespace', 'c0');
     await append('TenantActivated', { activatedAt: NOW.toISOString() });
   });
+
+  async function started(step: string, commandType: string, commandId: string): Promise<void> {
+    await append('StepStarted', {
+      step,
+      commandId,
+      commandType,
+      service: 'k8s',
+      attempt: 1,
+      params: {},
+      deadline: '2025-03-01T11:00:00Z',
+    });
+  }
 
   async function append(type: string, data: unknown): Promise<void> {
     const events = await store.readStream(tenantStream(TENANT));
@@ -97,17 +111,19 @@ describe('SubscriptionIntake: tier change, suspension, reactivation', () => {
         'INTAKE.CHANGE_IN_PROGRESS',
       );
       // A refusal that may pass keeps the change in flight; a final one settles it.
-      const refused = (retryable: boolean) => ({
-        commandId: 'c',
+      const refused = (retryable: boolean, commandId: string) => ({
+        commandId,
         step: 'tier-1:update-quota',
         error: { code: 'K8S.X', message: 'm', retryable },
         attempts: 1,
       });
-      await append('QuotaUpdateRefused', refused(true));
+      await started('tier-1:update-quota', 'UpdateQuota', 'c1');
+      await append('QuotaUpdateRefused', refused(true, 'c1'));
       expect(await refusal(intake.acceptSubscriptionUpdated(next, 'webhook'))).toBe(
         'INTAKE.CHANGE_IN_PROGRESS',
       );
-      await append('QuotaUpdateRefused', refused(false));
+      await started('tier-1:update-quota', 'UpdateQuota', 'c2');
+      await append('QuotaUpdateRefused', refused(false, 'c2'));
       expect((await intake.acceptSubscriptionUpdated(next, 'webhook')).fromTier).toBe('premium');
     });
 
@@ -117,7 +133,7 @@ describe('SubscriptionIntake: tier change, suspension, reactivation', () => {
         'webhook',
       );
       expect(result.status).toBe('unchanged');
-      expect(await types()).toEqual(['TenantRequested', 'TenantActivated']);
+      expect(await types()).toEqual(['TenantRequested', 'StepStarted', 'TenantActivated']);
     });
 
     it('refuses an invalid payload, another subscription, an unknown tenant and a tenant in grace', async () => {
@@ -158,6 +174,23 @@ describe('SubscriptionIntake: tier change, suspension, reactivation', () => {
   });
 
   describe('subscription.suspended / resumed', () => {
+    it('queues a resumption that arrives before the suspension is applied, in order', async () => {
+      await intake.acceptSubscriptionSuspended(change('subscription.suspended'), 'webhook');
+      const resumed = change('subscription.resumed', {}, '2025-03-02T10:00:00Z');
+      expect(await intake.acceptSubscriptionResumed(resumed, 'webhook')).toEqual({
+        tenantId: TENANT,
+        status: 'active',
+        changed: true,
+        queued: true,
+        duplicate: false,
+      });
+      const types = (await store.readStream(tenantStream(TENANT))).map((e) => e.type);
+      expect(types.slice(-2)).toEqual(['SuspensionRequested', 'ResumptionRequested']);
+      // Already heading back to active: a second resumption changes nothing.
+      const again = change('subscription.resumed', {}, '2025-03-02T11:00:00Z');
+      expect(await intake.acceptSubscriptionResumed(again, 'webhook')).toMatchObject({ changed: false });
+    });
+
     it('suspends an active tenant once, resumes it after the suspension landed', async () => {
       const suspended = change('subscription.suspended', { reason: 'non-payment' });
       expect(await intake.acceptSubscriptionSuspended(suspended, 'webhook')).toEqual({
@@ -168,10 +201,7 @@ describe('SubscriptionIntake: tier change, suspension, reactivation', () => {
       });
       expect((await intake.acceptSubscriptionSuspended(suspended, 'bus')).duplicate).toBe(true);
       const resumed = change('subscription.resumed', {}, '2025-03-02T10:00:00Z');
-      // The workloads are not down yet: the orchestrator would ignore a resume, so billing must retry.
-      expect(await refusal(intake.acceptSubscriptionResumed(resumed, 'webhook'))).toBe(
-        'INTAKE.CHANGE_IN_PROGRESS',
-      );
+      await started('workloads-1:suspend', 'SuspendWorkloads', 'c');
       await append('WorkloadsSuspended', { commandId: 'c', step: 'workloads-1:suspend', outputs: {} });
       expect(await intake.acceptSubscriptionResumed(resumed, 'webhook')).toMatchObject({
         status: 'active',

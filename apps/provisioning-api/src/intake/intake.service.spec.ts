@@ -46,6 +46,29 @@ function cancelled(
   };
 }
 
+/** The orchestrator's part of provisioning, as far as the tenant's state needs it: a step started, then activation. */
+async function activate(store: EventStore, tenantId: string): Promise<void> {
+  const stream = tenantStream(tenantId);
+  const events = await store.readStream(stream);
+  const step = { step: 'namespace', commandId: 'c0', commandType: 'CreateNamespace', service: 'k8s' };
+  await store.append(
+    stream,
+    [
+      {
+        id: deterministicId('test-started', tenantId),
+        type: 'StepStarted',
+        data: { ...step, attempt: 1, params: {}, deadline: '2025-03-01T11:00:00Z' },
+      },
+      {
+        id: deterministicId('test-activated', tenantId),
+        type: 'TenantActivated',
+        data: { activatedAt: '2025-03-01T10:00:00Z' },
+      },
+    ],
+    { expectedRevision: events.length - 1 },
+  );
+}
+
 async function tenantStreams(store: EventStore): Promise<string[]> {
   const events = await store.readAll({ filter: { category: 'tenant' } });
   return [...new Set(events.map((event) => event.streamName))];
@@ -403,6 +426,7 @@ describe('SubscriptionIntake', () => {
     it('reactivates the customer’s tenant in its grace period instead of creating a new one', async () => {
       suffixes = ['aaaaaa', 'bbbbbb'];
       const { tenantId, domain } = await intake.acceptSubscriptionCreated(created(), 'webhook');
+      await activate(store, tenantId);
       await intake.acceptSubscriptionCancelled(cancelled(tenantId), 'webhook');
 
       const result = await intake.acceptSubscriptionCreated(
@@ -420,10 +444,12 @@ describe('SubscriptionIntake', () => {
       const events = await store.readStream(tenantStream(tenantId));
       expect(events.map((e) => e.type)).toEqual([
         'TenantRequested',
+        'StepStarted',
+        'TenantActivated',
         'CancellationRequested',
         'TenantReactivated',
       ]);
-      expect(events[2].data).toMatchObject({ subscriptionId: 'sub_new', requestedBy: 'billing' });
+      expect(events[4].data).toMatchObject({ subscriptionId: 'sub_new', requestedBy: 'billing' });
 
       // A late re-delivery of the old cancellation is a duplicate (nothing appended); the new one applies.
       await expect(
@@ -432,7 +458,7 @@ describe('SubscriptionIntake', () => {
       await expect(
         intake.acceptSubscriptionCancelled(cancelled(tenantId, { subscriptionId: 'sub_new' }), 'webhook'),
       ).resolves.toMatchObject({ duplicate: false });
-      expect(await store.readStream(tenantStream(tenantId))).toHaveLength(4);
+      expect(await store.readStream(tenantStream(tenantId))).toHaveLength(6);
     });
 
     it('creates a new tenant when the customer’s tenant is not in a grace period', async () => {

@@ -15,8 +15,19 @@ import {
   type EventStore,
   type RecordedEvent,
 } from '@app/event-store';
-import { foldTenantSummary, toSummaryEvent, type TenantSummary } from '../tenants/tenant-summary.projection';
-import { OperationError, OPERATION_ERROR_CODES } from './operations.errors';
+import {
+  REFUSAL_CODES,
+  admitOperatorCancel,
+  admitOperatorPurge,
+  admitOperatorRetry,
+  foldTenant,
+  isRefusal,
+  type Admission,
+  type LifecycleRefusal,
+  type RefusalCode,
+  type TenantState,
+} from '@app/lifecycle';
+import { OperationError, OPERATION_ERROR_CODES, type OperationErrorCode } from './operations.errors';
 
 /**
  * Who acts: the operator token's name (HTTP; `oidc:<claim>` for OpenID Connect callers, the claim may be an
@@ -27,10 +38,6 @@ export const OPERATOR_NAME_PATTERN = /^(?:oidc:)?[a-zA-Z0-9_.@-]{1,64}$/;
 export const STEP_KEY_PATTERN = /^[a-z0-9][a-z0-9:-]{0,99}$/;
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 export const REASON_MAX_LENGTH = 500;
-/** The orchestrator's name for "retry the blocked backup round" (any key of that round works too). */
-export const BACKUP_RETRY_STEP = 'backup';
-
-const BACKUP_STEP_KEY = /^cancel-(\d+):backup-(\d+):(?:databases|storage|verify-databases|verify-storage)$/;
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -125,15 +132,14 @@ export class TenantOperations {
     const eventId = key ? deterministicId('operator-retry', tenantId, key) : this.newId();
     const data: LifecycleEventData['OperatorRetryRequested'] = { step, reason, operator };
 
-    return this.decide<RetryAccepted>(tenantId, async ({ events, summary }) => {
+    return this.decide<RetryAccepted>(tenantId, async ({ events, state }) => {
       const earlier = events.find((event) => event.id === eventId);
       if (earlier) {
         assertSameRequest(earlier, 'OperatorRetryRequested', data);
         return { result: { tenantId, step, eventId, duplicate: true } };
       }
-      assertRetryable(summary, events, step);
       return {
-        append: this.event(tenantId, eventId, 'OperatorRetryRequested', data, operator),
+        append: this.admitted(tenantId, eventId, admitOperatorRetry(state, data), operator),
         result: { tenantId, step, eventId, duplicate: false },
       };
     });
@@ -164,7 +170,7 @@ export class TenantOperations {
   async requestCancellation(request: CancelRequest): Promise<CancellationAccepted> {
     const { tenantId, operator, reason, eventId } = this.reasonedRequest(request, 'operator-cancel');
 
-    return this.decide<CancellationAccepted>(tenantId, async ({ events, summary }) => {
+    return this.decide<CancellationAccepted>(tenantId, async ({ events, state }) => {
       const earlier = events.find((event) => event.id === eventId);
       if (earlier) {
         const recorded = earlier.data as LifecycleEventData['CancellationRequested'];
@@ -174,23 +180,16 @@ export class TenantOperations {
         });
         return { result: { tenantId, eventId, deletionDate: recorded.deletionDate, duplicate: true } };
       }
-      if (summary.status !== 'active' && summary.status !== 'suspended') {
-        throw new OperationError(
-          OPERATION_ERROR_CODES.NOT_CANCELLABLE,
-          `tenant ${tenantId} is ${summary.status}: only an active or suspended tenant can be cancelled`,
-        );
-      }
       const now = this.now();
       const deletionDate = new Date(now.getTime() + this.options.gracePeriodDays * DAY_MS).toISOString();
-      const data: LifecycleEventData['CancellationRequested'] = {
-        subscriptionId: summary.subscriptionId,
+      const admission = admitOperatorCancel(state, {
         reason,
         requestedAt: now.toISOString(),
         deletionDate,
         requestedBy: operatorActor(operator),
-      };
+      });
       return {
-        append: this.event(tenantId, eventId, 'CancellationRequested', data, operator),
+        append: this.admitted(tenantId, eventId, admission, operator),
         result: { tenantId, eventId, deletionDate, duplicate: false },
       };
     });
@@ -204,7 +203,7 @@ export class TenantOperations {
   async requestPurge(request: PurgeRequest): Promise<PurgeAccepted> {
     const { tenantId, operator, reason, eventId } = this.reasonedRequest(request, 'operator-purge');
 
-    return this.decide<PurgeAccepted>(tenantId, async ({ events, summary }) => {
+    return this.decide<PurgeAccepted>(tenantId, async ({ events, state }) => {
       const earlier = events.find((event) => event.id === eventId);
       if (earlier) {
         assertSameRequest(earlier, 'OperatorPurgeRequested', { reason, operator });
@@ -214,28 +213,10 @@ export class TenantOperations {
             tenantId,
             eventId,
             requestedAt: recorded.requestedAt,
-            deletionDate: summary.deprovisioning?.deletionDate ?? '',
+            deletionDate: state.cancellation?.deletionDate ?? '',
             duplicate: true,
           },
         };
-      }
-      if (
-        summary.status !== 'deprovisioning' ||
-        !summary.deprovisioning ||
-        summary.deprovisioning.purgeStartedAt
-      ) {
-        const state = summary.deprovisioning?.purgeStartedAt ? 'being purged' : summary.status;
-        throw new OperationError(
-          OPERATION_ERROR_CODES.NOT_IN_GRACE_PERIOD,
-          `tenant ${tenantId} is ${state}: only a tenant in its grace period (cancelled, purge not started) can be purged early`,
-        );
-      }
-      const pending = pendingPurgeRequest(events);
-      if (pending) {
-        throw new OperationError(
-          OPERATION_ERROR_CODES.PURGE_ALREADY_REQUESTED,
-          `operator ${pending.operator} already requested the purge of tenant ${tenantId} at ${pending.requestedAt}`,
-        );
       }
       const data: LifecycleEventData['OperatorPurgeRequested'] = {
         reason,
@@ -243,19 +224,19 @@ export class TenantOperations {
         requestedAt: this.now().toISOString(),
       };
       return {
-        append: this.event(tenantId, eventId, 'OperatorPurgeRequested', data, operator),
+        append: this.admitted(tenantId, eventId, admitOperatorPurge(state, data), operator),
         result: {
           tenantId,
           eventId,
           requestedAt: data.requestedAt,
-          deletionDate: summary.deprovisioning.deletionDate,
+          deletionDate: state.cancellation?.deletionDate ?? '',
           duplicate: false,
         },
       };
     });
   }
 
-  private async load(tenantId: string): Promise<{ events: RecordedEvent[]; summary: TenantSummary }> {
+  private async load(tenantId: string): Promise<{ events: RecordedEvent[]; state: TenantState }> {
     let events: RecordedEvent[];
     try {
       events = await this.store.readStream(tenantStream(tenantId));
@@ -263,9 +244,9 @@ export class TenantOperations {
       if (error instanceof StreamNotFoundError) throw notFound(tenantId);
       throw error;
     }
-    const summary = foldTenantSummary(events.map(toSummaryEvent));
-    if (!summary) throw notFound(tenantId);
-    return { events, summary };
+    const state = foldTenant(events);
+    if (!state.tenant) throw notFound(tenantId);
+    return { events, state };
   }
 
   /**
@@ -276,7 +257,7 @@ export class TenantOperations {
     tenantId: string,
     decision: (read: {
       events: RecordedEvent[];
-      summary: TenantSummary;
+      state: TenantState;
     }) => Promise<{ append?: EventData<unknown, MessageMetadata>; result: R }>,
   ): Promise<R> {
     return decideAndAppend(
@@ -295,10 +276,22 @@ export class TenantOperations {
     );
   }
 
+  /** The admitted event with its id and metadata, or the refusal as this app's error. */
+  private admitted(
+    tenantId: string,
+    eventId: string,
+    admission: Admission,
+    operator: string,
+  ): EventData<unknown, MessageMetadata> {
+    if (isRefusal(admission)) throw refusedBy(admission);
+    const [event] = admission.events;
+    return this.event(tenantId, eventId, event.type as OperatorEventType, event.data, operator);
+  }
+
   private event<T>(
     tenantId: string,
     eventId: string,
-    type: 'OperatorRetryRequested' | 'CancellationRequested' | 'OperatorPurgeRequested',
+    type: OperatorEventType,
     data: T,
     operator: string,
   ): EventData<T, MessageMetadata> {
@@ -316,83 +309,21 @@ export class TenantOperations {
   }
 }
 
-/** Keys of the backup round a `PurgeBlocked` holds back, or undefined when no backup is blocked now. */
-export function blockedBackupKeys(
-  summary: TenantSummary,
-  events: readonly RecordedEvent[],
-): string[] | undefined {
-  if (summary.status !== 'deprovisioning' || summary.deprovisioning?.purgeStartedAt) return undefined;
-  let blocked = false;
-  for (const event of events) {
-    if (event.type === 'PurgeBlocked') blocked = true;
-    else if (
-      ['BackupStarted', 'CancellationRequested', 'TenantReactivated', 'PurgeStarted'].includes(event.type)
-    )
-      blocked = false;
-  }
-  if (!blocked) return undefined;
-  let latest: { cycle: number; round: number } | undefined;
-  for (const key of Object.keys(summary.steps)) {
-    const match = BACKUP_STEP_KEY.exec(key);
-    if (!match) continue;
-    const cycle = Number(match[1]);
-    const round = Number(match[2]);
-    if (!latest || cycle > latest.cycle || (cycle === latest.cycle && round > latest.round)) {
-      latest = { cycle, round };
-    }
-  }
-  const prefix = latest ? `cancel-${latest.cycle}:backup-${latest.round}:` : undefined;
-  return [BACKUP_RETRY_STEP, ...Object.keys(summary.steps).filter((key) => prefix && key.startsWith(prefix))];
-}
+type OperatorEventType = 'OperatorRetryRequested' | 'CancellationRequested' | 'OperatorPurgeRequested';
 
-/** Steps an operator may retry now: parked steps, plus the blocked backup round's keys. */
-export function retryableSteps(summary: TenantSummary, events: readonly RecordedEvent[]): string[] {
-  const parked = Object.values(summary.steps)
-    .filter((step) => step.status === 'parked')
-    .map((step) => step.step);
-  return [...parked, ...(blockedBackupKeys(summary, events) ?? [])];
-}
+const REFUSAL_ERRORS: Partial<Record<RefusalCode, OperationErrorCode>> = {
+  [REFUSAL_CODES.TENANT_NOT_FOUND]: OPERATION_ERROR_CODES.TENANT_NOT_FOUND,
+  [REFUSAL_CODES.STEP_NOT_RETRYABLE]: OPERATION_ERROR_CODES.STEP_NOT_RETRYABLE,
+  [REFUSAL_CODES.NOT_CANCELLABLE]: OPERATION_ERROR_CODES.NOT_CANCELLABLE,
+  [REFUSAL_CODES.NOT_IN_GRACE_PERIOD]: OPERATION_ERROR_CODES.NOT_IN_GRACE_PERIOD,
+  [REFUSAL_CODES.PURGE_ALREADY_REQUESTED]: OPERATION_ERROR_CODES.PURGE_ALREADY_REQUESTED,
+};
 
-/** The purge request of the current grace period, if one was made (a reactivation ends the grace period). */
-function pendingPurgeRequest(
-  events: readonly RecordedEvent[],
-): LifecycleEventData['OperatorPurgeRequested'] | undefined {
-  let pending: LifecycleEventData['OperatorPurgeRequested'] | undefined;
-  for (const event of events) {
-    if (event.type === 'TenantReactivated') pending = undefined;
-    else if (event.type === 'OperatorPurgeRequested') {
-      pending = event.data as LifecycleEventData['OperatorPurgeRequested'];
-    }
-  }
-  return pending;
-}
-
-function assertRetryable(summary: TenantSummary, events: readonly RecordedEvent[], step: string): void {
-  const tenantId = summary.tenantId;
-  if (summary.status === 'purged') {
-    throw new OperationError(
-      OPERATION_ERROR_CODES.STEP_NOT_RETRYABLE,
-      `tenant ${tenantId} is purged: nothing left to retry`,
-    );
-  }
-  const allowed = retryableSteps(summary, events);
-  if (allowed.includes(step)) return;
-  const current = summary.steps[step];
-  const hint =
-    allowed.length > 0 ? `retryable now: ${allowed.join(', ')}` : 'no step is waiting for an operator';
-  if (!current && step !== BACKUP_RETRY_STEP) {
-    throw new OperationError(
-      OPERATION_ERROR_CODES.STEP_NOT_RETRYABLE,
-      `tenant ${tenantId} has no step ${step} (${hint})`,
-    );
-  }
-  const why =
-    current?.status === 'failed' || current?.status === 'timed_out'
-      ? `step ${step} is ${current.status}: the orchestrator retries it itself or rolls the tenant back; only parked steps wait for an operator`
-      : step === BACKUP_RETRY_STEP
-        ? 'no backup is blocked'
-        : `step ${step} is ${current?.status ?? 'unknown'}, not parked`;
-  throw new OperationError(OPERATION_ERROR_CODES.STEP_NOT_RETRYABLE, `tenant ${tenantId}: ${why} (${hint})`);
+function refusedBy(refusal: LifecycleRefusal): OperationError {
+  const code = REFUSAL_ERRORS[refusal.code];
+  if (!code)
+    throw new Error(`operator request refused with unexpected code ${refusal.code}: ${refusal.message}`);
+  return new OperationError(code, refusal.message);
 }
 
 function assertSameRequest(earlier: RecordedEvent, type: string, expected: Record<string, unknown>): void {

@@ -196,13 +196,105 @@ describe('tenant summary projection', () => {
       ev('TierChanged', { fromTier: 'premium', toTier: 'business' }, '2025-01-15T10:00:03Z'),
       ev('SomethingFromTheFuture', {}, '2025-01-15T10:00:04Z'),
     ];
-    expect(foldTenantSummary(events)).toMatchObject({ status: 'suspended', tier: 'business', revision: 4 });
-    expect(
-      foldTenantSummary([
-        ...events,
-        ev('ResumptionRequested', { requestedBy: 'billing' }, '2025-01-15T10:00:05Z'),
-      ])?.status,
-    ).toBe('active');
+    // Asked, not applied: the workloads still run until the k8s service reports them down.
+    expect(foldTenantSummary(events)).toMatchObject({ status: 'suspending', tier: 'business', revision: 4 });
+  });
+
+  const workloadsStep = (key: string, commandId: string, at: string) =>
+    ev(
+      'StepStarted',
+      {
+        step: key,
+        commandId,
+        commandType: key.endsWith('suspend') ? 'SuspendWorkloads' : 'ResumeWorkloads',
+        service: 'k8s',
+        attempt: 1,
+        deadline: at,
+        params: {},
+      },
+      at,
+    );
+  const workloadsDone = (key: string, commandId: string, at: string) =>
+    ev(
+      key.endsWith('suspend') ? 'WorkloadsSuspended' : 'WorkloadsResumed',
+      { step: key, commandId, outputs: {} },
+      at,
+    );
+  const active = () => [
+    ev('TenantRequested', { tenant, source: 'webhook' }, '2025-01-15T10:00:00Z'),
+    ev('TenantActivated', { activatedAt: 'a' }, '2025-01-15T10:00:01Z'),
+  ];
+  const suspension = () => ev('SuspensionRequested', { reason: 'unpaid', requestedBy: 'billing' }, 't');
+  const resumption = () => ev('ResumptionRequested', { requestedBy: 'billing' }, 't');
+
+  it('reports suspending until the workloads are down, resuming until they are up', () => {
+    const suspending = [...active(), suspension(), workloadsStep('workloads-1:suspend', 'c1', 't')];
+    expect(foldTenantSummary(suspending)?.status).toBe('suspending');
+    const suspended = [...suspending, workloadsDone('workloads-1:suspend', 'c1', 't')];
+    expect(foldTenantSummary(suspended)?.status).toBe('suspended');
+    const resuming = [...suspended, resumption(), workloadsStep('workloads-2:resume', 'c2', 't')];
+    expect(foldTenantSummary(resuming)?.status).toBe('resuming');
+    expect(foldTenantSummary([...resuming, workloadsDone('workloads-2:resume', 'c2', 't')])?.status).toBe(
+      'active',
+    );
+    // A suspension that failed for good leaves the workloads running.
+    const parked = ev(
+      'StepParked',
+      {
+        step: 'workloads-1:suspend',
+        commandId: 'c1',
+        reason: { code: 'K8S', message: 'm', retryable: true },
+      },
+      't',
+    );
+    expect(foldTenantSummary([...suspending, parked])?.status).toBe('active');
+  });
+
+  it('applies a resumption queued behind a pending suspension after it, in order', () => {
+    const queued = [...active(), suspension(), resumption()];
+    expect(foldTenantSummary(queued)?.status).toBe('suspending');
+    const suspended = [
+      ...queued,
+      workloadsStep('workloads-1:suspend', 'c1', 't'),
+      workloadsDone('workloads-1:suspend', 'c1', 't'),
+    ];
+    expect(foldTenantSummary(suspended)?.status).toBe('resuming');
+    const resumed = [
+      ...suspended,
+      workloadsStep('workloads-2:resume', 'c2', 't'),
+      workloadsDone('workloads-2:resume', 'c2', 't'),
+    ];
+    expect(foldTenantSummary(resumed)?.status).toBe('active');
+  });
+
+  it('brings a suspended tenant cancelled then reactivated back suspended', () => {
+    const cancelled = [
+      ...active(),
+      suspension(),
+      workloadsStep('workloads-1:suspend', 'c1', 't'),
+      workloadsDone('workloads-1:suspend', 'c1', 't'),
+      ev(
+        'CancellationRequested',
+        {
+          subscriptionId: 'sub_abc123',
+          reason: 'r',
+          requestedAt: 'r',
+          deletionDate: 'd',
+          requestedBy: 'billing',
+        },
+        't',
+      ),
+    ];
+    expect(foldTenantSummary(cancelled)?.status).toBe('deprovisioning');
+    const reactivated = [
+      ...cancelled,
+      ev(
+        'TenantReactivated',
+        { subscriptionId: 'sub_abc123', reactivatedAt: 'x', requestedBy: 'billing' },
+        't',
+      ),
+    ];
+    expect(foldTenantSummary(reactivated)?.status).toBe('suspended');
   });
 
   it('marks timed-out and parked steps', () => {

@@ -8,6 +8,7 @@ import {
   type Region,
   type Tier,
 } from '@app/contracts';
+import { workloadsOperationKind, type WorkloadsKind } from '@app/lifecycle';
 
 /**
  * The tenant summary behind the query API: a pure fold over one tenant stream (lifecycle events and command
@@ -23,6 +24,8 @@ export const TENANT_STATUSES = [
   'deprovisioning',
   'purged',
   'suspended',
+  'suspending',
+  'resuming',
 ] as const;
 export type TenantStatus = (typeof TENANT_STATUSES)[number];
 
@@ -64,6 +67,20 @@ export interface TenantSummary {
   purgedAt: string | null;
   /** Revision of the last event folded in; tells a reader how fresh the summary is. */
   revision: number;
+  /** Where the workloads are (absent until the first suspension: running once active). */
+  workloads?: WorkloadsSummary;
+}
+
+/**
+ * The workloads as the k8s service last applied them, and the suspension or resumption asked but not yet
+ * applied (with the one queued behind it), by the same rules as the orchestrator's fold (`@app/lifecycle`).
+ */
+export interface WorkloadsSummary {
+  applied: 'active' | 'suspended';
+  pending: WorkloadsKind | null;
+  /** The pending one's step key once the orchestrator started it. */
+  pendingStep: string | null;
+  queued: WorkloadsKind | null;
 }
 
 /** The part of a recorded event the fold needs. `occurredAt` comes from the metadata (or the record time). */
@@ -104,7 +121,54 @@ function finishStep(
     ...state.steps,
     [step]: { ...current, status, finishedAt: at, durationMs: durationBetween(current.startedAt, at), error },
   };
-  return { ...state, steps, currentStep: currentStepOf(steps) };
+  const settled =
+    current.status === 'running' || current.status === 'failed' || current.status === 'timed_out';
+  const next = { ...state, steps, currentStep: currentStepOf(steps) };
+  return settled ? settleWorkloads(next, step, status) : next;
+}
+
+const OPERATING: ReadonlySet<TenantStatus> = new Set(['active', 'suspended', 'suspending', 'resuming']);
+
+function workloadsOf(state: TenantSummary): WorkloadsSummary {
+  const applied = state.status === 'suspended' || state.status === 'resuming' ? 'suspended' : 'active';
+  return state.workloads ?? { applied, pending: null, pendingStep: null, queued: null };
+}
+
+/** An operating tenant's status: what was applied, or `suspending`/`resuming` while a change is pending. */
+function operatingStatus(workloads: WorkloadsSummary): TenantStatus {
+  if (workloads.pending) return workloads.pending === 'suspend' ? 'suspending' : 'resuming';
+  return workloads.applied;
+}
+
+function withWorkloads(state: TenantSummary, workloads: WorkloadsSummary): TenantSummary {
+  const status = OPERATING.has(state.status) ? operatingStatus(workloads) : state.status;
+  return { ...state, workloads, status };
+}
+
+/** A suspension or resumption starts when the workloads are the other way, or queues behind a pending one. */
+function requestWorkloads(state: TenantSummary, kind: WorkloadsKind): TenantSummary {
+  if (!OPERATING.has(state.status)) return state;
+  const workloads = workloadsOf(state);
+  if (workloads.pending) {
+    if ((workloads.queued ?? workloads.pending) === kind) return state;
+    return withWorkloads(state, { ...workloads, queued: workloads.queued ? null : kind });
+  }
+  if (workloads.applied === (kind === 'suspend' ? 'suspended' : 'active')) return state;
+  return withWorkloads(state, { ...workloads, pending: kind, pendingStep: null });
+}
+
+/** The pending change's step settled: applied (the queued one is next) or parked (nothing changed). */
+function settleWorkloads(state: TenantSummary, step: string, status: StepState): TenantSummary {
+  const workloads = state.workloads;
+  if (!workloads?.pending || workloads.pendingStep !== step) return state;
+  if (status === 'succeeded') {
+    const applied = workloads.pending === 'suspend' ? 'suspended' : 'active';
+    return withWorkloads(state, { applied, pending: workloads.queued, pendingStep: null, queued: null });
+  }
+  if (status === 'parked') {
+    return withWorkloads(state, { ...workloads, pending: null, pendingStep: null, queued: null });
+  }
+  return state;
 }
 
 type LifecyclePayload = {
@@ -133,7 +197,12 @@ function evolveLifecycle(state: TenantSummary, event: LifecyclePayload, at: stri
         },
       };
       const status = state.status === 'requested' ? 'provisioning' : state.status;
-      return { ...state, status, steps, currentStep: currentStepOf(steps) };
+      const next = { ...state, status, steps, currentStep: currentStepOf(steps) };
+      const workloads = state.workloads;
+      if (workloads?.pending && workloadsOperationKind(d.step) === workloads.pending) {
+        return { ...next, workloads: { ...workloads, pendingStep: d.step } };
+      }
+      return next;
     }
     case 'StepTimedOut':
       return finishStep(state, event.data.step, event.data.commandId, at, 'timed_out', {
@@ -161,6 +230,8 @@ function evolveLifecycle(state: TenantSummary, event: LifecyclePayload, at: stri
     case 'CancellationRequested':
       return {
         ...state,
+        // Remembered for a reactivation, which returns the tenant to where its workloads are.
+        workloads: OPERATING.has(state.status) ? workloadsOf(state) : state.workloads,
         status: 'deprovisioning',
         deprovisioning: {
           requestedAt: event.data.requestedAt,
@@ -169,8 +240,11 @@ function evolveLifecycle(state: TenantSummary, event: LifecyclePayload, at: stri
           purgeStartedAt: null,
         },
       };
-    case 'TenantReactivated':
-      return { ...state, status: 'active', subscriptionId: event.data.subscriptionId, deprovisioning: null };
+    case 'TenantReactivated': {
+      // Back to where the workloads were: a suspended tenant comes back suspended.
+      const status = state.workloads ? operatingStatus(state.workloads) : 'active';
+      return { ...state, status, subscriptionId: event.data.subscriptionId, deprovisioning: null };
+    }
     case 'PurgeStarted':
       return state.deprovisioning
         ? { ...state, deprovisioning: { ...state.deprovisioning, purgeStartedAt: event.data.startedAt } }
@@ -180,9 +254,9 @@ function evolveLifecycle(state: TenantSummary, event: LifecyclePayload, at: stri
     case 'TierChanged':
       return { ...state, tier: event.data.toTier };
     case 'SuspensionRequested':
-      return state.status === 'active' ? { ...state, status: 'suspended' } : state;
+      return requestWorkloads(state, 'suspend');
     case 'ResumptionRequested':
-      return state.status === 'suspended' ? { ...state, status: 'active' } : state;
+      return requestWorkloads(state, 'resume');
     case 'BackupStarted':
     case 'BackupCompleted':
     case 'PurgeBlocked':

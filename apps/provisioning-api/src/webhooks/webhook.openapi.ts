@@ -176,6 +176,11 @@ export const SUSPENSION_ACCEPTED_SCHEMA = {
     tenant_id: { type: 'string' },
     status: { type: 'string', enum: ['suspended', 'active'] },
     changed: { type: 'boolean' },
+    queued: {
+      type: 'boolean',
+      description:
+        'Present (true) when the request waits behind an earlier suspension or resumption still being applied',
+    },
     status_url: { type: 'string' },
   },
 };

@@ -202,6 +202,7 @@ export class WebhooksController {
         tenantId: result.tenantId,
         status: result.status,
         changed: result.changed,
+        queued: result.queued === true,
         duplicate: result.duplicate,
       },
       `${type} accepted`,
@@ -210,6 +211,8 @@ export class WebhooksController {
       tenant_id: result.tenantId,
       status: result.status,
       changed: result.changed,
+      // Recorded behind an earlier suspension or resumption: applied once that one is done.
+      ...(result.queued ? { queued: true } : {}),
       status_url: statusUrl(result.tenantId),
     };
   }

@@ -139,9 +139,11 @@ export interface TierChangeState {
   outcome?: 'changed' | 'refused' | 'failed';
 }
 
+export type WorkloadsKind = 'suspend' | 'resume';
+
 export interface WorkloadsOperationState {
   seq: number;
-  kind: 'suspend' | 'resume';
+  kind: WorkloadsKind;
   outcome?: 'done' | 'failed';
 }
 
@@ -160,8 +162,29 @@ export interface TenantState {
   purge?: PurgeState;
   tierChange?: TierChangeState;
   workloadsOperation?: WorkloadsOperationState;
+  /**
+   * A suspension or resumption asked while the opposite one is still being applied: it starts once that one
+   * is done (requests are applied in order). Dropped when the pending one fails, since the workloads then
+   * stay where this one would have taken them.
+   */
+  queuedWorkloads?: WorkloadsKind;
   /** Number of events folded; the runtime appends with the matching expected revision. */
   revision: number;
+}
+
+/**
+ * The status as reported to people (API, read model, console): the applied status, except that a tenant
+ * whose suspension or resumption is asked but not yet applied is `suspending` or `resuming` (its workloads
+ * are still up, or still down).
+ */
+export type ReportedStatus = TenantStatus | 'suspending' | 'resuming';
+
+export function reportedStatus(state: TenantState): ReportedStatus {
+  const op = state.workloadsOperation;
+  if (op && !op.outcome && (state.status === 'active' || state.status === 'suspended')) {
+    return op.kind === 'suspend' ? 'suspending' : 'resuming';
+  }
+  return state.status;
 }
 
 export function initialState(): TenantState {

@@ -7,7 +7,7 @@ import {
   type TenantEvent,
 } from '@app/contracts';
 import { backupKey, compensationKey, stepKind, tierChangeKey, workloadsOperationKey } from './dag';
-import type { StepState, TenantState } from './state';
+import type { StepState, TenantState, WorkloadsKind } from './state';
 
 type ResultEvent = CommandSucceededEvent | CommandFailedEvent;
 
@@ -104,7 +104,13 @@ function applyOperationOutcome(
     run.status === 'succeeded'
   ) {
     const target = op.kind === 'suspend' ? 'suspended' : 'active';
-    const next: TenantState = { ...state, workloadsOperation: { ...op, outcome: 'done' } };
+    // The next request in line starts now (the orchestrator runs it while the tenant operates).
+    const queued = state.queuedWorkloads;
+    const next: TenantState = {
+      ...state,
+      workloadsOperation: queued ? { seq: op.seq + 1, kind: queued } : { ...op, outcome: 'done' },
+      queuedWorkloads: undefined,
+    };
     if (state.status === 'active' || state.status === 'suspended') return { ...next, status: target };
     if (state.cancellation && state.status === 'deprovisioning') {
       return { ...next, cancellation: { ...state.cancellation, resumeStatus: target } };
@@ -305,10 +311,10 @@ function evolveLifecycle(state: TenantState, event: LifecycleEvent): TenantState
     }
 
     case 'SuspensionRequested':
-      return startWorkloadsOperation(state, 'active', 'suspend');
+      return requestWorkloads(state, 'active', 'suspend');
 
     case 'ResumptionRequested':
-      return startWorkloadsOperation(state, 'suspended', 'resume');
+      return requestWorkloads(state, 'suspended', 'resume');
 
     // A security record of a forged command that no service ran: nothing for the saga to act on.
     case 'UndecidedCommandRefused':
@@ -324,13 +330,24 @@ function ignoreUnknown(_event: never, state: TenantState): TenantState {
   return state;
 }
 
-function startWorkloadsOperation(
+/**
+ * A suspension or resumption starts when the tenant operates in the opposite status; asked while another one
+ * is pending, it queues behind it, or, asked against the one already queued, cancels that one (the workloads
+ * end where the last request wants them either way).
+ */
+function requestWorkloads(
   state: TenantState,
   requiredStatus: 'active' | 'suspended',
-  kind: 'suspend' | 'resume',
+  kind: WorkloadsKind,
 ): TenantState {
   const previous = state.workloadsOperation;
-  if (state.status !== requiredStatus || (previous && !previous.outcome)) return state;
+  if (previous && !previous.outcome) {
+    if (state.status !== 'active' && state.status !== 'suspended') return state;
+    const last = state.queuedWorkloads ?? previous.kind;
+    if (last === kind) return state;
+    return { ...state, queuedWorkloads: state.queuedWorkloads ? undefined : kind };
+  }
+  if (state.status !== requiredStatus) return state;
   return { ...state, workloadsOperation: { seq: (previous?.seq ?? 0) + 1, kind } };
 }
 
@@ -341,7 +358,8 @@ function markOperationFailed(state: TenantState, run: StepState): TenantState {
   }
   const op = state.workloadsOperation;
   if (op && !op.outcome && run.step === workloadsOperationKey(op.seq, op.kind)) {
-    return { ...state, workloadsOperation: { ...op, outcome: 'failed' } };
+    // A queued request goes back to where the workloads still are: nothing left to do for it.
+    return { ...state, workloadsOperation: { ...op, outcome: 'failed' }, queuedWorkloads: undefined };
   }
   return state;
 }

@@ -60,6 +60,13 @@ export function tierLimitsKey(seq: number, work: TierLimitsWork): string {
 export function workloadsOperationKey(seq: number, kind: 'suspend' | 'resume'): string {
   return `workloads-${seq}:${kind}`;
 }
+const WORKLOADS_KEY = /^workloads-\d+:(suspend|resume)$/;
+
+/** For a suspension or resumption step key, its kind. */
+export function workloadsOperationKind(key: string): 'suspend' | 'resume' | undefined {
+  const match = WORKLOADS_KEY.exec(key);
+  return match ? (match[1] as 'suspend' | 'resume') : undefined;
+}
 
 export function stepKind(key: string): StepKind {
   const dagStep = provisioningStep(key);

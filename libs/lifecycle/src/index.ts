@@ -1,0 +1,4 @@
+export * from './dag';
+export * from './evolve';
+export * from './state';
+export * from './admission';
