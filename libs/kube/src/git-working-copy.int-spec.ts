@@ -338,3 +338,33 @@ describe('GitWorkingCopy group commit', () => {
     expect(commits(bare)).toBe(3);
   }, 60_000);
 });
+
+describe('GitWorkingCopy committed-files reads', () => {
+  it('answers reads issued together from the remote tip, each with its own directory, and never the working tree', async () => {
+    const bare = bareRepo();
+    const writer = new GitWorkingCopy(config('writer', bare), 'TEST', logger);
+    const reader = new GitWorkingCopy(config('reader', bare), 'TEST', logger);
+    await writer.commit(request, async () => {
+      await put(writer.workdir, 'tenants/a/ns.yaml', 'a\n');
+      await put(writer.workdir, 'tenants/a/sub/deploy.yaml', 'a\n');
+      await put(writer.workdir, 'tenants/b/ns.yaml', 'b\n');
+      await put(writer.workdir, 'tenants/ab/ns.yaml', 'ab\n');
+    });
+    expect(await reader.committedFiles('tenants/a')).toEqual(new Set(['ns.yaml', 'sub/deploy.yaml']));
+    // Another replica pushes; a leftover in the reader's working tree must not show.
+    await writer.commit({ ...request, correlationId: 'corr-2' }, () =>
+      put(writer.workdir, 'tenants/c/ns.yaml', 'c\n'),
+    );
+    await put(reader.workdir, 'tenants/b/uncommitted.yaml', 'x\n');
+    const [a, b, c, ab, none] = await Promise.all(
+      ['tenants/a', 'tenants/b', 'tenants/c', 'tenants/ab', 'tenants/none'].map((dir) =>
+        reader.committedFiles(dir),
+      ),
+    );
+    expect(a).toEqual(new Set(['ns.yaml', 'sub/deploy.yaml']));
+    expect(b).toEqual(new Set(['ns.yaml']));
+    expect(c).toEqual(new Set(['ns.yaml']));
+    expect(ab).toEqual(new Set(['ns.yaml']));
+    expect(none).toEqual(new Set());
+  }, 60_000);
+});
