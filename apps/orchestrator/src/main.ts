@@ -1,83 +1,148 @@
-import { hostname } from 'node:os';
 import { AuditChainProjector } from '@app/audit';
-import { createEventStore } from '@app/event-store';
-import { MessagePublisher, MessagingConnection } from '@app/messaging';
+import type { EventStore } from '@app/event-store';
+import { MessagePublisher, type MessagingConnection } from '@app/messaging';
 import {
   baseConfigSchema,
-  brokerConnectTimeoutMs,
-  closeHealthServer,
   createLogger,
-  exitOnSignals,
+  createServiceContext,
+  enableGracefulShutdown,
+  EVENT_STORE,
+  EventStoreModule,
+  HealthModule,
+  HealthServer,
   loadConfig,
-  startHealthServer,
+  LOGGER,
+  MESSAGING_CONNECTION,
+  MessagingModule,
+  PlatformConfigModule,
+  ShutdownModule,
+  type BaseConfig,
+  type Logger,
 } from '@app/platform';
+import {
+  Inject,
+  Injectable,
+  Module,
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import type { z } from 'zod';
 import { orchestratorConfigSchema } from './config';
 import { fileClock, systemClock } from './runtime/clock';
 import { OrchestratorMetrics } from './runtime/metrics';
 import { Orchestrator } from './runtime/orchestrator';
 
+const configSchema = baseConfigSchema.extend(orchestratorConfigSchema.shape);
+type OrchestratorConfig = z.infer<typeof configSchema> & BaseConfig;
+
+const ORCHESTRATOR_CONFIG = Symbol('ORCHESTRATOR_CONFIG');
+
+/**
+ * Follows the event store (the orchestrator, then the audit chain that rides along in this process), then
+ * serves health; on shutdown stops following, then closes health, the broker connection and the store.
+ */
+@Injectable()
+class OrchestratorLifecycle
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
+  constructor(
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(EVENT_STORE) private readonly eventStore: EventStore,
+    @Inject(MESSAGING_CONNECTION) private readonly connection: MessagingConnection,
+    private readonly orchestrator: Orchestrator,
+    private readonly audit: AuditChainProjector,
+    private readonly health: HealthServer,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.orchestrator.start();
+    await this.audit.start();
+    const healthPort = await this.health.start(
+      async () => this.orchestrator.isReady() && this.connection.isHealthy(),
+      new OrchestratorMetrics(this.eventStore).registry,
+    );
+    this.logger.info({ healthPort }, 'orchestrator ready');
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.audit.stop();
+    await this.orchestrator.stop();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.health.close();
+    await this.connection.close();
+    await this.eventStore.close();
+  }
+}
+
+@Module({})
+class OrchestratorModule {
+  static forRoot(config: OrchestratorConfig, logger: Logger): DynamicModule {
+    return {
+      module: OrchestratorModule,
+      imports: [
+        PlatformConfigModule.forRoot(config, logger),
+        EventStoreModule.forRoot({ applicationName: 'orchestrator' }),
+        MessagingModule.forRoot({ name: 'orchestrator' }),
+        HealthModule,
+        ShutdownModule,
+      ],
+      providers: [
+        { provide: ORCHESTRATOR_CONFIG, useValue: config },
+        {
+          provide: Orchestrator,
+          inject: [ORCHESTRATOR_CONFIG, LOGGER, EVENT_STORE, MESSAGING_CONNECTION],
+          useFactory: (
+            c: OrchestratorConfig,
+            log: Logger,
+            eventStore: EventStore,
+            connection: MessagingConnection,
+          ) =>
+            new Orchestrator({
+              eventStore,
+              publisher: new MessagePublisher(connection),
+              clock: c.CLOCK_FILE ? fileClock(c.CLOCK_FILE) : systemClock,
+              logger: log,
+              timerIntervalMs: c.TIMER_INTERVAL_MS,
+              decider: {
+                maxAttempts: c.STEP_MAX_ATTEMPTS,
+                compensationMaxAttempts: c.COMPENSATION_MAX_ATTEMPTS,
+                gracePeriodDays: c.GRACE_PERIOD_DAYS,
+                purgeRetryDelaySeconds: c.PURGE_RETRY_DELAY_SECONDS,
+                deadlineScale: c.DEADLINE_SCALE,
+              },
+              guardrails: {
+                purgesPerHour: c.PURGES_PER_HOUR,
+                breakerCancellations: c.PURGE_BREAKER_CANCELLATIONS,
+                breakerWindowMinutes: c.PURGE_BREAKER_WINDOW_MINUTES,
+                breakerRecheckSeconds: c.PURGE_RETRY_DELAY_SECONDS,
+                snapshotEvery: c.GUARDRAIL_SNAPSHOT_EVERY,
+              },
+              onFatal: () => process.exit(1),
+            }),
+        },
+        {
+          // The store it reads has no upcasters, so the chain covers events exactly as stored.
+          provide: AuditChainProjector,
+          inject: [EVENT_STORE, LOGGER],
+          useFactory: (eventStore: EventStore, log: Logger) =>
+            new AuditChainProjector(eventStore, { logger: log.child({ component: 'audit-chain' }) }),
+        },
+        OrchestratorLifecycle,
+      ],
+    };
+  }
+}
+
 async function main(): Promise<void> {
   const logger = createLogger('orchestrator');
-  const config = loadConfig(baseConfigSchema.extend(orchestratorConfigSchema.shape));
-  const eventStore = await createEventStore(config.EVENTSTORE_URL, {
-    schema: config.EVENTSTORE_SCHEMA,
-    applicationName: 'orchestrator',
-    poolSize: config.EVENTSTORE_POOL_SIZE,
-    startupTimeoutMs: config.STARTUP_TIMEOUT_SECONDS * 1000,
-    connectTimeoutMs: config.EVENTSTORE_CONNECT_TIMEOUT_MS,
-    statementTimeoutMs: config.EVENTSTORE_STATEMENT_TIMEOUT_MS,
-    logger,
-  });
-  const connection = new MessagingConnection({
-    url: config.AMQP_URL,
-    connectionName: `orchestrator.${hostname()}.${process.pid}`,
-    queuePrefix: config.QUEUE_PREFIX,
-    logger,
-  });
-  await connection.connect(brokerConnectTimeoutMs(config.STARTUP_TIMEOUT_SECONDS));
-  const orchestrator = new Orchestrator({
-    eventStore,
-    publisher: new MessagePublisher(connection),
-    clock: config.CLOCK_FILE ? fileClock(config.CLOCK_FILE) : systemClock,
-    logger,
-    timerIntervalMs: config.TIMER_INTERVAL_MS,
-    decider: {
-      maxAttempts: config.STEP_MAX_ATTEMPTS,
-      compensationMaxAttempts: config.COMPENSATION_MAX_ATTEMPTS,
-      gracePeriodDays: config.GRACE_PERIOD_DAYS,
-      purgeRetryDelaySeconds: config.PURGE_RETRY_DELAY_SECONDS,
-      deadlineScale: config.DEADLINE_SCALE,
-    },
-    guardrails: {
-      purgesPerHour: config.PURGES_PER_HOUR,
-      breakerCancellations: config.PURGE_BREAKER_CANCELLATIONS,
-      breakerWindowMinutes: config.PURGE_BREAKER_WINDOW_MINUTES,
-      breakerRecheckSeconds: config.PURGE_RETRY_DELAY_SECONDS,
-      snapshotEvery: config.GUARDRAIL_SNAPSHOT_EVERY,
-    },
-    onFatal: () => process.exit(1),
-  });
-  await orchestrator.start();
-  // The audit chain rides along in this process; the store it reads has no upcasters, so the chain covers
-  // events exactly as stored.
-  const audit = new AuditChainProjector(eventStore, { logger: logger.child({ component: 'audit-chain' }) });
-  await audit.start();
-  const health = await startHealthServer(
-    config,
-    async () => orchestrator.isReady() && connection.isHealthy(),
-    new OrchestratorMetrics(eventStore).registry,
-  );
-  logger.info({ healthPort: health?.port }, 'orchestrator ready');
-  exitOnSignals(
-    async () => {
-      await audit.stop();
-      await orchestrator.stop();
-      await closeHealthServer(health?.server);
-      await connection.close();
-      await eventStore.close();
-    },
-    { deadlineMs: config.SHUTDOWN_TIMEOUT_SECONDS * 1000, logger },
-  );
+  // Read before the context exists: a ConfigError names the variables before any connection is opened.
+  const config = loadConfig(configSchema);
+  const app = await createServiceContext(OrchestratorModule.forRoot(config, logger), logger);
+  enableGracefulShutdown(app);
 }
 
 main().catch((error: unknown) => {

@@ -9,3 +9,4 @@ export * from './bootstrap';
 export * from './health-server';
 export * from './metrics';
 export * from './shutdown';
+export * from './nest';
