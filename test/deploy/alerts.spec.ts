@@ -7,9 +7,8 @@ import { ResourceServiceMetrics } from '@app/platform';
 import { parser } from '@prometheus-io/lezer-promql';
 import type { Registry } from 'prom-client';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { OrchestratorMetrics } from '../../apps/orchestrator/src/runtime/metrics';
-import { ProvisioningMetrics } from '../../apps/provisioning-api/src/metrics/provisioning-metrics';
-import { MemoryTenantReadModel } from '../../apps/provisioning-api/src/tenants/memory.tenant-read-model';
+import { OrchestratorMetrics } from '../../apps/orchestrator/src';
+import { MemoryTenantReadModel, ProvisioningMetrics } from '../../apps/provisioning-api/src';
 import { APPS } from '../support/local-stack';
 
 /**
@@ -139,6 +138,61 @@ export function promqlMetricNames(expr: string): string[] {
     }
   } while (cursor.next());
   return [...names];
+}
+
+interface LabelMatcher {
+  label: string;
+  op: '=' | '!=' | '=~' | '!~';
+  value: string;
+}
+
+/** The label matchers of each selector of `metric` in `expr`, in the order they appear. */
+function selectorsOf(expr: string, metric: string): LabelMatcher[][] {
+  const tree = parser.parse(expr);
+  const selectors: LabelMatcher[][] = [];
+  const cursor = tree.cursor();
+  do {
+    if (cursor.name !== 'VectorSelector') continue;
+    const node = cursor.node;
+    const identifier = node.getChild('Identifier');
+    if (!identifier || expr.slice(identifier.from, identifier.to) !== metric) continue;
+    const matchers = node.getChild('LabelMatchers');
+    const found = [
+      ...(matchers?.getChildren('UnquotedLabelMatcher') ?? []),
+      ...(matchers?.getChildren('QuotedLabelMatcher') ?? []),
+    ];
+    selectors.push(
+      found.map((matcher) => {
+        const label = matcher.getChild('LabelName') ?? matcher.getChild('QuotedLabelName');
+        const op = matcher.getChild('MatchOp');
+        const value = matcher.getChild('StringLiteral');
+        if (!label || !op || !value) throw new Error(`incomplete label matcher in: ${expr}`);
+        return {
+          label: expr.slice(label.from, label.to).replace(/^"|"$/g, ''),
+          op: expr.slice(op.from, op.to) as LabelMatcher['op'],
+          value: expr.slice(value.from + 1, value.to - 1),
+        };
+      }),
+    );
+  } while (cursor.next());
+  return selectors;
+}
+
+/** Whether a series with these labels is selected by every matcher (regexes anchored, as Prometheus does). */
+function selects(matchers: LabelMatcher[], labels: Record<string, string>): boolean {
+  return matchers.every(({ label, op, value }) => {
+    const actual = labels[label] ?? '';
+    switch (op) {
+      case '=':
+        return actual === value;
+      case '!=':
+        return actual !== value;
+      case '=~':
+        return new RegExp(`^(?:${value})$`).test(actual);
+      case '!~':
+        return !new RegExp(`^(?:${value})$`).test(actual);
+    }
+  });
 }
 
 /** Every series name a registry exposes (histograms and summaries with their suffixes). */
@@ -319,6 +373,21 @@ describe('deploy/base/monitoring', () => {
     ).toEqual([]);
     expect(() => promqlMetricNames('sum(rate(provisioning_outcomes_total[5m])')).toThrow(/syntax error/);
     expect(() => promqlMetricNames('{__name__=~"provisioning_.*"}')).toThrow(/pattern/);
+  });
+
+  it('judges the success ratio on activations and failures only, never on provisionings cancelled by billing', async () => {
+    const outcomes = (await api.registry.getMetricsAsJSON())
+      .find((metric) => metric.name === 'provisioning_outcomes_total')!
+      .values.map((sample) => String(sample.labels.outcome))
+      .sort();
+    expect(outcomes).toEqual(['activated', 'cancelled', 'failed']);
+    const expr = rules.find((rule) => rule.alert === 'ProvisioningSuccessRatioBelowSLO')!.expr;
+    const [numerator, denominator, ...others] = selectorsOf(expr, 'provisioning_outcomes_total');
+    expect(others).toEqual([]);
+    const selected = (matchers: LabelMatcher[]) =>
+      outcomes.filter((outcome) => selects(matchers, { outcome }));
+    expect(selected(numerator)).toEqual(['activated']);
+    expect(selected(denominator)).toEqual(['activated', 'failed']);
   });
 
   it('gives the provisioning duration histogram a bucket at the 660 s the p95 alert compares with', async () => {

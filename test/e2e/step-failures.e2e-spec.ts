@@ -133,3 +133,42 @@ describe('a permanent failure of each provisioning step rolls the tenant back to
     },
   );
 });
+
+describe('a subscription cancelled during provisioning', () => {
+  it('rolls the tenant back and ends it cancelled, not failed, leaving nothing', async () => {
+    const created = await stack.postWebhook(
+      'subscription-created',
+      specSubscriptionCreated(`sub_cancel_${run}`, `Sc${run} cancel`),
+    );
+    expect(created.status).toBe(202);
+    const { tenant_id: tenantId } = (await created.json()) as { tenant_id: string };
+    tenantIds.set('cancelled-during-provisioning', tenantId);
+    // Sent at once: provisioning takes seconds, so the cancellation lands before activation.
+    const cancelled = await stack.postWebhook('subscription-cancelled', {
+      event: 'subscription.cancelled',
+      timestamp: new Date().toISOString(),
+      data: {
+        subscription_id: `sub_cancel_${run}`,
+        tenant_id: tenantId,
+        cancellation_reason: 'changed mind',
+      },
+    });
+    expect(cancelled.status).toBe(202);
+
+    const until = Date.now() + 150_000;
+    let view: TenantView | undefined;
+    while (view?.state !== 'cancelled') {
+      view = await stack.getJson<TenantView>(`/api/v1/tenants/${tenantId}`).catch(() => view);
+      if (view?.state === 'failed' || view?.state === 'active' || Date.now() > until) {
+        throw new Error(`tenant ${tenantId} in ${view?.state}, not cancelled`);
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const types = (await events(tenantId)).map((e) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['RollbackStarted', 'ProvisioningCancelled']));
+    expect(types).not.toContain('TenantProvisioningFailed');
+    expect(types).not.toContain('TenantActivated');
+    expect(await tenantFootprint(tenantId, { mysql, stack })).toEqual(NOTHING);
+    clean.add(tenantId);
+  });
+});

@@ -331,6 +331,16 @@ export interface LifecycleEventData {
     retryAt?: string;
   };
   TenantProvisioningFailed: { failedStep: string; reason: FailureReason; compensatedSteps: string[] };
+  /**
+   * A provisioning rolled back because its subscription was cancelled before activation: the end the customer
+   * asked for, not a failure (nothing is left to purge: the rollback removed it).
+   */
+  ProvisioningCancelled: {
+    subscriptionId: string;
+    reason: string;
+    compensatedSteps: string[];
+    cancelledAt: string;
+  };
   TenantActivated: { activatedAt: string };
   CancellationRequested: {
     subscriptionId: string;

@@ -191,6 +191,15 @@ function evolveLifecycle(state: TenantState, event: LifecycleEvent): TenantState
       if (state.status !== 'rolling_back') return state;
       return { ...state, status: 'failed', failedAt: at, compensatedSteps: event.data.compensatedSteps };
 
+    case 'ProvisioningCancelled':
+      if (state.status !== 'rolling_back' || !state.cancellation?.duringProvisioning) return state;
+      return {
+        ...state,
+        status: 'cancelled',
+        cancelledAt: event.data.cancelledAt,
+        compensatedSteps: event.data.compensatedSteps,
+      };
+
     case 'TenantActivated':
       if (state.status !== 'provisioning') return state;
       return { ...state, status: 'active', activatedAt: event.data.activatedAt };

@@ -13,6 +13,8 @@ export type TenantStatus =
   | 'rolling_back'
   | 'active'
   | 'failed'
+  /** Cancelled before activation and rolled back: nothing is left to purge. */
+  | 'cancelled'
   | 'deprovisioning'
   | 'purging'
   | 'purged'
@@ -154,8 +156,10 @@ export interface TenantState {
   requestedAt?: string;
   activatedAt?: string;
   failedAt?: string;
+  /** When a rollback caused by a cancellation before activation finished (status `cancelled`). */
+  cancelledAt?: string;
   rollback?: RollbackState;
-  /** Steps whose compensation succeeded, as reported by TenantProvisioningFailed. */
+  /** Steps whose compensation succeeded, as reported by TenantProvisioningFailed or ProvisioningCancelled. */
   compensatedSteps?: string[];
   cancellation?: CancellationState;
   reactivation?: ReactivationState;

@@ -87,6 +87,7 @@ function decideByStatus(ctx: DecisionContext): Decision[] {
       return decideProvisioning(ctx);
     case 'rolling_back':
     case 'failed':
+    case 'cancelled':
       return decideRollback(ctx);
     case 'deprovisioning':
       return decideDeprovisioning(ctx);

@@ -336,10 +336,16 @@ describe('provisioning', () => {
     expect(sim.state).toEqual({ ...before, revision: before.revision + 1 });
   });
 
-  it('rolls back when the subscription is cancelled during provisioning', () => {
+  it('rolls back a provisioning whose subscription is cancelled, and ends it as cancelled, not failed', () => {
     const sim = new TenantSim();
     sim.request();
-    sim.succeed('namespace');
+    while (sim.state.steps['website']?.status !== 'succeeded') {
+      const step = GATING_NAMES.find((name) => sim.state.steps[name]?.status === 'running');
+      if (!step) throw new Error('stuck before the website step');
+      sim.succeed(step);
+    }
+    const inFlight = sim.runningSteps(); // the verifications
+    expect(inFlight.length).toBeGreaterThan(0);
     const decisions = sim.emit('CancellationRequested', {
       subscriptionId: PROFILE.subscriptionId,
       reason: 'changed mind',
@@ -355,8 +361,83 @@ describe('provisioning', () => {
         }),
       }),
     );
+    for (const key of inFlight) sim.succeed(key);
+    completeCompensations(sim);
+
+    expect(sim.state.status).toBe('cancelled');
+    const ends = sim.decided.filter(
+      (d) => d.type === 'ProvisioningCancelled' || d.type === 'TenantProvisioningFailed',
+    );
+    expect(ends).toEqual([
+      expect.objectContaining({
+        type: 'ProvisioningCancelled',
+        data: {
+          subscriptionId: PROFILE.subscriptionId,
+          reason: 'changed mind',
+          compensatedSteps: expect.arrayContaining(['namespace', 'databases', 'website']),
+          cancelledAt: sim.now.toISOString(),
+        },
+      }),
+    ]);
+    expect(sim.state.compensatedSteps).toEqual(
+      ends[0]?.type === 'ProvisioningCancelled' ? ends[0].data.compensatedSteps : 'none',
+    );
+    // The website record is deleted as any rollback does; nothing after activation (no welcome e-mail) runs.
+    expect(sim.run('compensate:website')).toMatchObject({
+      status: 'succeeded',
+      params: { websiteId: 4711 },
+    });
+    expect(sim.state.steps['welcome-email']).toBeUndefined();
+    expect(sim.decided.some((d) => d.type === 'TenantActivated')).toBe(false);
+    // Nothing left to purge or wait for: no timer, no pending command, no further decision.
+    expect(nextDeadline(sim.state)).toBeUndefined();
+    expect(pendingCommands(sim.state)).toEqual([]);
+    expect(decide(sim.state, sim.now, TEST_CONFIG)).toEqual([]);
+  });
+
+  it('still fails a provisioning rolled back for a failed step, even if a cancellation follows', () => {
+    const sim = new TenantSim();
+    sim.request();
+    sim.fail('storage'); // the rollback starts: a cancellation now changes nothing
+    sim.emit('CancellationRequested', {
+      subscriptionId: PROFILE.subscriptionId,
+      reason: 'too late',
+      requestedAt: sim.now.toISOString(),
+      deletionDate: sim.now.toISOString(),
+      requestedBy: 'billing',
+    });
+    for (const key of sim.runningSteps().filter((key) => compensatedStep(key) === undefined)) {
+      sim.succeed(key);
+    }
     completeCompensations(sim);
     expect(sim.state.status).toBe('failed');
+    expect(types(sim.decided).filter((type) => type.startsWith('Tenant') || type.startsWith('Prov'))).toEqual(
+      ['TenantProvisioningFailed'],
+    );
+  });
+
+  it('compensates a late success after the cancelled provisioning ended, and stays cancelled', () => {
+    const sim = new TenantSim();
+    sim.request(); // databases, storage, namespace, broker in flight
+    sim.emit('CancellationRequested', {
+      subscriptionId: PROFILE.subscriptionId,
+      reason: 'changed mind',
+      requestedAt: sim.now.toISOString(),
+      deletionDate: sim.now.toISOString(),
+      requestedBy: 'billing',
+    });
+    const late = sim.run('namespace');
+    for (const key of sim.runningSteps().filter((key) => key !== 'namespace')) {
+      if (compensatedStep(key) === undefined) sim.succeed(key);
+    }
+    completeCompensations(sim);
+    expect(sim.state.status).toBe('cancelled');
+    const reopened = sim.append(resultEvent(late, late.commandId, { ok: true }, sim.now));
+    expect(startedSteps(reopened)).toEqual(['compensate:namespace']);
+    sim.succeed('compensate:namespace');
+    expect(sim.state.status).toBe('cancelled');
+    expect(stepStatus(sim.state, 'namespace')).toBe('compensated');
+    expect(decide(sim.state, sim.now, TEST_CONFIG)).toEqual([]);
   });
 
   it('parks a failed after-activation step, keeps the tenant active and lets an operator retry it', () => {

@@ -59,8 +59,9 @@ export function decideProvisioning(ctx: DecisionContext): Decision[] {
 }
 
 /**
- * Status rolling_back (and failed, where a late result can still reopen a compensation): undo every step
- * that ever started, in-flight ones included, each only after the steps depending on it are undone.
+ * Status rolling_back (and failed or cancelled, where a late result can still reopen a compensation): undo
+ * every step that ever started, in-flight ones included, each only after the steps depending on it are undone.
+ * A rollback the customer's cancellation caused ends as cancelled; any other as failed.
  */
 export function decideRollback(ctx: DecisionContext): Decision[] {
   const { state, config } = ctx;
@@ -109,6 +110,14 @@ export function decideRollback(ctx: DecisionContext): Decision[] {
   const compensatedSteps = COMPENSABLE_STEPS.filter(
     (step) => state.steps[compensationKey(step.name)]?.status === 'succeeded',
   ).map((step) => step.name);
+  const cancellation = state.cancellation;
+  if (cancellation?.duringProvisioning) {
+    const { subscriptionId, reason } = cancellation;
+    const cancelledAt = ctx.now.toISOString();
+    return [
+      { type: 'ProvisioningCancelled', data: { subscriptionId, reason, compensatedSteps, cancelledAt } },
+    ];
+  }
   return [
     {
       type: 'TenantProvisioningFailed',

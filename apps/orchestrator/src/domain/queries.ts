@@ -26,7 +26,8 @@ export interface PendingCommand {
  * deadline are left out (the next decision times them out).
  */
 export function pendingCommands(state: TenantState, now?: Date): PendingCommand[] {
-  const rollingBack = state.status === 'rolling_back' || state.status === 'failed';
+  const rollingBack =
+    state.status === 'rolling_back' || state.status === 'failed' || state.status === 'cancelled';
   return Object.values(state.steps)
     .filter((run) => run.status === 'running')
     .filter((run) => !(rollingBack && (run.kind === 'provision' || run.kind === 'verify')))

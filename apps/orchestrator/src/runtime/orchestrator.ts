@@ -58,6 +58,8 @@ const UNPUBLISHABLE: ReadonlySet<string> = new Set([
 const INTEGRATION: Readonly<Record<string, IntegrationEventType>> = {
   TenantActivated: INTEGRATION_EVENTS.activated,
   TenantProvisioningFailed: INTEGRATION_EVENTS.provisioningFailed,
+  // Cancelled before activation: billing's last word on the tenant, as for a purge (nothing is left).
+  ProvisioningCancelled: INTEGRATION_EVENTS.deprovisioned,
   CancellationRequested: INTEGRATION_EVENTS.deprovisioningStarted,
   TenantReactivated: INTEGRATION_EVENTS.reactivated,
   TenantPurged: INTEGRATION_EVENTS.deprovisioned,

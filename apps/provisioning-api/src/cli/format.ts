@@ -8,6 +8,7 @@ export const HEALTH_WORDS = [
   'provisioning',
   'active',
   'failed',
+  'cancelled',
   'rolling-back',
   'deprovisioning',
   'suspended',
@@ -23,6 +24,7 @@ const HEALTH: Record<TenantStatus, HealthWord> = {
   rolling_back: 'rolling-back',
   active: 'active',
   failed: 'failed',
+  cancelled: 'cancelled',
   deprovisioning: 'deprovisioning',
   purged: 'purged',
   suspended: 'suspended',
@@ -36,7 +38,13 @@ export function healthOf(status: TenantStatus): HealthWord {
 
 /** States no flow leaves by itself: `watch` stops there. */
 export function isSettled(health: HealthWord): boolean {
-  return health === 'active' || health === 'failed' || health === 'purged' || health === 'suspended';
+  return (
+    health === 'active' ||
+    health === 'failed' ||
+    health === 'cancelled' ||
+    health === 'purged' ||
+    health === 'suspended'
+  );
 }
 
 /** Event data is printed to a terminal: control characters (escape sequences) never reach it. */
@@ -134,6 +142,14 @@ function describe(type: string, data: unknown): { step: string; detail: string }
       const compensated = (data as { compensatedSteps?: unknown }).compensatedSteps;
       const list = Array.isArray(compensated) ? compensated.map(String).join(', ') : '';
       return { step: text(data, 'failedStep'), detail: `failed; compensated: ${list || 'nothing'}` };
+    }
+    case 'ProvisioningCancelled': {
+      const compensated = (data as { compensatedSteps?: unknown }).compensatedSteps;
+      const list = Array.isArray(compensated) ? compensated.map(String).join(', ') : '';
+      return {
+        step: '',
+        detail: `cancelled before activation: ${text(data, 'reason')}; compensated: ${list || 'nothing'}`,
+      };
     }
     case 'TenantActivated':
       return { step: '', detail: `activated at ${text(data, 'activatedAt')}` };

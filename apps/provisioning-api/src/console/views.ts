@@ -45,6 +45,7 @@ export function tenantHealth(summary: TenantSummary): HealthBadge {
     case 'suspending':
     case 'resuming':
     case 'deprovisioning':
+    case 'cancelled':
     case 'purged': {
       if (parked.length > 0) return badge('warning', `Needs attention: ${parked.length} parked`);
       if (summary.status === 'active') return badge('ok', 'Healthy');
@@ -53,6 +54,7 @@ export function tenantHealth(summary: TenantSummary): HealthBadge {
         suspending: 'Suspending',
         resuming: 'Resuming',
         deprovisioning: 'Deprovisioning',
+        cancelled: 'Cancelled before activation',
         purged: 'Purged',
       };
       return badge('neutral', labels[summary.status]);

@@ -5,7 +5,11 @@ import { registerEventStoreMetrics, registerParkedMessages, registerProcessMetri
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AppliedChange, TenantReadModel } from '../tenants/tenant-read-model';
 
-const OUTCOMES = ['activated', 'failed'] as const;
+/**
+ * How a provisioning ended. `cancelled` (the subscription was cancelled before activation) is neither a success
+ * nor a failure: the success-ratio SLO leaves it out.
+ */
+const OUTCOMES = ['activated', 'failed', 'cancelled'] as const;
 
 /**
  * Prometheus metrics of the provisioning flow, fed by the projector (each event counted once, when the read
@@ -36,7 +40,7 @@ export class ProvisioningMetrics {
     });
     this.outcomes = new Counter({
       name: 'provisioning_outcomes_total',
-      help: 'Provisioning outcomes (activated or failed)',
+      help: 'Provisioning outcomes (activated, failed, or cancelled before activation)',
       labelNames: ['outcome'],
       registers: [this.registry],
     });
@@ -72,6 +76,10 @@ export class ProvisioningMetrics {
       this.outcomes.inc({ outcome: 'failed' });
       return;
     }
+    if (event.type === 'ProvisioningCancelled') {
+      this.outcomes.inc({ outcome: 'cancelled' });
+      return;
+    }
     if (event.type === 'StepTimedOut') {
       this.stepFailures.inc({ step: (event.data as LifecycleEventData['StepTimedOut']).step });
       return;
@@ -90,7 +98,7 @@ export class ProvisioningMetrics {
     this.initialiseOutcomes();
   }
 
-  /** Both outcome series exist from the start, so the first activation or failure is an increase. */
+  /** Every outcome series exists from the start, so the first activation, failure or cancellation is an increase. */
   private initialiseOutcomes(): void {
     for (const outcome of OUTCOMES) this.outcomes.inc({ outcome }, 0);
   }

@@ -132,6 +132,45 @@ describe('tenant summary projection', () => {
     expect(failed).toMatchObject({ status: 'failed', failureReason: { ...reason, step: 'storage' } });
   });
 
+  it('ends a provisioning cancelled by its subscription as cancelled, without a failure reason', () => {
+    const reason = {
+      code: 'ORCHESTRATOR.CANCELLED_DURING_PROVISIONING',
+      message: 'subscription sub_abc123 cancelled before activation: changed mind',
+      retryable: false,
+    };
+    const events = [
+      ev('TenantRequested', { tenant, source: 'bus' }, '2025-01-15T10:00:00Z'),
+      started('databases', deterministicId('c1'), '2025-01-15T10:00:01Z'),
+      ev(
+        'CancellationRequested',
+        {
+          subscriptionId: 'sub_abc123',
+          reason: 'changed mind',
+          requestedAt: '2025-01-15T10:00:02Z',
+          deletionDate: '2025-02-14T10:00:02Z',
+          requestedBy: 'billing',
+        },
+        '2025-01-15T10:00:02Z',
+      ),
+      ev('RollbackStarted', { failedStep: 'cancellation', reason }, '2025-01-15T10:00:03Z'),
+    ];
+    expect(foldTenantSummary(events)?.status).toBe('rolling_back');
+    const cancelled = foldTenantSummary([
+      ...events,
+      ev(
+        'ProvisioningCancelled',
+        {
+          subscriptionId: 'sub_abc123',
+          reason: 'changed mind',
+          compensatedSteps: ['databases'],
+          cancelledAt: '2025-01-15T10:00:09Z',
+        },
+        '2025-01-15T10:00:09Z',
+      ),
+    ]);
+    expect(cancelled).toMatchObject({ status: 'cancelled', failureReason: null, activatedAt: null });
+  });
+
   it('walks activation, cancellation, reactivation, cancellation, purge', () => {
     const base = [
       ev('TenantRequested', { tenant, source: 'webhook' }, '2025-01-15T10:00:00Z'),

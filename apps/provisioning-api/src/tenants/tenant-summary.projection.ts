@@ -21,6 +21,7 @@ export const TENANT_STATUSES = [
   'rolling_back',
   'active',
   'failed',
+  'cancelled',
   'deprovisioning',
   'purged',
   'suspended',
@@ -225,6 +226,9 @@ function evolveLifecycle(state: TenantSummary, event: LifecyclePayload, at: stri
         status: 'failed',
         failureReason: { ...event.data.reason, step: event.data.failedStep },
       };
+    case 'ProvisioningCancelled':
+      // What the customer asked for, not a failure: the rollback's cause is no failure reason.
+      return { ...state, status: 'cancelled', failureReason: null };
     case 'TenantActivated':
       return { ...state, status: 'active', activatedAt: event.data.activatedAt };
     case 'CancellationRequested':
@@ -280,6 +284,7 @@ const LIFECYCLE_TYPES: ReadonlySet<string> = new Set<LifecycleEventType>([
   'CompensationParked',
   'StepParked',
   'TenantProvisioningFailed',
+  'ProvisioningCancelled',
   'TenantActivated',
   'CancellationRequested',
   'TenantReactivated',

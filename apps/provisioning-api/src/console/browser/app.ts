@@ -75,7 +75,8 @@ async function route(): Promise<void> {
 
 whenUnauthorized(signOut);
 
-$('login-form').addEventListener('submit', async (submitEvent) => {
+/** Signs in with the token typed; a failure that is not a refusal (network, server) is shown, never thrown. */
+async function onLogin(submitEvent: SubmitEvent): Promise<void> {
   submitEvent.preventDefault();
   const input = $<HTMLInputElement>('token');
   const token = input.value.trim();
@@ -94,6 +95,13 @@ $('login-form').addEventListener('submit', async (submitEvent) => {
   }
   if (!location.hash || location.hash === '#/login') location.hash = '#/tenants';
   else void route();
+}
+
+$('login-form').addEventListener('submit', (submitEvent) => {
+  onLogin(submitEvent).catch((error: unknown) => {
+    $('login-error').textContent =
+      `Sign-in failed: ${error instanceof Error ? error.message : String(error)}`;
+  });
 });
 
 $('filters').addEventListener('submit', (submitEvent) => {

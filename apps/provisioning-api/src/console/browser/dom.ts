@@ -26,6 +26,7 @@ export const TENANT_LEVEL: Record<string, Level> = {
   rolling_back: 'critical',
   active: 'ok',
   failed: 'critical',
+  cancelled: 'neutral',
   deprovisioning: 'neutral',
   purged: 'neutral',
   suspended: 'neutral',
