@@ -19,9 +19,10 @@ module.exports = {
       name: 'contracts-are-pure',
       comment: 'libs/contracts imports nothing else from the project and does no I/O.',
       severity: 'error',
-      from: { path: '^libs/contracts/' },
+      // Specs may use test libraries (fast-check).
+      from: { path: '^libs/contracts/', pathNot: '\\.spec\\.ts$' },
       to: {
-        pathNot: '^libs/contracts/|^node_modules/(class-validator|class-transformer|uuid)/',
+        pathNot: '^libs/contracts/|^node_modules/(class-validator|class-transformer|reflect-metadata|uuid)/',
         dependencyTypesNot: ['type-only', 'core'],
         path: '.',
       },
@@ -75,6 +76,75 @@ module.exports = {
       to: { path: '^libs/testing/' },
     },
     {
+      name: 'domain-imports-no-adapters',
+      comment:
+        'Domain code (apps/*/src/domain, libs/lifecycle, libs/contracts) decides; it does no I/O: no adapter, no ' +
+        'driver or client package, no I/O-capable Node module, no I/O library (type-only imports of their types ' +
+        'are fine). Specs beside the domain may read fixtures.',
+      severity: 'error',
+      from: {
+        path: '^(apps/[^/]+/src/domain|libs/lifecycle|libs/contracts)/',
+        // database-service's sql.ts takes mysql2's pure literal escaping (no connection) and re-exports it.
+        pathNot: '\\.(spec|int-spec|test-helpers)\\.ts$|^apps/database-service/src/domain/sql\\.ts$',
+      },
+      to: {
+        dependencyTypesNot: ['type-only'],
+        path: [
+          '^apps/[^/]+/src/(adapters|runtime)/',
+          '^apps/[^/]+/src/(wiring|handlers|main)\\.ts$',
+          '^libs/(event-store|messaging|rabbitmq-admin|archive|audit)/',
+          '^node_modules/(pg|mysql2|amqplib|amqp-connection-manager|minio|simple-git|nodemailer|@kubernetes/client-node|@eventstore|@aws-sdk|undici|pino)/',
+          // Node's modules that reach the outside world (crypto, util, path... stay allowed).
+          '^(node:)?(fs|fs/promises|net|http|https|http2|child_process|dgram|dns|dns/promises|tls|cluster|worker_threads|readline|os|process|inspector|vm)$',
+        ],
+      },
+    },
+    {
+      name: 'no-orphans',
+      comment:
+        'A module nothing imports and that imports nothing is dead. Exceptions: jest setup files (named by ' +
+        'jest.config.js) and type declarations.',
+      severity: 'error',
+      from: { orphan: true, pathNot: '^test/setup/[^/]+\\.setup\\.ts$|\\.d\\.ts$' },
+      to: {},
+    },
+    {
+      name: 'no-unreachable-production-code',
+      comment:
+        'Every production module of apps/ and libs/ is reachable from an entry point: an app main.ts, the tenantctl ' +
+        'CLI, the console browser app.ts (loaded by the page). Exceptions: specs, test helpers and test doubles ' +
+        "(testing/), and the apps' public surfaces for tests and benches (src/index.ts).",
+      severity: 'error',
+      from: {
+        path: '^apps/[^/]+/src/main\\.ts$|^apps/provisioning-api/src/cli/tenantctl\\.ts$|^apps/provisioning-api/src/console/browser/app\\.ts$',
+      },
+      to: {
+        path: '^(apps|libs)/',
+        pathNot: [
+          '\\.(spec|int-spec|e2e-spec|test-helpers)\\.ts$',
+          '/testing(/|\\.ts$)',
+          '\\.d\\.ts$',
+          '^apps/[^/]+/src/main\\.ts$',
+          '^apps/[^/]+/src/index\\.ts$',
+          '^apps/provisioning-api/src/cli/tenantctl\\.ts$',
+          '^apps/provisioning-api/src/console/browser/app\\.ts$',
+        ],
+        reachable: false,
+      },
+    },
+    {
+      name: 'test-and-bench-use-app-entry-points',
+      comment:
+        'test/ and bench/ import an app only through its public surface: apps/<app>/src/index.ts, its ' +
+        'config.ts (the environment schema the deploy checks read) or testing/index.ts (its test doubles).',
+      severity: 'error',
+      from: { path: '^(test|bench)/' },
+      to: {
+        path: '^apps/',
+        pathNot: '^apps/[^/]+/src/(index|config|testing/index)\\.ts$',
+      },
+    },
+    {
       name: 'lib-imports-through-index',
       comment: 'Libraries are imported only through their public index (@app/<lib>).',
       severity: 'error',
@@ -86,6 +156,7 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
-    exclude: { path: '^(dist|node_modules)/' },
+    // node_modules is not followed but stays visible, so the rules on driver packages see their importers.
+    exclude: { path: '^dist/' },
   },
 };

@@ -19,7 +19,16 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   prettier,
   {
+    // Type-aware linting: each file is checked with the program of its nearest tsconfig.json (the root one, or
+    // the console's browser tsconfig), so the promise rules below see the types.
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
+      // A promise is awaited, returned, or explicitly fired and forgotten with `void` (its rejection handled).
+      '@typescript-eslint/no-floating-promises': 'error',
+      // No promise where a boolean or a void callback is expected (an `if (promise)`, an async event listener).
+      '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'off',
       'no-console': 'error',

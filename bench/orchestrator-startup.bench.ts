@@ -29,9 +29,8 @@ import {
 } from '@app/contracts';
 import { createEventStore, type EventData, type EventStore } from '@app/event-store';
 import type { MessagePublisher } from '@app/messaging';
-import { DEFAULT_GUARDRAIL_CONFIG } from '../apps/orchestrator/src/domain';
-import { PROFILE, T0, TEST_CONFIG, TenantSim } from '../apps/orchestrator/src/domain/testing';
-import { Orchestrator } from '../apps/orchestrator/src/runtime/orchestrator';
+import { DEFAULT_GUARDRAIL_CONFIG, Orchestrator } from '../apps/orchestrator/src';
+import { PROFILE, T0, TEST_CONFIG, TenantSim } from '../apps/orchestrator/src/testing';
 
 const TENANTS = Number(process.env['BENCH_TENANTS'] ?? '2000');
 const ACTIVE_SHARE = Number(process.env['BENCH_ACTIVE_SHARE'] ?? '0.2');

@@ -21,9 +21,8 @@ import type { CommandHandler, CommandHandlers } from '@app/platform';
 import { InMemorySecretStore } from '@app/secrets';
 import mysql from 'mysql2/promise';
 import pino from 'pino';
-import { createHandlers as brokerHandlers } from '../apps/broker-service/src/handlers';
-import { MysqlServer, parseMysqlUrl } from '../apps/database-service/src/adapters/mysql-server';
-import { createHandlers as databaseHandlers } from '../apps/database-service/src/handlers';
+import { createHandlers as brokerHandlers } from '../apps/broker-service/src';
+import { createHandlers as databaseHandlers, MysqlServer, parseMysqlUrl } from '../apps/database-service/src';
 
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 20);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);

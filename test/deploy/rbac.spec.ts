@@ -18,14 +18,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { configSchema as k8sConfigSchema } from '../../apps/k8s-service/src/config';
-import { tenantConfigMap } from '../../apps/k8s-service/src/domain/manifests';
-import { DEFAULT_RENDER_OPTIONS } from '../../apps/k8s-service/src/domain/render-options';
-import { ingressFiles, namespaceFiles, workloadFiles } from '../../apps/k8s-service/src/domain/tenant-tree';
-import { testTenant } from '../../apps/k8s-service/src/testing/fixtures';
-import { createServiceRuntime as k8sRuntime } from '../../apps/k8s-service/src/wiring';
+import {
+  DEFAULT_RENDER_OPTIONS,
+  ingressFiles,
+  createServiceRuntime as k8sRuntime,
+  namespaceFiles,
+  tenantConfigMap,
+  workloadFiles,
+} from '../../apps/k8s-service/src';
+import { testTenant } from '../../apps/k8s-service/src/testing';
 import { configSchema as monitoringConfigSchema } from '../../apps/monitoring-service/src/config';
-import { GrafanaStandIn } from '../../apps/monitoring-service/src/testing/grafana-stand-in';
-import { createServiceRuntime as monitoringRuntime } from '../../apps/monitoring-service/src/wiring';
+import { createServiceRuntime as monitoringRuntime } from '../../apps/monitoring-service/src';
+import { GrafanaStandIn } from '../../apps/monitoring-service/src/testing';
 import {
   DIRECT_DELIVERY_COMPONENT,
   type RbacPolicy,

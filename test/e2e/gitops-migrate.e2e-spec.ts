@@ -5,17 +5,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { stringify } from 'yaml';
-import { GitOpsDriver, tenantRegistrationFile } from '../../apps/k8s-service/src/adapters/gitops.driver';
 import {
   APPLICATION_SET_FILE,
+  applicationSet,
+  applicationSetElement,
+  DEFAULT_RENDER_OPTIONS,
+  fileContent,
+  GitOpsDriver,
+  namespaceFiles,
   renderApplicationSetRegistration,
   renderBootstrap,
-} from '../../apps/k8s-service/src/domain/argocd-bootstrap';
-import { applicationSet, applicationSetElement } from '../../apps/k8s-service/src/domain/manifests';
-import { DEFAULT_RENDER_OPTIONS } from '../../apps/k8s-service/src/domain/render-options';
-import { fileContent, namespaceFiles, renderIndexes } from '../../apps/k8s-service/src/domain/tenant-tree';
-import { testTenant } from '../../apps/k8s-service/src/testing/fixtures';
-import { EXIT, run } from '../../apps/provisioning-api/src/cli/tenantctl';
+  renderIndexes,
+  tenantRegistrationFile,
+} from '../../apps/k8s-service/src';
+import { testTenant } from '../../apps/k8s-service/src/testing';
+import { EXIT, runTenantctl as run } from '../../apps/provisioning-api/src';
 
 /**
  * The migration between the two apps that share the manifests repository: `tenantctl gitops migrate` on a

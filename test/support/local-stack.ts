@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
-import { GrafanaStandIn } from '../../apps/monitoring-service/src/testing/grafana-stand-in';
+import { GrafanaStandIn } from '../../apps/monitoring-service/src/testing';
 import { applyBrokerUsers, RabbitManagementClient } from '@app/rabbitmq-admin';
 import { freePort } from '@app/testing';
 import { SmtpCatcher, TenantHealthStandIn, WebsitesStandIn } from './standins';

@@ -11,8 +11,7 @@ import {
 import type { V1Secret } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { configSchema as k8sConfigSchema } from '../../apps/k8s-service/src/config';
-import type { RenderOptions } from '../../apps/k8s-service/src/domain/render-options';
-import { renderOptionsFrom } from '../../apps/k8s-service/src/wiring';
+import { type RenderOptions, renderOptionsFrom } from '../../apps/k8s-service/src';
 import type { LocalStack } from './local-stack';
 
 /**

@@ -3,11 +3,11 @@ import { buildMessage, type CommandType, type TenantProfile } from '@app/contrac
 import { loadConfig, type CommandHandler, type CommandHandlers } from '@app/platform';
 import pino from 'pino';
 import { configSchema as brokerConfigSchema } from '../../apps/broker-service/src/config';
-import { createServiceRuntime as brokerRuntime } from '../../apps/broker-service/src/wiring';
+import { createServiceRuntime as brokerRuntime } from '../../apps/broker-service/src';
 import { configSchema as databaseConfigSchema } from '../../apps/database-service/src/config';
-import { createServiceRuntime as databaseRuntime } from '../../apps/database-service/src/wiring';
+import { createServiceRuntime as databaseRuntime } from '../../apps/database-service/src';
 import { configSchema as storageConfigSchema } from '../../apps/storage-service/src/config';
-import { createServiceRuntime as storageRuntime } from '../../apps/storage-service/src/wiring';
+import { createServiceRuntime as storageRuntime } from '../../apps/storage-service/src';
 import type { LocalStack } from './local-stack';
 
 /**

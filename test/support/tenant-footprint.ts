@@ -20,13 +20,9 @@ import {
 import { loadConfig } from '@app/platform';
 import { EncryptedPostgresSecretStore, parseSecretStoreKey } from '@app/secrets';
 import type { Connection } from 'mysql2/promise';
-import {
-  APPLICATION_SET_FILE,
-  applicationFile,
-  tenantRegistrationFile,
-} from '../../apps/k8s-service/src/adapters/gitops.driver';
-import { dashboardUid } from '../../apps/monitoring-service/src/domain/monitoring';
-import { SignedHttpClient } from '../../apps/storage-service/src/adapters/signed-http';
+import { APPLICATION_SET_FILE, applicationFile, tenantRegistrationFile } from '../../apps/k8s-service/src';
+import { dashboardUid } from '../../apps/monitoring-service/src';
+import { SignedHttpClient } from '../../apps/storage-service/src';
 import { configSchema as storageConfigSchema } from '../../apps/storage-service/src/config';
 import type { LocalStack } from './local-stack';
 

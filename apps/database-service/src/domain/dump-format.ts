@@ -1,5 +1,4 @@
-import { escape } from 'mysql2';
-import { assertTableName, quoteIdentifier, SqlBuilderError } from './sql';
+import { assertTableName, escape, quoteIdentifier, SqlBuilderError } from './sql';
 
 /**
  * The logical dump format: one statement per line, each ending in `;`. Line-per-statement holds because

@@ -1,5 +1,11 @@
-import { escape } from 'mysql2';
-import { account, assertDatabaseName, grantDatabasePattern, quoteIdentifier, SqlBuilderError } from './sql';
+import {
+  account,
+  assertDatabaseName,
+  escape,
+  grantDatabasePattern,
+  quoteIdentifier,
+  SqlBuilderError,
+} from './sql';
 
 /**
  * The account a restore check replays a dump with. A dump comes back from the archive, where anyone who can

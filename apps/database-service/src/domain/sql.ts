@@ -1,5 +1,8 @@
 import { escape } from 'mysql2';
 
+/** mysql2's literal escaping (a pure function): the domain's one use of the driver, re-exported for its modules. */
+export { escape };
+
 /**
  * Pure SQL builders for the tenant databases (spec 3.1). Every identifier is checked against a strict
  * pattern before any text is produced, then quoted for MySQL anyway (defence in depth); passwords go

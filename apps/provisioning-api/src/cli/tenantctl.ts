@@ -356,7 +356,9 @@ function buildProgram(io: CliIo, resources: Resources, setExit: (code: number) =
 
   program
     .command('watch')
-    .description('Follow a tenant live until it settles (active, failed, suspended, purged) or Ctrl-C')
+    .description(
+      'Follow a tenant live until it settles (active, failed, cancelled, suspended, purged) or Ctrl-C',
+    )
     .argument('<tenant>', 'tenant id')
     .option(
       '--timeout <seconds>',

@@ -1,0 +1,9 @@
+/**
+ * The public surface of provisioning-api for the system tests (`test/`) and the benches (`bench/`): they import the app only
+ * through this file, its `config.ts` (the environment schema) or its `testing/index.ts` (test doubles), which
+ * `.dependency-cruiser.cjs` (`test-and-bench-use-app-entry-points`) enforces. Add a name here rather than reaching
+ * into the app.
+ */
+export { EXIT, run as runTenantctl } from './cli/tenantctl';
+export { ProvisioningMetrics } from './metrics/provisioning-metrics';
+export { MemoryTenantReadModel } from './tenants/memory.tenant-read-model';
