@@ -9,7 +9,9 @@
  *     must not grow with the fleet;
  *   - the git commits the run pushed to the GitOps bare remote (`git rev-list --count --all`), per tenant;
  *   - the spec's sequential script over as many tenants in the same run (see stack-bench.ts), as the
- *     reference rate.
+ *     reference rate;
+ *   - with BENCH_GIT_TIMINGS=1, where the GitOps writers' time went (bench/git-timings.ts): per group of
+ *     changes, the wait for the locks, fetch, sync, the changes, staging, commit, push and refused pushes.
  * Leaves nothing behind: the tenants' resources go with the services' removal handlers, the stack's vhost,
  * schemas and directory (GitOps remote included) with it, the reference's tenants with DROP/DELETE. Ctrl-C
  * stops sending, gives up on the tenants in flight and still cleans up (a second Ctrl-C exits at once).
@@ -41,6 +43,7 @@ import {
   tenantStepDurations,
   type StepDurations,
 } from './stack-bench';
+import { GIT_TIMINGS, GIT_TIMING_APPS, gitTimingReport } from './git-timings';
 
 const TENANTS = positiveInt('BENCH_TENANTS', 1000);
 const CONCURRENCY = positiveInt('BENCH_CONCURRENCY', 50);
@@ -315,7 +318,11 @@ async function main(): Promise<void> {
     vhost: `fleet-${run}`,
     logLevel: 'warn',
     pools: 'production',
+    env: GIT_TIMINGS
+      ? Object.fromEntries(GIT_TIMING_APPS.map((app) => [app, { LOG_LEVEL: 'debug' }]))
+      : undefined,
   });
+  let gitTimings = '';
   let events: EventStore | undefined;
   let fleet: FleetRun | undefined;
   let perTenant: StepDurations[] = [];
@@ -347,6 +354,7 @@ async function main(): Promise<void> {
     const profiles = events ? await profilesOf(events, tenantIds).catch(() => []) : [];
     await events?.close();
     await stack.stop();
+    if (GIT_TIMINGS) gitTimings = gitTimingReport(stack.logDir);
     await removeTenantResources(stack, profiles);
     await stack.removeVhost();
     await stack.dropSchemas();
@@ -399,6 +407,7 @@ async function main(): Promise<void> {
     `spec script: ${TENANTS} tenants' databases, vhosts and buckets, sequentially, in ${specSeconds.toFixed(1)} s ` +
       `(${specPerMinute.toFixed(1)} a minute; the system reached ${((perMinute / specPerMinute) * 100).toFixed(0)} %)`,
   );
+  if (gitTimings) console.log(gitTimings);
   console.log(
     `RESULT fleet tenants=${TENANTS} failed=${failures.length} concurrency=${CONCURRENCY} ` +
       `total_s=${fleet.wallS.toFixed(1)} tenants_per_min=${perMinute.toFixed(1)} p50_s=${p50.toFixed(2)} ` +

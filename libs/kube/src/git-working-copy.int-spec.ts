@@ -1,7 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import pino from 'pino';
@@ -337,6 +346,82 @@ describe('GitWorkingCopy group commit', () => {
     expect(again.every((outcome) => !outcome.changed)).toBe(true);
     expect(commits(bare)).toBe(3);
   }, 60_000);
+});
+
+describe('GitWorkingCopy on a copy its last group left clean', () => {
+  /** Runs `work` with `git` on the PATH logging each of its subcommands (the first argument not an option). */
+  async function gitCommands<T>(work: () => Promise<T>): Promise<{ result: T; commands: string[] }> {
+    const bin = join(base, 'bin');
+    const log = join(base, 'git-commands.log');
+    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    await mkdir(bin, { recursive: true });
+    writeFileSync(
+      join(bin, 'git'),
+      `#!/bin/sh\nfor a in "$@"; do case "$a" in -c) skip=1;; -*) ;; *) if [ -n "$skip" ]; then skip=; else echo "$a" >> '${log}'; break; fi;; esac; done\nexec '${realGit}' "$@"\n`,
+    );
+    chmodSync(join(bin, 'git'), 0o755);
+    writeFileSync(log, '');
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path ?? ''}`;
+    try {
+      const result = await work();
+      return { result, commands: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+    } finally {
+      process.env.PATH = path;
+    }
+  }
+
+  it('fetches but neither resets nor cleans when its last push is still the remote tip', async () => {
+    const bare = bareRepo();
+    const working = new GitWorkingCopy(config('wc', bare), 'TEST', logger);
+    await working.commit(request, () => put(working.workdir, 'a.yaml', 'a\n'));
+    const { result, commands } = await gitCommands(() =>
+      working.commit(request, () => put(working.workdir, 'b.yaml', 'b\n')),
+    );
+    expect(result.changed).toBe(true);
+    expect(result.revision).toBe(git(bare, 'rev-parse', 'main').trim());
+    expect(remoteFiles(bare)).toEqual(['a.yaml', 'b.yaml']);
+    // The remote tip is still read before the change runs; only the work of repairing a copy is skipped.
+    expect(commands).toContain('fetch');
+    expect(commands).not.toContain('reset');
+    expect(commands).not.toContain('clean');
+    expect(commands).not.toContain('for-each-ref');
+  });
+
+  it("moves to another writer's newer tip before the change runs, with no refused push", async () => {
+    const bare = bareRepo();
+    const working = new GitWorkingCopy(config('wc', bare), 'TEST', logger);
+    const other = new GitWorkingCopy(config('other', bare), 'TEST', logger);
+    await working.commit(request, () => put(working.workdir, 'a.yaml', 'a\n'));
+    await other.commit(request, async () => {
+      await put(other.workdir, 'o.yaml', 'o\n');
+      await rm(join(other.workdir, 'a.yaml'));
+    });
+    let runs = 0;
+    const { result, commands } = await gitCommands(() =>
+      working.commit(request, async () => {
+        runs++;
+        await put(working.workdir, 'b.yaml', 'b\n');
+      }),
+    );
+    expect(runs).toBe(1);
+    expect(commands.filter((command) => command === 'push')).toHaveLength(1);
+    expect(result.revision).toBe(git(bare, 'rev-parse', 'main').trim());
+    expect(remoteFiles(bare)).toEqual(['b.yaml', 'o.yaml']);
+    expect(existsSync(join(working.workdir, 'a.yaml'))).toBe(false);
+  });
+
+  it('syncs in full when the copy was touched since: a file left in it is dropped', async () => {
+    const bare = bareRepo();
+    const working = new GitWorkingCopy(config('wc', bare), 'TEST', logger);
+    await working.commit(request, () => put(working.workdir, 'a.yaml', 'a\n'));
+    // What a run killed half-way leaves: a stray file and a rewritten index.
+    await put(working.workdir, 'leftover.yaml', 'half-written\n');
+    git(working.workdir, 'add', 'leftover.yaml');
+    const outcome = await working.commit(request, () => put(working.workdir, 'b.yaml', 'b\n'));
+    expect(outcome.changed).toBe(true);
+    expect(remoteFiles(bare)).toEqual(['a.yaml', 'b.yaml']);
+  });
 });
 
 describe('GitWorkingCopy committed-files reads', () => {

@@ -1,6 +1,6 @@
 import { StepError, permanent, retryable } from '@app/platform';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, sep } from 'node:path';
 import type { Logger } from 'pino';
 import { simpleGit, type SimpleGit } from 'simple-git';
@@ -48,6 +48,8 @@ export interface CommitOutcome<T> {
 interface Waiter<T> {
   request: CommitRequest;
   mutate: () => Promise<T>;
+  /** When the change was queued (ms, `performance.now()`), for the group's timings. */
+  queuedAt: number;
   resolve: (outcome: CommitOutcome<T>) => void;
   reject: (error: unknown) => void;
   /** How the group ended for this change, applied once the lock is released. */
@@ -68,6 +70,8 @@ interface Tip {
 }
 
 const MAINTENANCE_EVERY_GROUPS = 20;
+const CLEAN_MARK = 'gitops-clean';
+const OBJECT_ID = /^[0-9a-f]{40,64}$/;
 
 const SAFE_BRANCH = /^[A-Za-z0-9._/-]+$/;
 const SAFE_CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -132,24 +136,28 @@ export class GitWorkingCopy {
     if (this.reads.length === 0) return;
     let batch: Read[] = [];
     let paths: string[];
+    const timings = new GroupTimings();
     try {
       // Under the same locks as a commit: the fetch writes refs, which another process sharing this working
       // copy must not see half-written (nor take for a killed process's leftovers).
       paths = await withFileLock(this.lockPath(), this.config.lockTimeoutMs, async () => {
         batch = this.reads.splice(0);
+        timings.locked([]);
         try {
           await this.ensureRepo();
           await this.removeGitLocks();
           const repo = this.repo();
           const { remote, branch } = this.config;
-          if (remote) await this.fetch(repo, remote);
+          if (remote) await timings.time('fetchMs', () => this.fetch(repo, remote));
           const tip = await this.tipOf(
             repo,
             remote ? `refs/remotes/origin/${branch}` : `refs/heads/${branch}`,
           );
           if (!tip.commit) return [];
           const dirs = [...new Set(batch.map((read) => `${read.dir}/`))];
-          const listing = await repo.raw(['ls-tree', '-r', '-z', '--name-only', tip.commit, '--', ...dirs]);
+          const listing = await timings.time('lsTreeMs', () =>
+            repo.raw(['ls-tree', '-r', '-z', '--name-only', tip.commit as string, '--', ...dirs]),
+          );
           return listing.split('\0');
         } catch (error) {
           throw toSyncError(error, this.errorDomain);
@@ -159,6 +167,7 @@ export class GitWorkingCopy {
       for (const read of [...batch, ...this.reads.splice(0)]) read.reject(error);
       return;
     }
+    this.logger.debug({ gitopsReads: { ...timings.done([]), size: batch.length } }, 'gitops reads');
     for (const read of batch) {
       const prefix = `${read.dir}/`;
       read.resolve(
@@ -187,7 +196,7 @@ export class GitWorkingCopy {
       throw permanent(`${this.errorDomain}.BAD_CORRELATION_ID`, 'correlation id has unexpected characters');
     }
     return new Promise<CommitOutcome<T>>((resolve, reject) => {
-      this.queue.push({ request, mutate, resolve, reject } as Waiter<unknown>);
+      this.queue.push({ request, mutate, resolve, reject, queuedAt: performance.now() } as Waiter<unknown>);
       // Every call schedules a drain; the first to run takes the whole queue and the rest find it empty.
       void this.mutex.run(() => this.drain());
     });
@@ -197,18 +206,21 @@ export class GitWorkingCopy {
     if (this.queue.length === 0) return;
     let group: Waiter<unknown>[] = [];
     let unserved: Waiter<unknown>[] = [];
+    const timings = new GroupTimings();
     try {
       await withFileLock(this.lockPath(), this.config.lockTimeoutMs, async () => {
         // Taken once the lock is ours: changes that arrived while another process held it join this group.
         group = this.queue.splice(0);
-        await this.runGroup(group);
-        await this.maintain();
+        timings.locked(group);
+        await this.runGroup(group, timings);
+        await timings.time('maintainMs', () => this.maintain());
       });
     } catch (error) {
       // The lock was never ours (or released with an error): nobody of the group may be left waiting.
       unserved = this.queue.splice(0);
       for (const waiter of [...group, ...unserved]) waiter.settled ??= { error };
     }
+    this.logger.debug({ gitopsGroup: timings.done(group) }, 'gitops group');
     // Settled once the lock is released: a caller that retries at once must find it free.
     for (const { resolve, reject, settled } of [...group, ...unserved]) {
       if (!settled) reject(new Error('the group of changes ended without an outcome for this change'));
@@ -217,7 +229,7 @@ export class GitWorkingCopy {
     }
   }
 
-  private async runGroup(group: Waiter<unknown>[]): Promise<void> {
+  private async runGroup(group: Waiter<unknown>[], timings: GroupTimings): Promise<void> {
     const { remote, branch, pushAttempts } = this.config;
     const failAll = (error: unknown) => {
       for (const waiter of live) waiter.settled ??= { error };
@@ -231,10 +243,16 @@ export class GitWorkingCopy {
     }
     await this.removeGitLocks();
     const repo = this.repo();
+    // The commit the last group left the copy clean at, when known (see `takeCleanMark`): the sync then
+    // fetches but has nothing to reset or clean when the remote tip is still that commit.
+    const clean = await this.takeCleanMark();
     for (let attempt = 1; ; attempt++) {
+      timings.attempts = attempt;
       let base: Tip;
       try {
-        base = await this.syncToRemote();
+        base = await timings.time('syncMs', () =>
+          this.syncToRemote(timings, attempt === 1 ? clean : undefined),
+        );
       } catch (error) {
         return failAll(error);
       }
@@ -243,20 +261,24 @@ export class GitWorkingCopy {
         for (const waiter of live) {
           let result: unknown;
           try {
-            result = await waiter.mutate();
+            result = await timings.time('mutateMs', () => waiter.mutate());
           } catch (error) {
             waiter.settled = { error };
             await this.restoreFromIndex(repo);
             continue;
           }
-          outcomes.set(waiter, { result, changed: await this.stage(repo) });
+          outcomes.set(waiter, { result, changed: await timings.time('stageMs', () => this.stage(repo)) });
         }
         live = live.filter((waiter) => outcomes.has(waiter));
         if (live.length === 0) return;
         const changes = live.filter((waiter) => outcomes.get(waiter)?.changed);
         // Changes that undo each other leave the tree as it was: no commit then either.
-        const tree = changes.length > 0 ? (await repo.raw(['write-tree'])).trim() : base.tree;
+        const tree =
+          changes.length > 0
+            ? (await timings.time('commitMs', () => repo.raw(['write-tree']))).trim()
+            : base.tree;
         if (tree === base.tree || !tree) {
+          if (base.commit && base.tree) await this.markClean({ commit: base.commit, tree: base.tree });
           for (const waiter of live) {
             const outcome = { changed: false, revision: base.commit, result: outcomes.get(waiter)?.result };
             waiter.settled = { outcome };
@@ -264,20 +286,25 @@ export class GitWorkingCopy {
           return;
         }
         const revision = (
-          await repo.raw([
-            'commit-tree',
-            tree,
-            ...(base.commit ? ['-p', base.commit] : []),
-            '-m',
-            commitMessage(changes.map((waiter) => waiter.request)),
-          ])
+          await timings.time('commitMs', () =>
+            repo.raw([
+              'commit-tree',
+              tree,
+              ...(base.commit ? ['-p', base.commit] : []),
+              '-m',
+              commitMessage(changes.map((waiter) => waiter.request)),
+            ]),
+          )
         ).trim();
         // The branch moves too (a rejected push is undone by the next sync), so the copy reads as committed.
-        await repo.raw(['update-ref', 'HEAD', revision]);
+        await timings.time('commitMs', () => repo.raw(['update-ref', 'HEAD', revision]));
         if (remote) {
           try {
-            await repo.raw(['push', '--quiet', 'origin', `${revision}:refs/heads/${branch}`]);
+            await timings.time('pushMs', () =>
+              repo.raw(['push', '--quiet', 'origin', `${revision}:refs/heads/${branch}`]),
+            );
           } catch (error) {
+            timings.refused += 1;
             if (attempt >= pushAttempts) {
               return failAll(
                 retryable(
@@ -294,6 +321,7 @@ export class GitWorkingCopy {
             continue;
           }
         }
+        await this.markClean({ commit: revision, tree });
         for (const waiter of live) {
           const outcome = outcomes.get(waiter);
           waiter.settled = {
@@ -316,6 +344,56 @@ export class GitWorkingCopy {
     await this.repo()
       .raw(['-c', 'maintenance.auto=true', 'maintenance', 'run', '--auto', '--quiet'])
       .catch((error: unknown) => this.logger.warn({ error: firstLine(error) }, 'git maintenance failed'));
+  }
+
+  /** Where a group that ended well records the commit the copy is clean at (inside `.git`: git ignores it). */
+  private cleanMarkPath(): string {
+    return join(this.config.workdir, '.git', CLEAN_MARK);
+  }
+
+  /**
+   * Records that HEAD, the index and the working tree are exactly `tip` and that `tip` was the remote's tip
+   * when this group pushed it (or synced to it). Written last, under the lock: a process killed before leaves
+   * no mark, and the next group syncs in full.
+   */
+  private async markClean(tip: Required<Tip>): Promise<void> {
+    try {
+      await writeFile(this.cleanMarkPath(), `${tip.commit} ${tip.tree} ${await this.indexStamp()}\n`);
+    } catch (error) {
+      this.logger.warn({ error: firstLine(error) }, 'cannot record the working copy as clean');
+    }
+  }
+
+  /**
+   * The tip the last group left the copy clean at, when it is still so: the mark is removed here, before any
+   * change runs, so a group that fails half-way (or a process killed in it) leaves none, whichever process
+   * shares the copy; and HEAD must still name that commit (read from the loose ref, without spawning git; a
+   * packed or detached HEAD counts as unknown). Undefined: sync in full.
+   */
+  private async takeCleanMark(): Promise<Required<Tip> | undefined> {
+    const path = this.cleanMarkPath();
+    const mark = await readFile(path, 'utf8').catch(() => '');
+    if (!mark) return undefined;
+    await rm(path, { force: true });
+    const [commit, tree, ...stamp] = mark.trim().split(' ');
+    if (!OBJECT_ID.test(commit ?? '') || !OBJECT_ID.test(tree ?? '')) return undefined;
+    // An index written since (or truncated) is not the one the mark vouches for.
+    if (stamp.join(' ') !== (await this.indexStamp().catch(() => ''))) return undefined;
+    const head = (await readFile(join(this.config.workdir, '.git', 'HEAD'), 'utf8').catch(() => '')).trim();
+    const ref = /^ref: (refs\/heads\/[A-Za-z0-9._/-]+)$/.exec(head)?.[1];
+    if (!ref || ref.includes('..')) return undefined;
+    return (await this.looseRef(ref)) === commit ? { commit, tree } : undefined;
+  }
+
+  /** The index file's size and modification time: any write to it changes them. */
+  private async indexStamp(): Promise<string> {
+    const info = await stat(join(this.config.workdir, '.git', 'index'), { bigint: true });
+    return `${info.size} ${info.mtimeNs}`;
+  }
+
+  /** A ref's commit read from its loose file, without spawning git; empty when it is packed or absent. */
+  private async looseRef(ref: string): Promise<string> {
+    return (await readFile(join(this.config.workdir, '.git', ref), 'utf8').catch(() => '')).trim();
   }
 
   /** Stages everything the last change did; whether it changed anything (`add -v` names what it staged). */
@@ -342,6 +420,8 @@ export class GitWorkingCopy {
         `user.email=${this.config.authorEmail}`,
         // Every fetch would otherwise spawn `git maintenance run --auto`; `maintain` runs it every few groups.
         'maintenance.auto=false',
+        // `add -A` and `clean` walk the whole tree, which grows with the fleet: unchanged directories are skipped.
+        'core.untrackedCache=true',
       ],
       timeout: this.timeout(),
     });
@@ -400,10 +480,10 @@ export class GitWorkingCopy {
    * returns that tip. A copy that cannot be synced (corrupt) is cloned again; an unreachable remote fails
    * retryably as it is.
    */
-  private async syncToRemote(): Promise<Tip> {
+  private async syncToRemote(timings?: GroupTimings, clean?: Required<Tip>): Promise<Tip> {
     const { workdir, remote } = this.config;
     try {
-      return await this.resetToRemote(this.repo());
+      return await this.resetToRemote(this.repo(), timings, clean);
     } catch (error) {
       if (
         !remote ||
@@ -423,13 +503,19 @@ export class GitWorkingCopy {
     }
   }
 
-  private async resetToRemote(repo: SimpleGit): Promise<Tip> {
+  private async resetToRemote(repo: SimpleGit, timings?: GroupTimings, clean?: Required<Tip>): Promise<Tip> {
     const { remote, branch } = this.config;
     await this.assertRepository();
     let tip: Tip = {};
     if (remote) {
-      await this.fetch(repo, remote);
+      await (timings ? timings.time('fetchMs', () => this.fetch(repo, remote)) : this.fetch(repo, remote));
+      if (clean && (await this.looseRef(`refs/remotes/origin/${branch}`)) === clean.commit) return clean;
       tip = await this.tipOf(repo, `refs/remotes/origin/${branch}`);
+      // A clean copy holds no untracked file: the reset alone makes it the new tip.
+      if (clean && tip.commit) {
+        await repo.raw(['reset', '-q', '--hard', tip.commit]);
+        return tip;
+      }
       if (tip.commit) await repo.raw(['reset', '-q', '--hard', tip.commit]);
       else {
         // Nothing pushed yet: what a rejected first push committed or staged must not make the redo look
@@ -520,6 +606,46 @@ export function commitMessage(requests: CommitRequest[]): string {
     (request) => `- ${request.reason} tenant ${request.tenantId} (${request.correlationId})\n`,
   );
   return `${requests.length} changes: ${first.reason} tenant ${first.tenantId} and others\n\n${lines.join('')}\n${trailers}`;
+}
+
+/**
+ * Where a group's time went, logged at debug level per group (`gitopsGroup`): the oldest change's wait for the
+ * locks, each phase summed over the attempts, the attempts and the pushes the remote refused.
+ */
+class GroupTimings {
+  private readonly started = performance.now();
+  private lockedAt = this.started;
+  private readonly phases: Record<string, number> = {};
+  attempts = 0;
+  refused = 0;
+
+  locked(group: readonly Waiter<unknown>[]): void {
+    this.lockedAt = performance.now();
+    this.phases.lockMs = this.lockedAt - this.started;
+    this.phases.queuedMs = this.lockedAt - Math.min(this.lockedAt, ...group.map((waiter) => waiter.queuedAt));
+  }
+
+  async time<T>(phase: string, work: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.phases[phase] = (this.phases[phase] ?? 0) + performance.now() - started;
+    }
+  }
+
+  done(group: readonly Waiter<unknown>[]): Record<string, number> {
+    const rounded = Object.fromEntries(
+      Object.entries(this.phases).map(([phase, ms]) => [phase, Math.round(ms)]),
+    );
+    return {
+      size: group.length,
+      attempts: this.attempts,
+      refused: this.refused,
+      ...rounded,
+      heldMs: Math.round(performance.now() - this.lockedAt),
+    };
+  }
 }
 
 function toSyncError(error: unknown, errorDomain: string): StepError {

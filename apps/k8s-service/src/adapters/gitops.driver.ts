@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 import type { Logger } from 'pino';
 import {
   APPLICATION_SET_FILE,
+  type RepositoryFile,
   applicationFile,
   bootstrapFiles,
   registrationDir,
@@ -47,6 +48,9 @@ export function assertSafePath(path: string): void {
 export class GitOpsDriver implements DeliveryDriver {
   readonly mode = 'gitops' as const;
   private readonly working: GitWorkingCopy;
+  /** The bootstrap and ApplicationSet files: the same for every change (options are fixed), rendered once. */
+  private bootstrap?: RepositoryFile[];
+  private applicationSetFiles?: RepositoryFile[];
 
   constructor(
     config: GitOpsConfig,
@@ -130,8 +134,14 @@ export class GitOpsDriver implements DeliveryDriver {
     }
     return target;
   }
+  /**
+   * Writes only a content that differs: a file left as it was keeps its timestamps, so git's staging of the
+   * change does not read and hash it again.
+   */
   private async write(path: string, content: string): Promise<void> {
-    await mkdir(dirname(path), { recursive: true });
+    const existing = await readFile(path, 'utf8').catch(() => undefined);
+    if (existing === content) return;
+    if (existing === undefined) await mkdir(dirname(path), { recursive: true });
     await writeFile(path, content);
   }
 
@@ -182,8 +192,10 @@ export class GitOpsDriver implements DeliveryDriver {
    */
   private async migrateListRegistration(): Promise<void> {
     const path = this.absolute(APPLICATION_SET_FILE);
-    if (!existsSync(path)) return;
-    const elements = listElements(await readFile(path, 'utf8'));
+    const content = await readFile(path, 'utf8').catch(() => undefined);
+    // Already the files generator's ApplicationSet (every change after the first): nothing to parse.
+    if (content === undefined || content === this.renderedApplicationSet()) return;
+    const elements = listElements(content);
     if (!elements) return;
     for (const element of elements) {
       const target = this.absolute(tenantRegistrationFile(element.tenant));
@@ -194,21 +206,32 @@ export class GitOpsDriver implements DeliveryDriver {
 
   /** The ApplicationSet and its directory's kustomization: the same bytes for every tenant, so no diff. */
   private async writeApplicationSet(): Promise<void> {
-    assertValidObject(applicationSet(this.options));
-    for (const file of renderApplicationSetRegistration(this.options)) {
+    for (const file of this.applicationSetRegistration())
       await this.write(this.absolute(file.path), file.content);
+  }
+
+  private applicationSetRegistration(): RepositoryFile[] {
+    if (!this.applicationSetFiles) {
+      assertValidObject(applicationSet(this.options));
+      this.applicationSetFiles = renderApplicationSetRegistration(this.options);
     }
+    return this.applicationSetFiles;
+  }
+
+  private renderedApplicationSet(): string | undefined {
+    return this.applicationSetRegistration().find((file) => file.path === APPLICATION_SET_FILE)?.content;
   }
 
   private async writeBootstrap(): Promise<void> {
-    const files = bootstrapFiles(this.options);
-    for (const file of files) {
-      assertSafePath(file.path);
-      for (const object of file.objects) assertValidObject(object);
+    if (!this.bootstrap) {
+      const files = bootstrapFiles(this.options);
+      for (const file of files) {
+        assertSafePath(file.path);
+        for (const object of file.objects) assertValidObject(object);
+      }
+      this.bootstrap = renderBootstrap(this.options, files);
     }
-    for (const file of renderBootstrap(this.options, files)) {
-      await this.write(this.absolute(file.path), file.content);
-    }
+    for (const file of this.bootstrap) await this.write(this.absolute(file.path), file.content);
   }
 
   /** The registration directory's kustomization, from the files it holds (the root Application syncs it). */
