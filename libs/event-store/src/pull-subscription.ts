@@ -1,6 +1,7 @@
 import { describeError, type Logger } from './logger';
 import { ChangeNotifier, sleep } from './notifier';
 import type { Checkpoint, RecordedEvent, SubscribeOptions, Subscription, SubscriptionStats } from './types';
+import { subscriptionStats } from './subscription-stats';
 
 export interface PullBatch {
   events: RecordedEvent[];
@@ -55,16 +56,14 @@ export class PullSubscription implements Subscription {
   }
 
   stats(): SubscriptionStats {
-    const lagMs =
-      this.caughtUp || !this.lastRecordedAt ? 0 : Math.max(0, Date.now() - this.lastRecordedAt.getTime());
-    return {
+    return subscriptionStats({
       name: this.name,
       checkpoint: this.current,
       delivered: this.delivered,
       caughtUp: this.caughtUp,
-      lagMs,
+      lastRecordedAt: this.lastRecordedAt,
       stopped: this.stopped,
-    };
+    });
   }
 
   async stop(): Promise<void> {

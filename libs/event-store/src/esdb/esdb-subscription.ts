@@ -14,6 +14,7 @@ import { decodeCheckpoint, encodeCheckpoint } from '../checkpoint';
 import { type Logger, describeError } from '../logger';
 import { sleep } from '../notifier';
 import type { Checkpoint, RecordedEvent, SubscribeOptions, Subscription, SubscriptionStats } from '../types';
+import { subscriptionStats } from '../subscription-stats';
 import { isFatalSubscriptionError, mapEsdbError } from './esdb-errors';
 
 /** The client methods the adapter uses: the real `EventStoreDBClient`, or a fake of it in unit tests. */
@@ -139,16 +140,14 @@ export class EsdbSubscription implements Subscription {
   }
 
   stats(): SubscriptionStats {
-    const lagMs =
-      this.caughtUp || !this.lastRecordedAt ? 0 : Math.max(0, Date.now() - this.lastRecordedAt.getTime());
-    return {
+    return subscriptionStats({
       name: this.name,
       checkpoint: this.current,
       delivered: this.delivered,
       caughtUp: this.caughtUp,
-      lagMs,
+      lastRecordedAt: this.lastRecordedAt,
       stopped: this.stopped,
-    };
+    });
   }
 
   async stop(): Promise<void> {
