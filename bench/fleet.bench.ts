@@ -318,9 +318,13 @@ async function main(): Promise<void> {
     vhost: `fleet-${run}`,
     logLevel: 'warn',
     pools: 'production',
-    env: GIT_TIMINGS
-      ? Object.fromEntries(GIT_TIMING_APPS.map((app) => [app, { LOG_LEVEL: 'debug' }]))
-      : undefined,
+    // The GitOps services run with deploy/'s COMMAND_PREFETCH=50 (larger group commits); the rest as deployed.
+    env: Object.fromEntries(
+      GIT_TIMING_APPS.map((app) => [
+        app,
+        { COMMAND_PREFETCH: '50', ...(GIT_TIMINGS ? { LOG_LEVEL: 'debug' } : {}) },
+      ]),
+    ),
   });
   let gitTimings = '';
   let events: EventStore | undefined;
