@@ -7,7 +7,7 @@ import type { CommandHandler, CommandHandlers } from '@app/platform';
 import { EncryptedPostgresSecretStore } from '@app/secrets';
 import { Pool as PgPool } from 'pg';
 import { DEFAULT_EXCHANGES } from './domain/topology';
-import { createHandlers, type BrokerManagement } from './handlers';
+import { createHandlers, type BrokerManagement } from './commands';
 import { command, context, testTenant } from '@app/testing';
 import { FaultyProxy } from './faulty-proxy.test-helpers';
 

@@ -1,6 +1,6 @@
 import { InMemorySecretStore, SecretStoreError } from '@app/secrets';
 import { runner, testTenant } from '@app/testing';
-import { createHandlers, type BrokerManagement } from './handlers';
+import { createHandlers, type BrokerManagement } from './commands';
 
 describe('broker-service handlers: secret-store failures', () => {
   function handlersWith(failure: Error) {

@@ -4,5 +4,5 @@
  * `.dependency-cruiser.cjs` (`test-and-bench-use-app-entry-points`) enforces. Add a name here rather than reaching
  * into the app.
  */
-export { createHandlers } from './handlers';
+export { createHandlers } from './commands';
 export { createServiceRuntime } from './wiring';

@@ -1,15 +1,15 @@
 import type { Logger } from 'pino';
 import { probeAmqpAccess } from '@app/messaging';
 import { RabbitManagementClient } from '@app/rabbitmq-admin';
-import type { CommandHandlers } from '@app/platform';
+import type { ServiceRuntime } from '@app/platform';
 import { createSecretStore, secretStoreKeys } from '@app/secrets';
 import type { BrokerConfig } from './config';
-import { createHandlers } from './handlers';
+import type { BrokerHandlerDeps } from './commands';
 
 export async function createServiceRuntime(
   config: BrokerConfig,
   logger: Logger,
-): Promise<{ handlers: CommandHandlers; ready(): Promise<boolean>; close(): Promise<void> }> {
+): Promise<ServiceRuntime<BrokerHandlerDeps>> {
   const management = new RabbitManagementClient({
     baseUrl: config.RABBITMQ_MANAGEMENT_URL,
     username: config.RABBITMQ_ADMIN_USER,
@@ -19,7 +19,7 @@ export async function createServiceRuntime(
     backoffMs: config.RABBITMQ_MANAGEMENT_BACKOFF_MS,
   });
   const secrets = createSecretStore(config.SECRET_STORE_URL, secretStoreKeys(config));
-  const handlers = createHandlers({
+  const deps: BrokerHandlerDeps = {
     management,
     adminUser: config.RABBITMQ_ADMIN_USER,
     secrets,
@@ -28,9 +28,9 @@ export async function createServiceRuntime(
     secretHost: config.BROKER_SECRET_HOST,
     secretPort: config.BROKER_SECRET_PORT,
     foreignVhost: config.BROKER_FOREIGN_VHOST,
-  });
+  };
   return {
-    handlers,
+    deps,
     async ready() {
       try {
         await management.overview();

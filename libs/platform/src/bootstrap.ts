@@ -1,9 +1,12 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { INestMicroservice } from '@nestjs/common';
+import type { AsyncMicroserviceOptions } from '@nestjs/microservices';
 import type { z } from 'zod';
 import { loadConfig } from './config';
 import { parseFaultInjection } from './fault-injection';
 import { createLogger, type Logger } from './logger';
+import { CommandTransport } from './nest/command-transport';
 import { baseConfigSchema, type BaseConfig, type ResourceServiceDefinition } from './nest/definitions';
 import { HealthServer } from './nest/health.module';
 import { NestPinoLogger } from './nest/nest-logger';
@@ -45,7 +48,30 @@ export function createServiceContext(module: unknown, logger: Logger): Promise<I
 }
 
 /**
- * Starts a resource service as a Nest application context: the configuration is read first (a ConfigError
+ * Creates a resource service's Nest microservice (same options as `createServiceContext`) served by its
+ * `CommandTransport`, and starts it: init and bootstrap hooks (health), then the transport consumes.
+ */
+export async function createResourceServiceApp(module: unknown, logger: Logger): Promise<INestMicroservice> {
+  const app = await NestFactory.createMicroservice<AsyncMicroserviceOptions>(
+    module as Parameters<typeof NestFactory.createMicroservice>[0],
+    {
+      inject: [CommandTransport],
+      useFactory: (strategy: CommandTransport) => ({ strategy }),
+      logger: new NestPinoLogger(logger),
+      abortOnError: false,
+    } as AsyncMicroserviceOptions,
+  );
+  try {
+    await app.listen();
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  return app;
+}
+
+/**
+ * Starts a resource service as a Nest microservice: the configuration is read first (a ConfigError
  * names the variables before any connection is opened), then the context connects to the event store and the
  * broker, starts consuming and serves /health, /ready and /metrics.
  */
@@ -61,7 +87,7 @@ export async function runResourceService<S extends z.ZodType>(
   } as z.infer<S> & BaseConfig;
   // Read (and, under NODE_ENV=production, refused) before any connection is made.
   const faults = parseFaultInjection(env);
-  const app = await createServiceContext(
+  const app = await createResourceServiceApp(
     ResourceServiceModule.forRoot(definition, config, { logger, faults }),
     logger,
   );

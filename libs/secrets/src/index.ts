@@ -6,3 +6,4 @@ export * from './encrypted-postgres.secret-store';
 export * from './kubernetes.secret-store';
 export * from './create-secret-store';
 export * from './env';
+export * from './step-errors';

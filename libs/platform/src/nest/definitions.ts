@@ -1,4 +1,5 @@
 import type { ResourceService } from '@app/contracts';
+import type { Type } from '@nestjs/common';
 import { z } from 'zod';
 import type { CommandHandlers } from '../handlers';
 import type { Logger } from '../logger';
@@ -71,8 +72,12 @@ export function drainTimeoutMs(shutdownTimeoutSeconds: number): number {
   return Math.max(1, Math.floor((shutdownTimeoutSeconds * 1000 * 2) / 3));
 }
 
-export interface ServiceRuntime {
-  handlers: CommandHandlers;
+/** What a resource service's runtime factory opens: the adapters its handlers use, its readiness, its close. */
+export interface ServiceRuntime<D = unknown> {
+  /** Handed to the service's command handler classes under the `HANDLER_DEPS` token. */
+  deps?: D;
+  /** Plain command functions, for a service whose handlers are not `@MessagePattern` classes yet. */
+  handlers?: CommandHandlers;
   ready(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -80,5 +85,7 @@ export interface ServiceRuntime {
 export interface ResourceServiceDefinition<S extends z.ZodType> {
   service: ResourceService;
   configSchema: S;
+  /** The service's command handlers: classes with one `@MessagePattern(<command type>)` method each. */
+  commandHandlers?: readonly Type<unknown>[];
   createRuntime(config: z.infer<S> & BaseConfig, logger: Logger): Promise<ServiceRuntime>;
 }

@@ -6,3 +6,5 @@ export * from './messaging.module';
 export * from './health.module';
 export * from './shutdown.module';
 export * from './resource-service.module';
+export * from './command-transport';
+export * from './command-handlers';

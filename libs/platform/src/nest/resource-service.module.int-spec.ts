@@ -3,15 +3,19 @@ import { buildMessage, commandRoutingKey, tenantStream, type CommandMessage } fr
 import { createEventStore, type EventStore } from '@app/event-store';
 import { MessagePublisher, MessagingConnection } from '@app/messaging';
 import { RabbitManagementClient } from '@app/rabbitmq-admin';
-import type { INestApplicationContext } from '@nestjs/common';
+import { Controller, Inject, type INestApplicationContext } from '@nestjs/common';
+import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { Client } from 'pg';
 import pino from 'pino';
 import { z } from 'zod';
-import { baseConfigSchema, createServiceContext } from '../bootstrap';
+import { baseConfigSchema, createResourceServiceApp } from '../bootstrap';
+import type { CommandContext } from '../handlers';
+import { permanent } from '../step-error';
 import { loadConfig } from '../config';
 import { HealthServer } from './health.module';
 import { ResourceServiceLifecycle, ResourceServiceModule } from './resource-service.module';
-import { EVENT_STORE, MESSAGE_CONSUMER, SERVICE_RUNTIME } from './tokens';
+import { CommandTransport } from './command-transport';
+import { EVENT_STORE, HANDLER_DEPS, MESSAGE_CONSUMER } from './tokens';
 
 /**
  * One resource service started as a Nest application context, against the real RabbitMQ (a vhost of its own)
@@ -28,7 +32,37 @@ const management = new RabbitManagementClient({
 });
 const silent = pino({ level: 'silent' });
 
-describe('ResourceServiceModule (Nest application context)', () => {
+/** What the test hands its handler classes under HANDLER_DEPS. */
+interface TestDeps {
+  started(): void;
+  released: Promise<void>;
+  events: string[];
+}
+
+@Controller()
+class SlowProvisionBroker {
+  constructor(@Inject(HANDLER_DEPS) private readonly deps: TestDeps) {}
+
+  @MessagePattern('ProvisionBroker')
+  async provision(@Payload() command: CommandMessage, @Ctx() context: CommandContext) {
+    expect(context.commandId).toBe(command.metadata.messageId);
+    this.deps.started();
+    await this.deps.released;
+    this.deps.events.push('handler finished');
+    return { vhost: 'tenant-vhost' };
+  }
+}
+
+@Controller()
+class RefusingVerifyBroker {
+  @MessagePattern('VerifyBroker')
+  verify(): Promise<never> {
+    // A StepError must reach the outcome recorder as thrown: Nest's default RPC filter would replace it.
+    return Promise.reject(permanent('BROKER.VHOST_MISSING', 'vhost tenant-x is missing'));
+  }
+}
+
+describe('ResourceServiceModule (Nest microservice on the command transport)', () => {
   const vhost = `nest-it-${randomBytes(4).toString('hex')}`;
   const amqpUrl = `amqp://guest:guest@${HOST}:5672/${encodeURIComponent(vhost)}`;
   const schema = `nest_it_${randomBytes(4).toString('hex')}`;
@@ -66,20 +100,14 @@ describe('ResourceServiceModule (Nest application context)', () => {
       HEALTH_HOST: '127.0.0.1',
       SHUTDOWN_TIMEOUT_SECONDS: '30',
     });
-    app = await createServiceContext(
+    app = await createResourceServiceApp(
       ResourceServiceModule.forRoot(
         {
           service: 'broker',
           configSchema: z.looseObject({}),
+          commandHandlers: [SlowProvisionBroker, RefusingVerifyBroker],
           createRuntime: async () => ({
-            handlers: {
-              ProvisionBroker: async () => {
-                started();
-                await released;
-                events.push('handler finished');
-                return { vhost: 'tenant-vhost' };
-              },
-            },
+            deps: { started, released, events } satisfies TestDeps,
             ready: async () => true,
             close: async () => {
               events.push('runtime closed');
@@ -93,7 +121,11 @@ describe('ResourceServiceModule (Nest application context)', () => {
     );
     // Providers by token: the lifecycle and the health server got the same instances the tokens resolve to.
     expect(app.get(ResourceServiceLifecycle)).toBeInstanceOf(ResourceServiceLifecycle);
-    expect(app.get(SERVICE_RUNTIME).handlers.ProvisionBroker).toBeDefined();
+    expect(Object.keys(app.get(CommandTransport).commandHandlers()).sort()).toEqual([
+      'ProvisionBroker',
+      'VerifyBroker',
+    ]);
+    expect(app.get(CommandTransport).listening).toBe(true);
     expect(app.get(MESSAGE_CONSUMER).isHealthy()).toBe(true);
     const eventStore = app.get<EventStore>(EVENT_STORE);
     const port = app.get(HealthServer).port;
@@ -104,13 +136,19 @@ describe('ResourceServiceModule (Nest application context)', () => {
     expect(metrics).toContain('process_cpu_seconds_total{app="broker-service"}');
     expect(metrics).toContain('messaging_parked_messages_total{queue="provisioning.broker-service"');
 
-    // A decided command, in flight when the context closes.
+    // Decided commands: one whose handler refuses with a StepError, one in flight when the context closes.
     const tenantId = 'shop-nest-abc123';
     const commandId = randomUUID();
+    const verifyId = randomUUID();
     store = await createEventStore(PG_URL, { schema, migrate: false });
     await store.append(
       tenantStream(tenantId),
       [
+        {
+          id: randomUUID(),
+          type: 'StepStarted',
+          data: { step: 'broker-verify', commandId: verifyId, commandType: 'VerifyBroker', params: {} },
+        },
         {
           id: randomUUID(),
           type: 'StepStarted',
@@ -125,17 +163,24 @@ describe('ResourceServiceModule (Nest application context)', () => {
       logger: silent,
     });
     await publisherConnection.connect(15_000);
-    const command = buildMessage(
-      'ProvisionBroker',
-      { step: 'broker', tenant: { tenantId }, params: {} },
-      { tenantId, correlationId: 'corr-nest', actor: 'test' },
-      commandId,
-      new Date(),
-    ) as unknown as CommandMessage;
-    await new MessagePublisher(publisherConnection).publish(
+    const publisher = new MessagePublisher(publisherConnection);
+    const commandOf = (type: 'ProvisionBroker' | 'VerifyBroker', step: string, id: string) =>
+      buildMessage(
+        type,
+        { step, tenant: { tenantId }, params: {} },
+        { tenantId, correlationId: 'corr-nest', actor: 'test' },
+        id,
+        new Date(),
+      ) as unknown as CommandMessage;
+    await publisher.publish(
+      'provisioningCommands',
+      commandRoutingKey('VerifyBroker'),
+      commandOf('VerifyBroker', 'broker-verify', verifyId),
+    );
+    await publisher.publish(
       'provisioningCommands',
       commandRoutingKey('ProvisionBroker'),
-      command,
+      commandOf('ProvisionBroker', 'broker', commandId),
     );
     await handlerStarted;
     const closeEventStore = eventStore.close.bind(eventStore);
@@ -150,7 +195,18 @@ describe('ResourceServiceModule (Nest application context)', () => {
 
     expect(events).toEqual(['handler finished', 'runtime closed', 'event store closed']);
     const recorded = await store.readStream(tenantStream(tenantId));
-    expect(recorded.map((e) => e.type)).toEqual(['StepStarted', 'BrokerProvisioned']);
+    expect(recorded.map((e) => e.type)).toEqual([
+      'StepStarted',
+      'StepStarted',
+      'BrokerVerificationFailed',
+      'BrokerProvisioned',
+    ]);
+    // The handler's StepError, as thrown: code and message, failed at once (permanent), not retried.
+    expect(recorded[2]?.data).toMatchObject({
+      commandId: verifyId,
+      attempts: 1,
+      error: { code: 'BROKER.VHOST_MISSING', message: 'vhost tenant-x is missing' },
+    });
     await expect(fetch(`${base}/health`)).rejects.toThrow();
   });
 });

@@ -1,5 +1,6 @@
 import type { EventStore } from '@app/event-store';
 import type { MessageConsumer, MessagingConnection } from '@app/messaging';
+import { APP_FILTER } from '@nestjs/core';
 import {
   Inject,
   Injectable,
@@ -13,7 +14,8 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { FaultRule } from '../fault-injection';
 import { ResourceServiceMetrics } from '../metrics';
-import { startResourceService } from '../resource-service';
+import { RethrowRpcErrors } from './command-handlers';
+import { CommandTransport } from './command-transport';
 import { PlatformConfigModule } from './config.module';
 import {
   drainTimeoutMs,
@@ -28,6 +30,7 @@ import { ShutdownModule } from './shutdown.module';
 import {
   CONFIG,
   EVENT_STORE,
+  HANDLER_DEPS,
   LOGGER,
   MESSAGE_CONSUMER,
   MESSAGING_CONNECTION,
@@ -42,9 +45,9 @@ export interface ResourceServiceSettings {
 }
 
 /**
- * Starts consuming the service's queue once everything is wired, then serves health; on shutdown drains the
- * in-flight commands first, then closes what they used, in that order: runtime (its adapters), broker
- * connection, event store, health endpoint.
+ * Serves health once everything is wired (the transport starts consuming right after, when the microservice
+ * listens; `/ready` answers 503 until it does); on shutdown drains the in-flight commands first, then closes
+ * what they used, in that order: runtime (its adapters), broker connection, event store, health endpoint.
  */
 @Injectable()
 export class ResourceServiceLifecycle
@@ -53,13 +56,13 @@ export class ResourceServiceLifecycle
   private readonly name: string;
 
   constructor(
-    @Inject(RESOURCE_SERVICE) private readonly settings: ResourceServiceSettings,
-    @Inject(CONFIG) private readonly config: BaseConfig,
+    @Inject(RESOURCE_SERVICE) settings: ResourceServiceSettings,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(EVENT_STORE) private readonly eventStore: EventStore,
     @Inject(MESSAGING_CONNECTION) private readonly connection: MessagingConnection,
     @Inject(MESSAGE_CONSUMER) private readonly consumer: MessageConsumer,
     @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
+    private readonly transport: CommandTransport,
     private readonly metrics: ResourceServiceMetrics,
     private readonly health: HealthServer,
   ) {
@@ -67,17 +70,12 @@ export class ResourceServiceLifecycle
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await startResourceService({
-      service: this.settings.service,
-      handlers: this.metrics.instrument(this.runtime.handlers),
-      eventStore: this.eventStore,
-      consumer: this.consumer,
-      logger: this.logger,
-      prefetch: this.config.COMMAND_PREFETCH,
-      faults: this.settings.faults,
-    });
     const healthPort = await this.health.start(
-      async () => (await this.runtime.ready()) && this.connection.isHealthy() && this.consumer.isHealthy(),
+      async () =>
+        this.transport.listening &&
+        (await this.runtime.ready()) &&
+        this.connection.isHealthy() &&
+        this.consumer.isHealthy(),
       this.metrics.registry,
     );
     this.logger.info({ healthPort }, `${this.name} started`);
@@ -85,7 +83,7 @@ export class ResourceServiceLifecycle
 
   async beforeApplicationShutdown(): Promise<void> {
     this.logger.info(`${this.name} stopping`);
-    await this.consumer.stop();
+    await this.transport.close();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -99,7 +97,10 @@ export class ResourceServiceLifecycle
 
 /**
  * The root module of a resource service: configuration, event store, broker connection and consumer, the
- * service's own runtime (its adapters and command handlers), metrics and health, each a provider by token.
+ * service's own runtime (its adapters, handed to its command handler classes under `HANDLER_DEPS`), the command
+ * transport, metrics and health, each a provider by token. Started with `NestFactory.createMicroservice`
+ * (`createResourceServiceApp`), whose microservice module registers the handlers' `@MessagePattern`s with
+ * the transport.
  */
 @Module({})
 export class ResourceServiceModule {
@@ -145,8 +146,33 @@ export class ResourceServiceModule {
           inject: [CONFIG, LOGGER, MESSAGING_CONNECTION],
           useFactory: (c: z.infer<S> & BaseConfig, logger: Logger) => definition.createRuntime(c, logger),
         },
+        { provide: HANDLER_DEPS, inject: [SERVICE_RUNTIME], useFactory: (r: ServiceRuntime) => r.deps },
+        { provide: APP_FILTER, useClass: RethrowRpcErrors },
+        {
+          provide: CommandTransport,
+          inject: [CONFIG, LOGGER, EVENT_STORE, MESSAGE_CONSUMER, SERVICE_RUNTIME, ResourceServiceMetrics],
+          useFactory: (
+            c: BaseConfig,
+            logger: Logger,
+            eventStore: EventStore,
+            consumer: MessageConsumer,
+            runtime: ServiceRuntime,
+            metrics: ResourceServiceMetrics,
+          ) =>
+            new CommandTransport({
+              service: definition.service,
+              eventStore,
+              consumer,
+              logger,
+              prefetch: c.COMMAND_PREFETCH,
+              faults: options.faults,
+              instrument: (handlers) => metrics.instrument(handlers),
+              plainHandlers: runtime.handlers,
+            }),
+        },
         ResourceServiceLifecycle,
       ],
+      controllers: [...(definition.commandHandlers ?? [])],
     };
   }
 }

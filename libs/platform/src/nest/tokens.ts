@@ -10,6 +10,8 @@ export const MESSAGING_CONNECTION = Symbol('MESSAGING_CONNECTION');
 export const MESSAGE_CONSUMER = Symbol('MESSAGE_CONSUMER');
 /** What a resource service brings: its command handlers, its readiness and what it closes. */
 export const SERVICE_RUNTIME = Symbol('SERVICE_RUNTIME');
+/** The runtime's `deps`: the adapters a resource service's command handler classes are constructed with. */
+export const HANDLER_DEPS = Symbol('HANDLER_DEPS');
 /** `() => Promise<boolean>` answering `/ready`. */
 export const READINESS = Symbol('READINESS');
 /** The prom-client registry served on `/metrics`. */
