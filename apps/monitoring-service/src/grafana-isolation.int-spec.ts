@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { DirectMonitoringDelivery } from './adapters/delivery';
 import { GrafanaClient } from './adapters/grafana.client';
-import { createHandlers } from './handlers';
+import { createHandlers } from './commands';
 import { testTenant } from './testing/fixtures';
 import { GrafanaStandIn, type GrafanaStandInOptions } from './testing/grafana-stand-in';
 

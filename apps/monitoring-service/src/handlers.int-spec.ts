@@ -12,7 +12,7 @@ import { parse } from 'yaml';
 import { DirectMonitoringDelivery, GitOpsMonitoringDelivery } from './adapters/delivery';
 import { GrafanaClient } from './adapters/grafana.client';
 import { FIELD_MANAGER } from './adapters/field-manager';
-import { createHandlers } from './handlers';
+import { createHandlers } from './commands';
 import { testTenant } from './testing/fixtures';
 import { GrafanaStandIn } from './testing/grafana-stand-in';
 

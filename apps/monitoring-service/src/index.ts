@@ -4,5 +4,6 @@
  * `.dependency-cruiser.cjs` (`test-and-bench-use-app-entry-points`) enforces. Add a name here rather than reaching
  * into the app.
  */
+export { createHandlers } from './commands';
 export { dashboardUid } from './domain/monitoring';
 export { createServiceRuntime } from './wiring';

@@ -1,5 +1,5 @@
 import { KubeClient, gitOpsConfigFrom, kubeConnectionFrom } from '@app/kube';
-import type { CommandHandlers } from '@app/platform';
+import type { ServiceRuntime } from '@app/platform';
 import { createSecretStore, secretStoreKeys } from '@app/secrets';
 import type { Logger } from 'pino';
 import {
@@ -10,28 +10,28 @@ import {
 import { GrafanaClient } from './adapters/grafana.client';
 import { FIELD_MANAGER } from './adapters/field-manager';
 import { grafanaCredentialsFrom, tenantDataSourceSettingsFrom, type MonitoringConfig } from './config';
-import { createHandlers } from './handlers';
+import type { MonitoringHandlerDeps } from './commands';
 
 export async function createServiceRuntime(
   config: MonitoringConfig,
   logger: Logger,
-): Promise<{ handlers: CommandHandlers; ready(): Promise<boolean>; close(): Promise<void> }> {
+): Promise<ServiceRuntime<MonitoringHandlerDeps>> {
   const delivery: MonitoringDelivery =
     config.MONITORING_DELIVERY === 'gitops'
       ? new GitOpsMonitoringDelivery(gitOpsConfigFrom(config), logger)
       : new DirectMonitoringDelivery(new KubeClient(kubeConnectionFrom(config), FIELD_MANAGER));
   const grafana = new GrafanaClient(config.GRAFANA_URL, grafanaCredentialsFrom(config));
   const secrets = createSecretStore(config.SECRET_STORE_URL, secretStoreKeys(config));
-  const handlers = createHandlers({
+  const deps: MonitoringHandlerDeps = {
     delivery,
     grafana,
     secrets,
     managedBy: config.MONITORING_DELIVERY === 'gitops' ? 'argocd' : FIELD_MANAGER,
     tenantDataSource: tenantDataSourceSettingsFrom(config),
     mainOrgId: config.GRAFANA_ORG_ID,
-  });
+  };
   return {
-    handlers,
+    deps,
     async ready() {
       const [deliveryOk, grafanaOk] = await Promise.all([delivery.health(), grafana.health()]);
       if (!deliveryOk || !grafanaOk) logger.warn({ deliveryOk, grafanaOk }, 'monitoring-service not ready');

@@ -5,7 +5,7 @@ import { runner, testTenant } from '@app/testing';
 import type { MailerPort, OutgoingEmail } from './adapters/mailer';
 import { SecretStoreSentLog } from './adapters/sent-log';
 import type { WebsitesClient } from './adapters/websites-client';
-import { createNotificationHandlers } from './handlers';
+import { createNotificationHandlers } from './commands';
 
 /**
  * The welcome e-mail's temporary password (`admin-initial`) must not outlive the tenant: DeleteWebsiteRecord,

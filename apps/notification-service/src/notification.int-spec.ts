@@ -8,7 +8,7 @@ import { StepError } from '@app/platform';
 import { SmtpMailer } from './adapters/mailer';
 import { SecretStoreSentLog } from './adapters/sent-log';
 import { WebsitesClient } from './adapters/websites-client';
-import { createNotificationHandlers } from './handlers';
+import { createNotificationHandlers } from './commands';
 import { runner, testTenant } from '@app/testing';
 
 interface Received {

@@ -1,18 +1,18 @@
-import type { CommandHandlers } from '@app/platform';
+import type { ServiceRuntime } from '@app/platform';
 import { createSecretStore, secretStoreKeys, type SecretStore } from '@app/secrets';
 import type { Logger } from 'pino';
 import { SmtpMailer } from './adapters/mailer';
 import { SecretStoreSentLog } from './adapters/sent-log';
 import { WebsitesClient } from './adapters/websites-client';
+import type { NotificationHandlerDeps } from './commands';
 import type { NotificationConfig } from './config';
-import { createNotificationHandlers } from './handlers';
 
 /** Builds the notification-service from its configuration; `secretStore` overrides SECRET_STORE_URL (tests). */
 export async function createServiceRuntime(
   config: NotificationConfig,
   logger: Logger,
   secretStore?: SecretStore,
-): Promise<{ handlers: CommandHandlers; ready(): Promise<boolean>; close(): Promise<void> }> {
+): Promise<ServiceRuntime<NotificationHandlerDeps>> {
   const secrets = secretStore ?? createSecretStore(config.SECRET_STORE_URL, secretStoreKeys(config));
   const mailer = new SmtpMailer(config.SMTP_URL, config.MAIL_FROM, config.SMTP_TIMEOUT_MS);
   const websites = new WebsitesClient({
@@ -22,15 +22,15 @@ export async function createServiceRuntime(
     maxAttempts: config.WEBSITES_MAX_ATTEMPTS,
     backoffMs: config.WEBSITES_BACKOFF_MS,
   });
-  const handlers = createNotificationHandlers({
+  const deps: NotificationHandlerDeps = {
     mailer,
     sentLog: new SecretStoreSentLog(secrets),
     secrets,
     websites,
     messageIdDomain: config.MAIL_MESSAGE_ID_DOMAIN,
-  });
+  };
   return {
-    handlers,
+    deps,
     async ready() {
       const smtp = await mailer.verify();
       if (!smtp) logger.warn('SMTP server not ready');

@@ -1,7 +1,7 @@
-import { permanent, retryable, type StepError } from '@app/platform';
 import type { GrafanaCredentials } from '../config';
 import type { GrafanaDataSource } from '../domain/grafana-tenancy';
 import type { Dashboard } from '../domain/monitoring';
+import { grafanaStepError } from './grafana.errors';
 
 /**
  * Grafana HTTP API calls of spec 11.3 plus the tenant's organisation, its data source, the folder and its
@@ -71,9 +71,11 @@ export class GrafanaClient implements GrafanaApi {
     body?: unknown,
     orgId?: number,
   ): Promise<{ status: number; json: unknown }> {
-    let response: Response;
+    const url = `${this.baseUrl.replace(/\/+$/, '')}${path}`;
+    let status: number;
+    let text: string;
     try {
-      response = await fetch(`${this.baseUrl.replace(/\/+$/, '')}${path}`, {
+      const response = await fetch(url, {
         method,
         headers: {
           authorization: this.authorization,
@@ -84,31 +86,25 @@ export class GrafanaClient implements GrafanaApi {
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(15000),
       });
+      status = response.status;
+      text = await response.text();
     } catch (error) {
-      throw retryable('MONITORING.GRAFANA_UNREACHABLE', `${method} ${path}: Grafana unreachable`, error);
+      throw grafanaStepError(method, path, { error });
     }
-    const text = await response.text();
     let json: unknown = undefined;
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
       json = undefined;
     }
-    return { status: response.status, json };
-  }
-
-  private fail(method: string, path: string, status: number, json: unknown): StepError {
-    const message = `${method} ${path}: HTTP ${status} ${String((json as { message?: string } | undefined)?.message ?? '').slice(0, 200)}`;
-    return status >= 500 || status === 429
-      ? retryable('MONITORING.GRAFANA_UNAVAILABLE', message)
-      : permanent('MONITORING.GRAFANA_REJECTED', message);
+    return { status, json };
   }
 
   async findOrg(name: string) {
     const path = `/api/orgs/name/${encodeURIComponent(name)}`;
     const { status, json } = await this.call('GET', path);
     if (status === 404) return undefined;
-    if (status !== 200) throw this.fail('GET', '/api/orgs/name/:name', status, json);
+    if (status !== 200) throw grafanaStepError('GET', '/api/orgs/name/:name', { status, json });
     return { id: (json as { id: number }).id };
   }
 
@@ -122,7 +118,7 @@ export class GrafanaClient implements GrafanaApi {
       const raced = await this.findOrg(name);
       if (raced) return { ...raced, created: false };
     }
-    throw this.fail('POST', '/api/orgs', status, json);
+    throw grafanaStepError('POST', '/api/orgs', { status, json });
   }
 
   deleteOrg(orgId: number) {
@@ -134,20 +130,19 @@ export class GrafanaClient implements GrafanaApi {
     const existing = await this.call('GET', path, undefined, orgId);
     if (existing.status === 200) {
       const { status, json } = await this.call('PUT', path, dataSource, orgId);
-      if (status !== 200) throw this.fail('PUT', '/api/datasources/uid/:uid', status, json);
+      if (status !== 200) throw grafanaStepError('PUT', '/api/datasources/uid/:uid', { status, json });
       return;
     }
-    if (existing.status !== 404)
-      throw this.fail('GET', '/api/datasources/uid/:uid', existing.status, existing.json);
+    if (existing.status !== 404) throw grafanaStepError('GET', '/api/datasources/uid/:uid', existing);
     const { status, json } = await this.call('POST', '/api/datasources', dataSource, orgId);
-    if (status !== 200) throw this.fail('POST', '/api/datasources', status, json);
+    if (status !== 200) throw grafanaStepError('POST', '/api/datasources', { status, json });
   }
 
   async findUser(login: string) {
     const path = `/api/users/lookup?loginOrEmail=${encodeURIComponent(login)}`;
     const { status, json } = await this.call('GET', path);
     if (status === 404) return undefined;
-    if (status !== 200) throw this.fail('GET', '/api/users/lookup', status, json);
+    if (status !== 200) throw grafanaStepError('GET', '/api/users/lookup', { status, json });
     return { id: (json as { id: number }).id };
   }
 
@@ -160,15 +155,15 @@ export class GrafanaClient implements GrafanaApi {
       const { email: _shared, ...withoutEmail } = user;
       const retry = await this.call('POST', '/api/admin/users', { ...withoutEmail, OrgId: orgId });
       if (retry.status === 200) return { id: (retry.json as { id: number }).id, emailShared: true };
-      throw this.fail('POST', '/api/admin/users', retry.status, retry.json);
+      throw grafanaStepError('POST', '/api/admin/users', retry);
     }
-    throw this.fail('POST', '/api/admin/users', status, json);
+    throw grafanaStepError('POST', '/api/admin/users', { status, json });
   }
 
   async setPassword(userId: number, password: string) {
     const path = `/api/admin/users/${userId}/password`;
     const { status, json } = await this.call('PUT', path, { password });
-    if (status !== 200) throw this.fail('PUT', '/api/admin/users/:id/password', status, json);
+    if (status !== 200) throw grafanaStepError('PUT', '/api/admin/users/:id/password', { status, json });
   }
 
   async setOrgRole(orgId: number, login: string, userId: number, role: 'Viewer') {
@@ -176,15 +171,14 @@ export class GrafanaClient implements GrafanaApi {
     // Already a member (created in the organisation, with Grafana's auto_assign_org_role): set the role.
     if (add.status === 409) {
       const patch = await this.call('PATCH', `/api/orgs/${orgId}/users/${userId}`, { role });
-      if (patch.status !== 200)
-        throw this.fail('PATCH', `/api/orgs/${orgId}/users/${userId}`, patch.status, patch.json);
-    } else if (add.status !== 200) throw this.fail('POST', `/api/orgs/${orgId}/users`, add.status, add.json);
+      if (patch.status !== 200) throw grafanaStepError('PATCH', `/api/orgs/${orgId}/users/${userId}`, patch);
+    } else if (add.status !== 200) throw grafanaStepError('POST', `/api/orgs/${orgId}/users`, add);
   }
 
   async userOrgs(userId: number) {
     const path = `/api/users/${userId}/orgs`;
     const { status, json } = await this.call('GET', path);
-    if (status !== 200) throw this.fail('GET', '/api/users/:id/orgs', status, json);
+    if (status !== 200) throw grafanaStepError('GET', '/api/users/:id/orgs', { status, json });
     return (json as { orgId: number; name: string }[]).map(({ orgId, name }) => ({ orgId, name }));
   }
 
@@ -197,7 +191,7 @@ export class GrafanaClient implements GrafanaApi {
     if (existing.status === 200) return;
     const { status, json } = await this.call('POST', '/api/folders', { uid, title }, orgId);
     if (status !== 200 && status !== 409 && status !== 412)
-      throw this.fail('POST', '/api/folders', status, json);
+      throw grafanaStepError('POST', '/api/folders', { status, json });
   }
 
   async saveDashboard(orgId: number, dashboard: Dashboard, folderUid: string) {
@@ -207,18 +201,18 @@ export class GrafanaClient implements GrafanaApi {
       { dashboard, folderUid, overwrite: true },
       orgId,
     );
-    if (status !== 200) throw this.fail('POST', '/api/dashboards/db', status, json);
+    if (status !== 200) throw grafanaStepError('POST', '/api/dashboards/db', { status, json });
   }
 
   async setFolderPermissions(orgId: number, uid: string, items: { userId: number; permission: 1 | 2 | 4 }[]) {
     const path = `/api/folders/${encodeURIComponent(uid)}/permissions`;
     const { status, json } = await this.call('POST', path, { items }, orgId);
-    if (status !== 200) throw this.fail('POST', path, status, json);
+    if (status !== 200) throw grafanaStepError('POST', path, { status, json });
   }
 
   private async deleteAbsentOk(path: string, orgId?: number) {
     const { status, json } = await this.call('DELETE', path, undefined, orgId);
-    if (status !== 200 && status !== 404) throw this.fail('DELETE', path, status, json);
+    if (status !== 200 && status !== 404) throw grafanaStepError('DELETE', path, { status, json });
   }
   deleteUser(userId: number) {
     return this.deleteAbsentOk(`/api/admin/users/${userId}`);

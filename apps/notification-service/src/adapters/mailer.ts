@@ -1,3 +1,4 @@
+import { retryable, StepError } from '@app/platform';
 import { createTransport, type Transporter } from 'nodemailer';
 
 export interface OutgoingEmail {
@@ -23,6 +24,20 @@ export class MailerError extends Error {
     super(message);
     this.name = 'MailerError';
   }
+}
+
+/**
+ * The one classification of a failed send, for every notice: a `MailerError` keeps its retryability (an SMTP
+ * 5xx reply is permanent, anything else transient) under `code`, the notice's own failure code; anything else
+ * a `MailerPort` throws is transient. Messages carry at most the SMTP reply code: the server's text may echo
+ * the recipient.
+ */
+export function smtpStepError(error: unknown, code: string): StepError {
+  if (error instanceof StepError) return error;
+  if (error instanceof MailerError) {
+    return new StepError(code, error.message, { retryable: error.retryable, cause: error });
+  }
+  return retryable(code, 'SMTP send failed', error);
 }
 
 export const DEFAULT_SMTP_TIMEOUT_MS = 30_000;

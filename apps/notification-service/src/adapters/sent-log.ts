@@ -1,10 +1,11 @@
 import { assertTenantId } from '@app/contracts';
-import type { SecretStore } from '@app/secrets';
+import { withSecretStore, type SecretStore } from '@app/secrets';
 
 /**
  * Which notices were already sent (idempotency of redelivered commands), kept in the secret store beside the
  * tenant's other records but outside its secret prefix, so the tenant purge does not forget that the
- * deletion confirmation went out. Records hold the Message-ID and time only.
+ * deletion confirmation went out. Records hold the Message-ID and time only. Store failures are classified by
+ * `@app/secrets` (`withSecretStore`), as every secret-store call of the service.
  */
 export interface SentLog {
   wasSent(tenantId: string, noticeKey: string): Promise<{ messageId: string; sentAt: string } | null>;
@@ -23,14 +24,14 @@ export class SecretStoreSentLog implements SentLog {
   constructor(private readonly secrets: SecretStore) {}
 
   async wasSent(tenantId: string, noticeKey: string): Promise<{ messageId: string; sentAt: string } | null> {
-    const found = await this.secrets.get(sentLogPath(tenantId, noticeKey));
+    const path = sentLogPath(tenantId, noticeKey);
+    const found = await withSecretStore('NOTIFICATION', 'read', path, () => this.secrets.get(path));
     return found?.MESSAGE_ID ? { messageId: found.MESSAGE_ID, sentAt: found.SENT_AT ?? '' } : null;
   }
 
   async recordSent(tenantId: string, noticeKey: string, messageId: string, sentAt: Date): Promise<void> {
-    await this.secrets.putIfAbsent(sentLogPath(tenantId, noticeKey), {
-      MESSAGE_ID: messageId,
-      SENT_AT: sentAt.toISOString(),
-    });
+    const path = sentLogPath(tenantId, noticeKey);
+    const record = { MESSAGE_ID: messageId, SENT_AT: sentAt.toISOString() };
+    await withSecretStore('NOTIFICATION', 'store', path, () => this.secrets.putIfAbsent(path, record));
   }
 }

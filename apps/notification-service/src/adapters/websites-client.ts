@@ -1,4 +1,5 @@
 import { assertTenantId } from '@app/contracts';
+import { retryable, StepError } from '@app/platform';
 
 /**
  * Spec 9.1's request body, except `status`: the record is created `provisioning`, since the tenant is not
@@ -30,6 +31,29 @@ export class WebsitesError extends Error {
   ) {
     super(message);
     this.name = 'WebsitesError';
+  }
+}
+
+/**
+ * The one classification of a websites-service failure, for every handler: a `WebsitesError` keeps its code
+ * and retryability (5xx, 429, timeouts and refused connections retryable once the client's own attempts are
+ * spent, other refusals permanent); anything else, such as a tenant id the client refuses to send, is
+ * retryable under `code`, the step's own failure code.
+ */
+export function websitesStepError(error: unknown, code: string): StepError {
+  if (error instanceof StepError) return error;
+  if (error instanceof WebsitesError) {
+    return new StepError(error.code, error.message, { retryable: error.retryable, cause: error });
+  }
+  return retryable(code, error instanceof Error ? error.message : 'unexpected failure', error);
+}
+
+/** Runs websites-service calls, failing with `websitesStepError`. */
+export async function withWebsites<T>(code: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw websitesStepError(error, code);
   }
 }
 
