@@ -5,4 +5,5 @@
  * into the app.
  */
 export { SignedHttpClient } from './adapters/signed-http';
+export { createHandlers } from './commands';
 export { createServiceRuntime } from './wiring';

@@ -9,7 +9,7 @@ import { S3ObjectStore } from './adapters/object-store';
 import { RgwAdminIam } from './adapters/rgw-admin.iam';
 import { SignedHttpClient } from './adapters/signed-http';
 import { configSchema } from './config';
-import { createStorageHandlers } from './handlers';
+import { createHandlers as createStorageHandlers } from './commands';
 
 const config = loadConfig(configSchema, process.env);
 const PG_URL = process.env.SECRET_STORE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

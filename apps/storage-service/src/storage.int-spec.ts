@@ -19,7 +19,7 @@ import { RgwAdminIam } from './adapters/rgw-admin.iam';
 import { configSchema } from './config';
 import { productsLifecycleRules } from './domain/lifecycle';
 import { storageManifestSchema } from './domain/manifest';
-import { createStorageHandlers } from './handlers';
+import { createHandlers as createStorageHandlers } from './commands';
 import { runner, testTenant } from '@app/testing';
 
 const config = loadConfig(configSchema, process.env);

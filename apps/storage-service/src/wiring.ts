@@ -5,15 +5,15 @@ import {
   s3BackupTargetFrom,
   s3EndpointFrom,
 } from '@app/archive';
-import type { CommandHandlers } from '@app/platform';
+import type { ServiceRuntime } from '@app/platform';
 import { createSecretStore, secretStoreKeys, type SecretStore } from '@app/secrets';
 import type { Logger } from 'pino';
 import type { IamPort } from './adapters/iam.port';
 import { MinioAdminIam } from './adapters/minio-admin.iam';
 import { S3ObjectStore } from './adapters/object-store';
 import { RgwAdminIam } from './adapters/rgw-admin.iam';
+import type { StorageHandlerDeps } from './commands';
 import { hostPort, type StorageConfig } from './config';
-import { createStorageHandlers } from './handlers';
 
 export function createIam(config: StorageConfig): IamPort {
   const options = {
@@ -29,7 +29,7 @@ export async function createServiceRuntime(
   config: StorageConfig,
   logger: Logger,
   secretStore?: SecretStore,
-): Promise<{ handlers: CommandHandlers; ready(): Promise<boolean>; close(): Promise<void> }> {
+): Promise<ServiceRuntime<StorageHandlerDeps>> {
   const admin = createS3Client(s3EndpointFrom(config), ARCHIVE_PART_SIZE);
   const secrets = secretStore ?? createSecretStore(config.SECRET_STORE_URL, secretStoreKeys(config));
   const store = new S3ObjectStore(admin, config.S3_REGION);
@@ -38,7 +38,7 @@ export async function createServiceRuntime(
     retentionDays: config.STORAGE_ARCHIVE_RETENTION_DAYS,
     transition: archiveTransitionFrom(config),
   });
-  const handlers = createStorageHandlers({
+  const deps: StorageHandlerDeps = {
     store,
     iam: createIam(config),
     secrets,
@@ -55,9 +55,9 @@ export async function createServiceRuntime(
     tenantEndpoint: config.STORAGE_TENANT_ENDPOINT ?? hostPort(config.S3_ENDPOINT),
     tenantUseSsl: config.STORAGE_TENANT_USE_SSL,
     storageClass: config.STORAGE_ARCHIVE_STORAGE_CLASS,
-  });
+  };
   return {
-    handlers,
+    deps,
     async ready() {
       try {
         await store.listBuckets();
