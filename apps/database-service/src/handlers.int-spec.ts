@@ -27,17 +27,14 @@ import { loadConfig, type CommandHandler, type CommandHandlers } from '@app/plat
 import { EncryptedPostgresSecretStore } from '@app/secrets';
 import mysql, { type RowDataPacket } from 'mysql2/promise';
 import { Pool as PgPool } from 'pg';
-import {
-  MysqlServer,
-  parseMysqlUrl,
-  probeTableName,
-  scratchDatabaseName,
-  type DatabaseAdmin,
-  type TableRows,
-} from './adapters/mysql-server';
-import { classifyMysqlError } from './domain/errors';
+import type { DatabaseAdmin, TableRows } from './adapters/database-admin';
+import { probeTableName } from './adapters/mysql-access-check';
+import { parseMysqlUrl } from './adapters/mysql-connections';
+import { classifyMysqlError } from './adapters/mysql-errors';
+import { scratchDatabaseName } from './adapters/mysql-restore';
+import { MysqlServer } from './adapters/mysql-server';
 import { parseDumpLine } from './domain/dump-format';
-import { createHandlers } from './handlers';
+import { createHandlers } from './commands';
 import { command, context, testTenant } from '@app/testing';
 import { z } from 'zod';
 

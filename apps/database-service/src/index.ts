@@ -4,6 +4,7 @@
  * `.dependency-cruiser.cjs` (`test-and-bench-use-app-entry-points`) enforces. Add a name here rather than reaching
  * into the app.
  */
-export { MysqlServer, parseMysqlUrl } from './adapters/mysql-server';
-export { createHandlers } from './handlers';
+export { parseMysqlUrl } from './adapters/mysql-connections';
+export { MysqlServer } from './adapters/mysql-server';
+export { createHandlers } from './commands';
 export { createServiceRuntime } from './wiring';

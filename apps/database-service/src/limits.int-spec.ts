@@ -16,8 +16,9 @@ import { EncryptedPostgresSecretStore } from '@app/secrets';
 import { command, context, testTenant } from '@app/testing';
 import mysql, { type RowDataPacket } from 'mysql2/promise';
 import { Pool as PgPool } from 'pg';
-import { MysqlServer, parseMysqlUrl } from './adapters/mysql-server';
-import { createHandlers } from './handlers';
+import { parseMysqlUrl } from './adapters/mysql-connections';
+import { MysqlServer } from './adapters/mysql-server';
+import { createHandlers } from './commands';
 
 const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 const PG_URL = process.env.SECRET_STORE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -1,5 +1,11 @@
 import { mainResourceService } from '@app/platform';
+import { DATABASE_COMMAND_HANDLERS } from './commands';
 import { configSchema } from './config';
 import { createServiceRuntime } from './wiring';
 
-mainResourceService({ service: 'database', configSchema, createRuntime: createServiceRuntime });
+mainResourceService({
+  service: 'database',
+  configSchema,
+  commandHandlers: DATABASE_COMMAND_HANDLERS,
+  createRuntime: createServiceRuntime,
+});

@@ -1,15 +1,16 @@
 import type { Logger } from 'pino';
 import { FilesystemBackupTarget, s3BackupTargetFrom, type BackupTarget } from '@app/archive';
-import type { CommandHandlers } from '@app/platform';
+import type { ServiceRuntime } from '@app/platform';
 import { createSecretStore, secretStoreKeys } from '@app/secrets';
-import { MysqlServer, parseMysqlUrl } from './adapters/mysql-server';
+import { parseMysqlUrl } from './adapters/mysql-connections';
+import { MysqlServer } from './adapters/mysql-server';
+import type { DatabaseHandlerDeps } from './commands';
 import type { DatabaseConfig } from './config';
-import { createHandlers } from './handlers';
 
 export async function createServiceRuntime(
   config: DatabaseConfig,
   logger: Logger,
-): Promise<{ handlers: CommandHandlers; ready(): Promise<boolean>; close(): Promise<void> }> {
+): Promise<ServiceRuntime<DatabaseHandlerDeps>> {
   const admin = new MysqlServer(parseMysqlUrl(config.MYSQL_URL), {
     poolSize: config.MYSQL_POOL_SIZE,
     connectTimeoutMs: config.MYSQL_CONNECT_TIMEOUT_MS,
@@ -18,15 +19,15 @@ export async function createServiceRuntime(
   });
   const secrets = createSecretStore(config.SECRET_STORE_URL, secretStoreKeys(config));
   const backups = backupTargetFrom(config, logger);
-  const handlers = createHandlers({
+  const deps: DatabaseHandlerDeps = {
     admin,
     secrets,
     backups,
     secretHost: config.DATABASE_SECRET_HOST,
     secretPort: config.DATABASE_SECRET_PORT,
-  });
+  };
   return {
-    handlers,
+    deps,
     async ready() {
       try {
         await admin.ping();

@@ -3,7 +3,9 @@ import { PassThrough, type Readable } from 'node:stream';
 import { PrivateMariadb } from '@app/testing';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { StepError } from '@app/platform';
-import { MysqlServer, parseMysqlUrl, probeTableName } from './mysql-server';
+import { probeTableName } from './mysql-access-check';
+import { parseMysqlUrl } from './mysql-connections';
+import { MysqlServer } from './mysql-server';
 
 /**
  * The MySQL adapter against a MariaDB server of the test's own that it shuts down and starts again (as a

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { StepError } from '@app/platform';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
 import { dropDatabaseSql } from '../domain/sql';
-import { MysqlServer, parseMysqlUrl } from './mysql-server';
+import { parseMysqlUrl } from './mysql-connections';
+import { MysqlServer } from './mysql-server';
 
 const MYSQL_URL = process.env.MYSQL_TEST_URL ?? 'mysql://root@127.0.0.1:3306';
 

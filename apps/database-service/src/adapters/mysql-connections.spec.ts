@@ -1,4 +1,4 @@
-import { parseMysqlUrl } from './mysql-server';
+import { parseMysqlUrl } from './mysql-connections';
 
 describe('parseMysqlUrl', () => {
   it('reads host, port, user and the URL-decoded password', () => {
