@@ -22,10 +22,11 @@ import { parse } from 'yaml';
 import { DirectDriver } from './adapters/direct.driver';
 import { GitOpsDriver } from './adapters/gitops.driver';
 import { FIELD_MANAGER } from './adapters/field-manager';
+import { type HealthProbe, httpProbe } from './adapters/http-probe';
+import { createHandlers } from './commands';
 import { certificate } from './domain/manifests';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from './domain/render-options';
 import { workloadFiles } from './domain/tenant-tree';
-import { type HealthProbe, createHandlers, httpProbe } from './handlers';
 import { testTenant } from './testing/fixtures';
 
 const logger = pino({ level: 'silent' });

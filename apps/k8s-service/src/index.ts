@@ -10,6 +10,7 @@ export {
   GitOpsDriver,
   tenantRegistrationFile,
 } from './adapters/gitops.driver';
+export { createHandlers } from './commands';
 export { renderApplicationSetRegistration, renderBootstrap } from './domain/argocd-bootstrap';
 export { applicationSet, applicationSetElement, tenantConfigMap } from './domain/manifests';
 export { DEFAULT_RENDER_OPTIONS, type RenderOptions } from './domain/render-options';

@@ -1,14 +1,15 @@
 import { KubeClient, gitOpsConfigFrom, kubeConnectionFrom } from '@app/kube';
-import type { CommandHandlers } from '@app/platform';
+import type { ServiceRuntime } from '@app/platform';
 import { createSecretStore, secretStoreKeys } from '@app/secrets';
 import type { Logger } from 'pino';
 import { DirectDriver } from './adapters/direct.driver';
 import type { DeliveryDriver } from './adapters/delivery.port';
 import { GitOpsDriver } from './adapters/gitops.driver';
 import { FIELD_MANAGER } from './adapters/field-manager';
+import { httpProbe } from './adapters/http-probe';
+import type { K8sHandlerDeps } from './commands';
 import type { K8sConfig } from './config';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from './domain/render-options';
-import { createHandlers, httpProbe } from './handlers';
 
 export function renderOptionsFrom(config: K8sConfig): RenderOptions {
   return {
@@ -44,7 +45,7 @@ export function renderOptionsFrom(config: K8sConfig): RenderOptions {
 export async function createServiceRuntime(
   config: K8sConfig,
   logger: Logger,
-): Promise<{ handlers: CommandHandlers; ready(): Promise<boolean>; close(): Promise<void> }> {
+): Promise<ServiceRuntime<K8sHandlerDeps>> {
   const options = renderOptionsFrom(config);
   // In a pod, the service account's in-cluster configuration (KubeConfig.loadFromDefault) reaches the cluster.
   const inCluster = Boolean(process.env.KUBERNETES_SERVICE_HOST);
@@ -64,7 +65,7 @@ export async function createServiceRuntime(
     config.CREDENTIALS_MODE === 'secret'
       ? createSecretStore(config.SECRET_STORE_URL, secretStoreKeys(config))
       : undefined;
-  const handlers = createHandlers({
+  const deps: K8sHandlerDeps = {
     driver,
     options,
     cluster: client,
@@ -77,9 +78,9 @@ export async function createServiceRuntime(
       trustCommit: config.K8S_VERIFY_TRUST_COMMIT,
     },
     purge: { timeoutMs: config.NAMESPACE_DELETE_TIMEOUT_MS, intervalMs: 1000 },
-  });
+  };
   return {
-    handlers,
+    deps,
     async ready() {
       const ok = await driver.health();
       if (!ok) logger.warn({ mode: driver.mode }, 'k8s-service not ready');

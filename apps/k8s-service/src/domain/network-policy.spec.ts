@@ -6,9 +6,9 @@ import {
   type ClusterNamespace,
   type ClusterPod,
   type Endpoint,
-  type Protocol,
   NetworkPolicyEvaluator,
 } from '../testing/network-policy-evaluator';
+import type { Protocol } from '../testing/network-policy-parser';
 import { commonLabels, deployments, namespace, services } from './manifests';
 import {
   TENANT_ISOLATION,

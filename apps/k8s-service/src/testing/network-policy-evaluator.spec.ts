@@ -3,9 +3,9 @@ import {
   type ClusterNamespace,
   type ClusterPod,
   type Endpoint,
-  InvalidPolicy,
   NetworkPolicyEvaluator,
 } from './network-policy-evaluator';
+import { InvalidPolicy } from './network-policy-parser';
 
 /**
  * The evaluator against the Kubernetes documentation's own examples (concepts page "Network Policies" and its
