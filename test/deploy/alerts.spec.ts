@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { MemoryEventStore } from '@app/event-store';
 import { objectViolations, type KubeObject } from '@app/kube';
 import { ResourceServiceMetrics } from '@app/platform';
+import { MemoryTenantReadModel } from '@app/tenancy';
 import { parser } from '@prometheus-io/lezer-promql';
 import type { Registry } from 'prom-client';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { OrchestratorMetrics } from '../../apps/orchestrator/src';
-import { MemoryTenantReadModel, ProvisioningMetrics } from '../../apps/provisioning-api/src';
+import { ProvisioningMetrics } from '../../apps/provisioning-api/src';
 import { APPS } from '../support/local-stack';
 
 /**

@@ -25,10 +25,14 @@ import {
   namespaceFiles,
   tenantConfigMap,
   workloadFiles,
+  createHandlers as createK8sHandlers,
 } from '../../apps/k8s-service/src';
 import { testTenant } from '../../apps/k8s-service/src/testing';
 import { configSchema as monitoringConfigSchema } from '../../apps/monitoring-service/src/config';
-import { createServiceRuntime as monitoringRuntime } from '../../apps/monitoring-service/src';
+import {
+  createHandlers as createMonitoringHandlers,
+  createServiceRuntime as monitoringRuntime,
+} from '../../apps/monitoring-service/src';
 import { GrafanaStandIn } from '../../apps/monitoring-service/src/testing';
 import {
   DIRECT_DELIVERY_COMPONENT,
@@ -217,7 +221,7 @@ beforeAll(async () => {
         expect(await runtime.ready()).toBe(true);
         const tenant = testTenant(randomBytes(3).toString('hex'), 'premium');
         let pruned: Promise<void> | undefined;
-        await tenantLifecycle(runtime.handlers, tenant, {
+        await tenantLifecycle(createK8sHandlers(runtime.deps), tenant, {
           beforeVerify: () => argoSyncs(server, url, tenant),
           beforeRemoveNamespace: async () => {
             pruned = argoPrunes(server, tenant);
@@ -235,7 +239,10 @@ beforeAll(async () => {
       const runtime = await k8sService('direct', url);
       try {
         expect(await runtime.ready()).toBe(true);
-        await tenantLifecycle(runtime.handlers, testTenant(randomBytes(3).toString('hex'), 'premium'));
+        await tenantLifecycle(
+          createK8sHandlers(runtime.deps),
+          testTenant(randomBytes(3).toString('hex'), 'premium'),
+        );
       } finally {
         await runtime.close();
       }
@@ -265,9 +272,9 @@ beforeAll(async () => {
           metadata: { name: namespaceName(tenant.tenantId) },
         });
         expect(await runtime.ready()).toBe(true);
-        await run(runtime.handlers, 'ProvisionMonitoring', tenant, {});
-        await run(runtime.handlers, 'ProvisionMonitoring', tenant, {});
-        await run(runtime.handlers, 'RemoveMonitoring', tenant, {});
+        await run(createMonitoringHandlers(runtime.deps), 'ProvisionMonitoring', tenant, {});
+        await run(createMonitoringHandlers(runtime.deps), 'ProvisionMonitoring', tenant, {});
+        await run(createMonitoringHandlers(runtime.deps), 'RemoveMonitoring', tenant, {});
       } finally {
         await runtime.close();
       }

@@ -3,11 +3,20 @@ import { buildMessage, type CommandType, type TenantProfile } from '@app/contrac
 import { loadConfig, type CommandHandler, type CommandHandlers } from '@app/platform';
 import pino from 'pino';
 import { configSchema as brokerConfigSchema } from '../../apps/broker-service/src/config';
-import { createServiceRuntime as brokerRuntime } from '../../apps/broker-service/src';
+import {
+  createHandlers as brokerHandlers,
+  createServiceRuntime as brokerRuntime,
+} from '../../apps/broker-service/src';
 import { configSchema as databaseConfigSchema } from '../../apps/database-service/src/config';
-import { createServiceRuntime as databaseRuntime } from '../../apps/database-service/src';
+import {
+  createHandlers as databaseHandlers,
+  createServiceRuntime as databaseRuntime,
+} from '../../apps/database-service/src';
 import { configSchema as storageConfigSchema } from '../../apps/storage-service/src/config';
-import { createServiceRuntime as storageRuntime } from '../../apps/storage-service/src';
+import {
+  createHandlers as storageHandlers,
+  createServiceRuntime as storageRuntime,
+} from '../../apps/storage-service/src';
 import type { LocalStack } from './local-stack';
 
 /**
@@ -28,26 +37,20 @@ export async function removeTenantResources(
     if (!env) throw new Error(`${app} has no environment: was the stack started?`);
     return env;
   };
+  const database = await databaseRuntime(loadConfig(databaseConfigSchema, envOf('database-service')), logger);
+  const broker = await brokerRuntime(loadConfig(brokerConfigSchema, envOf('broker-service')), logger);
+  const storage = await storageRuntime(loadConfig(storageConfigSchema, envOf('storage-service')), logger);
   const runtimes = [
-    {
-      command: 'RemoveDatabases',
-      runtime: await databaseRuntime(loadConfig(databaseConfigSchema, envOf('database-service')), logger),
-    },
-    {
-      command: 'RemoveBroker',
-      runtime: await brokerRuntime(loadConfig(brokerConfigSchema, envOf('broker-service')), logger),
-    },
-    {
-      command: 'RemoveStorage',
-      runtime: await storageRuntime(loadConfig(storageConfigSchema, envOf('storage-service')), logger),
-    },
+    { command: 'RemoveDatabases', runtime: database, handlers: databaseHandlers(database.deps) },
+    { command: 'RemoveBroker', runtime: broker, handlers: brokerHandlers(broker.deps) },
+    { command: 'RemoveStorage', runtime: storage, handlers: storageHandlers(storage.deps) },
   ] as const;
   const failures: string[] = [];
   try {
     for (const tenant of tenants) {
-      for (const { command, runtime } of runtimes) {
+      for (const { command, handlers } of runtimes) {
         try {
-          await invoke(runtime.handlers, command, tenant, logger);
+          await invoke(handlers, command, tenant, logger);
         } catch (error) {
           failures.push(
             `${command} ${tenant.tenantId}: ${error instanceof Error ? error.message : String(error)}`,

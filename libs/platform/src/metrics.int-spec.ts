@@ -3,6 +3,8 @@ import { buildMessage, commandRoutingKey, tenantStream, type CommandMessage } fr
 import { createEventStore, type EventStore } from '@app/event-store';
 import { MessagePublisher, MessagingConnection } from '@app/messaging';
 import { RabbitManagementClient } from '@app/rabbitmq-admin';
+import { Controller } from '@nestjs/common';
+import { MessagePattern } from '@nestjs/microservices';
 import { Client } from 'pg';
 import pino from 'pino';
 import { z } from 'zod';
@@ -21,6 +23,14 @@ const management = new RabbitManagementClient({
   username: 'guest',
   password: 'guest',
 });
+
+@Controller()
+class UnreachableDatabases {
+  @MessagePattern('ProvisionDatabases')
+  provision(): Promise<never> {
+    return Promise.reject(retryable('DATABASE.UNREACHABLE', 'MySQL refused the connection'));
+  }
+}
 
 describe('runResourceService /metrics', () => {
   const vhost = `metrics-it-${randomBytes(4).toString('hex')}`;
@@ -50,12 +60,9 @@ describe('runResourceService /metrics', () => {
       {
         service: 'database',
         configSchema: z.object({}),
+        commandHandlers: [UnreachableDatabases],
         createRuntime: async () => ({
-          handlers: {
-            ProvisionDatabases: async () => {
-              throw retryable('DATABASE.UNREACHABLE', 'MySQL refused the connection');
-            },
-          },
+          deps: undefined,
           ready: async () => true,
           close: async () => undefined,
         }),
@@ -74,9 +81,9 @@ describe('runResourceService /metrics', () => {
     const base = `http://127.0.0.1:${running.healthPort}`;
     expect((await fetch(`${base}/health`)).status).toBe(200);
     let text = await (await fetch(`${base}/metrics`)).text();
-    expect(text).toContain('process_cpu_seconds_total{app="database-service"}');
+    expect(text).toContain('provisioning_process_cpu_seconds_total{app="database-service"}');
     expect(text).toContain(
-      'messaging_parked_messages_total{queue="provisioning.database-service",reason="retries-exhausted"} 0',
+      'provisioning_parked_messages_total{queue="provisioning.database-service",reason="retries-exhausted"} 0',
     );
 
     connection = new MessagingConnection({
@@ -114,10 +121,10 @@ describe('runResourceService /metrics', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(text).toContain(
-      'messaging_parked_messages_total{queue="provisioning.database-service",reason="retries-exhausted"} 1',
+      'provisioning_parked_messages_total{queue="provisioning.database-service",reason="retries-exhausted"} 1',
     );
     expect(text).toContain(
-      'resource_command_duration_seconds_count{command="ProvisionDatabases",outcome="retried"} 1',
+      'provisioning_command_duration_seconds_count{command="ProvisionDatabases",outcome="retried"} 1',
     );
     expect(text).not.toContain(tenantId);
   });

@@ -34,13 +34,13 @@ describe('ResourceServiceMetrics', () => {
 
   it('serves process metrics labelled with the app, and the shared metric names', async () => {
     const text = await exposition(new ResourceServiceMetrics('database-service', store));
-    expect(text).toMatch(/^process_cpu_seconds_total\{app="database-service"\} /m);
-    expect(text).toMatch(/^process_resident_memory_bytes\{app="database-service"\} /m);
+    expect(text).toMatch(/^provisioning_process_cpu_seconds_total\{app="database-service"\} /m);
+    expect(text).toMatch(/^provisioning_process_resident_memory_bytes\{app="database-service"\} /m);
     for (const name of [
-      'event_store_subscription_lag_seconds',
-      'event_store_subscription_events_total',
-      'messaging_parked_messages_total',
-      'resource_command_duration_seconds',
+      'provisioning_event_store_subscription_lag_seconds',
+      'provisioning_event_store_subscription_events_total',
+      'provisioning_parked_messages_total',
+      'provisioning_command_duration_seconds',
     ]) {
       expect(text).toContain(`# TYPE ${name} `);
     }
@@ -70,7 +70,7 @@ describe('ResourceServiceMetrics', () => {
     const text = await exposition(metrics);
     for (const outcome of ['succeeded', 'failed', 'retried']) {
       expect(text).toContain(
-        `resource_command_duration_seconds_count{command="ProvisionDatabases",outcome="${outcome}"} 1`,
+        `provisioning_command_duration_seconds_count{command="ProvisionDatabases",outcome="${outcome}"} 1`,
       );
     }
   });
@@ -80,10 +80,10 @@ describe('ResourceServiceMetrics', () => {
     metrics.consumerObserver.subscribed?.('p.provisioning.database-service');
     let text = await exposition(metrics);
     expect(text).toContain(
-      'messaging_parked_messages_total{queue="p.provisioning.database-service",reason="retries-exhausted"} 0',
+      'provisioning_parked_messages_total{queue="p.provisioning.database-service",reason="retries-exhausted"} 0',
     );
     expect(text).toContain(
-      'messaging_parked_messages_total{queue="p.provisioning.database-service",reason="malformed"} 0',
+      'provisioning_parked_messages_total{queue="p.provisioning.database-service",reason="malformed"} 0',
     );
     metrics.consumerObserver.parked?.({
       queue: 'p.provisioning.database-service',
@@ -91,7 +91,7 @@ describe('ResourceServiceMetrics', () => {
     } as ParkedMessage);
     text = await exposition(metrics);
     expect(text).toContain(
-      'messaging_parked_messages_total{queue="p.provisioning.database-service",reason="retries-exhausted"} 1',
+      'provisioning_parked_messages_total{queue="p.provisioning.database-service",reason="retries-exhausted"} 1',
     );
   });
 
@@ -110,8 +110,8 @@ describe('ResourceServiceMetrics', () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     expect(seen).toEqual([id]);
     let text = await exposition(metrics);
-    expect(text).toContain('event_store_subscription_events_total{subscription="probe"} 1');
-    expect(text).toMatch(/^event_store_subscription_lag_seconds\{subscription="probe"\} \d/m);
+    expect(text).toContain('provisioning_event_store_subscription_events_total{subscription="probe"} 1');
+    expect(text).toMatch(/^provisioning_event_store_subscription_lag_seconds\{subscription="probe"\} \d/m);
     await subscription.stop();
     text = await exposition(metrics);
     expect(text).not.toContain('subscription="probe"');

@@ -16,11 +16,31 @@ const PARK_REASONS = Object.keys({
 } satisfies Record<ParkReason, true>) as ParkReason[];
 
 /**
- * Node's process metrics (CPU, memory, event loop, GC), under their standard names with an `app` label, so one
- * dashboard query covers every process of the control plane.
+ * Every metric of the control plane is named `provisioning_<what>_<base unit>` (counters end in `_total`), as the
+ * Prometheus naming guide asks of an application: one prefix whichever process serves it, so one query covers
+ * every process that registers a metric and the app is told by the scrape's `job` (and the `app` label below).
+ * Labels take values from fixed sets (commands, steps, queues, reasons, subscriptions), never per tenant.
+ */
+export const METRIC_PREFIX = 'provisioning_';
+
+/**
+ * prom-client's gauges that end in `_total` although they are not counters; `nodejs_active_{handles,requests,
+ * resources}` by type hold the same counts (their sum).
+ */
+const MISNAMED_DEFAULT_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
+/**
+ * Node's process metrics (CPU, memory, event loop, GC) under prom-client's standard names behind the prefix
+ * (`provisioning_process_cpu_seconds_total`...), with an `app` label, so one dashboard query covers every process
+ * of the control plane.
  */
 export function registerProcessMetrics(registry: Registry, app: string): void {
-  collectDefaultMetrics({ register: registry, labels: { app } });
+  collectDefaultMetrics({ register: registry, labels: { app }, prefix: METRIC_PREFIX });
+  for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(`${METRIC_PREFIX}${name}`);
 }
 
 /**
@@ -29,7 +49,7 @@ export function registerProcessMetrics(registry: Registry, app: string): void {
  */
 export function registerEventStoreMetrics(registry: Registry, store: EventStore): void {
   new Gauge({
-    name: 'event_store_subscription_lag_seconds',
+    name: `${METRIC_PREFIX}event_store_subscription_lag_seconds`,
     help: 'How far each event store subscription of this process is behind (0 when caught up)',
     labelNames: ['subscription'],
     registers: [registry],
@@ -40,7 +60,7 @@ export function registerEventStoreMetrics(registry: Registry, store: EventStore)
     },
   });
   new Counter({
-    name: 'event_store_subscription_events_total',
+    name: `${METRIC_PREFIX}event_store_subscription_events_total`,
     help: 'Events each event store subscription of this process has delivered since it started',
     labelNames: ['subscription'],
     registers: [registry],
@@ -52,12 +72,12 @@ export function registerEventStoreMetrics(registry: Registry, store: EventStore)
 }
 
 /**
- * `messaging_parked_messages_total{queue,reason}`, fed by a consumer observer. Queue names are the services'
+ * `provisioning_parked_messages_total{queue,reason}`, fed by a consumer observer. Queue names are the services'
  * own queues and reasons a fixed set: no label carries a tenant's data.
  */
 export function registerParkedMessages(registry: Registry): ConsumerObserver {
   const parked = new Counter({
-    name: 'messaging_parked_messages_total',
+    name: `${METRIC_PREFIX}parked_messages_total`,
     help: 'Messages moved to a parking queue for an operator, by queue and reason',
     labelNames: ['queue', 'reason'],
     registers: [registry],
@@ -82,7 +102,7 @@ export class ResourceServiceMetrics {
     registerEventStoreMetrics(this.registry, eventStore);
     this.consumerObserver = registerParkedMessages(this.registry);
     this.commands = new Histogram({
-      name: 'resource_command_duration_seconds',
+      name: `${METRIC_PREFIX}command_duration_seconds`,
       help: 'Command handler runs by command type and outcome (succeeded, failed for good, or to be retried)',
       labelNames: ['command', 'outcome'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],

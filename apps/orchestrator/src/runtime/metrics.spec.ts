@@ -73,17 +73,17 @@ describe('OrchestratorMetrics', () => {
 
   it('reports the purge breaker from the guardrail stream', async () => {
     const metrics = new OrchestratorMetrics(store);
-    expect(await value(metrics, 'purge_breaker_open')).toBe(0);
+    expect(await value(metrics, 'provisioning_purge_breaker_open')).toBe(0);
     await appendGuardrail(store, 'BreakerTripped');
-    expect(await value(metrics, 'purge_breaker_open')).toBe(1);
+    expect(await value(metrics, 'provisioning_purge_breaker_open')).toBe(1);
     await appendGuardrail(store, 'BreakerReset');
-    expect(await value(metrics, 'purge_breaker_open')).toBe(0);
+    expect(await value(metrics, 'provisioning_purge_breaker_open')).toBe(0);
   });
 
   it('shows a subscription stuck on an event as a growing unprocessed age, and 0 once it moves on', async () => {
     const hour = 3600_000;
     const metrics = new OrchestratorMetrics(store, () => Date.now() + hour);
-    expect(await value(metrics, 'orchestrator_following_streams')).toBe(0);
+    expect(await value(metrics, 'provisioning_orchestrator_following_streams')).toBe(0);
     let release!: () => void;
     const stuck = new Promise<void>((resolve) => (release = resolve));
     const handled: string[] = [];
@@ -98,23 +98,25 @@ describe('OrchestratorMetrics', () => {
         },
       },
     );
-    expect(await value(metrics, 'orchestrator_following_streams')).toBe(1);
-    expect(await value(metrics, 'orchestrator_unprocessed_event_age_seconds')).toBe(0);
+    expect(await value(metrics, 'provisioning_orchestrator_following_streams')).toBe(1);
+    expect(await value(metrics, 'provisioning_orchestrator_unprocessed_event_age_seconds')).toBe(0);
     for (const tenant of ['shop-one-abc123', 'shop-two-abc123']) {
       await store.append(tenantStream(tenant), [{ id: randomUUID(), type: 'Probe', data: {} }], {
         expectedRevision: 'any',
       });
     }
-    const age = await value(metrics, 'orchestrator_unprocessed_event_age_seconds');
+    const age = await value(metrics, 'provisioning_orchestrator_unprocessed_event_age_seconds');
     expect(age).toBeGreaterThan(3590);
     expect(age).toBeLessThan(3700);
     release();
     await until(async () => handled.length === 2, 'both events handled');
-    expect(await value(metrics, 'orchestrator_unprocessed_event_age_seconds')).toBe(0);
+    expect(await value(metrics, 'provisioning_orchestrator_unprocessed_event_age_seconds')).toBe(0);
     await subscription.stop();
-    expect(await value(metrics, 'orchestrator_following_streams')).toBe(0);
+    expect(await value(metrics, 'provisioning_orchestrator_following_streams')).toBe(0);
     // Following nothing, every tenant event is unprocessed as far as this instance goes.
-    expect(await value(metrics, 'orchestrator_unprocessed_event_age_seconds')).toBeGreaterThan(3590);
+    expect(await value(metrics, 'provisioning_orchestrator_unprocessed_event_age_seconds')).toBeGreaterThan(
+      3590,
+    );
   });
 
   it("finds the Orchestrator's own subscription by its name", async () => {
@@ -135,11 +137,11 @@ describe('OrchestratorMetrics', () => {
     const metrics = new OrchestratorMetrics(store);
     await orchestrator.start();
     try {
-      expect(await value(metrics, 'orchestrator_following_streams')).toBe(1);
-      expect(await value(metrics, 'orchestrator_unprocessed_event_age_seconds')).toBe(0);
+      expect(await value(metrics, 'provisioning_orchestrator_following_streams')).toBe(1);
+      expect(await value(metrics, 'provisioning_orchestrator_unprocessed_event_age_seconds')).toBe(0);
     } finally {
       await orchestrator.stop();
     }
-    expect(await value(metrics, 'orchestrator_following_streams')).toBe(0);
+    expect(await value(metrics, 'provisioning_orchestrator_following_streams')).toBe(0);
   });
 });

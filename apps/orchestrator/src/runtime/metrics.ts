@@ -5,7 +5,12 @@ import {
   type GuardrailSnapshotData,
 } from '@app/contracts';
 import { readStreamOrEmpty, type EventStore } from '@app/event-store';
-import { registerEventStoreMetrics, registerParkedMessages, registerProcessMetrics } from '@app/platform';
+import {
+  METRIC_PREFIX,
+  registerEventStoreMetrics,
+  registerParkedMessages,
+  registerProcessMetrics,
+} from '@app/platform';
 import { Gauge, Registry } from 'prom-client';
 
 /** The name the Orchestrator gives its subscription to the tenant streams. */
@@ -64,7 +69,7 @@ export class OrchestratorMetrics {
     registerParkedMessages(this.registry);
     const breaker = new BreakerWatch(store);
     new Gauge({
-      name: 'purge_breaker_open',
+      name: `${METRIC_PREFIX}purge_breaker_open`,
       help: '1 while the mass-cancellation breaker holds every purge for an operator, else 0',
       registers: [this.registry],
       async collect() {
@@ -74,7 +79,7 @@ export class OrchestratorMetrics {
     const following = () =>
       store.getSubscriptionLag().find((stats) => stats.name === ORCHESTRATOR_SUBSCRIPTION && !stats.stopped);
     new Gauge({
-      name: 'orchestrator_following_streams',
+      name: `${METRIC_PREFIX}orchestrator_following_streams`,
       help: '1 while this instance runs its subscription to the tenant streams, else 0',
       registers: [this.registry],
       collect() {
@@ -82,7 +87,7 @@ export class OrchestratorMetrics {
       },
     });
     new Gauge({
-      name: 'orchestrator_unprocessed_event_age_seconds',
+      name: `${METRIC_PREFIX}orchestrator_unprocessed_event_age_seconds`,
       help:
         'Age of the oldest tenant event this instance has not processed yet (0 when it has processed every one): ' +
         'it grows while the instance is stuck or stopped following',

@@ -1,7 +1,7 @@
 import { tenantStream, type LifecycleEventData, type TenantProfile } from '@app/contracts';
 import { MemoryEventStore, type RecordedEvent } from '@app/event-store';
-import { MemoryTenantReadModel } from '../tenants/memory.tenant-read-model';
-import { ProvisioningMetrics } from './provisioning-metrics';
+import { MemoryTenantReadModel } from '@app/tenancy';
+import { ProvisioningMetrics, stepLabel } from './provisioning-metrics';
 
 const TENANT: TenantProfile = {
   tenantId: 'abc-corporation-7f3a9c',
@@ -116,6 +116,39 @@ describe('ProvisioningMetrics', () => {
       activated: 0,
       failed: 1,
       cancelled: 0,
+    });
+  });
+
+  it('labels step failures by step kind, so its series do not grow with cancellations or tier changes', async () => {
+    const kinds: [string, string][] = [
+      ['databases', 'databases'],
+      ['compensate:storage', 'compensate:storage'],
+      ['cancel-12:backup-3:verify-databases', 'cancel:backup:verify-databases'],
+      ['tier-7:update-quota', 'tier:update-quota'],
+      ['workloads-2:suspend', 'workloads:suspend'],
+      ['reactivate-4:restore-website', 'reactivate:restore-website'],
+      ['purged:deletion-confirmation', 'purged:deletion-confirmation'],
+      ['Databases!', 'other'],
+      ['a'.repeat(65), 'other'],
+    ];
+    for (const [key, label] of kinds) expect({ key, label: stepLabel(key) }).toEqual({ key, label });
+    const failure = (step: string, revision: number): RecordedEvent => ({
+      ...stream([{ type: 'TenantRequested', data: {} }])[0],
+      id: `failure-${revision}`,
+      type: 'DatabasesBackupFailed',
+      data: {
+        commandId: `c-${revision}`,
+        step,
+        error: { code: 'X', message: 'x', retryable: false },
+        attempts: 1,
+      },
+      revision,
+    });
+    for (const [revision, step] of ['cancel-1:backup-1:databases', 'cancel-2:backup-5:databases'].entries()) {
+      metrics.observe(failure(step, revision), { before: null, after: null });
+    }
+    expect(await samples('provisioning_step_failures_total', 'step')).toEqual({
+      'cancel:backup:databases': 2,
     });
   });
 });

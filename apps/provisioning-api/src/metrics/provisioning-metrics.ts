@@ -1,9 +1,14 @@
 import { commandForResult, type LifecycleEventData } from '@app/contracts';
 import type { EventStore, RecordedEvent } from '@app/event-store';
 import type { ConsumerObserver } from '@app/messaging';
-import { registerEventStoreMetrics, registerParkedMessages, registerProcessMetrics } from '@app/platform';
+import {
+  METRIC_PREFIX,
+  registerEventStoreMetrics,
+  registerParkedMessages,
+  registerProcessMetrics,
+} from '@app/platform';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { AppliedChange, TenantReadModel } from '../tenants/tenant-read-model';
+import type { AppliedChange, TenantReadModel } from '@app/tenancy';
 
 /**
  * How a provisioning ended. `cancelled` (the subscription was cancelled before activation) is neither a success
@@ -12,9 +17,20 @@ import type { AppliedChange, TenantReadModel } from '../tenants/tenant-read-mode
 const OUTCOMES = ['activated', 'failed', 'cancelled'] as const;
 
 /**
+ * The `step` label: a step key without its sequence numbers (`cancel-2:backup-1:databases` becomes
+ * `cancel:backup:databases`, `tier-3:update-quota` becomes `tier:update-quota`), so that it takes its values from
+ * the fixed set of step kinds however many cancellations, backup rounds or tier changes tenants go through. A key
+ * of any other shape counts as `other`.
+ */
+export function stepLabel(step: string): string {
+  const kind = step.replace(/-\d+(?=:|$)/g, '');
+  return kind.length <= 64 && /^[a-z]+(?:[-:][a-z]+)*$/.test(kind) ? kind : 'other';
+}
+
+/**
  * Prometheus metrics of the provisioning flow, fed by the projector (each event counted once, when the read
- * model applies it) and by scrape-time reads. Labels are bounded: outcomes, states, step names, subscriptions,
- * queues. No label or value ever holds a tenant's data beyond step names.
+ * model applies it) and by scrape-time reads. Labels are bounded: outcomes, states, step kinds (`stepLabel`),
+ * subscriptions, queues. No label or value ever holds a tenant's data.
  *
  * With the PostgreSQL read model shared by several replicas, an event is applied, hence counted, by exactly one
  * replica (the one that moved the checkpoint): only the sum over replicas is the whole flow.
@@ -32,27 +48,27 @@ export class ProvisioningMetrics {
     registerEventStoreMetrics(this.registry, store);
     this.consumerObserver = registerParkedMessages(this.registry);
     this.duration = new Histogram({
-      name: 'provisioning_duration_seconds',
+      name: `${METRIC_PREFIX}duration_seconds`,
       help: 'Time from TenantRequested to TenantActivated',
       // 660 s is the spec's 11-minute promise: a bucket edge there makes the p95 alert exact.
       buckets: [30, 60, 120, 300, 600, 660, 900, 1800, 3600, 7200],
       registers: [this.registry],
     });
     this.outcomes = new Counter({
-      name: 'provisioning_outcomes_total',
+      name: `${METRIC_PREFIX}outcomes_total`,
       help: 'Provisioning outcomes (activated, failed, or cancelled before activation)',
       labelNames: ['outcome'],
       registers: [this.registry],
     });
     this.initialiseOutcomes();
     this.stepFailures = new Counter({
-      name: 'provisioning_step_failures_total',
-      help: 'Failed or timed-out provisioning steps, by step',
+      name: `${METRIC_PREFIX}step_failures_total`,
+      help: 'Failed or timed-out steps, by step kind (the step key without its sequence numbers)',
       labelNames: ['step'],
       registers: [this.registry],
     });
     new Gauge({
-      name: 'provisioning_tenants',
+      name: `${METRIC_PREFIX}tenants`,
       help: 'Tenants by state, from the read model',
       labelNames: ['state'],
       registers: [this.registry],
@@ -81,12 +97,12 @@ export class ProvisioningMetrics {
       return;
     }
     if (event.type === 'StepTimedOut') {
-      this.stepFailures.inc({ step: (event.data as LifecycleEventData['StepTimedOut']).step });
+      this.stepFailures.inc({ step: stepLabel((event.data as LifecycleEventData['StepTimedOut']).step) });
       return;
     }
     if (commandForResult(event.type)?.outcome === 'failed') {
       const step = (event.data as { step?: unknown }).step;
-      if (typeof step === 'string') this.stepFailures.inc({ step });
+      if (typeof step === 'string') this.stepFailures.inc({ step: stepLabel(step) });
     }
   }
 

@@ -17,8 +17,6 @@ export interface CommandTransportOptions {
   faults: readonly FaultRule[];
   /** Wraps the handlers before they are served (the command duration metrics). */
   instrument?: (handlers: CommandHandlers) => CommandHandlers;
-  /** Plain command functions of a service whose handlers are not `@MessagePattern` classes yet. */
-  plainHandlers?: CommandHandlers;
 }
 
 /**
@@ -69,9 +67,7 @@ export class CommandTransport extends Server implements CustomTransportStrategy 
 
   /** The registered `@MessagePattern` handlers by command type, each checked against `COMMAND_CATALOG`. */
   commandHandlers(): CommandHandlers {
-    const handlers: Record<string, CommandHandler> = {
-      ...(this.options.plainHandlers as Record<string, CommandHandler>),
-    };
+    const handlers: Record<string, CommandHandler> = {};
     for (const [pattern, handler] of this.getHandlers()) {
       if (handler.isEventHandler) {
         throw new Error(`@EventPattern('${pattern}'): resource services handle commands only`);

@@ -1,7 +1,6 @@
 import type { ResourceService } from '@app/contracts';
 import type { Type } from '@nestjs/common';
 import { z } from 'zod';
-import type { CommandHandlers } from '../handlers';
 import type { Logger } from '../logger';
 
 /** Variables every process of the control plane reads; each app adds its own schema on top. */
@@ -75,9 +74,7 @@ export function drainTimeoutMs(shutdownTimeoutSeconds: number): number {
 /** What a resource service's runtime factory opens: the adapters its handlers use, its readiness, its close. */
 export interface ServiceRuntime<D = unknown> {
   /** Handed to the service's command handler classes under the `HANDLER_DEPS` token. */
-  deps?: D;
-  /** Plain command functions, for a service whose handlers are not `@MessagePattern` classes yet. */
-  handlers?: CommandHandlers;
+  deps: D;
   ready(): Promise<boolean>;
   close(): Promise<void>;
 }

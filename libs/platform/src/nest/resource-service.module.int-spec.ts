@@ -133,8 +133,8 @@ describe('ResourceServiceModule (Nest microservice on the command transport)', (
     const base = `http://127.0.0.1:${port}`;
     expect((await fetch(`${base}/ready`)).status).toBe(200);
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toContain('process_cpu_seconds_total{app="broker-service"}');
-    expect(metrics).toContain('messaging_parked_messages_total{queue="provisioning.broker-service"');
+    expect(metrics).toContain('provisioning_process_cpu_seconds_total{app="broker-service"}');
+    expect(metrics).toContain('provisioning_parked_messages_total{queue="provisioning.broker-service"');
 
     // Decided commands: one whose handler refuses with a StepError, one in flight when the context closes.
     const tenantId = 'shop-nest-abc123';

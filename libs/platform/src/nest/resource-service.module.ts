@@ -150,13 +150,12 @@ export class ResourceServiceModule {
         { provide: APP_FILTER, useClass: RethrowRpcErrors },
         {
           provide: CommandTransport,
-          inject: [CONFIG, LOGGER, EVENT_STORE, MESSAGE_CONSUMER, SERVICE_RUNTIME, ResourceServiceMetrics],
+          inject: [CONFIG, LOGGER, EVENT_STORE, MESSAGE_CONSUMER, ResourceServiceMetrics],
           useFactory: (
             c: BaseConfig,
             logger: Logger,
             eventStore: EventStore,
             consumer: MessageConsumer,
-            runtime: ServiceRuntime,
             metrics: ResourceServiceMetrics,
           ) =>
             new CommandTransport({
@@ -167,7 +166,6 @@ export class ResourceServiceModule {
               prefetch: c.COMMAND_PREFETCH,
               faults: options.faults,
               instrument: (handlers) => metrics.instrument(handlers),
-              plainHandlers: runtime.handlers,
             }),
         },
         ResourceServiceLifecycle,
