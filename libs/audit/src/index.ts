@@ -27,10 +27,9 @@ export {
 } from './ndjson';
 export {
   AuditChainProjector,
-  streamMetadataCursor,
   type AuditChainProjectorOptions,
   type AuditChainProjectorStats,
-  type ProjectorCursor,
 } from './projector';
+export { streamMetadataCursor, type ProjectorCursor } from './projector-cursor';
 export { AUDIT_STREAM_CATEGORY, auditStream } from './streams';
 export { verifyTenant, type TenantVerification } from './verify';

@@ -2,7 +2,8 @@ import { tenantStream } from '@app/contracts';
 import { MemoryEventStore, type EventStore } from '@app/event-store';
 import { appendTenantEvents, silentLogger, uniqueTenantId, waitUntil } from './audit.test-helpers';
 import { AUDIT_CHECKPOINT_EVENT_TYPE, parseCheckpoint, type AuditCheckpointData } from './chain';
-import { AuditChainProjector, type ProjectorCursor } from './projector';
+import { AuditChainProjector } from './projector';
+import type { ProjectorCursor } from './projector-cursor';
 import { auditStream, readWholeStream } from './streams';
 import { verifyTenant } from './verify';
 

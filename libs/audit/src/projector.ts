@@ -1,62 +1,9 @@
-import {
-  buildMetadata,
-  deterministicId,
-  tenantIdFromStream,
-  tenantStream,
-  TENANT_STREAM_CATEGORY,
-} from '@app/contracts';
-import {
-  readStreamOrEmpty,
-  WrongExpectedVersionError,
-  type Checkpoint,
-  type EventData,
-  type EventStore,
-  type RecordedEvent,
-  type Subscription,
-} from '@app/event-store';
+import { tenantIdFromStream, TENANT_STREAM_CATEGORY } from '@app/contracts';
+import type { Checkpoint, EventStore, RecordedEvent, Subscription } from '@app/event-store';
 import pino, { type Logger } from 'pino';
-import {
-  AUDIT_CHECKPOINT_EVENT_TYPE,
-  AUDIT_HASH_ALGORITHM,
-  chainEntries,
-  genesisHash,
-  parseCheckpoint,
-  type AuditCheckpointData,
-} from './chain';
+import { AuditWriter } from './audit-writer';
 import { AUDIT_ERROR_CODES, AuditError } from './errors';
-import { auditStream } from './streams';
-
-/** Where the projector keeps the global position it has fully covered, so a restart does not replay the log. */
-export interface ProjectorCursor {
-  load(): Promise<Checkpoint | undefined>;
-  save(checkpoint: Checkpoint): Promise<void>;
-}
-
-const PROJECTOR_NAME = /^[a-z][a-z0-9-]{0,62}$/;
-
-/**
- * Keeps the cursor in the stream metadata of `auditcursor-<name>` (custom keys are part of the port, on every
- * adapter). Instances sharing a name share the cursor; any saved value is safe because it is only saved once
- * every tenant event up to it is covered by a checkpoint, whichever instance wrote that checkpoint.
- */
-export function streamMetadataCursor(store: EventStore, name: string): ProjectorCursor {
-  if (!PROJECTOR_NAME.test(name)) {
-    throw new AuditError(
-      AUDIT_ERROR_CODES.INVALID_ARGUMENT,
-      `invalid projector name ${JSON.stringify(name)}`,
-    );
-  }
-  const stream = `auditcursor-${name}`;
-  return {
-    async load() {
-      const value = (await store.getStreamMetadata(stream))['checkpoint'];
-      return typeof value === 'string' ? value : undefined;
-    },
-    async save(checkpoint) {
-      await store.setStreamMetadata(stream, { checkpoint });
-    },
-  };
-}
+import { streamMetadataCursor, type ProjectorCursor } from './projector-cursor';
 
 export interface AuditChainProjectorOptions {
   /** Subscription and cursor name (default `audit-chain`). */
@@ -81,13 +28,6 @@ export interface AuditChainProjectorOptions {
   onError?: (error: unknown) => void;
 }
 
-interface ChainHead {
-  toRevision: number;
-  headHash: string;
-  /** Revision of the audit stream's last event; -1 when the audit stream is empty. */
-  auditRevision: number;
-}
-
 export interface AuditChainProjectorStats {
   running: boolean;
   pendingTenants: number;
@@ -100,9 +40,6 @@ export interface AuditChainProjectorStats {
   cursor: Checkpoint | undefined;
 }
 
-const MAX_CONFLICT_RETRIES = 20;
-const ACTOR = 'audit-chain';
-
 /**
  * Follows the `tenant` category and appends chain checkpoints to `audit-<tenantId>`.
  *
@@ -114,22 +51,20 @@ const ACTOR = 'audit-chain';
  * the projector reloads the head and carries on from there. Subscription events only mark a tenant dirty;
  * the hashes are computed from `readStream`, the authoritative revision order, not from delivery order.
  *
- * The store must be opened without upcasters: the chain covers the data as stored.
+ * The store must be opened without upcasters: the chain covers the data as stored. This class batches the
+ * subscription's tenants and keeps the cursor; audit-writer.ts writes each tenant's checkpoints.
  */
 export class AuditChainProjector {
   private readonly name: string;
   private readonly logger: Logger;
   private readonly cursor: ProjectorCursor | undefined;
-  private readonly maxEntries: number;
+  private readonly writer: AuditWriter;
   private readonly flushDelayMs: number;
-  private readonly pageSize: number;
   private readonly maxPending: number;
   private readonly cursorSaveIntervalMs: number;
   private readonly retryDelayMs: number;
-  private readonly now: () => Date;
 
   private subscription: Subscription | undefined;
-  private readonly heads = new Map<string, ChainHead>();
   /** Tenant → highest delivered revision not yet known to be covered. */
   private pending = new Map<string, number>();
   private delivered: Checkpoint | undefined;
@@ -139,7 +74,7 @@ export class AuditChainProjector {
   private flushing: Promise<void> | undefined;
   private consecutiveFailures = 0;
   private stopping = false;
-  private readonly counters = { checkpointsWritten: 0, eventsCovered: 0, conflicts: 0, failures: 0 };
+  private failures = 0;
 
   constructor(
     private readonly store: EventStore,
@@ -149,13 +84,16 @@ export class AuditChainProjector {
     this.logger = options.logger ?? pino({ name: 'audit', level: process.env['LOG_LEVEL'] ?? 'info' });
     this.cursor =
       options.cursor === false ? undefined : (options.cursor ?? streamMetadataCursor(store, this.name));
-    this.maxEntries = positive(options.maxEntriesPerCheckpoint ?? 500, 'maxEntriesPerCheckpoint');
+    this.writer = new AuditWriter(
+      store,
+      positive(options.maxEntriesPerCheckpoint ?? 500, 'maxEntriesPerCheckpoint'),
+      positive(options.readPageSize ?? 1000, 'readPageSize'),
+      options.now ?? (() => new Date()),
+    );
     this.flushDelayMs = options.flushDelayMs ?? 200;
-    this.pageSize = positive(options.readPageSize ?? 1000, 'readPageSize');
     this.maxPending = positive(options.maxPendingTenants ?? 1000, 'maxPendingTenants');
     this.cursorSaveIntervalMs = options.cursorSaveIntervalMs ?? 1000;
     this.retryDelayMs = options.retryDelayMs ?? 500;
-    this.now = options.now ?? (() => new Date());
   }
 
   /** Subscribes from the saved cursor (or the start of the log). */
@@ -196,7 +134,7 @@ export class AuditChainProjector {
 
   /** Brings `audit-<tenantId>` up to the tenant stream's current end now; returns the covered revision. */
   async catchUpTenant(tenantId: string): Promise<number> {
-    return (await this.cover(tenantId, Number.MAX_SAFE_INTEGER)).toRevision;
+    return (await this.writer.cover(tenantId, Number.MAX_SAFE_INTEGER)).toRevision;
   }
 
   /** Runs a flush now and resolves when nothing delivered so far is left uncovered (or a tenant failed). */
@@ -214,7 +152,8 @@ export class AuditChainProjector {
     return {
       running: this.subscription !== undefined,
       pendingTenants: this.pending.size,
-      ...this.counters,
+      ...this.writer.counters,
+      failures: this.failures,
       cursor: this.savedCursor,
     };
   }
@@ -232,7 +171,7 @@ export class AuditChainProjector {
       this.delivered = event.position;
       return;
     }
-    const head = this.heads.get(tenantId);
+    const head = this.writer.head(tenantId);
     if (!head || head.toRevision < event.revision) {
       this.pending.set(tenantId, Math.max(this.pending.get(tenantId) ?? -1, event.revision));
     }
@@ -265,10 +204,10 @@ export class AuditChainProjector {
     let failed = false;
     for (const [tenantId, revision] of batch) {
       try {
-        await this.cover(tenantId, revision);
+        await this.writer.cover(tenantId, revision);
       } catch (error) {
         failed = true;
-        this.counters.failures += 1;
+        this.failures += 1;
         this.pending.set(tenantId, Math.max(this.pending.get(tenantId) ?? -1, revision));
         this.logger.error(
           { projector: this.name, tenantId, error: describe(error) },
@@ -304,97 +243,6 @@ export class AuditChainProjector {
       // Only costs a longer replay after a restart: checkpoints themselves are idempotent.
       this.logger.warn({ projector: this.name, error: describe(error) }, 'saving the audit cursor failed');
     }
-  }
-
-  /** Appends checkpoints, a page at a time, until the audit stream covers `revision` or the stream's end. */
-  private async cover(tenantId: string, revision: number): Promise<ChainHead> {
-    const stream = tenantStream(tenantId);
-    for (let conflicts = 0; ;) {
-      const head = this.heads.get(tenantId) ?? (await this.loadHead(tenantId));
-      if (head.toRevision >= revision) return head;
-      const events = await readStreamOrEmpty(this.store, stream, {
-        from: head.toRevision + 1,
-        limit: this.pageSize,
-      });
-      if (events.length === 0) return head;
-      try {
-        this.heads.set(tenantId, await this.appendCheckpoints(tenantId, head, events));
-      } catch (error) {
-        if (!(error instanceof WrongExpectedVersionError)) throw error;
-        // Another instance checkpointed this tenant first: its head is as good as ours.
-        this.heads.delete(tenantId);
-        this.counters.conflicts += 1;
-        conflicts += 1;
-        if (conflicts > MAX_CONFLICT_RETRIES) throw error;
-      }
-    }
-  }
-
-  private async appendCheckpoints(
-    tenantId: string,
-    head: ChainHead,
-    events: RecordedEvent[],
-  ): Promise<ChainHead> {
-    const stream = tenantStream(tenantId);
-    for (const [index, event] of events.entries()) {
-      if (event.revision !== head.toRevision + 1 + index) {
-        // A gap means the store hides events (truncateBefore, maxAge): a chain over it would vouch for a lie.
-        throw new AuditError(
-          AUDIT_ERROR_CODES.INVALID_CHECKPOINT,
-          `${stream}: expected revision ${head.toRevision + 1 + index}, read ${event.revision}`,
-        );
-      }
-    }
-    const entries = chainEntries(head.headHash, events);
-    const checkpoints: EventData<AuditCheckpointData>[] = [];
-    let prevHash = head.headHash;
-    for (let start = 0; start < entries.length; start += this.maxEntries) {
-      const slice = entries.slice(start, start + this.maxEntries);
-      const last = slice[slice.length - 1];
-      const id = deterministicId('audit-checkpoint', tenantId, String(last.revision));
-      checkpoints.push({
-        id,
-        type: AUDIT_CHECKPOINT_EVENT_TYPE,
-        data: {
-          algorithm: AUDIT_HASH_ALGORITHM,
-          streamName: stream,
-          fromRevision: slice[0].revision,
-          toRevision: last.revision,
-          prevHash,
-          entries: slice,
-          headHash: last.hash,
-        },
-        metadata: buildMetadata(
-          { tenantId, correlationId: id, causationId: events[start + slice.length - 1].id, actor: ACTOR },
-          id,
-          this.now(),
-        ),
-      });
-      prevHash = last.hash;
-    }
-    const result = await this.store.append(auditStream(tenantId), checkpoints, {
-      expectedRevision: head.auditRevision < 0 ? 'no_stream' : head.auditRevision,
-    });
-    this.counters.checkpointsWritten += checkpoints.length;
-    this.counters.eventsCovered += entries.length;
-    const last = entries[entries.length - 1];
-    return { toRevision: last.revision, headHash: last.hash, auditRevision: result.nextExpectedRevision };
-  }
-
-  private async loadHead(tenantId: string): Promise<ChainHead> {
-    const [last] = await readStreamOrEmpty(this.store, auditStream(tenantId), {
-      direction: 'backwards',
-      limit: 1,
-    });
-    if (!last) return { toRevision: -1, headHash: genesisHash(tenantStream(tenantId)), auditRevision: -1 };
-    const checkpoint = parseCheckpoint(last.data);
-    if (checkpoint.streamName !== tenantStream(tenantId)) {
-      throw new AuditError(
-        AUDIT_ERROR_CODES.INVALID_CHECKPOINT,
-        `${auditStream(tenantId)} names another stream`,
-      );
-    }
-    return { toRevision: checkpoint.toRevision, headHash: checkpoint.headHash, auditRevision: last.revision };
   }
 }
 

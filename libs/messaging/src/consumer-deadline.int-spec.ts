@@ -1,5 +1,6 @@
 import { MessagingConnection } from './connection';
-import { MessageConsumer, ParkedMessage } from './consumer';
+import { MessageConsumer } from './consumer';
+import type { ParkedMessage } from './subscription';
 import { DedupeStore, InMemoryDedupeStore } from './dedupe';
 import { MessagingOptions } from './options';
 import { MessagePublisher } from './publisher';

@@ -5,5 +5,7 @@ export * from './topology';
 export * from './dedupe';
 export * from './connection';
 export * from './publisher';
+export * from './subscription';
+export { HANDLER_TIMEOUT_CODE } from './handler-deadline';
 export * from './consumer';
 export * from './probe';

@@ -1,7 +1,8 @@
 import * as amqplib from 'amqplib';
 import pino from 'pino';
 import { MessagingConnection } from './connection';
-import { MessageConsumer, MessageHandler, ParkedMessage } from './consumer';
+import { MessageConsumer } from './consumer';
+import type { MessageHandler, ParkedMessage } from './subscription';
 import { DedupeStore, InMemoryDedupeStore } from './dedupe';
 import { Message } from './envelope';
 import { MessagingError, PermanentError, RetryableError } from './errors';

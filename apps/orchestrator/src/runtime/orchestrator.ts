@@ -1,76 +1,22 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  buildMessage,
-  deterministicId,
-  INTEGRATION_EVENTS,
   ORCHESTRATOR_CHECKPOINT_STREAM,
   PURGE_GUARDRAIL_STREAM,
   TENANT_STREAM_CATEGORY,
   tenantIdFromStream,
   type CommandMessage,
-  type IntegrationEventType,
 } from '@app/contracts';
 import type { EventStore, RecordedEvent, Subscription } from '@app/event-store';
-import { MessagingError, type MessagePublisher } from '@app/messaging';
+import type { MessagePublisher } from '@app/messaging';
 import type { Logger } from 'pino';
 import type { DeciderConfig, GuardrailConfig } from '../domain';
 import type { Clock } from './clock';
+import { FollowedTenants } from './followed-tenants';
+import { IntegrationPublisher, StoppedError } from './integration-publisher';
 import { PurgeGuardrails } from './purge-guardrails';
 import { TenantProcessor, type CommandDispatcher, type LoadedTenant } from './tenant-processor';
 
 /** Tenants decided at once on start (each reads its stream: bounded by the event store's pool). */
 const START_CONCURRENCY = 8;
-
-const INTEGRATION_RETRY_BASE_MS = 200;
-const INTEGRATION_RETRY_MAX_MS = 30_000;
-/** A tenant whose pass keeps failing is tried again at most this far apart. */
-const FAILED_PASS_RETRY_MAX_MS = 30_000;
-/**
- * Purged tenants whose last decided revision is still remembered after their state was dropped: the events
- * the orchestrator appended on their way to purged come back through the subscription just after, and need
- * no read of their stream. Bounded, oldest forgotten first.
- */
-const RECENTLY_PURGED_MAX = 1024;
-
-/** The orchestrator is stopping: work waiting for the broker gives up, to be redone after restart. */
-class StoppedError extends Error {
-  constructor() {
-    super('orchestrator stopping');
-  }
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts (its listener removed either way, by Node). */
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return sleep(ms, undefined, { signal }).catch(() => undefined);
-}
-
-/**
- * A publish the broker was never asked to take, because the message or its names are invalid: no retry can
- * fix it, and waiting on it would stop the subscription for every tenant.
- */
-const UNPUBLISHABLE: ReadonlySet<string> = new Set([
-  'MESSAGING.INVALID_MESSAGE',
-  'MESSAGING.INVALID_NAME',
-  'MESSAGING.INVALID_OPTIONS',
-]);
-
-/** Lifecycle events that the outside world hears about on `tenant.events`. */
-const INTEGRATION: Readonly<Record<string, IntegrationEventType>> = {
-  TenantActivated: INTEGRATION_EVENTS.activated,
-  TenantProvisioningFailed: INTEGRATION_EVENTS.provisioningFailed,
-  // Cancelled before activation: billing's last word on the tenant, as for a purge (nothing is left).
-  ProvisioningCancelled: INTEGRATION_EVENTS.deprovisioned,
-  CancellationRequested: INTEGRATION_EVENTS.deprovisioningStarted,
-  TenantReactivated: INTEGRATION_EVENTS.reactivated,
-  TenantPurged: INTEGRATION_EVENTS.deprovisioned,
-};
-
-/**
- * Requests from outside that are recorded even when the tenant's state refuses them (a cancellation of a
- * failed tenant, a second one during provisioning, a reactivation after purge): their integration event is
- * published only when the state machine took them, or billing would hear of a deprovisioning that never starts.
- */
-const CONDITIONAL: ReadonlySet<string> = new Set(['CancellationRequested', 'TenantReactivated']);
 
 export interface OrchestratorOptions {
   eventStore: EventStore;
@@ -93,25 +39,15 @@ export interface OrchestratorOptions {
 /**
  * The orchestrator process: follows every tenant stream from its checkpoint, runs the decider after each
  * event and when a timer falls due, dispatches commands, and publishes integration events. Everything it
- * knows is rebuilt from the event store on start, so timers and pending commands survive restarts.
+ * knows is rebuilt from the event store on start, so timers and pending commands survive restarts. What it
+ * remembers per tenant is in followed-tenants.ts, the integration events in integration-publisher.ts.
  */
 export class Orchestrator {
   private readonly processor: TenantProcessor;
+  private readonly integration: IntegrationPublisher;
+  private readonly tenants = new FollowedTenants();
   private readonly queues = new Map<string, Promise<unknown>>();
-  /**
-   * The last revision decided, per tenant followed. A purged tenant is not followed: it has nothing left to
-   * decide, so everything about it is dropped (see `forgetPurged`); an event for it later, if any, finds no
-   * entry here and makes the next pass read its stream again (a reconcile), as for a tenant never seen.
-   */
-  private readonly processedRevision = new Map<string, number>();
-  /** Dropped purged tenants, with the revision decided last (bounded: RECENTLY_PURGED_MAX). */
-  private readonly recentlyPurged = new Map<string, number>();
-  private readonly deadlines = new Map<string, number>();
-  /** Tenants whose last pass failed, with how many times in a row: their next pass reconciles. */
-  private readonly failures = new Map<string, number>();
   private readonly guardrails?: PurgeGuardrails;
-  /** Tenants whose purge the guardrails hold: an operator's breaker reset wakes them at once. */
-  private readonly held = new Set<string>();
   private subscription?: Subscription;
   private guardrailSubscription?: Subscription;
   private timer?: NodeJS.Timeout;
@@ -142,6 +78,12 @@ export class Orchestrator {
       options.logger,
       this.guardrails,
     );
+    this.integration = new IntegrationPublisher(
+      options.publisher,
+      this.processor,
+      options.logger,
+      this.stopping.signal,
+    );
   }
 
   async start(): Promise<void> {
@@ -162,7 +104,7 @@ export class Orchestrator {
     });
     await Promise.all(workers);
     this.options.logger.info(
-      { tenants: listed, followed: this.processedRevision.size, ms: Date.now() - startedAt },
+      { tenants: listed, followed: this.tenants.followed, ms: Date.now() - startedAt },
       'every tenant decided after start (purged ones are not followed)',
     );
     const metadata = await this.options.eventStore.getStreamMetadata(ORCHESTRATOR_CHECKPOINT_STREAM);
@@ -206,7 +148,7 @@ export class Orchestrator {
       );
     }
     this.timer = setInterval(() => void this.fireDueTimers(), this.options.timerIntervalMs);
-    this.options.logger.info({ checkpoint, followed: this.processedRevision.size }, 'orchestrator started');
+    this.options.logger.info({ checkpoint, followed: this.tenants.followed }, 'orchestrator started');
   }
 
   private async listTenants(): Promise<string[]> {
@@ -226,69 +168,30 @@ export class Orchestrator {
 
   private async runDecider(tenantId: string, loaded?: LoadedTenant): Promise<void> {
     const result = await this.processor.process(tenantId, loaded);
-    const revision = result.state.revision - 1;
-    if (result.state.status === 'purged' && !result.nextDeadline && !result.purgeHeld) {
-      this.forgetPurged(tenantId, revision);
-      return;
-    }
-    this.recentlyPurged.delete(tenantId);
-    this.processedRevision.set(tenantId, revision);
-    this.track(tenantId, result.nextDeadline);
-    if (result.purgeHeld) this.held.add(tenantId);
-    else this.held.delete(tenantId);
-  }
-
-  /**
-   * A purged tenant with no timer, no running step and no held purge: nothing more will be decided for it
-   * unless a new event arrives, so its entries go (a fleet's churn must not grow this process's memory).
-   * `failures` goes with the rest: this pass succeeded.
-   */
-  private forgetPurged(tenantId: string, revision: number): void {
-    this.processedRevision.delete(tenantId);
-    this.deadlines.delete(tenantId);
-    this.failures.delete(tenantId);
-    this.held.delete(tenantId);
-    this.recentlyPurged.delete(tenantId);
-    this.recentlyPurged.set(tenantId, revision);
-    if (this.recentlyPurged.size > RECENTLY_PURGED_MAX) {
-      const oldest = this.recentlyPurged.keys().next().value;
-      if (oldest !== undefined) this.recentlyPurged.delete(oldest);
-    }
+    this.tenants.passed(tenantId, {
+      revision: result.state.revision - 1,
+      finished: result.state.status === 'purged' && !result.nextDeadline && !result.purgeHeld,
+      nextDeadline: result.nextDeadline,
+      purgeHeld: result.purgeHeld === true,
+    });
   }
 
   /** How many tenants this process holds state for (followed, timed, failing, held): for tests and logs. */
-  trackedTenants(): {
-    followed: number;
-    deadlines: number;
-    failures: number;
-    held: number;
-    recentlyPurged: number;
-  } {
-    return {
-      followed: this.processedRevision.size,
-      deadlines: this.deadlines.size,
-      failures: this.failures.size,
-      held: this.held.size,
-      recentlyPurged: this.recentlyPurged.size,
-    };
+  trackedTenants(): ReturnType<FollowedTenants['counts']> {
+    return this.tenants.counts();
   }
 
   /** Whether this process holds any state for `tenantId` (for tests). */
   tracks(tenantId: string): boolean {
-    return (
-      this.processedRevision.has(tenantId) ||
-      this.deadlines.has(tenantId) ||
-      this.failures.has(tenantId) ||
-      this.held.has(tenantId) ||
-      this.queues.has(tenantId)
-    );
+    return this.tenants.remembers(tenantId) || this.queues.has(tenantId);
   }
 
   /** A breaker reset releases every held purge now rather than at its next retry. Never throws. */
   private async onGuardrailEvent(event: RecordedEvent): Promise<void> {
     if (event.type !== 'BreakerReset') return;
-    this.options.logger.info({ tenants: this.held.size }, 'purge breaker reset: deciding held tenants again');
-    for (const tenantId of [...this.held]) {
+    const held = this.tenants.heldPurges();
+    this.options.logger.info({ tenants: held.length }, 'purge breaker reset: deciding held tenants again');
+    for (const tenantId of held) {
       await this.serialized(tenantId, () => this.pass(tenantId)).catch((error: unknown) =>
         this.failed(tenantId, error, 'decision after breaker reset failed; retrying'),
       );
@@ -297,14 +200,12 @@ export class Orchestrator {
 
   /**
    * A failed decision is retried through the timer map; an integration event is published before the
-   * subscription moves on (see publishUntilSent). Throws only StoppedError, when the orchestrator stops.
+   * subscription moves on (see `IntegrationPublisher.publishFor`). Throws only StoppedError, when the orchestrator stops.
    */
   private async onEvent(tenantId: string, event: RecordedEvent): Promise<void> {
-    const integration = INTEGRATION[event.type];
-    if (integration) await this.publishUntilSent(tenantId, integration, event);
+    await this.integration.publishFor(tenantId, event);
     // Reading the stream folds everything up to its end, so older events of a tenant need no new pass.
-    const decided = this.processedRevision.get(tenantId) ?? this.recentlyPurged.get(tenantId) ?? -1;
-    if (decided >= event.revision) return;
+    if (this.tenants.decided(tenantId) >= event.revision) return;
     await this.serialized(tenantId, () => this.pass(tenantId)).catch((error: unknown) =>
       this.failed(tenantId, error, 'decision failed; retrying'),
     );
@@ -317,9 +218,7 @@ export class Orchestrator {
    * read could not see yet, as PostgreSQL shows readAll only what lies below every open transaction).
    */
   private pass(tenantId: string): Promise<void> {
-    return this.processedRevision.has(tenantId) && !this.failures.has(tenantId)
-      ? this.runDecider(tenantId)
-      : this.reconcile(tenantId);
+    return this.tenants.needsReconcile(tenantId) ? this.reconcile(tenantId) : this.runDecider(tenantId);
   }
 
   /** Read the stream, send again every command without an outcome (ids are deterministic), then decide. */
@@ -327,101 +226,23 @@ export class Orchestrator {
     const loaded = await this.processor.load(tenantId);
     await this.processor.redispatchPending(tenantId, loaded);
     await this.runDecider(tenantId, loaded);
-    this.failures.delete(tenantId);
+    this.tenants.reconciled(tenantId);
   }
 
-  /** A failed pass is retried through the timer map, with a capped backoff per tenant. */
+  /** A failed pass is retried through the deadlines, with a capped backoff per tenant. */
   private failed(tenantId: string, error: unknown, message: string): void {
-    const failures = (this.failures.get(tenantId) ?? 0) + 1;
-    this.failures.set(tenantId, failures);
-    const retryInMs = Math.min(
-      FAILED_PASS_RETRY_MAX_MS,
-      this.options.timerIntervalMs * 2 ** Math.min(failures - 1, 16),
-    );
+    const now = this.options.clock().getTime();
+    const { failures, retryInMs } = this.tenants.failed(tenantId, now, this.options.timerIntervalMs);
     this.options.logger.error({ err: error, tenantId, failures, retryInMs }, message);
-    this.deadlines.set(tenantId, this.options.clock().getTime() + retryInMs);
-  }
-
-  private track(tenantId: string, deadline: Date | undefined): void {
-    if (deadline) this.deadlines.set(tenantId, deadline.getTime());
-    else this.deadlines.delete(tenantId);
   }
 
   private async fireDueTimers(): Promise<void> {
     if (this.stopped) return;
-    const now = this.options.clock().getTime();
-    for (const [tenantId, due] of this.deadlines) {
-      if (due > now) continue;
-      this.deadlines.delete(tenantId);
+    for (const tenantId of this.tenants.due(this.options.clock().getTime())) {
       await this.serialized(tenantId, () => this.pass(tenantId)).catch((error: unknown) =>
         this.failed(tenantId, error, 'timer processing failed; retrying'),
       );
     }
-  }
-
-  /**
-   * Integration events are facts other systems act on (billing, CRM): one lost would never be sent again, since
-   * the checkpoint moves past its event. So the subscription waits here until the broker confirms it (with a
-   * capped backoff; while the broker is down no command can be sent either). On stop the wait ends with
-   * `StoppedError`, the checkpoint stays before the event, and the next start sends it; consumers dedupe by
-   * its message id, derived from the event id.
-   */
-  private async publishUntilSent(
-    tenantId: string,
-    type: IntegrationEventType,
-    event: RecordedEvent,
-  ): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      if (this.stopped) throw new StoppedError();
-      try {
-        if (CONDITIONAL.has(event.type) && !(await this.processor.tookEffect(tenantId, event))) {
-          this.options.logger.info(
-            { tenantId, type: event.type, eventId: event.id },
-            'request refused by the tenant state: no integration event',
-          );
-          return;
-        }
-        await this.publishIntegration(type, event);
-        return;
-      } catch (error) {
-        if (error instanceof MessagingError && UNPUBLISHABLE.has(error.code)) {
-          // A defect to fix, not an outage to wait out: the event stays in the stream for a replay.
-          this.options.logger.error(
-            { err: error, tenantId, type, eventId: event.id },
-            'integration event can never be published as built; skipped',
-          );
-          return;
-        }
-        const retryInMs = Math.min(INTEGRATION_RETRY_MAX_MS, INTEGRATION_RETRY_BASE_MS * 2 ** (attempt - 1));
-        this.options.logger.error(
-          { err: error, tenantId, type, attempt, retryInMs },
-          'integration event not published; retrying',
-        );
-        await delay(retryInMs, this.stopping.signal);
-      }
-    }
-  }
-
-  private async publishIntegration(type: IntegrationEventType, event: RecordedEvent): Promise<void> {
-    const tenantId = tenantIdFromStream(event.streamName);
-    const id = deterministicId('integration', event.id);
-    await this.options.publisher.publish(
-      'tenantEvents',
-      type,
-      buildMessage(
-        type,
-        { tenantId, event: event.type, ...(event.data as object) },
-        {
-          tenantId,
-          correlationId: String(event.metadata.correlationId ?? id),
-          causationId: event.id,
-          actor: 'orchestrator',
-        },
-        id,
-        String(event.metadata.occurredAt ?? event.recordedAt.toISOString()),
-      ),
-      { mandatory: false },
-    );
   }
 
   /** One tenant at a time within this process; other tenants proceed in parallel. */

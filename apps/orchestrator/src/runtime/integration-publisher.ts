@@ -1,0 +1,126 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  buildMessage,
+  CONDITIONAL_INTEGRATION_SOURCES,
+  deterministicId,
+  INTEGRATION_EVENT_SOURCES,
+  tenantIdFromStream,
+  type IntegrationEventType,
+} from '@app/contracts';
+import type { RecordedEvent } from '@app/event-store';
+import { MessagingError, type MessagePublisher } from '@app/messaging';
+import type { Logger } from 'pino';
+import type { TenantProcessor } from './tenant-processor';
+
+/**
+ * The orchestrator's integration events: which lifecycle events the outside world (billing, CRM) hears about on
+ * `tenant.events`, and their publication, waited on until the broker confirms it.
+ */
+
+const INTEGRATION_RETRY_BASE_MS = 200;
+const INTEGRATION_RETRY_MAX_MS = 30_000;
+
+/** The orchestrator is stopping: work waiting for the broker gives up, to be redone after restart. */
+export class StoppedError extends Error {
+  constructor() {
+    super('orchestrator stopping');
+  }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts (its listener removed either way, by Node). */
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return sleep(ms, undefined, { signal }).catch(() => undefined);
+}
+
+/**
+ * A publish the broker was never asked to take, because the message or its names are invalid: no retry can
+ * fix it, and waiting on it would stop the subscription for every tenant.
+ */
+const UNPUBLISHABLE: ReadonlySet<string> = new Set([
+  'MESSAGING.INVALID_MESSAGE',
+  'MESSAGING.INVALID_NAME',
+  'MESSAGING.INVALID_OPTIONS',
+]);
+
+/** Lifecycle events that the outside world hears about on `tenant.events`, by lifecycle event type. */
+const INTEGRATION: Readonly<Record<string, IntegrationEventType | undefined>> = INTEGRATION_EVENT_SOURCES;
+
+/**
+ * Requests from outside that are recorded even when the tenant's state refuses them (a cancellation of a
+ * failed tenant, a second one during provisioning, a reactivation after purge): their integration event is
+ * published only when the state machine took them, or billing would hear of a deprovisioning that never starts.
+ */
+const CONDITIONAL: ReadonlySet<string> = new Set(CONDITIONAL_INTEGRATION_SOURCES);
+
+export class IntegrationPublisher {
+  constructor(
+    private readonly publisher: MessagePublisher,
+    private readonly processor: Pick<TenantProcessor, 'tookEffect'>,
+    private readonly logger: Logger,
+    /** Aborted when the orchestrator stops: ends the wait between two attempts. */
+    private readonly stopping: AbortSignal,
+  ) {}
+
+  /**
+   * Integration events are facts other systems act on: one lost would never be sent again, since the
+   * checkpoint moves past its event. So the subscription waits here until the broker confirms it (with a
+   * capped backoff; while the broker is down no command can be sent either). On stop the wait ends with
+   * `StoppedError`, the checkpoint stays before the event, and the next start sends it; consumers dedupe by
+   * its message id, derived from the event id. Does nothing for an event without integration event.
+   */
+  async publishFor(tenantId: string, event: RecordedEvent): Promise<void> {
+    const type = INTEGRATION[event.type];
+    if (!type) return;
+    for (let attempt = 1; ; attempt++) {
+      if (this.stopping.aborted) throw new StoppedError();
+      try {
+        if (CONDITIONAL.has(event.type) && !(await this.processor.tookEffect(tenantId, event))) {
+          this.logger.info(
+            { tenantId, type: event.type, eventId: event.id },
+            'request refused by the tenant state: no integration event',
+          );
+          return;
+        }
+        await this.publish(type, event);
+        return;
+      } catch (error) {
+        if (error instanceof MessagingError && UNPUBLISHABLE.has(error.code)) {
+          // A defect to fix, not an outage to wait out: the event stays in the stream for a replay.
+          this.logger.error(
+            { err: error, tenantId, type, eventId: event.id },
+            'integration event can never be published as built; skipped',
+          );
+          return;
+        }
+        const retryInMs = Math.min(INTEGRATION_RETRY_MAX_MS, INTEGRATION_RETRY_BASE_MS * 2 ** (attempt - 1));
+        this.logger.error(
+          { err: error, tenantId, type, attempt, retryInMs },
+          'integration event not published; retrying',
+        );
+        await delay(retryInMs, this.stopping);
+      }
+    }
+  }
+
+  private async publish(type: IntegrationEventType, event: RecordedEvent): Promise<void> {
+    const tenantId = tenantIdFromStream(event.streamName);
+    const id = deterministicId('integration', event.id);
+    await this.publisher.publish(
+      'tenantEvents',
+      type,
+      buildMessage(
+        type,
+        { tenantId, event: event.type, ...(event.data as object) },
+        {
+          tenantId,
+          correlationId: String(event.metadata.correlationId ?? id),
+          causationId: event.id,
+          actor: 'orchestrator',
+        },
+        id,
+        String(event.metadata.occurredAt ?? event.recordedAt.toISOString()),
+      ),
+      { mandatory: false },
+    );
+  }
+}

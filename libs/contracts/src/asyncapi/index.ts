@@ -1,0 +1,2 @@
+export * from './class-validator-schema';
+export * from './integration-events';
