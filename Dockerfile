@@ -1,5 +1,6 @@
 # One image for every app of the control plane: the command chooses the app
-# (`node dist/apps/<app>/src/main.js`), as docker-compose.yml and deploy/ do.
+# (`node dist/apps/<app>/src/main.js`), as docker-compose.yml and deploy/ do. The operators' CLI is one of them:
+# `docker run --rm -e EVENTSTORE_URL=… <image> node dist/apps/tenantctl/src/main.js list`.
 # Build: docker build --build-arg VERSION=$(node -p "require('./package.json').version") -t collect-verything/provisioning:<version> .
 ARG NODE_VERSION=24.21.0
 

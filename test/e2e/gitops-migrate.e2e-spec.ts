@@ -19,7 +19,7 @@ import {
   tenantRegistrationFile,
 } from '../../apps/k8s-service/src';
 import { testTenant } from '../../apps/k8s-service/src/testing';
-import { EXIT, runTenantctl as run } from '../../apps/provisioning-api/src';
+import { EXIT, runTenantctl as run } from '../../apps/tenantctl/src';
 
 /**
  * The migration between the two apps that share the manifests repository: `tenantctl gitops migrate` on a

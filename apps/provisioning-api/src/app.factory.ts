@@ -1,4 +1,5 @@
 import { createEventStore, type EventStore } from '@app/event-store';
+import { createTenantReadModel, type Clock, type TenantReadModel } from '@app/tenancy';
 import { createLogger } from '@app/platform';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -10,9 +11,7 @@ import type { BrokerHealth } from './health/broker-health';
 import { installBodyParsing } from './http/body-parsing';
 import { HttpErrorFilter } from './http/exception.filter';
 import { PinoNestLogger } from './http/nest-logger';
-import { createTenantReadModel } from './tenants/create-read-model';
-import type { TenantReadModel } from './tenants/tenant-read-model';
-import type { Clock } from './tokens';
+import { serveAsyncApi } from './docs/asyncapi.route';
 import { docsAuthMiddleware } from './metrics/docs-auth.middleware';
 import { createSeenSignatures } from './webhooks/create-seen-signatures';
 import type { SeenSignatures } from './webhooks/seen-signatures';
@@ -105,6 +104,7 @@ export async function createApp(
         .build(),
     );
     SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+    serveAsyncApi(app, config);
     return app;
   } catch (error) {
     for (const resource of owned) await resource.close().catch(() => undefined);

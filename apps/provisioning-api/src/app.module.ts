@@ -1,31 +1,31 @@
 import {
+  Inject,
+  Injectable,
   Module,
   type DynamicModule,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
+import { TENANT_READ_MODEL, TenancyModule, type Clock, type TenantReadModel } from '@app/tenancy';
 import type { Logger } from 'pino';
 import type { ProvisioningApiConfig } from './config';
 import { CONSOLE_CONTROLLERS, consoleProviders } from './console/console.module';
 import { loadConsoleConfig } from './console/console.config';
 import type { BrokerHealth } from './health/broker-health';
 import { GuardrailsController } from './guardrails/guardrails.controller';
-import { PurgeBreaker } from './guardrails/purge-breaker.service';
 import { HealthController } from './health/health.controller';
-import { SubscriptionIntake } from './intake/intake.service';
+import { IntakeModule } from './intake/intake.module';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsGuard } from './metrics/metrics.guard';
 import { ProvisioningMetrics } from './metrics/provisioning-metrics';
 import { OperationsController } from './operations/operations.controller';
-import { TenantOperations } from './operations/operations.service';
 import { OperatorRoleGuard } from './operations/operator-role.guard';
 import { ApiTokenGuard } from './tenants/api-token.guard';
-import { TenantQueries } from './tenants/tenant-queries';
 import { TenantProjector } from './tenants/tenant-projector';
-import type { TenantReadModel } from './tenants/tenant-read-model';
 import { TenantsController } from './tenants/tenants.controller';
-import { APP_CONFIG, APP_LOGGER, BROKER_HEALTH, CLOCK, TENANT_READ_MODEL, type Clock } from './tokens';
+import { APP_CONFIG, APP_LOGGER, BROKER_HEALTH } from './tokens';
 import { SEEN_SIGNATURES, type SeenSignatures } from './webhooks/seen-signatures';
 import { WebhookAuthGuard } from './webhooks/webhook-auth.guard';
 import { WebhooksController } from './webhooks/webhooks.controller';
@@ -43,11 +43,14 @@ export interface AppDependencies {
   owned: { close(): Promise<void> }[];
 }
 
+const OWNED_RESOURCES = Symbol('OWNED_RESOURCES');
+
 /** Starts the projector once the app is up; on shutdown stops it, then closes what the app opened. */
+@Injectable()
 class AppLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     private readonly projector: TenantProjector,
-    private readonly owned: AppDependencies['owned'],
+    @Inject(OWNED_RESOURCES) private readonly owned: AppDependencies['owned'],
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -60,11 +63,26 @@ class AppLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   }
 }
 
+/**
+ * The HTTP app: billing webhooks, operator actions and tenant queries reach their use cases through the
+ * command and query buses (@nestjs/cqrs): billing intake in `IntakeModule`, operator commands and tenant
+ * queries in `TenancyModule` (shared with tenantctl), the console's own queries beside its controllers.
+ */
 @Module({})
 export class AppModule {
   static register(config: ProvisioningApiConfig, deps: AppDependencies): DynamicModule {
     return {
       module: AppModule,
+      imports: [
+        CqrsModule.forRoot(),
+        TenancyModule.register({
+          eventStore: deps.eventStore,
+          readModel: deps.readModel,
+          clock: deps.clock,
+          gracePeriodDays: config.GRACE_PERIOD_DAYS,
+        }),
+        IntakeModule.register({ randomSuffix: deps.randomSuffix }),
+      ],
       controllers: [
         WebhooksController,
         TenantsController,
@@ -76,59 +94,29 @@ export class AppModule {
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
-        { provide: EVENT_STORE, useValue: deps.eventStore },
-        { provide: TENANT_READ_MODEL, useValue: deps.readModel },
         { provide: BROKER_HEALTH, useValue: deps.brokerHealth },
         { provide: APP_LOGGER, useValue: deps.logger },
-        { provide: CLOCK, useValue: deps.clock },
         { provide: SEEN_SIGNATURES, useValue: deps.seenSignatures },
+        { provide: OWNED_RESOURCES, useValue: deps.owned },
         {
-          provide: SubscriptionIntake,
-          useValue: new SubscriptionIntake(deps.eventStore, {
-            gracePeriodDays: config.GRACE_PERIOD_DAYS,
-            now: deps.clock,
-            randomSuffix: deps.randomSuffix,
-          }),
+          provide: ProvisioningMetrics,
+          inject: [EVENT_STORE, TENANT_READ_MODEL],
+          useFactory: (store: EventStore, readModel: TenantReadModel) =>
+            new ProvisioningMetrics(store, readModel),
         },
-        {
-          provide: TenantOperations,
-          useValue: new TenantOperations(deps.eventStore, {
-            gracePeriodDays: config.GRACE_PERIOD_DAYS,
-            now: deps.clock,
-          }),
-        },
-        { provide: PurgeBreaker, useValue: new PurgeBreaker(deps.eventStore, deps.clock) },
-        { provide: ProvisioningMetrics, useValue: new ProvisioningMetrics(deps.eventStore, deps.readModel) },
         {
           provide: TenantProjector,
-          useFactory: (metrics: ProvisioningMetrics) =>
-            new TenantProjector(
-              deps.eventStore,
-              deps.readModel,
-              metrics,
-              deps.logger.child({ component: 'projector' }),
-            ),
-          inject: [ProvisioningMetrics],
+          inject: [EVENT_STORE, TENANT_READ_MODEL, ProvisioningMetrics],
+          useFactory: (store: EventStore, readModel: TenantReadModel, metrics: ProvisioningMetrics) =>
+            new TenantProjector(store, readModel, metrics, deps.logger.child({ component: 'projector' })),
         },
-        { provide: TenantQueries, useValue: new TenantQueries(deps.eventStore, deps.readModel) },
-        {
-          provide: AppLifecycle,
-          useFactory: (projector: TenantProjector) => new AppLifecycle(projector, deps.owned),
-          inject: [TenantProjector],
-        },
-        ...consoleProviders({
-          config: loadConsoleConfig(),
-          eventStore: deps.eventStore,
-          readModel: deps.readModel,
-          logger: deps.logger,
-        }),
+        AppLifecycle,
+        ...consoleProviders({ config: loadConsoleConfig(), logger: deps.logger }),
         WebhookAuthGuard,
         ApiTokenGuard,
         OperatorRoleGuard,
         MetricsGuard,
       ],
-      // The bus consumer the lead wires reaches intake through this export.
-      exports: [SubscriptionIntake, TenantProjector],
     };
   }
 }

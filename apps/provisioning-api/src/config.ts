@@ -1,4 +1,5 @@
 import { baseConfigSchema, loadConfig } from '@app/platform';
+import { logLevel, TENANCY_ENV } from '@app/tenancy';
 import { z } from 'zod';
 
 /** `name:token` pairs; names identify the caller in logs (the token never does). */
@@ -8,7 +9,6 @@ export interface NamedToken {
 }
 
 const MIN_SECRET_LENGTH = 16;
-const SQL_SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
 
 const tokenList = (variable: string) =>
   z
@@ -57,10 +57,9 @@ const nameList = (fallback: string) =>
 export const configFields = z.object({
   PORT: intFrom(3000, 0, 65535),
   HOST: z.string().min(1).default('0.0.0.0'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** `postgres://...`, `esdb://...` or `memory:` (DESIGN.md section 4), checked as in every other process. */
-  EVENTSTORE_URL: baseConfigSchema.shape.EVENTSTORE_URL,
-  EVENTSTORE_SCHEMA: z.string().regex(SQL_SCHEMA).default('event_store'),
+  LOG_LEVEL: logLevel.default('info'),
+  /** The event store, the read model and the grace period, read alike by tenantctl. */
+  ...TENANCY_ENV,
   /** Shared with every process (libs/platform). */
   EVENTSTORE_POOL_SIZE: baseConfigSchema.shape.EVENTSTORE_POOL_SIZE,
   STARTUP_TIMEOUT_SECONDS: baseConfigSchema.shape.STARTUP_TIMEOUT_SECONDS,
@@ -68,9 +67,6 @@ export const configFields = z.object({
   EVENTSTORE_CONNECT_TIMEOUT_MS: baseConfigSchema.shape.EVENTSTORE_CONNECT_TIMEOUT_MS,
   EVENTSTORE_STATEMENT_TIMEOUT_MS: baseConfigSchema.shape.EVENTSTORE_STATEMENT_TIMEOUT_MS,
   SHUTDOWN_TIMEOUT_SECONDS: baseConfigSchema.shape.SHUTDOWN_TIMEOUT_SECONDS,
-  /** Where the tenant read model lives: a PostgreSQL URL or `memory:`. */
-  READ_MODEL_URL: z.string().min(1).default('postgres://postgres@127.0.0.1:5432/provisioning'),
-  READ_MODEL_SCHEMA: z.string().regex(SQL_SCHEMA).default('provisioning_api'),
   READ_MODEL_POOL_SIZE: intFrom(5, 1, 100),
   /** `production` makes signatures required by default, and a token on /metrics and /api/docs. */
   NODE_ENV: z.string().optional(),
@@ -91,7 +87,6 @@ export const configFields = z.object({
    */
   METRICS_TOKEN: secret.optional(),
   BODY_LIMIT_BYTES: intFrom(1024 * 1024, 1024, 50 * 1024 * 1024),
-  GRACE_PERIOD_DAYS: intFrom(30, 1, 365),
   /**
    * OpenID Connect: when set, `Authorization: Bearer <access token>` from this issuer is accepted besides the
    * static tokens, its roles claim deciding operator or auditor (README, "Authentication").

@@ -4,6 +4,4 @@
  * `.dependency-cruiser.cjs` (`test-and-bench-use-app-entry-points`) enforces. Add a name here rather than reaching
  * into the app.
  */
-export { EXIT, run as runTenantctl } from './cli/tenantctl';
 export { ProvisioningMetrics } from './metrics/provisioning-metrics';
-export { MemoryTenantReadModel } from './tenants/memory.tenant-read-model';

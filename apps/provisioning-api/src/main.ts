@@ -8,11 +8,11 @@ import {
   exitOnSignals,
   loadConfig,
 } from '@app/platform';
+import { CommandBus } from '@nestjs/cqrs';
 import { createApp } from './app.factory';
 import { loadProvisioningApiConfig } from './config';
 import { messagingBrokerHealth } from './health/broker-health';
 import { startBillingBusIntake } from './intake/billing-bus.consumer';
-import { SubscriptionIntake } from './intake/intake.service';
 import { ProvisioningMetrics } from './metrics/provisioning-metrics';
 
 async function bootstrap(): Promise<void> {
@@ -33,7 +33,7 @@ async function bootstrap(): Promise<void> {
   });
   // Parked billing messages count in /metrics (the ParkedMessages alert).
   consumer.observe(app.get(ProvisioningMetrics).consumerObserver);
-  await startBillingBusIntake(app.get(SubscriptionIntake), consumer, logger);
+  await startBillingBusIntake(app.get(CommandBus), consumer, logger);
   await app.listen(config.PORT, config.HOST);
   logger.info({ port: config.PORT, host: config.HOST }, 'provisioning-api listening');
   exitOnSignals(

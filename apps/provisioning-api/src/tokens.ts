@@ -1,8 +1,4 @@
 /** DI tokens of this app (ports are interfaces, so they are injected by symbol). */
 export const APP_CONFIG = Symbol('APP_CONFIG');
-export const TENANT_READ_MODEL = Symbol('TENANT_READ_MODEL');
 export const BROKER_HEALTH = Symbol('BROKER_HEALTH');
 export const APP_LOGGER = Symbol('APP_LOGGER');
-export const CLOCK = Symbol('CLOCK');
-
-export type Clock = () => Date;

@@ -8,17 +8,18 @@ import {
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { QueryBus } from '@nestjs/cqrs';
+import { invalidRequest, ListTenants, type RawQuery } from '@app/tenancy';
 import type { HttpRequest } from '../http/http.types';
 import { ApiTokenGuard } from '../tenants/api-token.guard';
-import { QueryError, QUERY_ERROR_CODES } from '../tenants/query.errors';
-import type { RawQuery } from '../tenants/tenant-queries';
-import { ConsoleQueries } from './console.service';
+import { ListTenantsNeedingAttention, VerifyTenantAudit } from './console.queries';
 import { TenantStreams, type SseResponse } from './tenant-streams';
+import { attentionItem, auditView, consoleListItem } from './views';
 
 function fromRevision(raw: unknown): number {
   if (raw === undefined || raw === '') return 0;
   if (typeof raw !== 'string' || !/^\d{1,9}$/.test(raw)) {
-    throw new QueryError(QUERY_ERROR_CODES.INVALID_QUERY, 'invalid query', [
+    throw invalidRequest('invalid query', [
       { field: 'from', rules: ['isInt'], messages: ['from must be a non-negative integer'] },
     ]);
   }
@@ -33,7 +34,7 @@ function fromRevision(raw: unknown): number {
 @UseGuards(ApiTokenGuard)
 export class ConsoleApiController {
   constructor(
-    private readonly queries: ConsoleQueries,
+    private readonly queries: QueryBus,
     private readonly streams: TenantStreams,
   ) {}
 
@@ -50,22 +51,24 @@ export class ConsoleApiController {
   @ApiQuery({ name: 'q', required: false })
   @ApiQuery({ name: 'limit', required: false, type: Number })
   @ApiQuery({ name: 'offset', required: false, type: Number })
-  list(@Query() query: RawQuery) {
-    return this.queries.list(query);
+  async list(@Query() query: RawQuery) {
+    const page = await this.queries.execute(new ListTenants(query));
+    return { ...page, items: page.items.map(consoleListItem) };
   }
 
   @Get('console/attention')
   @ApiOperation({ summary: 'Tenants with parked steps, and failed or rolling-back tenants' })
-  attention() {
-    return this.queries.attention();
+  async attention() {
+    const page = await this.queries.execute(new ListTenantsNeedingAttention());
+    return { ...page, items: page.items.map(attentionItem) };
   }
 
   @Get('tenants/:id/audit')
   @ApiOperation({ summary: 'Hash-chain verification of the tenant stream: ok, coverage, first mismatch' })
   @ApiParam({ name: 'id', example: 'abc-corporation-7f3a9c' })
   @ApiResponse({ status: 404, description: 'Unknown tenant' })
-  audit(@Param('id') id: string) {
-    return this.queries.audit(id);
+  async audit(@Param('id') id: string) {
+    return auditView(await this.queries.execute(new VerifyTenantAudit(id)));
   }
 
   @Get('tenants/:id/stream')

@@ -1,7 +1,7 @@
 import { tenantStream, type TenantProfile } from '@app/contracts';
 import { MemoryEventStore } from '@app/event-store';
 import pino from 'pino';
-import { QueryError } from '../tenants/query.errors';
+import { UseCaseError } from '@app/tenancy';
 import { TenantStreams, type SseResponse } from './tenant-streams';
 
 const tenantId = 'abc-corporation-7f3a9c';
@@ -131,7 +131,7 @@ describe('live tenant stream', () => {
     await expect(streams.serve('nobody-here-000000', 0, response)).rejects.toMatchObject({
       code: 'QUERY.TENANT_NOT_FOUND',
     });
-    await expect(streams.serve('../etc', 0, response)).rejects.toBeInstanceOf(QueryError);
+    await expect(streams.serve('../etc', 0, response)).rejects.toBeInstanceOf(UseCaseError);
     expect(response.status).toBe(0);
   });
 

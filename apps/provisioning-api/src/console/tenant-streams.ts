@@ -2,13 +2,13 @@ import { tenantStream } from '@app/contracts';
 import { StreamNotFoundError, type EventStore, type RecordedEvent } from '@app/event-store';
 import type { OnModuleDestroy } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { QueryError, QUERY_ERROR_CODES } from '../tenants/query.errors';
 import {
+  assertTenantIdParam,
   evolveTenantSummary,
+  tenantNotFound,
   toSummaryEvent,
   type TenantSummary,
-} from '../tenants/tenant-summary.projection';
-import { assertTenantIdParam } from '../tenants/tenant-queries';
+} from '@app/tenancy';
 import { consoleEventView, sseFrame } from './views';
 
 /** The parts of Node's `ServerResponse` a server-sent event stream writes to. */
@@ -65,7 +65,7 @@ export class TenantStreams implements OnModuleDestroy {
     for (;;) {
       const page = await this.readPage(stream, next, pageSize);
       if (page === undefined) {
-        throw new QueryError(QUERY_ERROR_CODES.TENANT_NOT_FOUND, `tenant ${tenantId} not found`);
+        throw tenantNotFound(tenantId);
       }
       initial.push(...page);
       for (const event of page) summary = evolveTenantSummary(summary, toSummaryEvent(event));

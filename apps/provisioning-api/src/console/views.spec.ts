@@ -1,11 +1,7 @@
 import { deterministicId, type TenantProfile } from '@app/contracts';
 import type { TenantVerification } from '@app/audit';
 import type { RecordedEvent } from '@app/event-store';
-import {
-  foldTenantSummary,
-  type SummaryEvent,
-  type TenantSummary,
-} from '../tenants/tenant-summary.projection';
+import { foldTenantSummary, type SummaryEvent, type TenantSummary } from '@app/tenancy';
 import { consolePage } from './assets/page';
 import { CONSOLE_CSS } from './assets/styles';
 import { loadConsoleConfig } from './console.config';

@@ -1,9 +1,14 @@
 import { ACTIVATE_STEP, PROVISIONING_STEPS, type ProvisioningStep } from '@app/contracts';
 import type { TenantVerification } from '@app/audit';
 import type { RecordedEvent } from '@app/event-store';
-import { tenantDetail, tenantListItem } from '../tenants/tenant-queries';
-import { redactSecrets } from '../tenants/redact';
-import { toSummaryEvent, type StepSummary, type TenantSummary } from '../tenants/tenant-summary.projection';
+import {
+  redactSecrets,
+  tenantDetail,
+  tenantListItem,
+  toSummaryEvent,
+  type StepSummary,
+  type TenantSummary,
+} from '@app/tenancy';
 
 /**
  * What the operator console shows, computed on the server from the same tenant summary the API serves: pure
@@ -255,6 +260,11 @@ export function consoleLinks(summary: TenantSummary, grafanaBaseUrl: string): Co
 
 export function consoleListItem(summary: TenantSummary) {
   return { ...tenantListItem(summary), health: tenantHealth(summary) };
+}
+
+/** A tenant on the attention page: why it is there, and what waits for an operator. */
+export function attentionItem(summary: TenantSummary) {
+  return { ...consoleListItem(summary), failure_reason: summary.failureReason, parked: parkedWork(summary) };
 }
 
 /** Everything the tenant page draws, in one object (sent first and after every change on the live stream). */

@@ -1,11 +1,12 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { GetPurgeBreakerStatus, ResetPurgeBreaker, type BreakerStatus } from '@app/tenancy';
 import type { Logger } from 'pino';
 import type { HttpRequest } from '../http/http.types';
 import { OperatorRoleGuard } from '../operations/operator-role.guard';
 import { ApiTokenGuard } from '../tenants/api-token.guard';
 import { APP_LOGGER } from '../tokens';
-import { PurgeBreaker, type BreakerStatus } from './purge-breaker.service';
 
 function field(body: unknown, name: string): unknown {
   return body !== null && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
@@ -29,14 +30,15 @@ function view(status: BreakerStatus) {
 @UseGuards(ApiTokenGuard)
 export class GuardrailsController {
   constructor(
-    private readonly breaker: PurgeBreaker,
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
     @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {}
 
   @Get('purge-breaker')
   @ApiOperation({ summary: 'State of the mass-cancellation breaker and purges of the last hour' })
   async status() {
-    return view(await this.breaker.status());
+    return view(await this.queries.execute(new GetPurgeBreakerStatus()));
   }
 
   @Post('purge-breaker/reset')
@@ -52,7 +54,9 @@ export class GuardrailsController {
   @ApiResponse({ status: 409, description: 'The breaker is not open' })
   async reset(@Body() body: unknown, @Req() request: HttpRequest) {
     const operator = request.principal?.name ?? '';
-    const result = await this.breaker.reset({ operator, reason: field(body, 'reason') });
+    const result = await this.commands.execute(
+      new ResetPurgeBreaker({ operator, reason: field(body, 'reason') }),
+    );
     this.logger.warn({ operator, eventId: result.eventId }, 'purge breaker reset by operator');
     return { event_id: result.eventId, ...view(result.status) };
   }

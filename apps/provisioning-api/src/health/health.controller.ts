@@ -3,8 +3,8 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
 import type { Logger } from 'pino';
 import type { HttpResponse } from '../http/http.types';
-import type { TenantReadModel } from '../tenants/tenant-read-model';
-import { APP_LOGGER, BROKER_HEALTH, TENANT_READ_MODEL } from '../tokens';
+import { TENANT_READ_MODEL, type TenantReadModel } from '@app/tenancy';
+import { APP_LOGGER, BROKER_HEALTH } from '../tokens';
 import type { BrokerHealth } from './broker-health';
 
 const CHECK_TIMEOUT_MS = 3000;

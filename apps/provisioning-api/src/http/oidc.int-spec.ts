@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { OPERATOR_NAME_PATTERN } from '../operations/operations.service';
+import { OPERATOR_NAME_PATTERN } from '@app/tenancy';
 import { TestOidcProvider } from '../testing/oidc-provider.test-helpers';
 import { OidcUnavailableError, OidcVerifier, type OidcSettings } from './oidc';
 

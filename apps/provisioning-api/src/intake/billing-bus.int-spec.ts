@@ -6,7 +6,7 @@ import { RabbitManagementClient } from '@app/rabbitmq-admin';
 import { Client } from 'pg';
 import pino from 'pino';
 import { startBillingBusIntake } from './billing-bus.consumer';
-import { SubscriptionIntake } from './intake.service';
+import { closeIntakes, startIntake, type Intake } from './intake.test-helpers';
 import { eventually } from '@app/testing';
 
 /**
@@ -27,7 +27,7 @@ describe('billing.events → intake (real RabbitMQ and PostgreSQL)', () => {
   let connection: MessagingConnection;
   let consumer: MessageConsumer;
   let publisher: MessagePublisher;
-  let intake: SubscriptionIntake;
+  let intake: Intake;
   const management = new RabbitManagementClient({
     baseUrl: MANAGEMENT_URL,
     username: 'guest',
@@ -52,12 +52,13 @@ describe('billing.events → intake (real RabbitMQ and PostgreSQL)', () => {
     await connection.connect();
     consumer = new MessageConsumer(connection);
     publisher = new MessagePublisher(connection);
-    intake = new SubscriptionIntake(store, { gracePeriodDays: 30 });
-    await startBillingBusIntake(intake, consumer, logger);
+    intake = await startIntake(store, { gracePeriodDays: 30 });
+    await startBillingBusIntake(intake.commandBus, consumer, logger);
   });
 
   afterAll(async () => {
     await consumer?.stop(500);
+    await closeIntakes();
     await connection?.close();
     for (const name of [queue, `${queue}.parked`, `${queue}.retry.1`]) {
       await management.deleteQueue('/', name).catch(() => undefined);

@@ -1,8 +1,8 @@
 import { deterministicId, tenantStream, type LifecycleEventData } from '@app/contracts';
 import { MemoryEventStore } from '@app/event-store';
 import pino from 'pino';
-import { IntakeError } from './intake.errors';
-import { SubscriptionIntake } from './intake.service';
+import { UseCaseError } from '@app/tenancy';
+import { closeIntakes, startIntake, type Intake } from './intake.test-helpers';
 
 const silent = pino({ level: 'silent' });
 const TENANT = 'abc-corporation-7f3a9c';
@@ -13,13 +13,15 @@ function change(event: string, data: Record<string, unknown> = {}, timestamp = '
   return { event, timestamp, data: { subscription_id: SUB, tenant_id: TENANT, ...data } };
 }
 
-describe('SubscriptionIntake: tier change, suspension, reactivation', () => {
+describe('billing intake: tier change, suspension, reactivation', () => {
+  afterEach(closeIntakes);
+
   let store: MemoryEventStore;
-  let intake: SubscriptionIntake;
+  let intake: Intake;
 
   beforeEach(async () => {
     store = new MemoryEventStore({ logger: silent });
-    intake = new SubscriptionIntake(store, {
+    intake = await startIntake(store, {
       gracePeriodDays: 30,
       now: () => NOW,
       randomSuffix: () => '7f3a9c',
@@ -71,7 +73,7 @@ describe('SubscriptionIntake: tier change, suspension, reactivation', () => {
       () => undefined,
       (e: unknown) => e,
     );
-    if (!(error instanceof IntakeError)) throw new Error(`expected an IntakeError, got ${String(error)}`);
+    if (!(error instanceof UseCaseError)) throw new Error(`expected an UseCaseError, got ${String(error)}`);
     return error.code;
   }
 
@@ -144,7 +146,7 @@ describe('SubscriptionIntake: tier change, suspension, reactivation', () => {
             'webhook',
           ),
         ),
-      ).toBe('INTAKE.VALIDATION_FAILED');
+      ).toBe('VALIDATION_FAILED');
       expect(
         await refusal(
           intake.acceptSubscriptionUpdated(

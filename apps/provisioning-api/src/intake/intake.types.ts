@@ -51,8 +51,6 @@ export interface ReactivationAccepted {
 }
 
 export interface IntakeOptions {
-  gracePeriodDays: number;
-  now?: () => Date;
-  /** 6 lowercase hex digits; injectable so tests can force collisions. */
-  randomSuffix?: () => string;
+  /** 6 lowercase hex digits of a new tenant id; injectable so tests can force collisions. */
+  randomSuffix: () => string;
 }

@@ -8,11 +8,12 @@ import {
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { CommandBus } from '@nestjs/cqrs';
+import { RequestStepRetry, RequestTenantCancellation, RequestTenantPurge } from '@app/tenancy';
 import type { Logger } from 'pino';
 import type { HttpRequest } from '../http/http.types';
 import { ApiTokenGuard } from '../tenants/api-token.guard';
 import { APP_LOGGER } from '../tokens';
-import { TenantOperations } from './operations.service';
 import { OperatorRoleGuard } from './operator-role.guard';
 
 const statusUrl = (tenantId: string) => `/api/v1/tenants/${tenantId}`;
@@ -21,7 +22,7 @@ function field(body: unknown, name: string): unknown {
   return body !== null && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
 }
 
-/** Operator actions: thin edge over `TenantOperations`; the token's name is recorded as the operator. */
+/** Operator actions: each a command on the CommandBus; the token's name is recorded as the operator. */
 @ApiTags('operator actions')
 @ApiBearerAuth()
 @ApiHeader({
@@ -42,7 +43,7 @@ function field(body: unknown, name: string): unknown {
 @UseGuards(ApiTokenGuard, OperatorRoleGuard)
 export class OperationsController {
   constructor(
-    private readonly operations: TenantOperations,
+    private readonly commands: CommandBus,
     @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -66,13 +67,15 @@ export class OperationsController {
     @Headers('idempotency-key') idempotencyKey?: string,
   ) {
     const operator = request.principal?.name ?? '';
-    const result = await this.operations.requestRetry({
-      tenantId: id,
-      step: field(body, 'step'),
-      reason: field(body, 'reason'),
-      operator,
-      idempotencyKey,
-    });
+    const result = await this.commands.execute(
+      new RequestStepRetry({
+        tenantId: id,
+        step: field(body, 'step'),
+        reason: field(body, 'reason'),
+        operator,
+        idempotencyKey,
+      }),
+    );
     this.logger.info(
       { tenantId: id, step: result.step, operator, duplicate: result.duplicate },
       'operator retry requested',
@@ -102,12 +105,14 @@ export class OperationsController {
     @Headers('idempotency-key') idempotencyKey?: string,
   ) {
     const operator = request.principal?.name ?? '';
-    const result = await this.operations.requestCancellation({
-      tenantId: id,
-      reason: field(body, 'reason'),
-      operator,
-      idempotencyKey,
-    });
+    const result = await this.commands.execute(
+      new RequestTenantCancellation({
+        tenantId: id,
+        reason: field(body, 'reason'),
+        operator,
+        idempotencyKey,
+      }),
+    );
     this.logger.info(
       { tenantId: id, operator, duplicate: result.duplicate },
       'operator cancellation requested',
@@ -173,12 +178,9 @@ export class OperationsController {
     @Headers('idempotency-key') idempotencyKey?: string,
   ) {
     const operator = request.principal?.name ?? '';
-    const result = await this.operations.requestPurge({
-      tenantId: id,
-      reason: field(body, 'reason'),
-      operator,
-      idempotencyKey,
-    });
+    const result = await this.commands.execute(
+      new RequestTenantPurge({ tenantId: id, reason: field(body, 'reason'), operator, idempotencyKey }),
+    );
     this.logger.warn(
       { tenantId: id, operator, duplicate: result.duplicate },
       'operator purge requested before the deletion date',

@@ -7,7 +7,7 @@ import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../app.factory';
 import { loadProvisioningApiConfig } from '../config';
-import { TenantStreamBuilder } from '../testing/tenant-events.test-helpers';
+import { TenantStreamBuilder } from '@app/tenancy';
 
 const DATABASE_URL =
   process.env['PROVISIONING_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/provisioning_test';

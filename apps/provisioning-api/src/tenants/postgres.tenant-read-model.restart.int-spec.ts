@@ -4,7 +4,7 @@ import { PostgresEventStore } from '@app/event-store';
 import { eventually, PrivatePostgres } from '@app/testing';
 import pino from 'pino';
 import { ProvisioningMetrics } from '../metrics/provisioning-metrics';
-import { PostgresTenantReadModel } from './postgres.tenant-read-model';
+import { PostgresTenantReadModel } from '@app/tenancy';
 import { TenantProjector } from './tenant-projector';
 
 /**

@@ -2,7 +2,7 @@ import { TENANT_STREAM_CATEGORY } from '@app/contracts';
 import type { EventStore, RecordedEvent, Subscription } from '@app/event-store';
 import type { Logger } from 'pino';
 import type { ProvisioningMetrics } from '../metrics/provisioning-metrics';
-import type { TenantReadModel } from './tenant-read-model';
+import type { TenantReadModel } from '@app/tenancy';
 
 const RESTART_DELAY_MS = 1000;
 

@@ -1,9 +1,18 @@
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { TENANT_STATUSES } from './tenant-summary.projection';
 import { TIERS } from '@app/contracts';
+import {
+  GetTenant,
+  GetTenantHistory,
+  historyEvent,
+  ListTenants,
+  TENANT_STATUSES,
+  tenantDetail,
+  tenantListItem,
+  type RawQuery,
+} from '@app/tenancy';
 import { ApiTokenGuard } from './api-token.guard';
-import { TenantQueries, type RawQuery } from './tenant-queries';
 
 /** Operator and auditor queries; any configured operator or auditor token may read. */
 @ApiTags('tenants')
@@ -12,7 +21,7 @@ import { TenantQueries, type RawQuery } from './tenant-queries';
 @Controller('api/v1/tenants')
 @UseGuards(ApiTokenGuard)
 export class TenantsController {
-  constructor(private readonly queries: TenantQueries) {}
+  constructor(private readonly queries: QueryBus) {}
 
   @Get()
   @ApiOperation({ summary: 'List tenants (state, tier, company, domain, current step, timestamps)' })
@@ -21,8 +30,9 @@ export class TenantsController {
   @ApiQuery({ name: 'q', required: false, description: 'substring of tenant id, company or domain' })
   @ApiQuery({ name: 'limit', required: false, type: Number })
   @ApiQuery({ name: 'offset', required: false, type: Number })
-  list(@Query() query: RawQuery) {
-    return this.queries.list(query);
+  async list(@Query() query: RawQuery) {
+    const page = await this.queries.execute(new ListTenants(query));
+    return { ...page, items: page.items.map(tenantListItem) };
   }
 
   @Get(':id')
@@ -32,8 +42,8 @@ export class TenantsController {
   @ApiParam({ name: 'id', example: 'abc-corporation-7f3a9c' })
   @ApiResponse({ status: 404, description: 'Unknown tenant' })
   @ApiResponse({ status: 400, description: 'Malformed tenant id' })
-  get(@Param('id') id: string) {
-    return this.queries.get(id);
+  async get(@Param('id') id: string) {
+    return tenantDetail(await this.queries.execute(new GetTenant(id)));
   }
 
   @Get(':id/events')
@@ -41,7 +51,8 @@ export class TenantsController {
   @ApiParam({ name: 'id', example: 'abc-corporation-7f3a9c' })
   @ApiQuery({ name: 'from', required: false, type: Number, description: 'first revision (inclusive)' })
   @ApiQuery({ name: 'limit', required: false, type: Number })
-  events(@Param('id') id: string, @Query() query: RawQuery) {
-    return this.queries.events(id, query);
+  async events(@Param('id') id: string, @Query() query: RawQuery) {
+    const page = await this.queries.execute(new GetTenantHistory(id, query));
+    return { tenant_id: page.tenantId, events: page.events.map(historyEvent), next_from: page.nextFrom };
   }
 }

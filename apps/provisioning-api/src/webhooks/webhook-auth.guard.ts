@@ -9,9 +9,9 @@ import type { Logger } from 'pino';
 import type { ProvisioningApiConfig } from '../config';
 import { verifyWebhookCredentials, type WebhookAuthSettings } from '../http/auth';
 import { header, type HttpRequest } from '../http/http.types';
-import { APP_CONFIG, APP_LOGGER, CLOCK, type Clock } from '../tokens';
+import { CLOCK, UseCaseError, type Clock } from '@app/tenancy';
+import { APP_CONFIG, APP_LOGGER } from '../tokens';
 import { SEEN_SIGNATURES, type SeenSignatures } from './seen-signatures';
-import { WebhookReplayError } from './webhook-replay.error';
 
 /** The part of Express's response the guard watches: a failed request's signature is let in again. */
 interface FinishingResponse {
@@ -61,7 +61,11 @@ export class WebhookAuthGuard implements CanActivate {
     if (result.method === 'signature') {
       if (!(await this.seen.remember(result.replayKey, result.expiresAtMs, now))) {
         this.logger.warn({ reason: 'replayed', path }, 'webhook authentication refused');
-        throw new WebhookReplayError();
+        // A genuine retry is signed anew (a new timestamp) and is let in.
+        throw new UseCaseError(
+          'WEBHOOK.REPLAYED',
+          'this signed request was already received; a retry must be signed again with a new timestamp',
+        );
       }
       // Our failure, not billing's: the same signed request may come again.
       const response = context.switchToHttp().getResponse<FinishingResponse>();

@@ -7,7 +7,7 @@ import request from 'supertest';
 import { createApp } from '../app.factory';
 import { loadProvisioningApiConfig } from '../config';
 import { signWebhook } from '../http/auth';
-import { MemoryTenantReadModel } from '../tenants/memory.tenant-read-model';
+import { MemoryTenantReadModel } from '@app/tenancy';
 
 // Two API replicas over one event store, sharing the replay table in PostgreSQL (the read model's database).
 const DATABASE_URL =

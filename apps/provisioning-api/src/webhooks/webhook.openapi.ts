@@ -102,6 +102,7 @@ export const VALIDATION_FAILED_SCHEMA = {
   properties: {
     statusCode: { type: 'number', example: 400 },
     error: { type: 'string', example: 'VALIDATION_FAILED' },
+    message: { type: 'string', example: 'invalid subscription.created' },
     violations: {
       type: 'array',
       items: {

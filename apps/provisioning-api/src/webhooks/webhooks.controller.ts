@@ -1,7 +1,16 @@
 import { Body, Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { CommandBus } from '@nestjs/cqrs';
 import type { Logger } from 'pino';
-import { SubscriptionIntake } from '../intake/intake.service';
+import {
+  AcceptSubscriptionCancelled,
+  AcceptSubscriptionCreated,
+  AcceptSubscriptionReactivated,
+  AcceptSubscriptionResumed,
+  AcceptSubscriptionSuspended,
+  AcceptSubscriptionUpdated,
+} from '../intake/intake.commands';
+import type { SuspensionAccepted } from '../intake/intake.types';
 import { APP_LOGGER } from '../tokens';
 import {
   ACCEPTED_SCHEMA,
@@ -16,12 +25,11 @@ import {
   TIER_CHANGE_ACCEPTED_SCHEMA,
   VALIDATION_FAILED_SCHEMA,
 } from './webhook.openapi';
-import type { SuspensionAccepted } from '../intake/intake.service';
 import { WebhookAuthGuard } from './webhook-auth.guard';
 
 const statusUrl = (tenantId: string) => `/api/v1/tenants/${tenantId}`;
 
-/** Billing's webhooks: thin edge over `SubscriptionIntake`, which validates and decides. */
+/** Billing's webhooks: each body becomes an intake command on the CommandBus, whose handler validates and decides. */
 @ApiTags('billing webhooks')
 @ApiBearerAuth()
 @ApiHeader({
@@ -60,7 +68,7 @@ const statusUrl = (tenantId: string) => `/api/v1/tenants/${tenantId}`;
 @UseGuards(WebhookAuthGuard)
 export class WebhooksController {
   constructor(
-    private readonly intake: SubscriptionIntake,
+    private readonly commands: CommandBus,
     @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -74,7 +82,7 @@ export class WebhooksController {
     schema: ACCEPTED_SCHEMA,
   })
   async subscriptionCreated(@Body() body: unknown) {
-    const result = await this.intake.acceptSubscriptionCreated(body, 'webhook');
+    const result = await this.commands.execute(new AcceptSubscriptionCreated(body, 'webhook'));
     this.logger.info(
       { tenantId: result.tenantId, status: result.status, duplicate: result.duplicate },
       'subscription.created accepted',
@@ -98,7 +106,7 @@ export class WebhooksController {
     description: 'Subscription is not the tenant’s, or deletion already under way',
   })
   async subscriptionCancelled(@Body() body: unknown) {
-    const result = await this.intake.acceptSubscriptionCancelled(body, 'webhook');
+    const result = await this.commands.execute(new AcceptSubscriptionCancelled(body, 'webhook'));
     this.logger.info(
       { tenantId: result.tenantId, duplicate: result.duplicate },
       'subscription.cancelled accepted',
@@ -128,7 +136,7 @@ export class WebhooksController {
     description: 'Not the tenant’s subscription, tenant not active, or a tier change still being applied',
   })
   async subscriptionUpdated(@Body() body: unknown) {
-    const result = await this.intake.acceptSubscriptionUpdated(body, 'webhook');
+    const result = await this.commands.execute(new AcceptSubscriptionUpdated(body, 'webhook'));
     this.logger.info(
       {
         tenantId: result.tenantId,
@@ -159,7 +167,7 @@ export class WebhooksController {
   })
   async subscriptionSuspended(@Body() body: unknown) {
     return this.workloadsAnswer(
-      await this.intake.acceptSubscriptionSuspended(body, 'webhook'),
+      await this.commands.execute(new AcceptSubscriptionSuspended(body, 'webhook')),
       'subscription.suspended',
     );
   }
@@ -173,7 +181,7 @@ export class WebhooksController {
   @ApiResponse({ status: 409, description: 'Not the tenant’s subscription, or the tenant cannot be resumed' })
   async subscriptionResumed(@Body() body: unknown) {
     return this.workloadsAnswer(
-      await this.intake.acceptSubscriptionResumed(body, 'webhook'),
+      await this.commands.execute(new AcceptSubscriptionResumed(body, 'webhook')),
       'subscription.resumed',
     );
   }
@@ -188,7 +196,7 @@ export class WebhooksController {
   @ApiResponse({ status: 404, description: 'Unknown tenant' })
   @ApiResponse({ status: 409, description: 'Not in its grace period (or already being deleted)' })
   async subscriptionReactivated(@Body() body: unknown) {
-    const result = await this.intake.acceptSubscriptionReactivated(body, 'webhook');
+    const result = await this.commands.execute(new AcceptSubscriptionReactivated(body, 'webhook'));
     this.logger.info(
       { tenantId: result.tenantId, duplicate: result.duplicate },
       'subscription.reactivated accepted',

@@ -1,5 +1,5 @@
 import { TIERS } from '@app/contracts';
-import { TENANT_STATUSES } from '../../tenants/tenant-summary.projection';
+import { TENANT_STATUSES } from '@app/tenancy';
 
 /**
  * The console's single HTML page. The page and its stylesheet are TypeScript string constants, so `dist/` serves

@@ -1,6 +1,6 @@
 /**
- * The JSON the console API sends, as the browser reads it (built on the server by `../views.ts` and
- * `../console.service.ts`; the browser code compiles apart from the server's, so the shapes are restated here).
+ * The JSON the console API sends, as the browser reads it (built on the server by `../views.ts`; the browser
+ * code compiles apart from the server's, so the shapes are restated here).
  */
 
 export type Level = 'ok' | 'progress' | 'warning' | 'critical' | 'neutral';

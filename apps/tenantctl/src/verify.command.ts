@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises';
+import { verifyNdjson, verifyTenant, type NdjsonVerification, type TenantVerification } from '@app/audit';
+import { InvalidArgumentError } from 'commander';
+import { json, tenantArg } from './args';
+import { EXIT, usage } from './cli-io';
+import { assertTenantExists, type TenantctlContext } from './resources';
+
+/** `verify`: the tenant stream against its audit hash chain, or an NDJSON export offline. */
+export function addVerifyCommand({ program, io, resources, setExit }: TenantctlContext): void {
+  const out = (text: string) => io.stdout.write(text);
+  program
+    .command('verify')
+    .description('Check the tenant stream against its audit hash chain, or an NDJSON export offline')
+    .argument('[tenant]', 'tenant id (online check)')
+    .option('--file <path>', 'verify an export of `history --ndjson` without any system access')
+    .option(
+      '--anchor <revision:hash>',
+      'with --file: a chain head known independently (repeatable)',
+      parseAnchor,
+    )
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        tenant: string | undefined,
+        options: { file?: string; anchor?: { revision: number; hash: string }[]; json?: boolean },
+      ) => {
+        if ((tenant === undefined) === (options.file === undefined))
+          throw usage('give either a tenant id or --file');
+        if (options.anchor && !options.file) throw usage('--anchor needs --file');
+        if (options.file !== undefined) {
+          let content: string;
+          try {
+            content = await readFile(options.file, 'utf8');
+          } catch (error) {
+            throw usage(`cannot read ${options.file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+          }
+          const result = verifyNdjson(content, { anchors: options.anchor ?? [] });
+          out(options.json ? json(result) : ndjsonVerificationText(options.file, result));
+          if (!result.ok) setExit(EXIT.VERIFY_FAILED);
+          return;
+        }
+        const tenantId = tenantArg(tenant ?? '');
+        const store = await resources.eventStore();
+        await assertTenantExists(store, tenantId);
+        const result = await verifyTenant(store, tenantId);
+        out(options.json ? json(result) : verificationText(result));
+        if (!result.ok) setExit(EXIT.VERIFY_FAILED);
+      },
+    );
+}
+
+function parseAnchor(value: string, previous: { revision: number; hash: string }[] = []) {
+  const match = /^(-1|\d{1,9}):([0-9a-f]{64})$/.exec(value);
+  if (!match) throw new InvalidArgumentError('expected <revision>:<64 lowercase hex digits>.');
+  return [...previous, { revision: Number(match[1]), hash: match[2] }];
+}
+
+function verificationText(result: TenantVerification): string {
+  if (result.ok) {
+    const covered =
+      result.coveredUpTo < 0
+        ? 'no event is covered by the audit chain yet (is the audit-chain projector running?)'
+        : `${result.checkedEvents} events match the audit chain up to revision ${result.coveredUpTo} (head ${result.chainHead})`;
+    return `ok ${result.streamName}: ${covered}; ${result.uncoveredEvents} newer events not yet covered\n`;
+  }
+  const m = result.firstMismatch;
+  if (!m) return `FAILED ${result.streamName}\n`;
+  return [
+    `FAILED ${result.streamName}: revision ${m.revision} (${m.type ?? 'unknown type'}, event ${m.eventId ?? 'unknown'}): ${m.reason}${m.detail ? ` - ${m.detail}` : ''}`,
+    `  recorded hash:   ${m.expectedHash ?? '-'}`,
+    `  recomputed hash: ${m.actualHash ?? '-'}`,
+    `  ${result.checkedEvents} earlier events verified`,
+    '',
+  ].join('\n');
+}
+
+function ndjsonVerificationText(file: string, result: NdjsonVerification): string {
+  if (result.ok) {
+    return `ok ${file}: ${result.checkedEvents} events of ${result.streamName} verified, covered up to revision ${result.coveredUpTo} (head ${result.chainHead}); ${result.uncoveredEvents ?? 0} events not vouched for by a checkpoint\n`;
+  }
+  const e = result.firstError;
+  if (!e) return `FAILED ${file}\n`;
+  return `FAILED ${file}: line ${e.line}${e.revision !== undefined ? `, revision ${e.revision}` : ''}${e.eventId ? ` (event ${e.eventId})` : ''}: ${e.reason} - ${e.detail}\n`;
+}

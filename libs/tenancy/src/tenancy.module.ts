@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { EVENT_STORE, type EventStore } from '@app/event-store';
+import { Module, type DynamicModule, type ValueProvider } from '@nestjs/common';
+import { RequestStepRetryHandler } from './operations/request-step-retry.handler';
+import { RequestTenantCancellationHandler } from './operations/request-tenant-cancellation.handler';
+import { RequestTenantPurgeHandler } from './operations/request-tenant-purge.handler';
+import { ResetPurgeBreakerHandler } from './operations/reset-purge-breaker.handler';
+import { GetPurgeBreakerStatusHandler } from './queries/get-purge-breaker-status.handler';
+import { GetTenantHistoryHandler } from './queries/get-tenant-history.handler';
+import { GetTenantHandler } from './queries/get-tenant.handler';
+import { ListTenantsHandler } from './queries/list-tenants.handler';
+import type { TenantReadModel } from './read-model/tenant-read-model';
+import { CLOCK, TENANCY_OPTIONS, TENANT_READ_MODEL, type Clock, type TenancyOptions } from './tokens';
+
+export interface TenancyDependencies {
+  eventStore: EventStore;
+  /** Without one, the queries that read it (list, detail) are not registered: tenantctl's actions never open it. */
+  readModel?: TenantReadModel;
+  clock?: Clock;
+  gracePeriodDays: number;
+  newId?: () => string;
+}
+
+/** Handlers that need only the event store. */
+const STORE_HANDLERS = [
+  RequestStepRetryHandler,
+  RequestTenantCancellationHandler,
+  RequestTenantPurgeHandler,
+  ResetPurgeBreakerHandler,
+  GetTenantHistoryHandler,
+  GetPurgeBreakerStatusHandler,
+];
+const READ_MODEL_HANDLERS = [ListTenantsHandler, GetTenantHandler];
+
+/**
+ * The operator commands and tenant queries shared by the API and tenantctl, and the ports they run on. Global,
+ * so the app's own handlers (billing intake, the console) inject the same store, read model and clock. The
+ * importing app also imports `CqrsModule.forRoot()`, whose buses find these handlers.
+ */
+@Module({})
+export class TenancyModule {
+  static register(deps: TenancyDependencies): DynamicModule {
+    const options: TenancyOptions = {
+      gracePeriodDays: deps.gracePeriodDays,
+      newId: deps.newId ?? randomUUID,
+    };
+    const ports: ValueProvider[] = [
+      { provide: EVENT_STORE, useValue: deps.eventStore },
+      { provide: CLOCK, useValue: deps.clock ?? (() => new Date()) },
+      { provide: TENANCY_OPTIONS, useValue: options },
+      ...(deps.readModel ? [{ provide: TENANT_READ_MODEL, useValue: deps.readModel }] : []),
+    ];
+    return {
+      module: TenancyModule,
+      global: true,
+      providers: [...ports, ...STORE_HANDLERS, ...(deps.readModel ? READ_MODEL_HANDLERS : [])],
+      exports: ports.map((port) => port.provide),
+    };
+  }
+}
