@@ -1,9 +1,10 @@
 /**
  * Where the GitOps writers' time goes (BENCH_GIT_TIMINGS=1): the k8s-service and the monitoring-service run at
  * debug level, and their `gitopsGroup` / `gitopsReads` log lines (one per group of changes, one per batch of
- * committed-files reads, see libs/kube/src/git-working-copy.ts) are summarised per service: count, mean and
- * p50/p99 of each phase, and the same means over the first and the last third of the run, so what grows with
- * the fleet shows.
+ * committed-files reads, see libs/kube/src/git-working-copy.timings.ts) are summarised per service: count, mean
+ * and p50/p99 of each phase and counter, and the same means over the first and the last third of the run, so
+ * what grows with the fleet shows; then, per change, the git processes spawned and the pushes the remote
+ * refused, and how those ended (rebased on the new tip, or redone there).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,12 +54,24 @@ function summarise(label: string, list: Entry[]): string[] {
   return lines;
 }
 
+/** The groups' counters over the changes they committed. */
+function perChange(groups: Entry[]): string {
+  const total = (key: string) => groups.reduce((sum, group) => sum + (group[key] ?? 0), 0);
+  const changes = Math.max(1, total('size'));
+  return (
+    `  per change: ${(total('processes') / changes).toFixed(2)} git processes; refused pushes ${total('refused')} ` +
+    `(rebased ${total('rebased')}, redone ${total('redone')}) over ${total('size')} changes`
+  );
+}
+
 /** The report over the apps' logs in `logDir`, one block per service and kind. */
 export function gitTimingReport(logDir: string): string {
   const lines: string[] = ['git timings (ms; per group of changes / per batch of reads):'];
   for (const app of GIT_TIMING_APPS) {
     const file = join(logDir, `${app}.log`);
-    lines.push(...summarise(`${app} groups`, entries(file, 'gitopsGroup')));
+    const groups = entries(file, 'gitopsGroup');
+    lines.push(...summarise(`${app} groups`, groups));
+    if (groups.length > 0) lines.push(perChange(groups));
     lines.push(...summarise(`${app} reads`, entries(file, 'gitopsReads')));
   }
   return lines.join('\n');

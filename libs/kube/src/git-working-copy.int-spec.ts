@@ -1,20 +1,20 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  truncateSync,
-  writeFileSync,
-} from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmodSync, existsSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import pino from 'pino';
 import { type GitOpsConfig, GitWorkingCopy } from './git-working-copy';
+import {
+  bareRepo as newBareRepo,
+  committedTree,
+  copyConfig,
+  git,
+  gitCommands as logGitCommands,
+  put,
+  remoteFiles,
+  workingTree,
+} from './git-working-copy.test-helpers';
 
 /** Against a real Git: a bare repository as the remote, working copies cloned from it. */
 const logger = pino({ level: 'silent' });
@@ -25,37 +25,9 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(base, { recursive: true, force: true }));
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8' });
-}
-function bareRepo(): string {
-  const bare = join(base, `remote-${randomBytes(3).toString('hex')}.git`);
-  execFileSync('git', ['init', '-q', '--bare', '--initial-branch', 'main', bare]);
-  return bare;
-}
-function config(
-  name: string,
-  remote: string | undefined,
-  overrides: Partial<GitOpsConfig> = {},
-): GitOpsConfig {
-  return {
-    workdir: join(base, name),
-    remote,
-    branch: 'main',
-    authorName: 'provisioning-test',
-    authorEmail: 'provisioning@collectverything.com',
-    pushAttempts: 3,
-    lockTimeoutMs: 30000,
-    ...overrides,
-  };
-}
-function remoteFiles(bare: string): string[] {
-  return git(bare, 'ls-tree', '-r', '--name-only', 'main').split('\n').filter(Boolean);
-}
-async function put(workdir: string, path: string, content: string): Promise<void> {
-  await mkdir(dirname(join(workdir, path)), { recursive: true });
-  await writeFile(join(workdir, path), content);
-}
+const bareRepo = () => newBareRepo(base);
+const config = (name: string, remote: string | undefined, overrides: Partial<GitOpsConfig> = {}) =>
+  copyConfig(base, name, remote, overrides);
 const request = { reason: 'ProvisionNamespace', tenantId: 'test-co-abc123', correlationId: 'corr-1' };
 
 describe('GitWorkingCopy', () => {
@@ -309,8 +281,8 @@ describe('GitWorkingCopy group commit', () => {
     expect(remoteFiles(bare)).toEqual(['seed.yaml', 'tenants/a/a.yaml', 'tenants/c/c.yaml']);
     expect(git(bare, 'show', 'main:tenants/a/a.yaml')).toBe('a\n');
     expect(git(bare, 'log', '-1', '--format=%B', 'main')).not.toContain('corr-bad');
-    // Nothing of it left behind either.
-    expect(git(working.workdir, 'status', '--porcelain')).toBe('');
+    // Nothing of it left behind either: the working tree is the pushed tree, file for file.
+    expect(workingTree(working.workdir)).toEqual(committedTree(bare));
     expect(existsSync(join(working.workdir, 'tenants', 'bad'))).toBe(false);
   });
 
@@ -349,27 +321,7 @@ describe('GitWorkingCopy group commit', () => {
 });
 
 describe('GitWorkingCopy on a copy its last group left clean', () => {
-  /** Runs `work` with `git` on the PATH logging each of its subcommands (the first argument not an option). */
-  async function gitCommands<T>(work: () => Promise<T>): Promise<{ result: T; commands: string[] }> {
-    const bin = join(base, 'bin');
-    const log = join(base, 'git-commands.log');
-    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
-    await mkdir(bin, { recursive: true });
-    writeFileSync(
-      join(bin, 'git'),
-      `#!/bin/sh\nfor a in "$@"; do case "$a" in -c) skip=1;; -*) ;; *) if [ -n "$skip" ]; then skip=; else echo "$a" >> '${log}'; break; fi;; esac; done\nexec '${realGit}' "$@"\n`,
-    );
-    chmodSync(join(bin, 'git'), 0o755);
-    writeFileSync(log, '');
-    const path = process.env.PATH;
-    process.env.PATH = `${bin}:${path ?? ''}`;
-    try {
-      const result = await work();
-      return { result, commands: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
-    } finally {
-      process.env.PATH = path;
-    }
-  }
+  const gitCommands = <T>(work: () => Promise<T>) => logGitCommands(base, work);
 
   it('fetches but neither resets nor cleans when its last push is still the remote tip', async () => {
     const bare = bareRepo();

@@ -13,6 +13,7 @@ export { KubeClient, mapError, type KubeConnection } from './kube-client';
 export { Mutex, withFileLock } from './file-lock';
 export {
   GitWorkingCopy,
+  type ChangeScope,
   type CommitOutcome,
   type CommitRequest,
   type GitOpsConfig,

@@ -63,6 +63,21 @@ function readRegistration(repo: string, tenantId: string): Record<string, string
     string
   >;
 }
+/**
+ * The working copy holds exactly the remote's tip, file for file: every file the driver wrote lies under the
+ * paths it declared for its change (an undeclared one would be left uncommitted in the working tree).
+ */
+function expectWorkingCopyAtTip(workdir: string, repo: string): void {
+  const committed = git(repo, 'ls-tree', '-r', '--name-only', 'main').split('\n').filter(Boolean);
+  const present = readdirSync(workdir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(workdir, join(entry.parentPath, entry.name)))
+    .filter((path) => !path.startsWith('.git'))
+    .sort();
+  expect(present).toEqual(committed);
+  for (const path of committed)
+    expect(readFileSync(join(workdir, path), 'utf8')).toBe(git(repo, 'show', `main:${path}`));
+}
 function commitCount(): number {
   try {
     return Number(git(bare, 'rev-list', '--count', 'main').trim());
@@ -372,11 +387,13 @@ describe('GitOpsDriver: what Argo CD needs from the repository', () => {
   });
 
   it('ApplicationSet mode: a registration writes bootstrap/ and a tree Argo CD can render; again, no commit', async () => {
-    const d = remoteDriver(`wc-boot-${randomBytes(2).toString('hex')}`, options);
+    const name = `wc-boot-${randomBytes(2).toString('hex')}`;
+    const d = remoteDriver(name, options);
     const first = testTenant(randomBytes(3).toString('hex'), 'premium');
     const second = testTenant(randomBytes(3).toString('hex'));
     await register(d, first, options);
     await register(d, second, options);
+    expectWorkingCopyAtTip(join(base, name), remote);
     // Once bootstrap/ and the ApplicationSet exist, a new tenant's commit is its own directory alone.
     expect(lastCommitPaths(remote).filter((path) => !path.startsWith(`tenants/${second.tenantId}/`))).toEqual(
       [],
@@ -405,14 +422,17 @@ describe('GitOpsDriver: what Argo CD needs from the repository', () => {
 
   it('Application mode: one file per tenant indexed for the root Application; removal re-indexes', async () => {
     const appOptions: RenderOptions = { ...options, argoMode: 'application' };
-    const d = remoteDriver(`wc-boot-app-${randomBytes(2).toString('hex')}`, appOptions);
+    const name = `wc-boot-app-${randomBytes(2).toString('hex')}`;
+    const d = remoteDriver(name, appOptions);
     const kept = testTenant(randomBytes(3).toString('hex'));
     const removed = testTenant(randomBytes(3).toString('hex'));
     await register(d, kept, appOptions);
     await register(d, removed, appOptions);
     checkArgoView(cloneRemote(), appOptions, [kept.tenantId, removed.tenantId]);
+    expectWorkingCopyAtTip(join(base, name), remote);
 
     await d.removeTenant(removed, { reason: 'RemoveNamespace', correlationId: 'boot-remove' });
+    expectWorkingCopyAtTip(join(base, name), remote);
     const clone = cloneRemote();
     expect(existsSync(join(clone, applicationFile(removed.tenantId)))).toBe(false);
     expect(parse(readFileSync(join(clone, 'applications/kustomization.yaml'), 'utf8')).resources).toEqual([
@@ -461,9 +481,12 @@ describe('GitOpsDriver: what Argo CD needs from the repository', () => {
       'earlier layout',
     );
     git(seed, 'push', '-q', 'origin', 'main');
-    const d = remoteDriver(`wc-boot-old-${randomBytes(2).toString('hex')}`, options);
+    const name = `wc-boot-old-${randomBytes(2).toString('hex')}`;
+    const d = remoteDriver(name, options);
     const next = testTenant(randomBytes(3).toString('hex'));
     await register(d, next, options);
+    // The other tenants' config files the migration wrote were part of the change (included as it ran).
+    expectWorkingCopyAtTip(join(base, name), remote);
     // In the same commit, every listed tenant got its config file: none of their Applications went away.
     const migrated = cloneRemote();
     expect(parse(readFileSync(join(migrated, APPLICATION_SET_FILE), 'utf8')).spec.generators).toEqual([

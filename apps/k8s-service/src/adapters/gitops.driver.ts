@@ -1,5 +1,5 @@
 import type { TenantProfile } from '@app/contracts';
-import { type GitOpsConfig, GitWorkingCopy, assertValidObject } from '@app/kube';
+import { type ChangeScope, type GitOpsConfig, GitWorkingCopy, assertValidObject } from '@app/kube';
 import { permanent } from '@app/platform';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -7,7 +7,10 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parse } from 'yaml';
 import type { Logger } from 'pino';
 import {
+  APPLICATIONS_DIR,
+  APPLICATION_SET_DIR,
   APPLICATION_SET_FILE,
+  BOOTSTRAP_DIR,
   type RepositoryFile,
   applicationFile,
   bootstrapFiles,
@@ -74,8 +77,12 @@ export class GitOpsDriver implements DeliveryDriver {
     for (const file of change.put) for (const object of file.objects) assertValidObject(object);
     return this.commit(
       change.tenant,
-      { reason: change.reason, correlationId: change.correlationId },
-      async () => {
+      {
+        reason: change.reason,
+        correlationId: change.correlationId,
+        paths: this.paths(change.tenant.tenantId, change.application !== 'keep'),
+      },
+      async (scope) => {
         const root = this.absolute(tenantTreeRoot(change.tenant.tenantId));
         const applied: string[] = [];
         const removed: string[] = [];
@@ -92,7 +99,7 @@ export class GitOpsDriver implements DeliveryDriver {
         }
         await this.writeIndexes(change.tenant);
         if (change.application !== 'keep')
-          await this.updateRegistration(change.tenant, change.application === 'register');
+          await this.updateRegistration(change.tenant, change.application === 'register', scope);
         return { applied, removed };
       },
     );
@@ -102,11 +109,12 @@ export class GitOpsDriver implements DeliveryDriver {
     tenant: TenantProfile,
     context: { reason: string; correlationId: string },
   ): Promise<DeliveryResult> {
-    return this.commit(tenant, context, async () => {
+    const paths = this.paths(tenant.tenantId, true);
+    return this.commit(tenant, { ...context, paths }, async (scope) => {
       const root = this.absolute(tenantTreeRoot(tenant.tenantId));
       const removed = existsSync(root) ? [tenantTreeRoot(tenant.tenantId)] : [];
       // Registration first: migrating an earlier list layout writes this tenant's config file too.
-      await this.updateRegistration(tenant, false);
+      await this.updateRegistration(tenant, false, scope);
       await rm(root, { recursive: true, force: true });
       return { applied: [], removed };
     });
@@ -114,10 +122,23 @@ export class GitOpsDriver implements DeliveryDriver {
 
   // -------------------------------------------------------------------------------------------------------
 
+  /**
+   * What a change reads and writes: the tenant's directory, and with its registration `bootstrap/` and the
+   * registration directory (application mode: the tenant's Application and the directory's kustomization,
+   * which every other registration rewrites too). Nothing else is looked at to find what the change did.
+   */
+  private paths(tenantId: string, registration: boolean): string[] {
+    const paths = [tenantTreeRoot(tenantId)];
+    if (!registration) return paths;
+    if (this.options.argoMode === 'application')
+      return [...paths, BOOTSTRAP_DIR, applicationFile(tenantId), `${APPLICATIONS_DIR}/${KUSTOMIZATION}`];
+    return [...paths, BOOTSTRAP_DIR, APPLICATION_SET_DIR];
+  }
+
   private async commit(
     tenant: TenantProfile,
-    context: { reason: string; correlationId: string },
-    mutate: () => Promise<{ applied: string[]; removed: string[] }>,
+    context: { reason: string; correlationId: string; paths: string[] },
+    mutate: (scope: ChangeScope) => Promise<{ applied: string[]; removed: string[] }>,
   ): Promise<DeliveryResult> {
     const { changed, revision, result } = await this.working.commit(
       { ...context, tenantId: tenant.tenantId },
@@ -165,7 +186,11 @@ export class GitOpsDriver implements DeliveryDriver {
     }
   }
 
-  private async updateRegistration(tenant: TenantProfile, present: boolean): Promise<void> {
+  private async updateRegistration(
+    tenant: TenantProfile,
+    present: boolean,
+    scope: ChangeScope,
+  ): Promise<void> {
     if (present) await this.writeBootstrap();
     if (this.options.argoMode === 'application') {
       const path = this.absolute(applicationFile(tenant.tenantId));
@@ -177,7 +202,7 @@ export class GitOpsDriver implements DeliveryDriver {
       await this.writeRegistrationIndex();
       return;
     }
-    await this.migrateListRegistration();
+    await this.migrateListRegistration(scope);
     const path = this.absolute(tenantRegistrationFile(tenant.tenantId));
     if (present) {
       await this.writeApplicationSet();
@@ -190,7 +215,7 @@ export class GitOpsDriver implements DeliveryDriver {
    * hand, each element becoming its tenant's config file (kept if one exists), so that no tenant's Application
    * loses its input on the way (`tenantctl gitops migrate` does the same for a whole repository at once).
    */
-  private async migrateListRegistration(): Promise<void> {
+  private async migrateListRegistration(scope: ChangeScope): Promise<void> {
     const path = this.absolute(APPLICATION_SET_FILE);
     const content = await readFile(path, 'utf8').catch(() => undefined);
     // Already the files generator's ApplicationSet (every change after the first): nothing to parse.
@@ -198,6 +223,8 @@ export class GitOpsDriver implements DeliveryDriver {
     const elements = listElements(content);
     if (!elements) return;
     for (const element of elements) {
+      // Other tenants' files: part of this change from now on.
+      await scope.include(tenantRegistrationFile(element.tenant));
       const target = this.absolute(tenantRegistrationFile(element.tenant));
       if (!existsSync(target)) await this.write(target, renderTenantRegistration(element));
     }

@@ -101,14 +101,21 @@ export class GitOpsMonitoringDelivery implements MonitoringDelivery {
     await writeFile(path, content);
   }
 
+  /**
+   * The tenant's `monitoring/` directory and root kustomization are all a change reads and writes: nothing
+   * else is looked at to find what it did, and a commit of the k8s-service that touches neither (another
+   * tenant's) is no reason to run it again when it wins the push race.
+   */
   private async commit(
     tenant: TenantProfile,
     context: { reason: string; correlationId: string },
     mutate: (root: string) => Promise<void>,
   ): Promise<{ changed: boolean; revision?: string }> {
     namespaceName(tenant.tenantId); // validates the id before it becomes a path
-    const { changed, revision } = await this.working.commit({ ...context, tenantId: tenant.tenantId }, () =>
-      mutate(join(this.working.workdir, 'tenants', tenant.tenantId)),
+    const root = `tenants/${tenant.tenantId}`;
+    const { changed, revision } = await this.working.commit(
+      { ...context, tenantId: tenant.tenantId, paths: [`${root}/monitoring`, `${root}/kustomization.yaml`] },
+      () => mutate(join(this.working.workdir, root)),
     );
     return { changed, revision };
   }
