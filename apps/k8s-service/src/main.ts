@@ -1,3 +1,4 @@
+// First: @app/platform starts tracing (OTEL_*) before the modules it instruments (http, pg, mysql2) load.
 import { mainResourceService } from '@app/platform';
 import { K8S_COMMAND_HANDLERS } from './commands';
 import { configSchema } from './config';

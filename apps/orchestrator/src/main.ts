@@ -1,6 +1,4 @@
-import { AuditChainProjector } from '@app/audit';
-import type { EventStore } from '@app/event-store';
-import { MessagePublisher, type MessagingConnection } from '@app/messaging';
+// First: @app/platform starts tracing (OTEL_*) before the modules it instruments (http, pg) are loaded.
 import {
   baseConfigSchema,
   createLogger,
@@ -8,6 +6,7 @@ import {
   enableGracefulShutdown,
   EVENT_STORE,
   EventStoreModule,
+  flushTracing,
   HealthModule,
   HealthServer,
   loadConfig,
@@ -19,6 +18,9 @@ import {
   type BaseConfig,
   type Logger,
 } from '@app/platform';
+import { AuditChainProjector } from '@app/audit';
+import type { EventStore } from '@app/event-store';
+import { MessagePublisher, type MessagingConnection } from '@app/messaging';
 import {
   Inject,
   Injectable,
@@ -75,6 +77,7 @@ class OrchestratorLifecycle
     await this.health.close();
     await this.connection.close();
     await this.eventStore.close();
+    await flushTracing();
   }
 }
 

@@ -1,13 +1,15 @@
-import { hostname } from 'node:os';
-import { MessageConsumer, MessagingConnection } from '@app/messaging';
+// First: @app/platform starts tracing (OTEL_*) before the modules it instruments (http, pg) are loaded.
 import {
   baseConfigSchema,
   brokerConnectTimeoutMs,
   createLogger,
   drainTimeoutMs,
   exitOnSignals,
+  flushTracing,
   loadConfig,
 } from '@app/platform';
+import { hostname } from 'node:os';
+import { MessageConsumer, MessagingConnection } from '@app/messaging';
 import { CommandBus } from '@nestjs/cqrs';
 import { createApp } from './app.factory';
 import { loadProvisioningApiConfig } from './config';
@@ -41,6 +43,7 @@ async function bootstrap(): Promise<void> {
       await consumer.stop(drainTimeoutMs(config.SHUTDOWN_TIMEOUT_SECONDS));
       await app.close();
       await connection.close();
+      await flushTracing();
     },
     { deadlineMs: config.SHUTDOWN_TIMEOUT_SECONDS * 1000, logger },
   );

@@ -4,6 +4,7 @@ import type { Logger } from './logger';
 import { MemoryEventStore } from './memory/memory.adapter';
 import { PostgresEventStore } from './postgres/postgres.adapter';
 import { retryWhileUnavailable } from './startup-retry';
+import { TracedEventStore } from './tracing';
 import type { EventStore, Upcasters } from './types';
 
 export interface CreateEventStoreOptions {
@@ -37,12 +38,17 @@ export interface CreateEventStoreOptions {
 /**
  * Picks the adapter from the URL scheme: `esdb://`, `esdb+discover://`, `kurrentdb://` (EventStoreDB, the
  * production default), `postgres://` / `postgresql://` (PostgreSQL, migrated on start unless `migrate: false`),
- * `memory:` (in-process, for unit tests).
+ * `memory:` (in-process, for unit tests). Every append is traced, its trace context kept in the events'
+ * metadata (tracing.ts).
  */
 export async function createEventStore(
   url: string,
   options: CreateEventStoreOptions = {},
 ): Promise<EventStore> {
+  return new TracedEventStore(await createAdapter(url, options));
+}
+
+async function createAdapter(url: string, options: CreateEventStoreOptions): Promise<EventStore> {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase() ?? '';
   switch (scheme) {
     case 'memory':

@@ -3,6 +3,7 @@ export * from './errors';
 export { streamCategory } from './streams';
 export { compareCheckpoints } from './checkpoint';
 export { createEventStore, type CreateEventStoreOptions } from './factory';
+export { eventTraceContext, TracedEventStore } from './tracing';
 export { MemoryEventStore, type MemoryEventStoreOptions } from './memory/memory.adapter';
 export { PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres.adapter';
 export { isPostgresUnavailable, postgresTimeouts } from './postgres/postgres-connection';

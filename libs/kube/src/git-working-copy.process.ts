@@ -1,4 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { withClientSpan } from '@app/platform';
 
 /**
  * The environment git runs in: never a terminal prompt for credentials (a service has no one to answer it),
@@ -32,7 +33,18 @@ export class GitRunner {
     return (await this.runBuffer(args, options)).toString('utf8');
   }
 
+  /** One git process, in a CLIENT span `git <subcommand>` (only the subcommand: arguments may name paths). */
   runBuffer(args: readonly string[], options: { input?: string; cwd?: string } = {}): Promise<Buffer> {
+    const subcommand = args[0] ?? 'git';
+    return withClientSpan(
+      `git ${subcommand}`,
+      { 'process.executable.name': 'git', 'process.command_args': ['git', subcommand] },
+      () => this.runProcess(args, options),
+      { recordMessage: false },
+    );
+  }
+
+  private runProcess(args: readonly string[], options: { input?: string; cwd?: string }): Promise<Buffer> {
     const child = this.spawn(args, options.cwd);
     const subcommand = args[0] ?? 'git';
     return new Promise<Buffer>((resolve, reject) => {

@@ -1,5 +1,6 @@
 import type { ConsumeMessage, MessagePropertyHeaders, Options } from 'amqplib';
-import { HEADERS, type Message, parseEnvelope } from './envelope';
+import { decodeEnvelopeDelivery, type DeliveryDecoder } from './cloudevents';
+import { HEADERS, type Message } from './envelope';
 import { errorMessage, type ErrorClassification, type MessagingErrorCode } from './errors';
 import type { MessageHandler, ParkReason } from './subscription';
 
@@ -75,9 +76,10 @@ export function verdict(
   attempt: number,
   handlers: Readonly<Record<string, MessageHandler>>,
   maxRedeliveries: number,
+  decode: DeliveryDecoder = decodeEnvelopeDelivery,
 ): Verdict {
   const headers = msg.properties.headers;
-  const parsed = parseEnvelope(msg.content, msg.properties);
+  const parsed = decode(msg.content, msg.properties);
   const envelope = parsed.ok ? parsed.message : undefined;
   const park = (reason: ParkReason, code: MessagingErrorCode, message: string, attempts = 0): Verdict => ({
     park: reason,

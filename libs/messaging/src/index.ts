@@ -1,6 +1,7 @@
 export * from './errors';
 export * from './options';
 export * from './envelope';
+export * from './cloudevents';
 export * from './topology';
 export * from './dedupe';
 export * from './connection';

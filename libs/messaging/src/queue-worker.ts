@@ -16,6 +16,7 @@ import type {
   Subscription,
 } from './subscription';
 import { QueueNames, queueNames } from './topology';
+import { recordDeliveryFailure, traceDelivery } from './trace-spans';
 
 /**
  * One subscribed queue's deliveries: each goes through its verdict, dedupe (copies of one message id one after
@@ -82,7 +83,7 @@ export class QueueWorker {
       this.channel.settle(channel, msg, 'nack');
       return;
     }
-    const task = this.process(channel, msg)
+    const task = traceDelivery(msg, this.names.work, () => this.process(channel, msg))
       .then((outcome) => {
         if (outcome === 'failed') this.requeueLater(channel, msg);
       })
@@ -108,9 +109,11 @@ export class QueueWorker {
       attempt,
       this.subscription.handlers,
       this.connection.options.maxRedeliveries,
+      this.subscription.decode,
     );
     if (decided.park !== undefined) {
       const { park: reason, ...parked } = decided;
+      recordDeliveryFailure(parked.error);
       return this.park(channel, msg, logger, {
         exchange,
         routingKey,
@@ -164,6 +167,7 @@ export class QueueWorker {
       );
     } catch (error) {
       const classified = classifyError(error);
+      recordDeliveryFailure(classified);
       const base = { exchange: context.exchange, routingKey: context.routingKey, queue: this.names.work };
       const parked = {
         ...base,

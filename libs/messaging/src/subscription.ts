@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { DeliveryDecoder } from './cloudevents';
 import type { DedupeStore } from './dedupe';
 import type { Message } from './envelope';
 import type { ErrorClassification } from './errors';
@@ -68,6 +69,11 @@ export interface Subscription {
   bindings: readonly SubscriptionBinding[];
   /** Handler per message type; a type without handler is parked as `unknown-type`. */
   handlers: Readonly<Record<string, MessageHandler>>;
+  /**
+   * Reads a delivery into the envelope the handlers take; default the house envelope only. `decodeBillingDelivery`
+   * also takes billing's CloudEvents, `decodeIntegrationDelivery` reads the CloudEvents of `tenant.events`.
+   */
+  decode?: DeliveryDecoder;
   /**
    * Called before a message is parked (e.g. to append a failure event to the tenant stream). The message
    * is moved to the parking queue only after it resolves; if it throws, the message comes back after the

@@ -1,3 +1,7 @@
+// First: starts tracing, when OTEL_* asks for it, before any module the instrumentations patch is loaded.
+export * from './tracing-start';
+export { activeTracing, flushTracing, type Tracing } from './tracing';
+export * from './tracing-spans';
 export * from './step-error';
 export * from './handlers';
 export * from './config';

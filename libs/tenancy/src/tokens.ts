@@ -2,6 +2,7 @@
 export const TENANT_READ_MODEL = Symbol('TENANT_READ_MODEL');
 export const CLOCK = Symbol('CLOCK');
 export const TENANCY_OPTIONS = Symbol('TENANCY_OPTIONS');
+export const REQUESTS_IN_FLIGHT = Symbol('REQUESTS_IN_FLIGHT');
 
 export type Clock = () => Date;
 

@@ -1,4 +1,4 @@
-import { retryable, StepError } from '@app/platform';
+import { retryable, StepError, withClientSpan } from '@app/platform';
 import { createTransport, type Transporter } from 'nodemailer';
 
 export interface OutgoingEmail {
@@ -45,6 +45,8 @@ export const DEFAULT_SMTP_TIMEOUT_MS = 30_000;
 /** SMTP through nodemailer. A 5xx reply (recipient refused) is permanent; anything else may be retried. */
 export class SmtpMailer implements MailerPort {
   private readonly transport: Transporter;
+  /** The relay as each send's span names it: host and port only, never the URL's credentials. */
+  private readonly spanAttributes: Record<string, string | number>;
 
   /**
    * `timeoutMs` bounds the TCP connect, the server's greeting and every later silence on the socket (nodemailer's
@@ -62,9 +64,15 @@ export class SmtpMailer implements MailerPort {
       greetingTimeout: timeoutMs,
       socketTimeout: timeoutMs,
     });
+    this.spanAttributes = smtpSpanAttributes(smtpUrl);
   }
 
-  async send(email: OutgoingEmail): Promise<void> {
+  /** One CLIENT span per message (no instrumentation covers SMTP). */
+  send(email: OutgoingEmail): Promise<void> {
+    return withClientSpan('smtp send', this.spanAttributes, () => this.sendMail(email));
+  }
+
+  private async sendMail(email: OutgoingEmail): Promise<void> {
     try {
       await this.transport.sendMail({
         from: this.from,
@@ -99,4 +107,16 @@ export class SmtpMailer implements MailerPort {
   async close(): Promise<void> {
     this.transport.close();
   }
+}
+
+/** `server.address`/`server.port` of the SMTP URL (the default port of its scheme when it names none). */
+function smtpSpanAttributes(smtpUrl: string): Record<string, string | number> {
+  let url: URL;
+  try {
+    url = new URL(smtpUrl);
+  } catch {
+    return { 'network.protocol.name': 'smtp' };
+  }
+  const port = url.port ? Number(url.port) : url.protocol === 'smtps:' ? 465 : 587;
+  return { 'network.protocol.name': 'smtp', 'server.address': url.hostname, 'server.port': port };
 }

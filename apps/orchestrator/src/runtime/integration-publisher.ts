@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  buildMessage,
   CONDITIONAL_INTEGRATION_SOURCES,
   deterministicId,
   INTEGRATION_EVENT_SOURCES,
@@ -8,7 +7,13 @@ import {
   type IntegrationEventType,
 } from '@app/contracts';
 import type { RecordedEvent } from '@app/event-store';
-import { MessagingError, type MessagePublisher } from '@app/messaging';
+import {
+  encodeCloudEvent,
+  INTEGRATION_EVENT_SOURCE,
+  integrationCloudEventType,
+  MessagingError,
+  type MessagePublisher,
+} from '@app/messaging';
 import type { Logger } from 'pino';
 import type { TenantProcessor } from './tenant-processor';
 
@@ -66,7 +71,8 @@ export class IntegrationPublisher {
    * checkpoint moves past its event. So the subscription waits here until the broker confirms it (with a
    * capped backoff; while the broker is down no command can be sent either). On stop the wait ends with
    * `StoppedError`, the checkpoint stays before the event, and the next start sends it; consumers dedupe by
-   * its message id, derived from the event id. Does nothing for an event without integration event.
+   * its CloudEvent id (also the AMQP message id), derived from the event id. Does nothing for an event without
+   * integration event.
    */
   async publishFor(tenantId: string, event: RecordedEvent): Promise<void> {
     const type = INTEGRATION[event.type];
@@ -102,24 +108,27 @@ export class IntegrationPublisher {
     }
   }
 
+  /**
+   * The event as a CloudEvent (`@app/messaging` cloudevents.ts: structured mode, and why): its id derived from
+   * the lifecycle event's, so a republished event keeps it; its time the lifecycle event's.
+   */
   private async publish(type: IntegrationEventType, event: RecordedEvent): Promise<void> {
     const tenantId = tenantIdFromStream(event.streamName);
     const id = deterministicId('integration', event.id);
-    await this.publisher.publish(
+    const occurred = Date.parse(String(event.metadata.occurredAt));
+    await this.publisher.publishCloudEvent(
       'tenantEvents',
       type,
-      buildMessage(
-        type,
-        { tenantId, event: event.type, ...(event.data as object) },
-        {
-          tenantId,
-          correlationId: String(event.metadata.correlationId ?? id),
-          causationId: event.id,
-          actor: 'orchestrator',
-        },
+      encodeCloudEvent({
         id,
-        String(event.metadata.occurredAt ?? event.recordedAt.toISOString()),
-      ),
+        source: INTEGRATION_EVENT_SOURCE,
+        type: integrationCloudEventType(type),
+        subject: tenantId,
+        time: (Number.isNaN(occurred) ? event.recordedAt : new Date(occurred)).toISOString(),
+        data: { tenantId, event: event.type, ...(event.data as object) },
+        correlationId: String(event.metadata.correlationId ?? id),
+        causationId: event.id,
+      }),
       { mandatory: false },
     );
   }

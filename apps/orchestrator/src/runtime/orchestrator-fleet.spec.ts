@@ -126,6 +126,8 @@ describe('Orchestrator: purged tenants hold no state', () => {
         publish: async (exchange: string, routingKey: string, message: CommandMessage) => {
           published.push({ exchange, routingKey, message });
         },
+        // Integration events (CloudEvents on tenant.events) are not what this spec watches.
+        publishCloudEvent: async () => undefined,
       } as unknown as MessagePublisher,
       decider: TEST_CONFIG,
       clock: () => now,

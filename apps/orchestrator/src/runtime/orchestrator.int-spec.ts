@@ -14,7 +14,13 @@ import {
   type TenantProfile,
 } from '@app/contracts';
 import { createEventStore, type EventData, type EventStore, type RecordedEvent } from '@app/event-store';
-import { MessageConsumer, MessagePublisher, MessagingConnection, MessagingError } from '@app/messaging';
+import {
+  decodeIntegrationDelivery,
+  MessageConsumer,
+  MessagePublisher,
+  MessagingConnection,
+  MessagingError,
+} from '@app/messaging';
 import { createLogger, permanent, startResourceService, type CommandHandlers } from '@app/platform';
 import { eventually, readAllWhenVisible } from '@app/testing';
 import { Client } from 'pg';
@@ -462,6 +468,8 @@ describe('orchestrator runtime (PostgreSQL event store, RabbitMQ)', () => {
     await tap.subscribe({
       queue: 'integration-tap',
       bindings: [{ exchange: 'tenantEvents', routingKey: '#' }],
+      // Integration events are CloudEvents: the decoder hands the handlers the envelope keyed by their id.
+      decode: decodeIntegrationDelivery,
       handlers: Object.fromEntries(Object.values(INTEGRATION_EVENTS).map((type) => [type, record])),
     });
 
@@ -470,12 +478,12 @@ describe('orchestrator runtime (PostgreSQL event store, RabbitMQ)', () => {
     let refusals = 3;
     await stack.startOrchestrator((publisher) => {
       const flaky = Object.create(publisher) as MessagePublisher;
-      flaky.publish = async (...args: Parameters<MessagePublisher['publish']>) => {
+      flaky.publishCloudEvent = async (...args: Parameters<MessagePublisher['publishCloudEvent']>) => {
         if (args[0] === 'tenantEvents' && refusals > 0) {
           refusals -= 1;
           throw new Error('broker unavailable (injected)');
         }
-        return publisher.publish(...args);
+        return publisher.publishCloudEvent(...args);
       };
       return flaky;
     });
@@ -517,8 +525,8 @@ describe('orchestrator runtime (PostgreSQL event store, RabbitMQ)', () => {
     let refused = 0;
     await stack.startOrchestrator((publisher) => {
       const broken = Object.create(publisher) as MessagePublisher;
-      broken.publish = async (...args: Parameters<MessagePublisher['publish']>) => {
-        if (args[0] !== 'tenantEvents') return publisher.publish(...args);
+      broken.publishCloudEvent = async (...args: Parameters<MessagePublisher['publishCloudEvent']>) => {
+        if (args[0] !== 'tenantEvents') return publisher.publishCloudEvent(...args);
         refused += 1;
         throw new MessagingError('MESSAGING.INVALID_MESSAGE', 'message is not valid (injected)');
       };

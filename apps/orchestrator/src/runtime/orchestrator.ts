@@ -5,11 +5,13 @@ import {
   tenantIdFromStream,
   type CommandMessage,
 } from '@app/contracts';
-import type { EventStore, RecordedEvent, Subscription } from '@app/event-store';
+import { eventTraceContext, type EventStore, type RecordedEvent, type Subscription } from '@app/event-store';
 import type { MessagePublisher } from '@app/messaging';
+import { context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { DeciderConfig, GuardrailConfig } from '../domain';
 import type { Clock } from './clock';
+import { recordDecision, traceDecision, type DecisionTrigger } from './decision-span';
 import { FollowedTenants } from './followed-tenants';
 import { IntegrationPublisher, StoppedError } from './integration-publisher';
 import { PurgeGuardrails } from './purge-guardrails';
@@ -97,7 +99,7 @@ export class Orchestrator {
       for (let tenantId = tenants.pop(); tenantId !== undefined; tenantId = tenants.pop()) {
         const id = tenantId;
         // One tenant that cannot be decided now must not keep every other one from starting.
-        await this.serialized(id, () => this.reconcile(id)).catch((error: unknown) =>
+        await this.serialized(id, () => this.pass(id, 'start')).catch((error: unknown) =>
           this.failed(id, error, 'tenant could not be decided at start; retrying'),
         );
       }
@@ -168,6 +170,7 @@ export class Orchestrator {
 
   private async runDecider(tenantId: string, loaded?: LoadedTenant): Promise<void> {
     const result = await this.processor.process(tenantId, loaded);
+    recordDecision({ status: result.state.status, appended: result.appended });
     this.tenants.passed(tenantId, {
       revision: result.state.revision - 1,
       finished: result.state.status === 'purged' && !result.nextDeadline && !result.purgeHeld,
@@ -192,7 +195,7 @@ export class Orchestrator {
     const held = this.tenants.heldPurges();
     this.options.logger.info({ tenants: held.length }, 'purge breaker reset: deciding held tenants again');
     for (const tenantId of held) {
-      await this.serialized(tenantId, () => this.pass(tenantId)).catch((error: unknown) =>
+      await this.serialized(tenantId, () => this.pass(tenantId, 'breaker-reset')).catch((error: unknown) =>
         this.failed(tenantId, error, 'decision after breaker reset failed; retrying'),
       );
     }
@@ -203,10 +206,11 @@ export class Orchestrator {
    * subscription moves on (see `IntegrationPublisher.publishFor`). Throws only StoppedError, when the orchestrator stops.
    */
   private async onEvent(tenantId: string, event: RecordedEvent): Promise<void> {
-    await this.integration.publishFor(tenantId, event);
+    // Its integration event continues the trace of whoever appended the event, as the decision does.
+    await context.with(eventTraceContext(event.metadata), () => this.integration.publishFor(tenantId, event));
     // Reading the stream folds everything up to its end, so older events of a tenant need no new pass.
     if (this.tenants.decided(tenantId) >= event.revision) return;
-    await this.serialized(tenantId, () => this.pass(tenantId)).catch((error: unknown) =>
+    await this.serialized(tenantId, () => this.pass(tenantId, 'event', event)).catch((error: unknown) =>
       this.failed(tenantId, error, 'decision failed; retrying'),
     );
   }
@@ -217,13 +221,23 @@ export class Orchestrator {
    * or in another instance; a dispatch that failed after its append; a tenant whose last commits the start-up
    * read could not see yet, as PostgreSQL shows readAll only what lies below every open transaction).
    */
-  private pass(tenantId: string): Promise<void> {
-    return this.tenants.needsReconcile(tenantId) ? this.reconcile(tenantId) : this.runDecider(tenantId);
+  private async pass(tenantId: string, trigger: DecisionTrigger, event?: RecordedEvent): Promise<void> {
+    if (event) return traceDecision(tenantId, trigger, event, () => this.decideNow(tenantId));
+    // No event caused this pass: it continues the trace of the tenant's last event, so that a tenant's
+    // provisioning stays one trace through timers and restarts.
+    const loaded = await this.processor.load(tenantId);
+    return traceDecision(tenantId, trigger, loaded.events.at(-1), () => this.decideNow(tenantId, loaded));
+  }
+
+  private decideNow(tenantId: string, loaded?: LoadedTenant): Promise<void> {
+    return this.tenants.needsReconcile(tenantId)
+      ? this.reconcile(tenantId, loaded)
+      : this.runDecider(tenantId, loaded);
   }
 
   /** Read the stream, send again every command without an outcome (ids are deterministic), then decide. */
-  private async reconcile(tenantId: string): Promise<void> {
-    const loaded = await this.processor.load(tenantId);
+  private async reconcile(tenantId: string, read?: LoadedTenant): Promise<void> {
+    const loaded = read ?? (await this.processor.load(tenantId));
     await this.processor.redispatchPending(tenantId, loaded);
     await this.runDecider(tenantId, loaded);
     this.tenants.reconciled(tenantId);
@@ -239,7 +253,7 @@ export class Orchestrator {
   private async fireDueTimers(): Promise<void> {
     if (this.stopped) return;
     for (const tenantId of this.tenants.due(this.options.clock().getTime())) {
-      await this.serialized(tenantId, () => this.pass(tenantId)).catch((error: unknown) =>
+      await this.serialized(tenantId, () => this.pass(tenantId, 'timer')).catch((error: unknown) =>
         this.failed(tenantId, error, 'timer processing failed; retrying'),
       );
     }

@@ -22,17 +22,23 @@ import {
   type JsonSchema,
   type ResourceService,
 } from '@app/contracts';
+import { billingCloudEventType, integrationCloudEventType } from '@app/messaging';
 import {
-  DEFAULT_EXCHANGES,
-  DEFAULT_RETRY,
-  exchangeTopology,
-  queueNames,
-  queueTopology,
-  type QueueBinding,
-} from '@app/messaging';
+  AMQP,
+  amqpMessage,
+  channelMessages,
+  cloudEventMessage,
+  messageRefs,
+  queueChannel,
+  ref,
+  routingKeyChannel,
+  schemaRef,
+} from './asyncapi-channels';
 import { z } from 'zod';
 import {
   amqpHeaders,
+  billingCloudEventSchema,
+  cloudEventHeaders,
   commandMetadata,
   commandSchema,
   failureReason,
@@ -50,12 +56,12 @@ import {
  * read from the class-validator DTOs intake validates them with. The application it describes is the control
  * plane as a whole: the orchestrator sends commands and integration events, the resource services receive
  * commands (each from its queue) and answer in the tenant's event stream, the API receives billing's events.
+ * Integration events are CloudEvents 1.0 (structured mode); billing may send its events as CloudEvents too.
  */
 
-const AMQP = { bindingVersion: '0.3.0' } as const;
 const TENANT_STREAM = 'tenant-stream';
-const ref = ($ref: string) => ({ $ref });
-const schemaRef = (id: string) => ref(`#/components/schemas/${id}`);
+/** Message and schema id of a billing event sent as a CloudEvent, structured or binary. */
+const billingCloudEventId = (type: string, mode: 'structured' | 'binary') => `${type}.cloudevent-${mode}`;
 
 const BILLING_DTOS: Record<BillingEventType, abstract new () => object> = {
   [BILLING_EVENTS.created]: SubscriptionCreatedDto,
@@ -71,86 +77,6 @@ export type AsyncApiDocument = { asyncapi: string } & JsonSchema;
 type Channels = Record<string, JsonSchema>;
 type Operations = Record<string, JsonSchema>;
 
-function exchangeBinding(name: string): JsonSchema {
-  const exchange = exchangeTopology(DEFAULT_EXCHANGES).exchanges.find((e) => e.name === name);
-  if (!exchange) throw new Error(`exchange ${name} is not declared by the messaging topology`);
-  return {
-    amqp: {
-      is: 'routingKey',
-      exchange: {
-        name: exchange.name,
-        type: exchange.type,
-        durable: exchange.options.durable,
-        autoDelete: exchange.options.autoDelete,
-      },
-      ...AMQP,
-    },
-  };
-}
-
-function messageRefs(ids: readonly string[]): JsonSchema {
-  return Object.fromEntries(ids.map((id) => [id, ref(`#/components/messages/${id}`)]));
-}
-
-function routingKeyChannel(exchange: string, routingKey: string, messages: readonly string[]): JsonSchema {
-  return {
-    address: routingKey,
-    title: `${exchange} ${routingKey}`,
-    servers: [ref('#/servers/rabbitmq')],
-    messages: messageRefs(messages),
-    bindings: exchangeBinding(exchange),
-  };
-}
-
-/** A consuming queue as the messaging library declares it, with its retry and parking companions. */
-function queueChannel(queue: string, bindings: QueueBinding[], messages: readonly string[]): JsonSchema {
-  const topology = queueTopology({
-    queue,
-    bindings,
-    retry: DEFAULT_RETRY,
-    queueType: 'quorum',
-    deliveryLimit: 10,
-  });
-  const work = topology.queues[0];
-  const names = queueNames(queue, DEFAULT_RETRY);
-  return {
-    address: queue,
-    title: `queue ${queue}`,
-    description:
-      `Replicas consume it as competing consumers and acknowledge after the outcome is durable. With the ` +
-      `default retry policy, failed deliveries wait in ${names.retry.join(', ')} (TTL, then back through ` +
-      `the default exchange); the last failure is parked in ${names.parked} with x-park-reason and ` +
-      `x-last-error-* headers.`,
-    servers: [ref('#/servers/rabbitmq')],
-    messages: messageRefs(messages),
-    bindings: {
-      amqp: {
-        is: 'queue',
-        queue: { name: work.name, durable: work.options.durable, exclusive: false, autoDelete: false },
-        'x-bound-to': topology.bindings.map((b) => ({ exchange: b.exchange, routingKey: b.routingKey })),
-        ...AMQP,
-      },
-    },
-  };
-}
-
-function amqpMessage(type: string, summary: string): JsonSchema {
-  return {
-    name: type,
-    title: type,
-    summary,
-    contentType: 'application/json',
-    payload: schemaRef(type),
-    headers: schemaRef('AmqpHeaders'),
-    correlationId: { location: '$message.payload#/metadata/correlationId' },
-    bindings: { amqp: { contentEncoding: 'utf-8', messageType: type, ...AMQP } },
-  };
-}
-
-function channelMessages(channel: string, ids: readonly string[]): JsonSchema[] {
-  return ids.map((id) => ref(`#/channels/${channel}/messages/${id}`));
-}
-
 function payloadSchemas(): Record<string, JsonSchema> {
   const registry = z.registry<{ id: string }>();
   registry.add(messageMetadata, { id: 'MessageMetadata' });
@@ -158,6 +84,7 @@ function payloadSchemas(): Record<string, JsonSchema> {
   registry.add(tenantProfile, { id: 'TenantProfile' });
   registry.add(failureReason, { id: 'FailureReason' });
   registry.add(amqpHeaders, { id: 'AmqpHeaders' });
+  registry.add(cloudEventHeaders, { id: 'CloudEventHeaders' });
   registry.add(jsonValue, { id: 'JsonValue' });
   for (const type of COMMAND_TYPES) {
     registry.add(commandSchema(type), { id: type });
@@ -166,6 +93,9 @@ function payloadSchemas(): Record<string, JsonSchema> {
     registry.add(results.failed, { id: COMMAND_CATALOG[type].failed });
   }
   for (const type of Object.values(INTEGRATION_EVENTS)) registry.add(integrationSchema(type), { id: type });
+  for (const type of Object.keys(BILLING_DTOS) as BillingEventType[]) {
+    registry.add(billingCloudEventSchema(type), { id: billingCloudEventId(type, 'structured') });
+  }
   const { schemas } = z.toJSONSchema(registry, {
     target: 'draft-7',
     io: 'input',
@@ -178,11 +108,19 @@ function payloadSchemas(): Record<string, JsonSchema> {
     out[id] = rest;
   }
   for (const [type, dto] of Object.entries(BILLING_DTOS)) {
+    const validated = `validated by ${dto.name} (class-validator) at intake`;
     out[type] = {
       type: 'object',
       properties: { type: { const: type }, data: dtoJsonSchema(dto), metadata: schemaRef('MessageMetadata') },
       required: ['type', 'data', 'metadata'],
-      description: `data is billing's payload, validated by ${dto.name} (class-validator) at intake`,
+      description: `data is billing's payload, ${validated}`,
+    };
+    const structured = out[billingCloudEventId(type, 'structured')];
+    structured.properties = { ...(structured.properties as JsonSchema), data: dtoJsonSchema(dto) };
+    structured.description = `A CloudEvent whose data is billing's payload, ${validated}`;
+    out[billingCloudEventId(type, 'binary')] = {
+      ...dtoJsonSchema(dto),
+      description: `The data of a binary-mode CloudEvent: billing's payload, ${validated}`,
     };
   }
   return out;
@@ -269,14 +207,19 @@ function integrationParts(
       .map(([source]) => source);
     const conditional = sources.filter((s) => (CONDITIONAL_INTEGRATION_SOURCES as string[]).includes(s));
     channels[channel] = routingKeyChannel(EXCHANGES.tenantEvents, type, [type]);
-    messages[type] = amqpMessage(type, `Published after ${sources.join(' or ')} is appended`);
+    messages[type] = cloudEventMessage(
+      type,
+      integrationCloudEventType(type),
+      `CloudEvent published after ${sources.join(' or ')} is appended; subject is the tenant id`,
+    );
     operations[`publish.${type}`] = {
       action: 'send',
       channel: ref(`#/channels/${channel}`),
       title: `Publish ${type}`,
       description:
         'Published at least once by the orchestrator (it retries until the broker confirms, and does not move ' +
-        'past the event meanwhile); consumers dedupe by message id, derived from the event id.' +
+        'past the event meanwhile); consumers dedupe by the CloudEvent id (also the AMQP message id), derived ' +
+        'from the lifecycle event id, so a republished event keeps it.' +
         (conditional.length > 0
           ? ` After ${conditional.join(' or ')}, only when the tenant's state took the request.`
           : ''),
@@ -293,15 +236,39 @@ function billingParts(
   messages: Record<string, JsonSchema>,
 ): void {
   const types = Object.values(BILLING_EVENTS) as BillingEventType[];
+  const all: string[] = [];
   for (const type of types) {
-    channels[`billing-events.${type}`] = routingKeyChannel(EXCHANGES.billing, type, [type]);
+    const structured = billingCloudEventId(type, 'structured');
+    const binary = billingCloudEventId(type, 'binary');
+    channels[`billing-events.${type}`] = routingKeyChannel(EXCHANGES.billing, type, [
+      type,
+      structured,
+      binary,
+    ]);
     messages[type] = amqpMessage(type, 'Billing event, the same payload as the matching webhook');
+    messages[structured] = cloudEventMessage(
+      structured,
+      billingCloudEventType(type),
+      'The billing event as a CloudEvent in structured mode; subject the subscription id',
+    );
+    messages[binary] = {
+      name: binary,
+      title: billingCloudEventType(type),
+      summary:
+        'The billing event as a CloudEvent in binary mode: the attributes in cloudEvents: (or JMS-style ' +
+        'cloudEvents_) application properties, the payload as the body, its content type the datacontenttype',
+      contentType: 'application/json',
+      payload: schemaRef(binary),
+      headers: schemaRef('CloudEventHeaders'),
+      bindings: { amqp: { ...AMQP } },
+    };
+    all.push(type, structured, binary);
   }
   const channel = `queue.${API_INTAKE_QUEUE}`;
   channels[channel] = queueChannel(
     API_INTAKE_QUEUE,
     types.map((routingKey) => ({ exchange: EXCHANGES.billing, routingKey })),
-    types,
+    all,
   );
   operations[`consume.${API_INTAKE_QUEUE}`] = {
     action: 'receive',
@@ -311,7 +278,7 @@ function billingParts(
       'The same idempotent intake as the webhooks: a payload it refuses is parked with its violations, ' +
       'anything else (event store unavailable, a lost race) retried.',
     tags: [{ name: 'provisioning-api' }],
-    messages: channelMessages(channel, types),
+    messages: channelMessages(channel, all),
     bindings: { amqp: { ack: true, ...AMQP } },
   };
 }
@@ -330,8 +297,11 @@ export function buildAsyncApiDocument(): AsyncApiDocument {
       version: '1.0.0',
       description:
         'Commands on provisioning.commands (routing key <service>.<action>), their outcomes in the tenant ' +
-        'event stream, integration events on tenant.events and billing events on billing.events. Every ' +
-        'message is the JSON envelope { type, data, metadata }, published persistent with publisher confirms.',
+        'event stream, integration events on tenant.events and billing events on billing.events. Commands ' +
+        'and results are the JSON envelope { type, data, metadata }; integration events are CloudEvents 1.0 ' +
+        'in structured mode (application/cloudevents+json, types com.collectverything.tenant.*); billing may ' +
+        'send the envelope or CloudEvents (com.collectverything.billing.subscription.*, structured or binary ' +
+        'mode). Everything is published persistent with publisher confirms.',
     },
     defaultContentType: 'application/json',
     servers: {

@@ -18,7 +18,13 @@ import {
   type LifecycleEventData,
   type TenantProfile,
 } from '@app/contracts';
-import { parseEnvelope } from '@app/messaging';
+import {
+  billingCloudEventType,
+  encodeCloudEvent,
+  INTEGRATION_EVENT_SOURCE,
+  integrationCloudEventType,
+  parseEnvelope,
+} from '@app/messaging';
 import { commandViolations } from '@app/platform';
 import Ajv from 'ajv';
 import { buildAsyncApiDocument } from './asyncapi-document';
@@ -226,14 +232,20 @@ describe('AsyncAPI document of the bus', () => {
     for (const [event, data] of Object.entries(sources)) {
       const type = INTEGRATION_EVENT_SOURCES[event as keyof typeof sources];
       const id = deterministicId('integration', event);
+      // The body on the wire, built as the orchestrator's integration publisher builds it.
       const publish = (payload: object) =>
-        buildMessage(
-          type,
-          payload,
-          { tenantId, correlationId: id, causationId: event, actor: 'orchestrator' },
-          id,
-          now,
-        );
+        JSON.parse(
+          encodeCloudEvent({
+            id,
+            source: INTEGRATION_EVENT_SOURCE,
+            type: integrationCloudEventType(type),
+            subject: tenantId,
+            time: now.toISOString(),
+            data: payload,
+            correlationId: 'corr-1',
+            causationId: event,
+          }).body.toString('utf8'),
+        ) as JsonSchema;
       const validate = validator(type);
       expect({ event, valid: validate(publish({ tenantId, event, ...data })) }).toEqual({
         event,
@@ -244,7 +256,46 @@ describe('AsyncAPI document of the bus', () => {
         other: false,
       });
       expect({ event, noTenant: validate(publish({ event, ...data })) }).toEqual({ event, noTenant: false });
+      const other = { ...publish({ tenantId, event, ...data }), type: 'com.collectverything.tenant.other' };
+      expect({ event, otherType: validate(other) }).toEqual({ event, otherType: false });
     }
+    expect(document.components.messages[INTEGRATION_EVENTS.activated]).toMatchObject({
+      contentType: 'application/cloudevents+json; charset=utf-8',
+      title: 'com.collectverything.tenant.activated',
+    });
+  });
+
+  it('describes billing events sent as CloudEvents, structured or binary, with the DTO rules on their data', () => {
+    const payload = {
+      event: 'subscription.cancelled',
+      timestamp: '2025-03-01T09:59:00Z',
+      data: { subscription_id: 'sub_123', tenant_id: tenantId, cancellation_reason: 'customer request' },
+    };
+    const structured = (data: object) =>
+      JSON.parse(
+        encodeCloudEvent({
+          id: 'billing-1',
+          source: '/billing',
+          type: billingCloudEventType(BILLING_EVENTS.cancelled),
+          subject: 'sub_123',
+          time: now.toISOString(),
+          data,
+          correlationId: 'c',
+        }).body.toString('utf8'),
+      ) as JsonSchema;
+    const validate = validator(`${BILLING_EVENTS.cancelled}.cloudevent-structured`);
+    expect(validate(structured(payload))).toBe(true);
+    const noSubscription = { ...payload, data: { tenant_id: tenantId } };
+    expect(validate(structured(noSubscription))).toBe(false);
+    const binary = validator(`${BILLING_EVENTS.cancelled}.cloudevent-binary`);
+    expect(binary(payload)).toBe(true);
+    expect(binary(noSubscription)).toBe(false);
+    const channel = document.channels[`billing-events.${BILLING_EVENTS.cancelled}`];
+    expect(Object.keys(channel.messages)).toEqual([
+      BILLING_EVENTS.cancelled,
+      `${BILLING_EVENTS.cancelled}.cloudevent-structured`,
+      `${BILLING_EVENTS.cancelled}.cloudevent-binary`,
+    ]);
   });
 
   it("gives billing events the rules of intake's class-validator DTOs", () => {

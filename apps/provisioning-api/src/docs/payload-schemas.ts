@@ -9,12 +9,15 @@ import {
   type CommandSucceededData,
   type CommandType,
   type FailureReason,
+  type BillingEventType,
+  type IntegrationEventType,
   type IntegrationSourceType,
   type JsonValue,
   type LifecycleEventData,
   type MessageMetadata,
   type TenantProfile,
 } from '@app/contracts';
+import { billingCloudEventType, INTEGRATION_EVENT_SOURCE, integrationCloudEventType } from '@app/messaging';
 import { z } from 'zod';
 
 /**
@@ -188,16 +191,58 @@ const SOURCE_DATA = {
   TenantPurged: z.looseObject({ purgedAt: instant }),
 } satisfies { [K in IntegrationSourceType]: z.ZodType<LifecycleEventData[K]> };
 
+/** The CloudEvents 1.0 context attributes every structured event carries (`@app/messaging` cloudevents.ts). */
+function cloudEvent(type: string, source: z.ZodType, subject: z.ZodType, data: z.ZodType) {
+  return z.looseObject({
+    specversion: z.literal('1.0'),
+    id: text.describe('Unique per source; consumers dedupe by it (it is also the AMQP message id)'),
+    source,
+    type: z.literal(type),
+    subject,
+    time: z.iso.datetime({ offset: true }).describe('When the fact happened (RFC 3339)'),
+    datacontenttype: z.literal('application/json'),
+    correlationid: text.optional().describe('Extension: shared by every message of one business request'),
+    causationid: text.optional().describe('Extension: the message or event that caused this one'),
+    data,
+  });
+}
+
 /**
- * An integration event's envelope: `data` is the lifecycle event's own data with the tenant id and the
- * lifecycle event type beside it, one shape per lifecycle event that publishes it.
+ * An integration event as published: a CloudEvent in structured mode whose `data` is the lifecycle event's own
+ * data with the tenant id and the lifecycle event type beside it, one shape per lifecycle event that publishes
+ * it; its id derived from that lifecycle event's id, so a republished event keeps it.
  */
-export function integrationSchema(type: string): z.ZodType {
+export function integrationSchema(type: IntegrationEventType): z.ZodType {
   const sources = (Object.keys(INTEGRATION_EVENT_SOURCES) as IntegrationSourceType[]).filter(
     (source) => INTEGRATION_EVENT_SOURCES[source] === type,
   );
   const shapes = sources.map((source) => SOURCE_DATA[source].extend({ tenantId, event: z.literal(source) }));
   if (shapes.length === 0) throw new Error(`no lifecycle event publishes ${type}`);
   const [first, ...others] = shapes;
-  return envelope(type, others.length === 0 ? first : z.discriminatedUnion('event', [first, ...others]));
+  return cloudEvent(
+    integrationCloudEventType(type),
+    z.literal(INTEGRATION_EVENT_SOURCE),
+    tenantId.describe('The tenant the event is about'),
+    others.length === 0 ? first : z.discriminatedUnion('event', [first, ...others]),
+  ).extend({ correlationid: text, causationid: text.describe('The lifecycle event published') });
 }
+
+/** A billing event as a CloudEvent in structured mode: `data` is billing's payload (`data` given as JSON Schema). */
+export function billingCloudEventSchema(type: BillingEventType): z.ZodType {
+  return cloudEvent(
+    billingCloudEventType(type),
+    z.string().min(1).describe("Billing's URI-reference for itself, e.g. /billing"),
+    z.string().min(1).optional().describe('The subscription id'),
+    z.looseObject({}).describe('The webhook payload'),
+  );
+}
+
+/** The AMQP application properties of the CloudEvents binding (binary mode; copied beside a structured event). */
+export const cloudEventHeaders = z.looseObject({
+  'cloudEvents:specversion': z.literal('1.0'),
+  'cloudEvents:id': text,
+  'cloudEvents:type': text,
+  'cloudEvents:source': text,
+  'cloudEvents:subject': text.optional(),
+  'cloudEvents:time': text.optional(),
+});

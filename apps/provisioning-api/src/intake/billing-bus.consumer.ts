@@ -1,5 +1,10 @@
 import { API_INTAKE_QUEUE, BILLING_EVENTS } from '@app/contracts';
-import { PermanentError, type MessageConsumer, type MessageHandler } from '@app/messaging';
+import {
+  decodeBillingDelivery,
+  PermanentError,
+  type MessageConsumer,
+  type MessageHandler,
+} from '@app/messaging';
 import { UseCaseError, type ErrorCode } from '@app/tenancy';
 import type { CommandBus } from '@nestjs/cqrs';
 import type { Logger } from 'pino';
@@ -18,6 +23,8 @@ import type { IntakeSource } from './intake.types';
 const RETRIED_CODES: ReadonlySet<ErrorCode> = new Set([
   'INTAKE.CONCURRENCY_EXHAUSTED',
   'INTAKE.CHANGE_IN_PROGRESS',
+  // A resent subscription.created while the failed run is still rolling back: it starts the next run once done.
+  'INTAKE.ROLLBACK_NOT_COMPLETE',
 ]);
 
 type BillingCommandType = new (
@@ -72,6 +79,8 @@ export async function startBillingBusIntake(
     queue: API_INTAKE_QUEUE,
     bindings: Object.keys(handlers).map((routingKey) => ({ exchange: 'billingEvents' as const, routingKey })),
     handlers,
+    // Billing's CloudEvents (structured or binary mode) beside the house envelope.
+    decode: decodeBillingDelivery,
     // Intake is idempotent per subscription id: redeliveries converge without a dedupe store.
     dedupe: false,
   });

@@ -9,7 +9,12 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { CommandBus } from '@nestjs/cqrs';
-import { RequestStepRetry, RequestTenantCancellation, RequestTenantPurge } from '@app/tenancy';
+import {
+  IDEMPOTENCY_KEY_POLICY,
+  RequestStepRetry,
+  RequestTenantCancellation,
+  RequestTenantPurge,
+} from '@app/tenancy';
 import type { Logger } from 'pino';
 import type { HttpRequest } from '../http/http.types';
 import { ApiTokenGuard } from '../tenants/api-token.guard';
@@ -28,7 +33,7 @@ function field(body: unknown, name: string): unknown {
 @ApiHeader({
   name: 'Idempotency-Key',
   required: false,
-  description: 'Repeating a request with the same key appends nothing new and answers the same',
+  description: IDEMPOTENCY_KEY_POLICY,
 })
 @ApiResponse({ status: 401, description: 'Missing or unknown token' })
 @ApiResponse({ status: 403, description: 'Not an operator token (auditors may only read)' })

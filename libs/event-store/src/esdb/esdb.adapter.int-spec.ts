@@ -1,4 +1,5 @@
 import { createEventStore } from '../factory';
+import { TracedEventStore } from '../tracing';
 import { testEventStore, type EventStoreTestOptions } from '../testing/event-store.contract.test-helpers';
 import { startTcpProxy, type TcpProxy } from '../testing/tcp-proxy.test-helpers';
 import { EsdbEventStore, toEsdbConnectionString } from './esdb.adapter';
@@ -30,7 +31,7 @@ describe('EventStoreDB connection strings', () => {
   it('picks the EventStoreDB adapter for esdb:// and kurrentdb:// URLs, connecting lazily without startupTimeoutMs', async () => {
     for (const candidate of ['esdb://127.0.0.1:2113?tls=false', 'kurrentdb://127.0.0.1:2113?tls=false']) {
       const store = await createEventStore(candidate);
-      expect(store).toBeInstanceOf(EsdbEventStore);
+      expect((store as TracedEventStore).adapter).toBeInstanceOf(EsdbEventStore);
       await store.close();
     }
   });

@@ -14,6 +14,7 @@ import {
 import pino from 'pino';
 import { EventStoreUnavailableError, StreamNotFoundError, WrongExpectedVersionError } from '../errors';
 import { createEventStore } from '../factory';
+import { TracedEventStore } from '../tracing';
 import type { EventData, RecordedEvent, Subscription } from '../types';
 import { EsdbEventStore } from './esdb.adapter';
 import { FakeEsdbClient, type FakeSubscription } from './fake-esdb-client.test-helpers';
@@ -398,7 +399,7 @@ describe('EventStoreDB adapter against a fake of @eventstore/db-client', () => {
   it('picks the EventStoreDB adapter for DNS-discovered clusters too (defect 6)', async () => {
     for (const url of ['esdb+discover://cluster.test:2113', 'kurrentdb+discover://cluster.test:2113']) {
       const store = await createEventStore(url, { logger });
-      expect(store).toBeInstanceOf(EsdbEventStore);
+      expect((store as TracedEventStore).adapter).toBeInstanceOf(EsdbEventStore);
       await store.close();
     }
     expect(jest.mocked(EventStoreDBClient.connectionString).mock.calls.map(([url]) => url)).toEqual([

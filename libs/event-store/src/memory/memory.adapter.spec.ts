@@ -4,10 +4,18 @@ import { createEventStore } from '../factory';
 import { streamCategory } from '../streams';
 import { compareCheckpoints } from '../checkpoint';
 import { UnsupportedEventStoreUrlError } from '../errors';
+import { TracedEventStore } from '../tracing';
 
 testEventStore('memory', async ({ upcasters }) => ({ store: new MemoryEventStore({ upcasters }) }), {
   noDropReason: 'the in-memory adapter has no connection to drop',
 });
+
+// What createEventStore returns: the adapter behind the tracing decorator, which must change nothing.
+testEventStore(
+  'memory, traced',
+  async ({ upcasters }) => ({ store: new TracedEventStore(new MemoryEventStore({ upcasters })) }),
+  { noDropReason: 'the in-memory adapter has no connection to drop' },
+);
 
 describe('memory adapter specifics', () => {
   it('keeps stored events independent of the caller objects', async () => {
@@ -35,7 +43,8 @@ describe('helpers', () => {
 
   it('picks the adapter from the URL scheme and rejects unknown schemes', async () => {
     const store = await createEventStore('memory:');
-    expect(store).toBeInstanceOf(MemoryEventStore);
+    expect(store).toBeInstanceOf(TracedEventStore);
+    expect((store as TracedEventStore).adapter).toBeInstanceOf(MemoryEventStore);
     await expect(createEventStore('mysql://localhost/x')).rejects.toBeInstanceOf(
       UnsupportedEventStoreUrlError,
     );

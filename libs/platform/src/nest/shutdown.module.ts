@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { BaseConfig } from './definitions';
+import { flushTracing } from '../tracing';
 import { CONFIG, LOGGER } from './tokens';
 
 export const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
@@ -50,8 +51,10 @@ export class ShutdownDeadline implements OnApplicationShutdown {
     }, this.deadlineMs);
   }
 
-  onApplicationShutdown(): void {
+  /** Last of the shutdown hooks: the spans of the final seconds are exported before the process exits. */
+  async onApplicationShutdown(): Promise<void> {
     for (const { signal, listener } of this.listeners.splice(0)) process.removeListener(signal, listener);
+    await flushTracing();
   }
 }
 

@@ -11,6 +11,15 @@ export const OPERATOR_NAME_PATTERN = /^(?:oidc:)?[a-zA-Z0-9_.@-]{1,64}$/;
 /** Step keys of the orchestrator: `databases`, `compensate:namespace`, `purge:storage`, `cancel-1:backup-2:storage`. */
 export const STEP_KEY_PATTERN = /^[a-z0-9][a-z0-9:-]{0,99}$/;
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** The Idempotency-Key policy the API publishes (draft-ietf-httpapi-idempotency-key-header). */
+export const IDEMPOTENCY_KEY_POLICY =
+  'Optional. An RFC 8941 string, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324" (1-128 letters, digits, _ . : -; ' +
+  'the bare key is accepted too), scoped to the operator, the tenant and the action. A retry once the first ' +
+  'request answered gets its result again (duplicate: true) and appends nothing; the same key with another ' +
+  'payload is refused with 422, a retry while the first is still being processed with 409. Keys never expire: ' +
+  "each lives as the id of the event it appended, as long as the tenant's stream.";
+/** The key as the Idempotency-Key draft writes it: an RFC 8941 sf-string, the key quoted. */
+const QUOTED_IDEMPOTENCY_KEY = /^"([A-Za-z0-9_.:-]{1,128})"$/;
 export const REASON_MAX_LENGTH = 500;
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
@@ -62,6 +71,8 @@ export interface ValidOperatorRequest {
   operator: string;
   reason: string;
   eventId: string;
+  /** The Idempotency-Key, unquoted, when the request has one. */
+  idempotencyKey?: string;
 }
 
 /**
@@ -82,13 +93,40 @@ export function validOperatorRequest(
     ...idempotencyViolations(request.idempotencyKey),
   ];
   if (violations.length > 0) throw invalidRequest('invalid request', violations);
-  const key = request.idempotencyKey as string | undefined;
+  const key = idempotencyKeyOf(request.idempotencyKey);
   return {
     tenantId: request.tenantId,
     operator: request.operator,
     reason: (request.reason as string).trim(),
-    eventId: key ? deterministicId(kind, request.tenantId, key) : newId(),
+    eventId: keyedEventId(kind, request.tenantId, request.operator, key, newId),
+    ...(key ? { idempotencyKey: key } : {}),
   };
+}
+
+/**
+ * The key of an Idempotency-Key header: the draft's sf-string (`"8e03978e-…"`) or, as clients sent it before,
+ * the bare key; undefined when it is neither.
+ */
+export function idempotencyKeyOf(raw: unknown): string | undefined {
+  if (typeof raw !== 'string') return undefined;
+  const quoted = QUOTED_IDEMPOTENCY_KEY.exec(raw);
+  if (quoted) return quoted[1];
+  return IDEMPOTENCY_KEY_PATTERN.test(raw) ? raw : undefined;
+}
+
+/**
+ * The event id of an operator request: derived from its Idempotency-Key within the scope of the operator, the
+ * tenant and the action (a repeat finds the first event; another operator's same key is a request of its own),
+ * else new.
+ */
+export function keyedEventId(
+  kind: string,
+  tenantId: string,
+  operator: string,
+  key: string | undefined,
+  newId: () => string,
+): string {
+  return key ? deterministicId(kind, tenantId, operator, key) : newId();
 }
 
 export function stepViolations(step: unknown): Violation[] {
@@ -179,8 +217,12 @@ function reasonViolations(reason: unknown): Violation[] {
     : [];
 }
 
-function idempotencyViolations(key: unknown): Violation[] {
-  return key === undefined || (typeof key === 'string' && IDEMPOTENCY_KEY_PATTERN.test(key))
+export function idempotencyViolations(key: unknown): Violation[] {
+  return key === undefined || idempotencyKeyOf(key) !== undefined
     ? []
-    : violation('idempotency_key', 'matches', `Idempotency-Key must match ${IDEMPOTENCY_KEY_PATTERN}`);
+    : violation(
+        'idempotency_key',
+        'matches',
+        'Idempotency-Key must be a quoted string (RFC 8941) of 1-128 letters, digits, _ . : or -',
+      );
 }

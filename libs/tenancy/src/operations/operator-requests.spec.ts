@@ -160,7 +160,7 @@ describe('RequestStepRetry', () => {
     };
     const first = await operations.requestRetry(request);
     const again = await operations.requestRetry(request);
-    expect(first.eventId).toBe(deterministicId('operator-retry', 'acme-dddddd', 'req-42'));
+    expect(first.eventId).toBe(deterministicId('operator-retry', 'acme-dddddd', 'alice', 'req-42'));
     expect(again).toEqual({ ...first, duplicate: true });
     expect(await store.readStream(tenantStream('acme-dddddd'))).toHaveLength(10);
 
@@ -253,8 +253,9 @@ describe('RequestTenantCancellation', () => {
     const request = { tenantId: 'acme-222222', reason: 'r', operator: 'alice', idempotencyKey: 'k1' };
     const first = await operations.requestCancellation(request);
     expect(await operations.requestCancellation(request)).toEqual({ ...first, duplicate: true });
+    // Keys are the operator's own: Bob's same key is a new request, refused by the tenant's state.
     await expect(operations.requestCancellation({ ...request, operator: 'bob' })).rejects.toMatchObject({
-      code: 'OPERATION.IDEMPOTENCY_KEY_REUSED',
+      code: 'OPERATION.NOT_CANCELLABLE',
     });
   });
 
@@ -311,7 +312,7 @@ describe('RequestTenantPurge', () => {
     const first = await operations.requestPurge(request);
     expect(first).toEqual({
       tenantId: 'purge-me-000001',
-      eventId: deterministicId('operator-purge', 'purge-me-000001', 'ticket-4711'),
+      eventId: deterministicId('operator-purge', 'purge-me-000001', 'alice', 'ticket-4711'),
       requestedAt: NOW.toISOString(),
       deletionDate: '2025-03-22T10:00:00.000Z',
       duplicate: false,

@@ -4,7 +4,8 @@ import { admitOperatorRetry } from '@app/lifecycle';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { decideOnTenant, earlierEvent } from '../tenant-stream';
-import { CLOCK, TENANCY_OPTIONS, type Clock, type TenancyOptions } from '../tokens';
+import type { RequestsInFlight } from './requests-in-flight';
+import { CLOCK, REQUESTS_IN_FLIGHT, TENANCY_OPTIONS, type Clock, type TenancyOptions } from '../tokens';
 import { RequestStepRetry } from './operator.commands';
 import {
   assertSameRequest,
@@ -26,6 +27,7 @@ export class RequestStepRetryHandler implements ICommandHandler<RequestStepRetry
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(TENANCY_OPTIONS) private readonly options: TenancyOptions,
+    @Inject(REQUESTS_IN_FLIGHT) private readonly inFlight: RequestsInFlight,
   ) {}
 
   async execute({ request }: RequestStepRetry): Promise<RetryAccepted> {
@@ -38,16 +40,18 @@ export class RequestStepRetryHandler implements ICommandHandler<RequestStepRetry
     const { tenantId, eventId, reason, operator } = valid;
     const step = request.step as string;
     const data: LifecycleEventData['OperatorRetryRequested'] = { step, reason, operator };
-    return decideOnTenant<RetryAccepted>(this.store, tenantId, operatorErrors(tenantId), (read) => {
-      const earlier = earlierEvent(read, eventId);
-      if (earlier) {
-        assertSameRequest(earlier, 'OperatorRetryRequested', data);
-        return { append: [], result: { tenantId, step, eventId, duplicate: true } };
-      }
-      return {
-        append: [operatorEvent(valid, admitOperatorRetry(read.state, data), this.clock())],
-        result: { tenantId, step, eventId, duplicate: false },
-      };
-    });
+    return this.inFlight.run(valid, () =>
+      decideOnTenant<RetryAccepted>(this.store, tenantId, operatorErrors(tenantId), (read) => {
+        const earlier = earlierEvent(read, eventId);
+        if (earlier) {
+          assertSameRequest(earlier, 'OperatorRetryRequested', data);
+          return { append: [], result: { tenantId, step, eventId, duplicate: true } };
+        }
+        return {
+          append: [operatorEvent(valid, admitOperatorRetry(read.state, data), this.clock())],
+          result: { tenantId, step, eventId, duplicate: false },
+        };
+      }),
+    );
   }
 }

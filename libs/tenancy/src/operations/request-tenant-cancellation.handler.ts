@@ -4,7 +4,8 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { LifecycleEventData } from '@app/contracts';
 import { decideOnTenant, earlierEvent } from '../tenant-stream';
-import { CLOCK, TENANCY_OPTIONS, type Clock, type TenancyOptions } from '../tokens';
+import type { RequestsInFlight } from './requests-in-flight';
+import { CLOCK, REQUESTS_IN_FLIGHT, TENANCY_OPTIONS, type Clock, type TenancyOptions } from '../tokens';
 import { RequestTenantCancellation } from './operator.commands';
 import {
   assertSameRequest,
@@ -24,16 +25,14 @@ export class RequestTenantCancellationHandler implements ICommandHandler<Request
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(TENANCY_OPTIONS) private readonly options: TenancyOptions,
+    @Inject(REQUESTS_IN_FLIGHT) private readonly inFlight: RequestsInFlight,
   ) {}
 
   async execute({ request }: RequestTenantCancellation): Promise<OperatorCancellationAccepted> {
     const valid = validOperatorRequest(request, 'operator-cancel', this.options.newId);
     const { tenantId, eventId, reason, operator } = valid;
-    return decideOnTenant<OperatorCancellationAccepted>(
-      this.store,
-      tenantId,
-      operatorErrors(tenantId),
-      (read) => {
+    return this.inFlight.run(valid, () =>
+      decideOnTenant<OperatorCancellationAccepted>(this.store, tenantId, operatorErrors(tenantId), (read) => {
         const earlier = earlierEvent(read, eventId);
         if (earlier) {
           assertSameRequest(earlier, 'CancellationRequested', {
@@ -58,7 +57,7 @@ export class RequestTenantCancellationHandler implements ICommandHandler<Request
           append: [operatorEvent(valid, admission, now)],
           result: { tenantId, eventId, deletionDate, duplicate: false },
         };
-      },
+      }),
     );
   }
 }

@@ -1,0 +1,236 @@
+import { randomBytes } from 'node:crypto';
+import { tenantStream } from '@app/contracts';
+import { createEventStore, type EventStore, type RecordedEvent } from '@app/event-store';
+import { TenantStreamBuilder } from '@app/tenancy';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Client } from 'pg';
+import pino from 'pino';
+import request from 'supertest';
+import { createApp } from '../app.factory';
+import { loadProvisioningApiConfig } from '../config';
+
+/**
+ * The operator actions' `Idempotency-Key` against draft-ietf-httpapi-idempotency-key-header, on the running API
+ * (HTTP) over the real PostgreSQL event store: the key is an RFC 8941 sf-string; a retry after completion gets
+ * the result of the first request; the same key with another payload 422; a retry while the first is still
+ * being processed 409; keys are scoped to the operator; the expiry policy is published.
+ */
+const DATABASE_URL =
+  process.env['PROVISIONING_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/provisioning_test';
+if (!/_test$/.test(new URL(DATABASE_URL).pathname)) {
+  throw new Error(`refusing to run against ${new URL(DATABASE_URL).pathname}: not a test database`);
+}
+
+const suffix = randomBytes(4).toString('hex');
+const EVENT_SCHEMA = `idem_es_${suffix}`;
+const READ_SCHEMA = `idem_rm_${suffix}`;
+const ALICE = `op_${randomBytes(12).toString('hex')}`;
+const BOB = `op_${randomBytes(12).toString('hex')}`;
+const START = Date.parse('2025-02-01T09:00:00.000Z');
+const silent = pino({ level: 'silent' });
+const hex = () => randomBytes(3).toString('hex');
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+let now = START;
+let store: EventStore;
+let app: NestExpressApplication;
+let http: ReturnType<typeof request>;
+let pg: Client;
+
+async function seedActive(): Promise<string> {
+  const builder = new TenantStreamBuilder(`idem-${hex()}`, '2025-01-15T10:00:00Z').activeTenant();
+  await builder.appendTo(store);
+  return builder.tenantId;
+}
+
+async function streamOf(tenantId: string): Promise<RecordedEvent[]> {
+  return store.readStream(tenantStream(tenantId));
+}
+
+function cancel(tenantId: string, reason: string, key?: string, token = ALICE) {
+  const call = http.post(`/api/v1/tenants/${tenantId}/cancel`).set(bearer(token));
+  return (key === undefined ? call : call.set('Idempotency-Key', key)).send({ reason });
+}
+
+/** A fresh key as the draft writes it: an RFC 8941 sf-string (quoted). */
+const sfKey = () => `"${randomBytes(16).toString('hex')}"`;
+
+beforeAll(async () => {
+  store = await createEventStore(DATABASE_URL, { schema: EVENT_SCHEMA, logger: silent, pollIntervalMs: 100 });
+  const config = loadProvisioningApiConfig({
+    EVENTSTORE_URL: DATABASE_URL,
+    EVENTSTORE_SCHEMA: EVENT_SCHEMA,
+    READ_MODEL_URL: DATABASE_URL,
+    READ_MODEL_SCHEMA: READ_SCHEMA,
+    WEBHOOK_BEARER_SECRET: `whsec_${randomBytes(16).toString('hex')}`,
+    WEBHOOK_SIGNING_SECRET: `whsig_${randomBytes(16).toString('hex')}`,
+    OPERATOR_TOKENS: `alice:${ALICE},bob:${BOB}`,
+    GRACE_PERIOD_DAYS: '30',
+    LOG_LEVEL: 'silent',
+  });
+  app = await createApp(config, { eventStore: store, logger: silent, clock: () => new Date(now) });
+  await app.listen(0, '127.0.0.1');
+  http = request(app.getHttpServer());
+  pg = new Client({ connectionString: DATABASE_URL });
+  await pg.connect();
+});
+
+afterEach(() => {
+  now = START;
+});
+
+afterAll(async () => {
+  await app?.close();
+  await store?.close();
+  await pg?.query(`DROP SCHEMA IF EXISTS "${EVENT_SCHEMA}" CASCADE`);
+  await pg?.query(`DROP SCHEMA IF EXISTS "${READ_SCHEMA}" CASCADE`);
+  await pg?.end();
+});
+
+describe('Idempotency-Key on the operator actions (draft-ietf-httpapi-idempotency-key-header)', () => {
+  it('takes the key as the draft writes it, an sf-string, and refuses one that is not a key', async () => {
+    const tenantId = await seedActive();
+    const key = sfKey();
+    const first = await cancel(tenantId, 'contract ended', key);
+    expect({ status: first.status, body: first.body }).toMatchObject({
+      status: 202,
+      body: { duplicate: false },
+    });
+    const again = await cancel(tenantId, 'contract ended', key);
+    expect({ status: again.status, eventId: again.body.event_id }).toEqual({
+      status: 202,
+      eventId: first.body.event_id,
+    });
+    const notAKey = await cancel(tenantId, 'contract ended', '"spaces are not allowed"');
+    expect(notAKey.status).toBe(400);
+    expect(notAKey.body.violations.map((v: { field: string }) => v.field)).toEqual(['idempotency_key']);
+  });
+
+  it('answers a retry after completion with the result of the first request, and appends nothing', async () => {
+    const tenantId = await seedActive();
+    const key = `ticket-${hex()}`;
+    const first = await cancel(tenantId, 'chargeback fraud', key);
+    expect(first.status).toBe(202);
+    const before = await streamOf(tenantId);
+    now += 60_000;
+    const retry = await cancel(tenantId, 'chargeback fraud', key);
+    // The same answer; `duplicate` (documented) tells the client this one was a replay.
+    expect({ status: retry.status, body: retry.body }).toEqual({
+      status: 202,
+      body: { ...first.body, duplicate: true },
+    });
+    expect(await streamOf(tenantId)).toHaveLength(before.length);
+    // An error is the result too: the purge of an active tenant is refused the same way twice.
+    const active = await seedActive();
+    const refusedKey = `purge-${hex()}`;
+    const purge = () =>
+      http
+        .post(`/api/v1/tenants/${active}/purge`)
+        .set(bearer(ALICE))
+        .set('Idempotency-Key', refusedKey)
+        .send({ reason: 'erasure' });
+    const refused = await purge();
+    const refusedAgain = await purge();
+    expect(refused.status).toBe(409);
+    expect({ status: refusedAgain.status, body: refusedAgain.body }).toEqual({
+      status: refused.status,
+      body: refused.body,
+    });
+  });
+
+  it('answers 422 to the same key with another payload, and appends nothing', async () => {
+    const tenantId = await seedActive();
+    const key = `ticket-${hex()}`;
+    expect((await cancel(tenantId, 'contract ended', key)).status).toBe(202);
+    const before = await streamOf(tenantId);
+    const other = await cancel(tenantId, 'another reason', key);
+    expect(other.status).toBe(422);
+    expect(other.body).toMatchObject({ statusCode: 422, error: 'OPERATION.IDEMPOTENCY_KEY_REUSED' });
+    expect(await streamOf(tenantId)).toHaveLength(before.length);
+  });
+
+  it("scopes keys to the operator: another operator's same key is a request of its own", async () => {
+    const tenantId = await seedActive();
+    const key = `ticket-${hex()}`;
+    const alice = await cancel(tenantId, 'contract ended', key, ALICE);
+    expect(alice.status).toBe(202);
+    // Bob's key is not Alice's: his request is judged on its own (the tenant is already deprovisioning), neither
+    // answered with Alice's result nor refused as a reuse of a key he never used.
+    const bob = await cancel(tenantId, 'contract ended', key, BOB);
+    expect({ status: bob.status, error: bob.body.error }).toEqual({
+      status: 409,
+      error: 'OPERATION.NOT_CANCELLABLE',
+    });
+    expect(JSON.stringify(bob.body)).not.toContain(alice.body.event_id);
+  });
+
+  it('answers 409 to a retry while the first request is still being processed', async () => {
+    const tenantId = await seedActive();
+    const key = `ticket-${hex()}`;
+    // Hold the lock every append to this tenant's stream takes first (libs/event-store migrations.ts), so the
+    // first request stays in flight until the test lets it go.
+    const holder = new Client({ connectionString: DATABASE_URL });
+    await holder.connect();
+    const lockName = `${EVENT_SCHEMA}_events:${tenantStream(tenantId)}`;
+    /** Requests waiting for that lock (an advisory lock on a bigint key: high half classid, low half objid). */
+    const waiting = async () => {
+      const { rows } = await pg.query<{ count: string }>(
+        `SELECT count(*) FROM pg_locks
+          WHERE locktype = 'advisory' AND NOT granted AND objsubid = 1
+            AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)`,
+        [lockName],
+      );
+      return Number(rows[0].count);
+    };
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [lockName]);
+      const first = cancel(tenantId, 'contract ended', key).then((r) => r);
+      await until(async () => (await waiting()) >= 1, 'the first request waiting on the stream');
+      // The retry either answers at once, or waits behind the same lock (then it was not told of the first).
+      let answered: request.Response | undefined;
+      const retry = cancel(tenantId, 'contract ended', key).then((r) => (answered = r));
+      await until(
+        async () => answered !== undefined || (await waiting()) >= 2,
+        'the retry answered or waiting',
+      );
+      await holder.query('COMMIT');
+      const [firstAnswer, retryAnswer] = await Promise.all([first, retry]);
+      expect(firstAnswer.status).toBe(202);
+      expect({ status: retryAnswer.status, error: retryAnswer.body.error }).toEqual({
+        status: 409,
+        error: 'OPERATION.IDEMPOTENCY_KEY_IN_FLIGHT',
+      });
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+    }
+    expect((await streamOf(tenantId)).filter((e) => e.type === 'CancellationRequested')).toHaveLength(1);
+  });
+
+  it('publishes its expiry policy, and keeps a key for as long as the tenant stream lives', async () => {
+    const docs = await http.get('/api/docs-json').expect(200);
+    const cancelHeader = (
+      docs.body.paths['/api/v1/tenants/{id}/cancel'].post.parameters as { in: string; name: string }[]
+    ).find((p) => p.in === 'header' && p.name === 'Idempotency-Key') as { description?: string } | undefined;
+    expect(cancelHeader?.description).toMatch(/expir/i);
+
+    const tenantId = await seedActive();
+    const key = `ticket-${hex()}`;
+    const first = await cancel(tenantId, 'contract ended', key);
+    now += 400 * 24 * 60 * 60 * 1000;
+    const yearLater = await cancel(tenantId, 'contract ended', key);
+    expect({ status: yearLater.status, eventId: yearLater.body.event_id }).toEqual({
+      status: 202,
+      eventId: first.body.event_id,
+    });
+  });
+});
+
+async function until(probe: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
