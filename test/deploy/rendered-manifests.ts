@@ -33,6 +33,7 @@ export function loadRendered(overlay: Overlay): KubeObject[] {
 
 // Kinds deploy/ renders that the manifest validator of libs/kube (built for tenant trees) has no entry for.
 const EXTRA_MODELS: Record<string, string> = {
+  'batch/v1/CronJob': 'kubernetes-models/batch/v1/CronJob.js',
   'policy/v1/PodDisruptionBudget': 'kubernetes-models/policy/v1/PodDisruptionBudget.js',
   'rbac.authorization.k8s.io/v1/ClusterRole': 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole.js',
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding':

@@ -20,8 +20,11 @@ import { IntakeModule } from './intake/intake.module';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsGuard } from './metrics/metrics.guard';
 import { ProvisioningMetrics } from './metrics/provisioning-metrics';
+import { SloController } from './slo/slo.controller';
 import { OperationsController } from './operations/operations.controller';
 import { OperatorRoleGuard } from './operations/operator-role.guard';
+import { ReprovisionController } from './operations/reprovision.controller';
+import { ReconciliationsController } from './reconciliation/reconciliations.controller';
 import { ApiTokenGuard } from './tenants/api-token.guard';
 import { TenantProjector } from './tenants/tenant-projector';
 import { TenantsController } from './tenants/tenants.controller';
@@ -87,7 +90,10 @@ export class AppModule {
         WebhooksController,
         TenantsController,
         OperationsController,
+        ReprovisionController,
+        ReconciliationsController,
         GuardrailsController,
+        SloController,
         HealthController,
         MetricsController,
         ...CONSOLE_CONTROLLERS,

@@ -176,6 +176,11 @@ function describe(type: string, data: unknown): { step: string; detail: string }
       return { step: '', detail: `${failure(data, 'reason')}; retry at ${text(data, 'retryAt')}` };
     case 'TenantPurged':
       return { step: '', detail: `purged at ${text(data, 'purgedAt')}` };
+    case 'ReprovisioningRequested':
+      return {
+        step: '',
+        detail: `run ${text(data, 'run')} by ${text(data, 'requestedBy')}: ${text(data, 'reason')}`,
+      };
     case 'OperatorRetryRequested':
       return { step, detail: `retry by ${text(data, 'operator')}: ${text(data, 'reason')}` };
     case 'TierChangeRequested':

@@ -1,12 +1,16 @@
 import { Command, CommanderError } from 'commander';
+import { addAuditCommands } from './audit.command';
 import { EXIT, type CliIo } from './cli-io';
 import { failureOf } from './failure';
 import { printable } from './format';
 import { addGitOpsCommands } from './gitops.command';
 import { addOperatorCommands } from './operator.commands';
+import { addReconcileCommand } from './reconcile.command';
 import { addReplayCommand } from './replay.command';
+import { addReprovisionCommand } from './reprovision.command';
 import { Resources } from './resources';
 import { addSecretsCommands } from './secrets.command';
+import { addSloCommand } from './slo.command';
 import { addTenantCommands } from './tenant.commands';
 import { addVerifyCommand } from './verify.command';
 
@@ -37,8 +41,12 @@ function buildProgram(io: CliIo, resources: Resources, setExit: (code: number) =
   const context = { program, io, resources, setExit };
   addTenantCommands(context);
   addVerifyCommand(context);
+  addAuditCommands(context);
   addOperatorCommands(context);
+  addReprovisionCommand(context);
   addReplayCommand(context);
+  addSloCommand(context);
+  addReconcileCommand(context);
   addSecretsCommands(program, io, setExit);
   addGitOpsCommands(program, io);
   return program;

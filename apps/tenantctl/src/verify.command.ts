@@ -1,11 +1,22 @@
 import { readFile } from 'node:fs/promises';
-import { verifyNdjson, verifyTenant, type NdjsonVerification, type TenantVerification } from '@app/audit';
+import {
+  verifyNdjson,
+  verifyTenant,
+  verifyTenantWithAnchor,
+  type NdjsonVerification,
+  type TenantVerification,
+} from '@app/audit';
 import { InvalidArgumentError } from 'commander';
 import { json, tenantArg } from './args';
+import { asCliFailure } from './audit-anchor';
+import { anchorFailed, anchorJson, anchorSourceFrom, anchorText } from './audit-verify';
 import { EXIT, usage } from './cli-io';
 import { assertTenantExists, type TenantctlContext } from './resources';
 
-/** `verify`: the tenant stream against its audit hash chain, or an NDJSON export offline. */
+/**
+ * `verify`: the tenant stream against its audit hash chain and, when AUDIT_ANCHOR_PUBLIC_KEY(_FILE) is set,
+ * against the latest signed anchor in the archive bucket; or an NDJSON export offline.
+ */
 export function addVerifyCommand({ program, io, resources, setExit }: TenantctlContext): void {
   const out = (text: string) => io.stdout.write(text);
   program
@@ -18,11 +29,19 @@ export function addVerifyCommand({ program, io, resources, setExit }: TenantctlC
       'with --file: a chain head known independently (repeatable)',
       parseAnchor,
     )
+    .option('--without-anchor', 'online: skip the check against the latest signed anchor')
+    .option('--require-anchor', 'online: fail (exit 4) when no anchor covers the tenant')
     .option('--json', 'print JSON')
     .action(
       async (
         tenant: string | undefined,
-        options: { file?: string; anchor?: { revision: number; hash: string }[]; json?: boolean },
+        options: {
+          file?: string;
+          anchor?: { revision: number; hash: string }[];
+          withoutAnchor?: boolean;
+          requireAnchor?: boolean;
+          json?: boolean;
+        },
       ) => {
         if ((tenant === undefined) === (options.file === undefined))
           throw usage('give either a tenant id or --file');
@@ -39,12 +58,31 @@ export function addVerifyCommand({ program, io, resources, setExit }: TenantctlC
           if (!result.ok) setExit(EXIT.VERIFY_FAILED);
           return;
         }
+        if (options.withoutAnchor && options.requireAnchor)
+          throw usage('--without-anchor and --require-anchor exclude each other');
         const tenantId = tenantArg(tenant ?? '');
+        const source = options.withoutAnchor
+          ? null
+          : await asCliFailure(async () => anchorSourceFrom(io.env));
+        if (options.requireAnchor && source === null)
+          throw usage('--require-anchor needs AUDIT_ANCHOR_PUBLIC_KEY_FILE (or AUDIT_ANCHOR_PUBLIC_KEY)');
         const store = await resources.eventStore();
         await assertTenantExists(store, tenantId);
-        const result = await verifyTenant(store, tenantId);
-        out(options.json ? json(result) : verificationText(result));
-        if (!result.ok) setExit(EXIT.VERIFY_FAILED);
+        if (source === null) {
+          const result = await verifyTenant(store, tenantId);
+          out(options.json ? json(result) : verificationText(result));
+          if (!result.ok) setExit(EXIT.VERIFY_FAILED);
+          return;
+        }
+        const latest = await source.archive.latest(source.publicKeys);
+        const result = await verifyTenantWithAnchor(store, tenantId, latest);
+        const required = options.requireAnchor === true;
+        out(
+          options.json
+            ? json(anchorJson(result, required))
+            : verificationText(result.chain) + anchorText(result),
+        );
+        if (!result.chain.ok || anchorFailed(result.anchor, required)) setExit(EXIT.VERIFY_FAILED);
       },
     );
 }

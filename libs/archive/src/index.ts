@@ -29,3 +29,12 @@ export {
   s3EndpointFrom,
   type ArchiveS3Config,
 } from './env';
+export {
+  ensureRetainingBucket,
+  listObjectKeys,
+  putRetainedObject,
+  readSmallObject,
+  type BucketProtection,
+  type Retention,
+  type RetentionMode,
+} from './retained-objects';

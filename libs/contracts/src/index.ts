@@ -11,3 +11,4 @@ export * from './guardrail-events';
 export * from './steps';
 export * from './validation';
 export * from './asyncapi';
+export * from './reconciliation-events';

@@ -99,6 +99,12 @@ export interface LifecycleEventData {
     reason: string;
     refusedAt: string;
   };
+  /**
+   * A fresh provisioning run of a tenant whose last run failed and was rolled back: same tenant id, subscription
+   * and domain, every step started anew; the earlier runs stay in the stream. `run` numbers the new run (the
+   * first run is 1); `requestedBy` is `billing` (a repeated subscription.created) or `operator:<name>`.
+   */
+  ReprovisioningRequested: { run: number; reason: string; requestedBy: string; requestedAt: string };
 }
 export type LifecycleEventType = keyof LifecycleEventData;
 export type LifecycleEvent<T extends LifecycleEventType = LifecycleEventType> = T extends LifecycleEventType

@@ -1,6 +1,7 @@
 import type { LifecycleEventData, TenantEvent, Tier } from '@app/contracts';
 import { backupKey, type BackupWork } from './dag';
 import { evolve } from './evolve';
+import { provisioningRun, reprovisionBlock, type ReprovisionBlock } from './reprovisioning';
 import { initialState, type TenantState, type TenantStatus } from './state';
 
 /*
@@ -21,6 +22,11 @@ export const REFUSAL_CODES = {
   NOT_CANCELLABLE: 'NOT_CANCELLABLE',
   STEP_NOT_RETRYABLE: 'STEP_NOT_RETRYABLE',
   PURGE_ALREADY_REQUESTED: 'PURGE_ALREADY_REQUESTED',
+  /** Re-provisioning: the run is still going, its rollback is not complete, the tenant is up, or cancelled. */
+  PROVISIONING_IN_PROGRESS: 'PROVISIONING_IN_PROGRESS',
+  ROLLBACK_NOT_COMPLETE: 'ROLLBACK_NOT_COMPLETE',
+  TENANT_ACTIVE: 'TENANT_ACTIVE',
+  TENANT_CANCELLED: 'TENANT_CANCELLED',
 } as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[keyof typeof REFUSAL_CODES];
 
@@ -312,4 +318,28 @@ export function admitOperatorRetry(
         ? 'no backup is blocked'
         : `step ${step} is ${current?.status ?? 'unknown'}, not parked`;
   return refuse(REFUSAL_CODES.STEP_NOT_RETRYABLE, `tenant ${tenantId}: ${why} (${hint})`);
+}
+
+/** Each reason a re-provisioning is refused, as the lifecycle's refusal code. */
+const REPROVISION_REFUSALS: Record<ReprovisionBlock['kind'], RefusalCode> = {
+  'in-progress': REFUSAL_CODES.PROVISIONING_IN_PROGRESS,
+  rollback: REFUSAL_CODES.ROLLBACK_NOT_COMPLETE,
+  active: REFUSAL_CODES.TENANT_ACTIVE,
+  cancelled: REFUSAL_CODES.TENANT_CANCELLED,
+};
+
+/**
+ * A fresh provisioning run (an operator's, or billing's repeated subscription.created): only for a tenant whose
+ * last run failed and whose rollback is complete. The event numbers the new run, so two requests decided on the
+ * same state are the same request.
+ */
+export function admitReprovisioning(
+  state: TenantState,
+  request: Omit<LifecycleEventData['ReprovisioningRequested'], 'run'>,
+): Admission {
+  if (!state.tenant) return refuse(REFUSAL_CODES.TENANT_NOT_FOUND, 'tenant does not exist');
+  const blocked = reprovisionBlock(state);
+  if (blocked) return refuse(REPROVISION_REFUSALS[blocked.kind], blocked.message);
+  const run = provisioningRun(state) + 1;
+  return { events: [{ type: 'ReprovisioningRequested', data: { ...request, run } }] };
 }

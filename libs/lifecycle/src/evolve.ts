@@ -7,6 +7,7 @@ import {
   type TenantEvent,
 } from '@app/contracts';
 import { backupKey, compensationKey, stepKind, tierChangeKey, workloadsOperationKey } from './dag';
+import { startRun } from './reprovisioning';
 import type { StepState, TenantState, WorkloadsKind } from './state';
 
 type ResultEvent = CommandSucceededEvent | CommandFailedEvent;
@@ -328,6 +329,9 @@ function evolveLifecycle(state: TenantState, event: LifecycleEvent): TenantState
     // A security record of a forged command that no service ran: nothing for the saga to act on.
     case 'UndecidedCommandRefused':
       return state;
+
+    case 'ReprovisioningRequested':
+      return startRun(state, event.data);
 
     default:
       return ignoreUnknown(event, state);

@@ -149,10 +149,24 @@ export interface WorkloadsOperationState {
   outcome?: 'done' | 'failed';
 }
 
+/** A provisioning run that failed and was rolled back before the tenant was provisioned again. */
+export interface FailedRunState {
+  run: number;
+  failedStep: string;
+  reason: FailureReason;
+  failedAt?: string;
+  compensatedSteps: string[];
+}
+
 export interface TenantState {
   status: TenantStatus;
   tenant?: TenantProfile;
+  /** The current run's steps: a re-provisioning starts with none. */
   steps: Readonly<Record<string, StepState>>;
+  /** Number of the current provisioning run; absent on the first (see `provisioningRun`). */
+  run?: number;
+  /** The runs that failed before the current one, oldest first (their events stay in the stream). */
+  failedRuns?: FailedRunState[];
   requestedAt?: string;
   activatedAt?: string;
   failedAt?: string;

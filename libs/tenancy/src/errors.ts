@@ -30,6 +30,8 @@ export const ERROR_STATUS = {
   'OPERATION.NOT_IN_GRACE_PERIOD': 409,
   'OPERATION.PURGE_ALREADY_REQUESTED': 409,
   'OPERATION.IDEMPOTENCY_KEY_REUSED': 422,
+  /** A request with the same Idempotency-Key is still being processed. */
+  'OPERATION.IDEMPOTENCY_KEY_IN_FLIGHT': 409,
   'OPERATION.CONCURRENCY_EXHAUSTED': 503,
 
   'QUERY.INVALID_TENANT_ID': 400,
@@ -44,6 +46,28 @@ export const ERROR_STATUS = {
    * the delivery arrived.
    */
   'WEBHOOK.REPLAYED': 409,
+
+  'RECONCILIATION.NOT_FOUND': 404,
+  'RECONCILIATION.ACTION_NOT_FOUND': 404,
+  /** Another operator decided the action otherwise first. */
+  'RECONCILIATION.ACTION_ALREADY_DECIDED': 409,
+  /** The tenant's lifecycle refuses the action now, or the tenant no longer holds the subscription. */
+  'RECONCILIATION.ACTION_REFUSED': 409,
+  /** Billing's export URL answered an error or could not be reached. */
+  'RECONCILIATION.SOURCE_UNAVAILABLE': 502,
+  'RECONCILIATION.SOURCE_TOO_LARGE': 502,
+  /** Billing's export is not JSON or CSV, or holds invalid records (each in `violations`). */
+  'RECONCILIATION.SOURCE_INVALID': 502,
+  'RECONCILIATION.SOURCE_TIMEOUT': 504,
+  'RECONCILIATION.CONCURRENCY_EXHAUSTED': 503,
+
+  /** Re-provisioning: only a tenant whose last run failed and whose rollback is complete. */
+  'OPERATION.PROVISIONING_IN_PROGRESS': 409,
+  'OPERATION.ROLLBACK_NOT_COMPLETE': 409,
+  'OPERATION.TENANT_ACTIVE': 409,
+  'OPERATION.TENANT_CANCELLED': 409,
+  /** billing's repeated subscription.created while the failed run is still being rolled back: retry later. */
+  'INTAKE.ROLLBACK_NOT_COMPLETE': 409,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

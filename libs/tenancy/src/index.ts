@@ -17,3 +17,6 @@ export * from './read-model/create-read-model';
 export * from './read-model/redact';
 export * from './testing/tenant-stream-builder';
 export * from './tenancy-context';
+export * from './slo';
+export * from './reconciliation';
+export * from './reprovisioning';

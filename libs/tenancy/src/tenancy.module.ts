@@ -9,8 +9,22 @@ import { GetPurgeBreakerStatusHandler } from './queries/get-purge-breaker-status
 import { GetTenantHistoryHandler } from './queries/get-tenant-history.handler';
 import { GetTenantHandler } from './queries/get-tenant.handler';
 import { ListTenantsHandler } from './queries/list-tenants.handler';
+import { RequestReprovisioningHandler } from './reprovisioning/request-reprovisioning.handler';
+import { GetSloReportHandler } from './slo/get-slo-report.handler';
+import {
+  RECONCILIATION_READ_MODEL_HANDLERS,
+  RECONCILIATION_STORE_HANDLERS,
+} from './reconciliation/reconciliation.handlers';
 import type { TenantReadModel } from './read-model/tenant-read-model';
-import { CLOCK, TENANCY_OPTIONS, TENANT_READ_MODEL, type Clock, type TenancyOptions } from './tokens';
+import { RequestsInFlight } from './operations/requests-in-flight';
+import {
+  CLOCK,
+  REQUESTS_IN_FLIGHT,
+  TENANCY_OPTIONS,
+  TENANT_READ_MODEL,
+  type Clock,
+  type TenancyOptions,
+} from './tokens';
 
 export interface TenancyDependencies {
   eventStore: EventStore;
@@ -29,8 +43,11 @@ const STORE_HANDLERS = [
   ResetPurgeBreakerHandler,
   GetTenantHistoryHandler,
   GetPurgeBreakerStatusHandler,
+  ...RECONCILIATION_STORE_HANDLERS,
+  GetSloReportHandler,
+  RequestReprovisioningHandler,
 ];
-const READ_MODEL_HANDLERS = [ListTenantsHandler, GetTenantHandler];
+const READ_MODEL_HANDLERS = [ListTenantsHandler, GetTenantHandler, ...RECONCILIATION_READ_MODEL_HANDLERS];
 
 /**
  * The operator commands and tenant queries shared by the API and tenantctl, and the ports they run on. Global,
@@ -48,6 +65,7 @@ export class TenancyModule {
       { provide: EVENT_STORE, useValue: deps.eventStore },
       { provide: CLOCK, useValue: deps.clock ?? (() => new Date()) },
       { provide: TENANCY_OPTIONS, useValue: options },
+      { provide: REQUESTS_IN_FLIGHT, useValue: new RequestsInFlight() },
       ...(deps.readModel ? [{ provide: TENANT_READ_MODEL, useValue: deps.readModel }] : []),
     ];
     return {

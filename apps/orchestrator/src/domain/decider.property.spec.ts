@@ -4,11 +4,15 @@ import {
   COMPENSABLE_STEPS,
   GATING_STEPS,
   PURGE_STEPS,
+  admitReprovisioning,
   compensationKey,
+  isRefusal,
+  provisioningRun,
   purgeKey,
   type TenantState,
 } from '@app/lifecycle';
 import type { DecidedEvent } from './decide';
+import { commandId } from './decision';
 import { isCompensated } from './provisioning';
 import { nextDeadline, pendingCommands } from './queries';
 import { PERMANENT, PROFILE, TEST_CONFIG, TRANSIENT, TenantSim, outputsFor, resultEvent } from './testing';
@@ -321,6 +325,99 @@ describe('website record under cancellations and reactivations in any order', ()
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+/** Scheduler moves, plus an operator or billing asking at any moment to provision the tenant again. */
+const reprovisionMoves = fc.array(
+  fc.oneof(
+    { weight: 8, arbitrary: fc.record({ roll: fc.nat(99), pick: fc.nat() }) },
+    { weight: 1, arbitrary: fc.constant('reprovision' as const) },
+  ),
+  { minLength: 10, maxLength: 200 },
+);
+
+/** The run each StepStarted of the stream belongs to, read from the log (runs start at ReprovisioningRequested). */
+function commandsByRun(sim: TenantSim): { run: number; data: Dispatched & { attempt: number } }[] {
+  let run = 1;
+  return sim.events.flatMap((event) => {
+    if (event.type === 'ReprovisioningRequested') run = event.data.run;
+    return event.type === 'StepStarted' ? [{ run, data: event.data }] : [];
+  });
+}
+
+describe('re-provisioning under a random scheduler', () => {
+  it('starts a run only after a complete rollback, never reuses a command id, and each run ends active or compensated', () => {
+    let activeAfterReprovisioning = 0;
+    fc.assert(
+      fc.property(policy, reprovisionMoves, (knobs, plays) => {
+        const sim = new TenantSim({ ...TEST_CONFIG, ...knobs });
+        // Failures are frequent, so that runs fail and are started again.
+        const world = new World(sim, { okBelow: 75, retryableBelow: 85 });
+        sim.request();
+        let rolledBackThisRun = false;
+        const observe = () => {
+          checkNeverStuck(sim);
+          rolledBackThisRun ||= sim.state.status === 'rolling_back' || sim.state.status === 'failed';
+          if (sim.state.status === 'active' && rolledBackThisRun) {
+            throw new Error(`run ${provisioningRun(sim.state)} both activated and rolled back`);
+          }
+        };
+        const reprovision = () => {
+          const before = sim.state;
+          const admission = admitReprovisioning(before, {
+            reason: 'try again',
+            requestedBy: 'operator:alice',
+            requestedAt: sim.now.toISOString(),
+          });
+          if (isRefusal(admission)) return;
+          // Admitted only once the failed run's rollback is over: nothing of it left to undo.
+          expect(before.status).toBe('failed');
+          for (const step of COMPENSABLE_STEPS) expect(isCompensated(before, step.name)).toBe(true);
+          expect(pendingCommands(before)).toEqual([]);
+          const [event] = admission.events;
+          if (event?.type !== 'ReprovisioningRequested') throw new Error('no ReprovisioningRequested');
+          sim.emit(event.type, event.data);
+          rolledBackThisRun = false;
+          expect(sim.state.run).toBe(event.data.run);
+        };
+        for (const move of plays) {
+          if (move === 'reprovision') reprovision();
+          else if (!world.play(move)) reprovision();
+          observe();
+        }
+        world.drain();
+        observe();
+        // A run that failed is asked once more in a world that now behaves.
+        reprovision();
+        world.drain();
+        observe();
+
+        const { state } = sim;
+        expect(['active', 'failed']).toContain(state.status);
+        if (state.status === 'active') {
+          for (const step of GATING_STEPS) expect(state.steps[step.name]?.status).toBe('succeeded');
+        } else {
+          for (const step of COMPENSABLE_STEPS) expect(isCompensated(state, step.name)).toBe(true);
+          // Refused only while a compensation waits for an operator.
+          expect(Object.values(state.steps).some((run) => run.status === 'parked')).toBe(true);
+        }
+        expect(pendingCommands(state)).toEqual([]);
+        expect(state.failedRuns?.length ?? 0).toBe(provisioningRun(state) - 1);
+        if (state.status === 'active' && provisioningRun(state) > 1) activeAfterReprovisioning++;
+        // Every command of every run has an id of its own, derived from its run: services never dedupe one away.
+        const started = commandsByRun(sim);
+        expect(new Set(started.map(({ data }) => data.commandId)).size).toBe(started.length);
+        for (const { run, data } of started) {
+          expect(data.commandId).toBe(
+            commandId(PROFILE.tenantId, run, data.step, data.commandType, data.attempt),
+          );
+        }
+      }),
+      { numRuns: 200 },
+    );
+    // The scheduler does reach the case under test: tenants provisioned again after a failed run.
+    expect(activeAfterReprovisioning).toBeGreaterThan(50);
   });
 });
 

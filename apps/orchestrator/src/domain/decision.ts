@@ -11,7 +11,7 @@ import {
 } from '@app/contracts';
 import { DEFAULT_COMMAND_DEADLINE_SECONDS, FALLBACK_DEADLINE_SECONDS, type DeciderConfig } from './config';
 import type { PurgeGuard } from './guardrails';
-import type { StepState, TenantState } from '@app/lifecycle';
+import { provisioningRun, type StepState, type TenantState } from '@app/lifecycle';
 
 /** A lifecycle event the orchestrator decided to append; the runtime adds the metadata. */
 export type Decision = {
@@ -53,9 +53,23 @@ export function deadlineSeconds(step: string, command: CommandType, config: Deci
 }
 
 /**
- * The decision to run a command. Its id depends only on the tenant, step, command and attempt, so two
- * orchestrators deciding on the same state issue the same command and services deduplicate it.
+ * The id of a command: it depends only on the tenant, its provisioning run, the step, the command and the
+ * attempt, so two orchestrators deciding on the same state issue the same command and services deduplicate it,
+ * while a re-provisioned tenant's steps (whose keys and attempts start again) get ids no service has seen. The
+ * first run's ids leave the run out, as they did before tenants could be provisioned again.
  */
+export function commandId(
+  tenantId: string,
+  run: number,
+  step: string,
+  commandType: CommandType,
+  attempt: number,
+): string {
+  const parts = [step, commandType, String(attempt)];
+  return run > 1 ? deterministicId(tenantId, `run-${run}`, ...parts) : deterministicId(tenantId, ...parts);
+}
+
+/** The decision to run a command (see `commandId`). */
 export function startStep(
   ctx: DecisionContext,
   step: string,
@@ -67,7 +81,7 @@ export function startStep(
     type: 'StepStarted',
     data: {
       step,
-      commandId: deterministicId(ctx.tenant.tenantId, step, commandType, String(attempt)),
+      commandId: commandId(ctx.tenant.tenantId, provisioningRun(ctx.state), step, commandType, attempt),
       commandType,
       service: COMMAND_CATALOG[commandType].service,
       attempt,

@@ -5,11 +5,16 @@ import { ConsoleApiController } from './console-api.controller';
 import type { ConsoleConfig } from './console.config';
 import { ConsolePageController } from './console-page.controller';
 import { ListTenantsNeedingAttentionHandler } from './list-tenants-needing-attention.handler';
+import { SloConsoleController } from './slo-console.controller';
 import { TenantStreams } from './tenant-streams';
 import { VerifyTenantAuditHandler } from './verify-tenant-audit.handler';
 import { consoleTenantView } from './views';
 
-export const CONSOLE_CONTROLLERS: Type[] = [ConsolePageController, ConsoleApiController];
+export const CONSOLE_CONTROLLERS: Type[] = [
+  ConsolePageController,
+  ConsoleApiController,
+  SloConsoleController,
+];
 
 /**
  * The console's providers, registered in the app module beside the controllers above (they share its

@@ -7,8 +7,22 @@ import {
   type TenantProfile,
 } from '@app/contracts';
 import { EVENT_STORE, readStreamOrEmpty, WrongExpectedVersionError, type EventStore } from '@app/event-store';
-import { admitSubscriptionReactivated, isRefusal } from '@app/lifecycle';
-import { CLOCK, decideOnTenant, earlierEvent, UseCaseError, type Clock } from '@app/tenancy';
+import {
+  admitReprovisioning,
+  admitSubscriptionReactivated,
+  isRefusal,
+  provisioningRun,
+  REFUSAL_CODES,
+} from '@app/lifecycle';
+import {
+  CLOCK,
+  decideOnTenant,
+  earlierEvent,
+  refusalError,
+  UseCaseError,
+  type Clock,
+  type RefusalCodes,
+} from '@app/tenancy';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AcceptSubscriptionCreated } from './intake.commands';
@@ -17,9 +31,10 @@ import type { IntakeSource, SubscriptionAccepted } from './intake.types';
 import { SubscriptionReservations } from './subscription-reservations';
 
 /**
- * subscription.created (spec 1.1): a new tenant, or the customer's tenant in its grace period reactivated. Every
- * write is a uniqueness reservation or a deterministic event id, so the same delivery repeated (or raced 50
- * times, or retried after a crash half-way) converges on one tenant.
+ * subscription.created (spec 1.1): a new tenant, the customer's tenant in its grace period reactivated, or the
+ * subscription's tenant whose provisioning failed provisioned again. Every write is a uniqueness reservation or
+ * a deterministic event id, so the same delivery repeated (or raced 50 times, or retried after a crash half-way)
+ * converges on one tenant.
  */
 @CommandHandler(AcceptSubscriptionCreated)
 export class AcceptSubscriptionCreatedHandler implements ICommandHandler<AcceptSubscriptionCreated> {
@@ -69,7 +84,7 @@ export class AcceptSubscriptionCreatedHandler implements ICommandHandler<AcceptS
         return this.reactivate(tenantId, request, duplicate);
       }
       await this.reservations.linkCustomer(email, tenantId, subscriptionId);
-      return { tenantId, domain: tenant.domain, status: 'provisioning', duplicate };
+      return this.provisionAgainIfFailed(tenantId, subscriptionId, duplicate);
     }
 
     const domain = await this.reservations.reserveDomain(tenantId, subscriptionId);
@@ -91,6 +106,39 @@ export class AcceptSubscriptionCreatedHandler implements ICommandHandler<AcceptS
     }
     await this.reservations.linkCustomer(email, tenantId, subscriptionId);
     return { tenantId, domain, status: 'provisioning', duplicate };
+  }
+
+  /**
+   * The subscription's tenant exists: if its last provisioning run failed and was rolled back, billing's repeated
+   * subscription.created starts a fresh run of the same tenant id and domain (`ReprovisioningRequested`, its id
+   * derived from the run so that concurrent deliveries start one run); while that rollback is still going it is
+   * refused, to be sent again later; otherwise the delivery changes nothing.
+   */
+  private provisionAgainIfFailed(
+    tenantId: string,
+    subscriptionId: string,
+    duplicate: boolean,
+  ): Promise<SubscriptionAccepted> {
+    return decideOnTenant(this.store, tenantId, intakeErrors(tenantId), (read) => {
+      const accepted = { tenantId, domain: read.state.tenant!.domain, status: 'provisioning' as const };
+      const { status } = read.state;
+      if (status !== 'failed' && status !== 'rolling_back') {
+        return { append: [], result: { ...accepted, duplicate } };
+      }
+      const now = this.clock();
+      const admission = admitReprovisioning(read.state, {
+        reason: `subscription.created of subscription ${subscriptionId} received again`,
+        requestedBy: 'billing',
+        requestedAt: now.toISOString(),
+      });
+      if (isRefusal(admission)) throw refusalError(admission, REPROVISION_REFUSALS);
+      const run = String(provisioningRun(read.state) + 1);
+      const id = deterministicId('reprovisioning-requested', tenantId, run);
+      const append = admission.events.map((event) =>
+        billingEvent(id, event.type, event.data, tenantId, [event.type, subscriptionId, run], now),
+      );
+      return { append, result: { ...accepted, duplicate: false } };
+    });
   }
 
   private async reactivate(
@@ -128,6 +176,11 @@ export class AcceptSubscriptionCreatedHandler implements ICommandHandler<AcceptS
     return accepted;
   }
 }
+
+/** The one refusal a repeated subscription.created can meet: the failed run is still being rolled back. */
+const REPROVISION_REFUSALS: RefusalCodes = {
+  [REFUSAL_CODES.ROLLBACK_NOT_COMPLETE]: 'INTAKE.ROLLBACK_NOT_COMPLETE',
+};
 
 function tenantProfile(request: SubscriptionCreatedDto, tenantId: string, domain: string): TenantProfile {
   const { customer, plan, metadata } = request.data;

@@ -50,11 +50,24 @@ export function tenantDetail(summary: TenantSummary) {
       purge_started_at: summary.deprovisioning.purgeStartedAt,
     },
     purged_at: summary.purgedAt,
-    steps: Object.values(summary.steps)
-      .sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.step.localeCompare(b.step))
-      .map(stepView),
+    steps: stepViews(summary.steps),
+    run: summary.run ?? 1,
+    failed_runs: (summary.failedRuns ?? []).map((failed) => ({
+      run: failed.run,
+      failure_reason: failed.failureReason,
+      steps: stepViews(failed.steps),
+      reprovisioned_at: failed.reprovisionedAt,
+      reprovisioned_by: failed.reprovisionedBy,
+      reason: failed.reason,
+    })),
     revision: summary.revision,
   };
+}
+
+function stepViews(steps: Record<string, StepSummary>) {
+  return Object.values(steps)
+    .sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.step.localeCompare(b.step))
+    .map(stepView);
 }
 
 /** One event of the audit history, its data with secret-looking keys masked. */

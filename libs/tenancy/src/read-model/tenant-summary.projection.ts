@@ -9,6 +9,7 @@ import {
   type Tier,
 } from '@app/contracts';
 import { workloadsOperationKind, type WorkloadsKind } from '@app/lifecycle';
+import { startRun, type FailedRun } from './provisioning-runs.projection';
 
 /**
  * The tenant summary behind the query API: a pure fold over one tenant stream (lifecycle events and command
@@ -70,6 +71,10 @@ export interface TenantSummary {
   revision: number;
   /** Where the workloads are (absent until the first suspension: running once active). */
   workloads?: WorkloadsSummary;
+  /** Number of the current provisioning run (absent: the first). */
+  run?: number;
+  /** The runs that failed before the tenant was provisioned again, oldest first (absent: none). */
+  failedRuns?: FailedRun<StepSummary>[];
 }
 
 /**
@@ -255,6 +260,8 @@ function evolveLifecycle(state: TenantSummary, event: LifecyclePayload, at: stri
         : state;
     case 'TenantPurged':
       return { ...state, status: 'purged', purgedAt: event.data.purgedAt };
+    case 'ReprovisioningRequested':
+      return startRun(state, event.data, at);
     case 'TierChanged':
       return { ...state, tier: event.data.toTier };
     case 'SuspensionRequested':
@@ -300,6 +307,7 @@ const LIFECYCLE_TYPES: ReadonlySet<string> = new Set<LifecycleEventType>([
   'SuspensionRequested',
   'ResumptionRequested',
   'UndecidedCommandRefused',
+  'ReprovisioningRequested',
 ]);
 
 /**

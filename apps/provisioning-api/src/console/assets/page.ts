@@ -1,5 +1,6 @@
 import { TIERS } from '@app/contracts';
 import { TENANT_STATUSES } from '@app/tenancy';
+import { SLO_NAV_ITEM, SLO_SECTION } from './slo-section';
 
 /**
  * The console's single HTML page. The page and its stylesheet are TypeScript string constants, so `dist/` serves
@@ -33,6 +34,7 @@ export function consolePage(assetVersion: string): string {
     <ul>
       <li><a href="#/tenants" data-nav="tenants">Tenants</a></li>
       <li><a href="#/attention" data-nav="attention">Parked &amp; failed work</a></li>
+      ${SLO_NAV_ITEM}
     </ul>
   </nav>
   <div class="session" id="session" hidden>
@@ -163,7 +165,7 @@ export function consolePage(assetVersion: string): string {
       </table>
     </div>
   </section>
-</main>
+${SLO_SECTION}</main>
 
 <dialog id="reason-dialog" aria-labelledby="reason-title" aria-describedby="reason-context">
   <form id="reason-form" novalidate>

@@ -1,3 +1,5 @@
+import { SLO_CSS } from './slo-section';
+
 /**
  * The console's stylesheet. Colours meet WCAG AA contrast (4.5:1 for text) on their backgrounds, every status
  * carries a text label as well as a colour, and focus is always visible.
@@ -131,4 +133,4 @@ dialog { border: 1px solid var(--border); border-radius: 10px; padding: 1.25rem 
 dialog::backdrop { background: rgba(15, 23, 41, 0.55); }
 dialog textarea { width: 100%; resize: vertical; }
 .dialog-actions { display: flex; justify-content: flex-end; gap: 0.6rem; margin-top: 0.5rem; }
-`;
+${SLO_CSS}`;

@@ -145,7 +145,8 @@ export function showView(id: string): void {
   for (const link of document.querySelectorAll<HTMLElement>('[data-nav]')) {
     const current =
       (id === 'tenants-view' && link.dataset.nav === 'tenants') ||
-      (id === 'attention-view' && link.dataset.nav === 'attention');
+      (id === 'attention-view' && link.dataset.nav === 'attention') ||
+      (id === 'slo-view' && link.dataset.nav === 'slo');
     if (current) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }

@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RECONCILIATION_STREAM_CATEGORY } from '@app/contracts';
+import { createEventStore, type EventStore } from '@app/event-store';
+import { TenantStreamBuilder } from '@app/tenancy';
+import { readAllWhenVisible } from '@app/testing';
+import { Client } from 'pg';
+import pino from 'pino';
+import { EXIT, run } from './tenantctl';
+
+const DATABASE_URL =
+  process.env['PROVISIONING_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/provisioning_test';
+if (!/_test$/.test(new URL(DATABASE_URL).pathname)) {
+  throw new Error(`refusing to run against ${new URL(DATABASE_URL).pathname}: not a test database`);
+}
+
+const suffix = randomBytes(4).toString('hex');
+const EVENT_SCHEMA = `trc_es_${suffix}`;
+const READ_SCHEMA = `trc_rm_${suffix}`;
+const hex = () => randomBytes(3).toString('hex');
+const ENV: NodeJS.ProcessEnv = {
+  EVENTSTORE_URL: DATABASE_URL,
+  EVENTSTORE_SCHEMA: EVENT_SCHEMA,
+  READ_MODEL_URL: DATABASE_URL,
+  READ_MODEL_SCHEMA: READ_SCHEMA,
+  LOG_LEVEL: 'silent',
+  USER: 'carol',
+};
+const sub = (tenantId: string) => `sub_${tenantId.replace(/-/g, '_')}`;
+const kept = new TenantStreamBuilder(`kept-${hex()}`, '2025-01-15T10:00:00Z').activeTenant();
+const orphan = new TenantStreamBuilder(`orphan-${hex()}`, '2025-01-16T10:00:00Z').activeTenant();
+
+let store: EventStore;
+let tmp: string;
+
+async function tenantctl(argv: string[]) {
+  const outcome = { code: -1, stdout: '', stderr: '' };
+  outcome.code = await run(argv, {
+    stdout: { write: (text: string) => (outcome.stdout += text) },
+    stderr: { write: (text: string) => (outcome.stderr += text) },
+    env: ENV,
+    now: () => new Date('2025-02-01T09:00:00.000Z'),
+  });
+  return outcome;
+}
+
+beforeAll(async () => {
+  store = await createEventStore(DATABASE_URL, {
+    schema: EVENT_SCHEMA,
+    logger: pino({ level: 'silent' }),
+    pollIntervalMs: 100,
+  });
+  await kept.appendTo(store);
+  await orphan.appendTo(store);
+  await readAllWhenVisible(store, { category: 'tenant' }, kept.events.length + orphan.events.length);
+  expect((await tenantctl(['replay'])).code).toBe(EXIT.OK);
+  tmp = await mkdtemp(join(tmpdir(), 'tenantctl-reconcile-'));
+});
+
+afterAll(async () => {
+  await store?.close();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+  const client = new Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS "${EVENT_SCHEMA}" CASCADE`);
+  await client.query(`DROP SCHEMA IF EXISTS "${READ_SCHEMA}" CASCADE`);
+  await client.end();
+});
+
+describe('tenantctl reconcile against PostgreSQL', () => {
+  it('reads a CSV file and prints the findings as a table', async () => {
+    const file = join(tmp, 'active.csv');
+    await writeFile(file, `subscription_id,tier\n${sub(kept.tenantId)},business\nsub_gone,standard\n`);
+    const outcome = await tenantctl(['reconcile', '--file', file]);
+    expect(outcome).toMatchObject({ code: EXIT.OK, stderr: '' });
+    const [summary, header, ...rows] = outcome.stdout.trimEnd().split('\n');
+    expect(summary).toBe(
+      '2 subscriptions from inline against 2 tenants: 1 orphan, 1 missing, 1 tier mismatch, 0 tenant mismatch',
+    );
+    expect(header).toMatch(/^KIND +SUBSCRIPTION +TENANT +STATUS +TIER +BILLING +ACTION +ACTION-ID +DETAIL$/);
+    expect(rows.map((row) => row.split(/ +/).slice(0, 7))).toEqual([
+      ['orphan', sub(orphan.tenantId), orphan.tenantId, 'active', 'premium', '-', 'cancel-tenant'],
+      ['missing', 'sub_gone', '-', '-', '-', 'standard', 'follow-up'],
+      ['tier_mismatch', sub(kept.tenantId), kept.tenantId, 'active', 'premium', 'business', 'change-tier'],
+    ]);
+  });
+
+  it('records proposals with --propose and prints JSON with --json', async () => {
+    const file = join(tmp, 'active.json');
+    await writeFile(file, JSON.stringify([{ subscription_id: sub(kept.tenantId), tier: 'premium' }]));
+    const outcome = await tenantctl(['reconcile', '--file', file, '--propose', '--json', '--as', 'dave']);
+    expect(outcome.code).toBe(EXIT.OK);
+    const report = JSON.parse(outcome.stdout);
+    expect(report).toMatchObject({
+      reconciliationId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      counts: { orphan: 1, missing: 0, tier_mismatch: 0, tenant_mismatch: 0 },
+      findings: [{ kind: 'orphan', tenantId: orphan.tenantId, actionId: expect.any(String) }],
+    });
+    const recorded = await readAllWhenVisible(store, { category: RECONCILIATION_STREAM_CATEGORY }, 2);
+    expect(recorded.map((e) => [e.type, e.metadata['actor']])).toEqual([
+      ['ReconciliationRecorded', 'operator:dave'],
+      ['ReconciliationActionProposed', 'operator:dave'],
+    ]);
+  });
+
+  it('names the bad record and exits 2; needs exactly one source', async () => {
+    const file = join(tmp, 'bad.csv');
+    await writeFile(file, 'subscription_id,tier\nsub_1,premium\nsub 2,premium\n');
+    const bad = await tenantctl(['reconcile', '--file', file]);
+    expect(bad.code).toBe(EXIT.USAGE);
+    expect(bad.stderr).toBe(
+      'tenantctl: VALIDATION_FAILED: invalid subscription list: line 3: subscription_id must be 1-64 of letters, digits, _ and - (got "sub 2")\n',
+    );
+    const none = await tenantctl(['reconcile']);
+    expect(none).toMatchObject({
+      code: EXIT.USAGE,
+      stderr: 'tenantctl: give exactly one of --file <path> or --url <url>\n',
+    });
+    const badUrl = await tenantctl(['reconcile', '--url', 'ftp://billing/export']);
+    expect(badUrl.code).toBe(EXIT.USAGE);
+    expect(badUrl.stderr).toContain('source must be an http or https URL');
+  });
+});

@@ -1,0 +1,2 @@
+export * from './request-reprovisioning.command';
+export * from './request-reprovisioning.handler';
