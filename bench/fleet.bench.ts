@@ -21,9 +21,8 @@
  * Last line: RESULT fleet tenants= total_s= tenants_per_min= p50_s= p99_s= git_commits_per_tenant=
  * max_rss_mb= ... (see the end of main()).
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTenantId, type TenantProfile } from '@app/contracts';
@@ -43,6 +42,7 @@ import {
   tenantStepDurations,
   type StepDurations,
 } from './stack-bench';
+import { Progress, RssSampler, gitCommits } from './fleet-measurements';
 import { GIT_TIMINGS, GIT_TIMING_APPS, gitTimingReport } from './git-timings';
 
 const TENANTS = positiveInt('BENCH_TENANTS', 1000);
@@ -59,95 +59,6 @@ process.on('SIGINT', () => {
   process.stderr.write('\ninterrupted: no new tenants; cleaning up (Ctrl-C again to exit now)\n');
   for (const listener of onInterrupt) listener();
 });
-
-// ---------------------------------------------------------------------------------------------------------
-// Measurements around the run
-
-/** Commits reachable in the bare repository (0 while it has none). */
-function gitCommits(remote: string): number {
-  const result = spawnSync('git', ['--git-dir', remote, 'rev-list', '--count', '--all'], {
-    encoding: 'utf8',
-  });
-  if (result.status !== 0) return 0;
-  return Number(result.stdout.trim());
-}
-
-/** Samples every app's VmRSS twice a second and keeps each one's largest. */
-class RssSampler {
-  readonly maxKb = new Map<AppName, number>();
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(private readonly stack: LocalStack) {
-    this.timer = setInterval(() => this.sample(), 500);
-    this.sample();
-  }
-
-  private sample(): void {
-    for (const [app, child] of this.stack.processes) {
-      if (child.pid === undefined || child.exitCode !== null) continue;
-      let status: string;
-      try {
-        status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      } catch {
-        continue; // exited between the check and the read
-      }
-      const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
-      if (match) this.maxKb.set(app, Math.max(this.maxKb.get(app) ?? 0, Number(match[1])));
-    }
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-    this.sample();
-  }
-
-  largest(): { app: string; mb: number } {
-    let app = 'none';
-    let kb = 0;
-    for (const [name, value] of this.maxKb) if (value > kb) [app, kb] = [name, value];
-    return { app, mb: kb / 1024 };
-  }
-}
-
-/** One in-place line on stderr when it is a terminal; otherwise a line every tenth of the run. */
-class Progress {
-  private lastTenth = -1;
-  private readonly started = Date.now();
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(
-    private readonly total: number,
-    private readonly counts: () => { active: number; failed: number; inFlight: number },
-  ) {
-    this.timer = setInterval(() => this.draw(), 1000);
-  }
-
-  draw(final = false): void {
-    const { active, failed, inFlight } = this.counts();
-    const done = active + failed;
-    const elapsed = (Date.now() - this.started) / 1000;
-    const width = 30;
-    const filled = Math.round((done / this.total) * width);
-    const rate = elapsed > 0 ? (active / elapsed) * 60 : 0;
-    const line =
-      `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${this.total} ` +
-      `(${active} active, ${failed} failed, ${inFlight} in flight) ${elapsed.toFixed(0)} s, ${rate.toFixed(0)}/min`;
-    if (process.stderr.isTTY) {
-      process.stderr.write(`\r${line}\x1b[K${final ? '\n' : ''}`);
-    } else {
-      const tenth = Math.floor((done / this.total) * 10);
-      if (tenth !== this.lastTenth || final) {
-        this.lastTenth = tenth;
-        process.stderr.write(`${line}\n`);
-      }
-    }
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-    this.draw(true);
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // The run
