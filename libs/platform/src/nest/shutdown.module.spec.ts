@@ -26,17 +26,17 @@ describe('ShutdownDeadline', () => {
     jest.advanceTimersByTime(1);
     expect(exit).toHaveBeenCalledWith(1);
     expect(lines.join('')).toContain('shutdown did not finish before its deadline');
-    guard.onApplicationShutdown();
+    void guard.onApplicationShutdown();
   });
 
-  it('is not armed without a signal, and stops listening once the context shut down', () => {
+  it('is not armed without a signal, and stops listening once the context shut down', async () => {
     jest.useFakeTimers();
     const { guard } = deadline(1);
     const exit = jest.fn();
     const before = process.listenerCount('SIGUSR2');
     guard.listen(['SIGUSR2'], exit);
     expect(process.listenerCount('SIGUSR2')).toBe(before + 1);
-    guard.onApplicationShutdown();
+    await guard.onApplicationShutdown();
     expect(process.listenerCount('SIGUSR2')).toBe(before);
     jest.advanceTimersByTime(5000);
     expect(exit).not.toHaveBeenCalled();
