@@ -2,7 +2,7 @@ import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { WrongExpectedVersionError } from './errors';
 import { MemoryEventStore } from './memory/memory.adapter';
 import { event } from './testing/event-store.contract.test-helpers';
-import { SpanRecorder } from './testing/span-recorder.test-helpers';
+import { SpanRecorder } from '@app/testing';
 import { eventTraceContext, TracedEventStore } from './tracing';
 
 const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/;

@@ -2,7 +2,7 @@ import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ConsumeMessage } from 'amqplib';
 import { HEADERS } from './envelope';
 import { MessagingError } from './errors';
-import { SpanRecorder } from './trace-recorder.test-helpers';
+import { SpanRecorder } from '@app/testing';
 import {
   deliveryTraceContext,
   recordDeliveryFailure,

@@ -19,7 +19,7 @@ import {
   startTracing,
   tracingSettings,
 } from './tracing';
-import { SpanRecorder } from './tracing-recorder.test-helpers';
+import { SpanRecorder } from '@app/testing';
 import { withClientSpan } from './tracing-spans';
 
 describe('tracingSettings: off unless OTEL_* asks for traces', () => {

@@ -126,3 +126,4 @@ export { PrivatePostgres, postgresBinDir } from './private-postgres';
 export { PrivateMariadb } from './private-mariadb';
 export { PrivateRabbitmq } from './private-rabbitmq';
 export * as rabbit from './rabbit';
+export * from './span-recorder';

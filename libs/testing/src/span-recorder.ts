@@ -5,6 +5,8 @@ type Exporter = NodeSDKConfiguration['traceExporter'];
 export type FinishedSpan = Parameters<Exporter['export']>[0][number];
 
 /**
+ * Span recording for tests of the tracing code (libs/platform, libs/messaging, libs/event-store).
+ *
  * The real Node SDK (W3C propagation, async context) registered in the test's process, exporting into memory
  * instead of over OTLP; no instrumentation.
  */
