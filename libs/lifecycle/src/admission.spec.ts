@@ -119,9 +119,48 @@ describe('admission deciders', () => {
     expect(admitOperatorRetry(foldTenant(parked), retry)).toEqual({
       events: [{ type: 'OperatorRetryRequested', data: retry }],
     });
+    // Asked once, not started yet: asked again it would change nothing, so it is refused like a second purge.
+    const again = admitOperatorRetry(foldTenant([...parked, event('OperatorRetryRequested', retry)]), retry);
+    expect(code(again)).toBe(REFUSAL_CODES.STEP_NOT_RETRYABLE);
+    expect(isRefusal(again) && again.message).toContain(
+      'a retry of step tier-1:update-quota is already requested',
+    );
     expect(code(admitOperatorRetry(foldTenant(parked), { ...retry, step: 'backup' }))).toBe(
       REFUSAL_CODES.STEP_NOT_RETRYABLE,
     );
+  });
+
+  it('applies a parked suspension retried by an operator once it succeeds; refuses one superseded', () => {
+    const reason = { code: 'K8S', message: 'm', retryable: false };
+    const parked = [
+      ...ACTIVE,
+      event('SuspensionRequested', suspension.data),
+      started('workloads-1:suspend', 'SuspendWorkloads', 'c1'),
+      event('WorkloadsSuspensionFailed', {
+        step: 'workloads-1:suspend',
+        commandId: 'c1',
+        error: reason,
+        attempts: 1,
+      }),
+      event('StepParked', { step: 'workloads-1:suspend', commandId: 'c1', reason }),
+    ];
+    expect(reportedStatus(foldTenant(parked))).toBe('active');
+    const retry = { step: 'workloads-1:suspend', reason: 'r', operator: 'o' };
+    expect(admitOperatorRetry(foldTenant(parked), retry)).toEqual({
+      events: [{ type: 'OperatorRetryRequested', data: retry }],
+    });
+    const retried = [...parked, event('OperatorRetryRequested', retry)];
+    expect(reportedStatus(foldTenant(retried))).toBe('suspending');
+    const done = [
+      ...retried,
+      started('workloads-1:suspend', 'SuspendWorkloads', 'c2'),
+      event('WorkloadsSuspended', { step: 'workloads-1:suspend', commandId: 'c2', outputs: {} }),
+    ];
+    expect(reportedStatus(foldTenant(done))).toBe('suspended');
+    // Billing asked again meanwhile: the new suspension is the one to run, not the parked one.
+    const superseded = foldTenant([...parked, event('SuspensionRequested', suspension.data)]);
+    const refused = admitOperatorRetry(superseded, retry);
+    expect(isRefusal(refused) && refused.message).toContain('superseded by a later suspension or resumption');
   });
 
   it('admits one early purge per grace period', () => {

@@ -1,5 +1,6 @@
 import type { LifecycleEventData, TenantEvent, Tier } from '@app/contracts';
-import { backupKey, type BackupWork } from './dag';
+import { takesCancellation } from './cancellation';
+import { backupKey, workloadsOperationKey, workloadsOperationKind, type BackupWork } from './dag';
 import { evolve } from './evolve';
 import { provisioningRun, reprovisionBlock, type ReprovisionBlock } from './reprovisioning';
 import { initialState, type TenantState, type TenantStatus } from './state';
@@ -64,14 +65,6 @@ export function currentSubscription(state: TenantState): string | undefined {
   return state.reactivation?.subscriptionId ?? state.tenant?.subscriptionId;
 }
 
-/** Cancelled and not reactivated: in the grace period, being purged, purged, or cancelled while provisioning. */
-export function isCancelled(state: TenantState): boolean {
-  const cancellation = state.cancellation;
-  if (state.status === 'deprovisioning' || state.status === 'purging' || state.status === 'purged')
-    return true;
-  return cancellation !== undefined && cancellation.duringProvisioning && !cancellation.reactivatedAt;
-}
-
 /**
  * Where the tenant's workloads are heading: the target of the last suspension or resumption in line (the
  * queued one, else the pending one), else its status.
@@ -128,7 +121,12 @@ function requireStatus(
 // ---------------------------------------------------------------------------------------------------------
 // Billing
 
-/** subscription.cancelled: none when already cancelled (a redelivery gets the recorded answer). */
+/**
+ * subscription.cancelled: none when the tenant takes no cancellation now (already cancelled, in its grace period,
+ * purged; a redelivery gets the recorded answer), or when the cancellation is no newer than billing's last
+ * change of a tenant cancelled before (it was delivered out of order, after the reactivation that undid it).
+ * A tenant never activated takes it too, even once failed or rolling back: it ends `cancelled`.
+ */
 export function admitSubscriptionCancelled(
   state: TenantState,
   request: { cancellation: LifecycleEventData['CancellationRequested']; newerThanLastChange: boolean },
@@ -141,7 +139,8 @@ export function admitSubscriptionCancelled(
       `subscription ${cancellation.subscriptionId} is not the current subscription of tenant ${tenantIdOf(state)}`,
     );
   }
-  if (state.cancellation && (isCancelled(state) || !request.newerThanLastChange)) return { events: [] };
+  if (!takesCancellation(state) || (state.cancellation && !request.newerThanLastChange))
+    return { events: [] };
   return { events: [{ type: 'CancellationRequested', data: cancellation }] };
 }
 
@@ -285,15 +284,33 @@ export function blockedBackupKeys(state: TenantState): string[] | undefined {
   return [BACKUP_RETRY_STEP, ...keys];
 }
 
-/** Steps an operator may retry now: parked steps, plus the blocked backup round's keys. */
+/** Steps waiting for an operator's retry: parked steps, plus the blocked backup round's keys. */
 export function retryableSteps(state: TenantState): string[] {
   const parked = Object.values(state.steps)
-    .filter((step) => step.status === 'parked')
+    .filter((step) => step.status === 'parked' && !supersededWorkloads(state, step.step))
     .map((step) => step.step);
   return [...parked, ...(blockedBackupKeys(state) ?? [])];
 }
 
-/** An operator's retry: only a parked step or the blocked backup round (the orchestrator retries the rest). */
+/** A suspension or resumption parked before a later one was asked: running it now would undo the later one. */
+function supersededWorkloads(state: TenantState, step: string): boolean {
+  const op = state.workloadsOperation;
+  return (
+    workloadsOperationKind(step) !== undefined && (!op || step !== workloadsOperationKey(op.seq, op.kind))
+  );
+}
+
+/** Why a parked step's retry is not asked twice: the orchestrator has not started the one asked yet. */
+function retryPending(state: TenantState, step: string): string | undefined {
+  const run = state.steps[step];
+  if (run?.status !== 'parked' || !run.retryRequested) return undefined;
+  return `a retry of step ${step} is already requested; the orchestrator starts it as soon as it may`;
+}
+
+/**
+ * An operator's retry: only a parked step or the blocked backup round (the orchestrator retries the rest); a parked
+ * step once until the orchestrator starts it (like a purge, asked twice it is refused: it would change nothing).
+ */
 export function admitOperatorRetry(
   state: TenantState,
   request: LifecycleEventData['OperatorRetryRequested'],
@@ -303,6 +320,8 @@ export function admitOperatorRetry(
   if (state.status === 'purged') {
     return refuse(REFUSAL_CODES.STEP_NOT_RETRYABLE, `tenant ${tenantId} is purged: nothing left to retry`);
   }
+  const pending = retryPending(state, step);
+  if (pending) return refuse(REFUSAL_CODES.STEP_NOT_RETRYABLE, `tenant ${tenantId}: ${pending}`);
   const allowed = retryableSteps(state);
   if (allowed.includes(step)) return { events: [{ type: 'OperatorRetryRequested', data: request }] };
   const current = state.steps[step];
@@ -311,8 +330,9 @@ export function admitOperatorRetry(
   if (!current && step !== BACKUP_RETRY_STEP) {
     return refuse(REFUSAL_CODES.STEP_NOT_RETRYABLE, `tenant ${tenantId} has no step ${step} (${hint})`);
   }
-  const why =
-    current?.status === 'failed' || current?.status === 'timed_out'
+  const why = supersededWorkloads(state, step)
+    ? `step ${step} was superseded by a later suspension or resumption`
+    : current?.status === 'failed' || current?.status === 'timed_out'
       ? `step ${step} is ${current.status}: the orchestrator retries it itself or rolls the tenant back; only parked steps wait for an operator`
       : step === BACKUP_RETRY_STEP
         ? 'no backup is blocked'

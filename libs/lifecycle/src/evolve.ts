@@ -7,6 +7,7 @@ import {
   type TenantEvent,
 } from '@app/contracts';
 import { backupKey, compensationKey, stepKind, tierChangeKey, workloadsOperationKey } from './dag';
+import { cancel, cancelledBeforeActivation, reactivate } from './cancellation';
 import { startRun } from './reprovisioning';
 import type { StepState, TenantState, WorkloadsKind } from './state';
 
@@ -15,20 +16,14 @@ type ResultEvent = CommandSucceededEvent | CommandFailedEvent;
 export const TIMEOUT_CODE = 'ORCHESTRATOR.STEP_TIMED_OUT';
 
 /**
- * Folds one event of a tenant stream. Events the state machine does not expect at this point (a duplicate,
- * a late result, a request the current status refuses, a type from a newer version) leave the state as it
- * is: the stream stays the record of what was asked, the state what was accepted. Every event counts
- * towards `revision`.
+ * Folds one event of a tenant stream. Events the state machine does not expect at this point (a duplicate or
+ * late result, a type from a newer version, a request an older version recorded although this fold ignores
+ * it) leave the state as it is. The admission deciders append only requests this fold takes. Every event
+ * counts towards `revision`.
  */
 export function evolve(state: TenantState, event: TenantEvent): TenantState {
   const next = isCommandResult(event) ? evolveResult(state, event) : evolveLifecycle(state, event);
   return { ...next, revision: state.revision + 1 };
-}
-
-/** Whether the state machine takes `event` at this point, rather than leaving the state as it is (see evolve). */
-export function takesEffect(state: TenantState, event: TenantEvent): boolean {
-  const next = isCommandResult(event) ? evolveResult(state, event) : evolveLifecycle(state, event);
-  return next !== state;
 }
 
 function isCommandResult(event: TenantEvent): event is ResultEvent {
@@ -192,8 +187,10 @@ function evolveLifecycle(state: TenantState, event: LifecycleEvent): TenantState
       if (state.status !== 'rolling_back') return state;
       return { ...state, status: 'failed', failedAt: at, compensatedSteps: event.data.compensatedSteps };
 
+    // A rollback caused by (or overtaken by) a cancellation before activation ends, or a failed tenant is cancelled.
     case 'ProvisioningCancelled':
-      if (state.status !== 'rolling_back' || !state.cancellation?.duringProvisioning) return state;
+      if (state.status !== 'rolling_back' && state.status !== 'failed') return state;
+      if (!cancelledBeforeActivation(state)) return state;
       return {
         ...state,
         status: 'cancelled',
@@ -205,42 +202,11 @@ function evolveLifecycle(state: TenantState, event: LifecycleEvent): TenantState
       if (state.status !== 'provisioning') return state;
       return { ...state, status: 'active', activatedAt: event.data.activatedAt };
 
-    case 'CancellationRequested': {
-      const data = event.data;
-      const active = state.status === 'active' || state.status === 'suspended';
-      const provisioning = state.status === 'requested' || state.status === 'provisioning';
-      if (!active && !(provisioning && !state.cancellation)) return state;
-      const cancellation = {
-        cycle: (state.cancellation?.cycle ?? 0) + 1,
-        subscriptionId: data.subscriptionId,
-        reason: data.reason,
-        requestedAt: data.requestedAt,
-        requestedBy: data.requestedBy,
-        deletionDate: data.deletionDate,
-        cancelledAt: at,
-        duringProvisioning: provisioning,
-        resumeStatus: state.status === 'suspended' ? ('suspended' as const) : ('active' as const),
-        backup: { round: 0, verified: false, manifests: [], retryRequested: false },
-      };
-      return { ...state, cancellation, status: active ? 'deprovisioning' : state.status };
-    }
+    case 'CancellationRequested':
+      return cancel(state, event.data, at);
 
-    case 'TenantReactivated': {
-      const cancellation = state.cancellation;
-      if (state.status !== 'deprovisioning' || !cancellation) return state;
-      return {
-        ...state,
-        status: cancellation.resumeStatus,
-        cancellation: { ...cancellation, reactivatedAt: event.data.reactivatedAt },
-        reactivation: {
-          count: (state.reactivation?.count ?? 0) + 1,
-          cycle: cancellation.cycle,
-          subscriptionId: event.data.subscriptionId,
-          reactivatedAt: event.data.reactivatedAt,
-          requestedBy: event.data.requestedBy,
-        },
-      };
-    }
+    case 'TenantReactivated':
+      return reactivate(state, event.data);
 
     case 'BackupStarted': {
       const cancellation = state.cancellation;
@@ -394,5 +360,9 @@ function requestRetry(state: TenantState, key: string): TenantState {
   }
   const run = state.steps[key];
   if (!run || run.status !== 'parked') return state;
-  return withStep(state, { ...run, retryRequested: true });
+  const next = withStep(state, { ...run, retryRequested: true });
+  // The suspension or resumption it parked is pending again: its success applies it.
+  const op = state.workloadsOperation;
+  if (op?.outcome !== 'failed' || key !== workloadsOperationKey(op.seq, op.kind)) return next;
+  return { ...next, workloadsOperation: { seq: op.seq, kind: op.kind } };
 }

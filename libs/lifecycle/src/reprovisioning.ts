@@ -1,4 +1,5 @@
 import type { LifecycleEventData } from '@app/contracts';
+import { cancelledBeforeActivation } from './cancellation';
 import type { FailedRunState, StepState, TenantState } from './state';
 
 /*
@@ -54,6 +55,13 @@ export function reprovisionBlock(state: TenantState): ReprovisionBlock | undefin
         message: `tenant ${tenantId} is ${status}: its subscription was cancelled, a new subscription creates a new tenant`,
       };
     case 'failed':
+      // Billing cancelled it after it failed: it is about to end `cancelled` (the orchestrator decides so).
+      if (cancelledBeforeActivation(state)) {
+        return {
+          kind: 'cancelled',
+          message: `tenant ${tenantId}: its subscription was cancelled after run ${run} failed, a new subscription creates a new tenant`,
+        };
+      }
       return openRollbackWork(state, tenantId, run);
     default: {
       const unreachable: never = status;

@@ -1,21 +1,45 @@
 import fc from 'fast-check';
-import { commandForResult, type StepOutputs } from '@app/contracts';
+import { commandForResult, TIERS, type StepOutputs, type TenantEvent } from '@app/contracts';
 import {
   COMPENSABLE_STEPS,
   GATING_STEPS,
   PURGE_STEPS,
+  admitOperatorCancel,
+  admitOperatorPurge,
+  admitOperatorRetry,
   admitReprovisioning,
+  admitSubscriptionCancelled,
+  admitSubscriptionReactivated,
+  admitSubscriptionResumed,
+  admitSubscriptionSuspended,
+  admitSubscriptionUpdated,
   compensationKey,
+  evolve,
+  initialState,
   isRefusal,
   provisioningRun,
   purgeKey,
+  reportedStatus,
+  retryableSteps,
+  type Admission,
   type TenantState,
 } from '@app/lifecycle';
+import { evolveTenantSummary, type TenantSummary } from '@app/tenancy';
 import type { DecidedEvent } from './decide';
 import { commandId } from './decision';
 import { isCompensated } from './provisioning';
 import { nextDeadline, pendingCommands } from './queries';
-import { PERMANENT, PROFILE, TEST_CONFIG, TRANSIENT, TenantSim, outputsFor, resultEvent } from './testing';
+import {
+  PERMANENT,
+  PROFILE,
+  TEST_CONFIG,
+  TRANSIENT,
+  TenantSim,
+  changesState,
+  lifecycleEvent,
+  outputsFor,
+  resultEvent,
+} from './testing';
 
 /*
  * A random world around the decider: at every turn the scheduler answers any command ever dispatched
@@ -434,3 +458,166 @@ function activeTenant(): TenantSim {
   sim.succeed('grafana-viewer');
   return sim;
 }
+
+/*
+ * Every request billing or an operator can make, at any moment of a tenant's life (provisioning, rollback,
+ * failed, active, suspended, grace period, purge), admitted by the same deciders as the API and appended as the
+ * API appends it, interleaved with the scheduler's step outcomes and deadlines.
+ */
+const CANCELLATIONS = ['cancel', 'cancel-out-of-order', 'operator-cancel'] as const;
+const CHANGES = ['reactivate', 'suspend', 'resume', 'change-tier', 'retry', 'purge', 'reprovision'] as const;
+type Request = (typeof CANCELLATIONS)[number] | (typeof CHANGES)[number];
+
+/** Scheduler moves, and requests (cancellations rarer: they end a tenant's life). */
+const requestMoves = fc.array(
+  fc.oneof(
+    { weight: 12, arbitrary: fc.record({ roll: fc.nat(99), pick: fc.nat() }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ request: fc.constantFrom<Request>(...CANCELLATIONS), pick: fc.nat() }),
+    },
+    { weight: 4, arbitrary: fc.record({ request: fc.constantFrom<Request>(...CHANGES), pick: fc.nat() }) },
+  ),
+  { minLength: 10, maxLength: 150 },
+);
+
+/** What the API would append for `request` on the tenant's current state (a refusal appends nothing). */
+function admission(sim: TenantSim, request: Request, pick: number): Admission {
+  const { state, now } = sim;
+  const at = now.toISOString();
+  const subscriptionId = PROFILE.subscriptionId;
+  const grace = { requestedAt: at, deletionDate: new Date(now.getTime() + 3600_000).toISOString() };
+  switch (request) {
+    case 'cancel':
+    case 'cancel-out-of-order':
+      return admitSubscriptionCancelled(state, {
+        cancellation: { subscriptionId, reason: 'downgrade', requestedBy: 'billing', ...grace },
+        newerThanLastChange: request === 'cancel',
+      });
+    case 'operator-cancel':
+      return admitOperatorCancel(state, { reason: 'ticket 42', requestedBy: 'operator:alice', ...grace });
+    case 'reactivate':
+      return admitSubscriptionReactivated(state, {
+        data: { subscriptionId, reactivatedAt: at, requestedAt: at, requestedBy: 'billing' },
+        checkSubscription: true,
+      });
+    case 'suspend':
+      return admitSubscriptionSuspended(state, {
+        subscriptionId,
+        data: { reason: 'non-payment', requestedBy: 'billing' },
+      });
+    case 'resume':
+      return admitSubscriptionResumed(state, { subscriptionId, data: { requestedBy: 'billing' } });
+    case 'change-tier':
+      return admitSubscriptionUpdated(state, { subscriptionId, toTier: TIERS[pick % TIERS.length] });
+    case 'retry': {
+      const steps = [...retryableSteps(state), ...Object.keys(state.steps), 'backup'];
+      const step = steps[pick % steps.length] as string;
+      return admitOperatorRetry(state, { step, reason: 'fixed by hand', operator: 'alice' });
+    }
+    case 'purge':
+      return admitOperatorPurge(state, { reason: 'customer asked', operator: 'alice', requestedAt: at });
+    case 'reprovision':
+      return admitReprovisioning(state, {
+        reason: 'try again',
+        requestedBy: 'operator:alice',
+        requestedAt: at,
+      });
+    default: {
+      const unreachable: never = request;
+      return unreachable;
+    }
+  }
+}
+
+/**
+ * The stream folded one event at a time, by the orchestrator's fold and by the API's read model: after every
+ * event the read model's status must be the lifecycle's reported status. The read model has no `purging`: it
+ * shows a purge under way as `deprovisioning` with the purge's start.
+ */
+class Mirror {
+  private state = initialState();
+  private summary: TenantSummary | null = null;
+  private seen = 0;
+
+  check(sim: TenantSim): void {
+    for (; this.seen < sim.events.length; this.seen++) {
+      const event = sim.events[this.seen] as TenantEvent;
+      this.state = evolve(this.state, event);
+      const occurredAt = event.metadata.occurredAt;
+      this.summary = evolveTenantSummary(this.summary, { ...event, revision: this.seen, occurredAt });
+      const reported = reportedStatus(this.state);
+      const purging = reported === 'purging';
+      const shown = this.summary?.status;
+      if (
+        shown !== (purging ? 'deprovisioning' : reported) ||
+        (purging && !this.summary?.deprovisioning?.purgeStartedAt)
+      ) {
+        const trail = sim.events.slice(0, this.seen + 1).map((e) => e.type);
+        throw new Error(
+          `read model shows ${shown}, lifecycle reports ${reported} after ${trail.join(' > ')}`,
+        );
+      }
+    }
+  }
+}
+
+type Reached = Record<'failedCancelled' | 'rollbackCancelled' | 'refusedOrDuplicate', number>;
+
+/** A request as the API handles it: admitted on the current state, each admitted event appended, checked. */
+function play(sim: TenantSim, mirror: Mirror, request: Request, pick: number, reached: Reached): void {
+  const before = sim.state.status;
+  const admitted = admission(sim, request, pick);
+  if (isRefusal(admitted) || admitted.events.length === 0) reached.refusedOrDuplicate++;
+  if (isRefusal(admitted)) return;
+  for (const { type, data } of admitted.events) {
+    const event = lifecycleEvent(type, data as never, sim.now);
+    if (!changesState(sim.state, event)) {
+      throw new Error(`${request}: ${type} admitted in ${sim.state.status} but the fold ignores it`);
+    }
+    sim.append(event);
+    mirror.check(sim);
+    if (type === 'CancellationRequested' && before === 'failed') reached.failedCancelled++;
+    if (type === 'CancellationRequested' && before === 'rolling_back') reached.rollbackCancelled++;
+  }
+}
+
+describe('admission against evolution under random requests and outcomes', () => {
+  it('appends only requests that take effect, and the read model always shows the reported status', () => {
+    const base = activeTenant();
+    const reached: Reached = { failedCancelled: 0, rollbackCancelled: 0, refusedOrDuplicate: 0 };
+    fc.assert(
+      fc.property(policy, fc.boolean(), requestMoves, (knobs, fromActive, plays) => {
+        const sim = new TenantSim({ ...TEST_CONFIG, ...knobs });
+        if (fromActive) {
+          for (const event of base.events) sim.fold(event);
+          sim.now = base.now;
+        } else {
+          sim.request();
+        }
+        const world = new World(sim, { okBelow: 80, retryableBelow: 90 });
+        world.collect();
+        const mirror = new Mirror();
+        mirror.check(sim);
+        for (const move of plays) {
+          if ('request' in move) play(sim, mirror, move.request, move.pick, reached);
+          else world.play(move);
+          mirror.check(sim);
+        }
+        world.drain();
+        mirror.check(sim);
+        // Billing cancels once more in a world that now behaves: a tenant never activated ends cancelled.
+        const settled = sim.state.status;
+        play(sim, mirror, 'cancel', 0, reached);
+        world.drain();
+        mirror.check(sim);
+        if (settled === 'failed' || settled === 'cancelled') expect(sim.state.status).toBe('cancelled');
+      }),
+      { numRuns: 300 },
+    );
+    // The scheduler reaches the cases under test: cancellations of failed tenants and during a rollback.
+    expect(reached.failedCancelled).toBeGreaterThan(20);
+    expect(reached.rollbackCancelled).toBeGreaterThan(20);
+    expect(reached.refusedOrDuplicate).toBeGreaterThan(100);
+  });
+});

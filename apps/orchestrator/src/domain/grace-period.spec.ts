@@ -1,10 +1,19 @@
 import type { LifecycleEventData } from '@app/contracts';
-import { GATING_STEPS, takesEffect } from '@app/lifecycle';
+import { GATING_STEPS } from '@app/lifecycle';
 import { type DecidedEvent } from './decide';
 import { backupIdFor } from './deprovisioning';
 import { PURGE_BREAKER_OPEN } from './guardrails';
 import { nextDeadline } from './queries';
-import { PROFILE, T0, TEST_CONFIG, TenantSim, lifecycleEvent, startedSteps, types } from './testing';
+import {
+  PROFILE,
+  T0,
+  TEST_CONFIG,
+  TenantSim,
+  changesState,
+  lifecycleEvent,
+  startedSteps,
+  types,
+} from './testing';
 
 /*
  * The orchestrator's side of the grace period: whatever deletion date a cancellation carries, no purge before
@@ -183,12 +192,12 @@ describe("an operator's purge request", () => {
         { operator: 'alice', reason: 'erasure', requestedAt: sim.now.toISOString(), ...data },
         sim.now,
       );
-    expect(takesEffect(sim.state, request())).toBe(false); // active: no grace period
+    expect(changesState(sim.state, request())).toBe(false); // active: no grace period
     cancel(sim, FAR);
     settle(sim);
-    expect(takesEffect(sim.state, request({ reason: '  ' }))).toBe(false);
-    expect(takesEffect(sim.state, request({ operator: '' }))).toBe(false);
-    expect(takesEffect(sim.state, request())).toBe(true);
+    expect(changesState(sim.state, request({ reason: '  ' }))).toBe(false);
+    expect(changesState(sim.state, request({ operator: '' }))).toBe(false);
+    expect(changesState(sim.state, request())).toBe(true);
 
     purgeRequest(sim, { reason: '' });
     expect(sim.state.cancellation?.purgeRequested).toBeUndefined();
@@ -200,7 +209,7 @@ describe("an operator's purge request", () => {
       reactivatedAt: sim.now.toISOString(),
       requestedBy: 'billing',
     });
-    expect(takesEffect(sim.state, request())).toBe(false);
+    expect(changesState(sim.state, request())).toBe(false);
     while (sim.runningSteps().length > 0) settleAll(sim);
     cancel(sim, FAR);
     expect(sim.state.cancellation?.purgeRequested).toBeUndefined();

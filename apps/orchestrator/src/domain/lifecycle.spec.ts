@@ -1,5 +1,11 @@
 import type { LifecycleEventData } from '@app/contracts';
-import { GATING_STEPS, PURGE_STEPS, purgeKey, reportedStatus, takesEffect } from '@app/lifecycle';
+import {
+  GATING_STEPS,
+  PURGE_STEPS,
+  admitSubscriptionCancelled,
+  purgeKey,
+  reportedStatus,
+} from '@app/lifecycle';
 import { decide, type DecidedEvent } from './decide';
 import { backupIdFor } from './deprovisioning';
 import { nextDeadline, pendingCommands } from './queries';
@@ -9,6 +15,7 @@ import {
   TEST_CONFIG,
   TRANSIENT,
   TenantSim,
+  changesState,
   lifecycleEvent,
   resultEvent,
   startedSteps,
@@ -920,24 +927,19 @@ describe('purge guardrails as seen by the tenant decider', () => {
   });
 });
 
-describe('takesEffect (which outside requests the state machine accepts)', () => {
+describe('billing cancellation as admitted and as folded', () => {
   const cancellation = (sim: TenantSim) =>
     lifecycleEvent('CancellationRequested', cancellationData(sim), sim.now);
+  const admit = (sim: TenantSim) =>
+    admitSubscriptionCancelled(sim.state, { cancellation: cancellationData(sim), newerThanLastChange: true });
 
-  it('accepts a cancellation of an active tenant, and refuses a second one during its grace period', () => {
+  it('takes a cancellation of an active tenant, and neither admits nor takes a second one during its grace period', () => {
     const sim = activeTenant();
-    expect(takesEffect(sim.state, cancellation(sim))).toBe(true);
+    expect(admit(sim)).toEqual({ events: [{ type: 'CancellationRequested', data: cancellationData(sim) }] });
+    expect(changesState(sim.state, cancellation(sim))).toBe(true);
     cancel(sim);
     expect(sim.state.status).toBe('deprovisioning');
-    expect(takesEffect(sim.state, cancellation(sim))).toBe(false);
-  });
-
-  it('refuses a cancellation of a failed tenant', () => {
-    const sim = new TenantSim();
-    sim.request();
-    sim.fail(GATING_STEPS[0].name);
-    while (sim.runningSteps().length > 0) sim.succeed(sim.runningSteps()[0]);
-    expect(sim.state.status).toBe('failed');
-    expect(takesEffect(sim.state, cancellation(sim))).toBe(false);
+    expect(admit(sim)).toEqual({ events: [] });
+    expect(changesState(sim.state, cancellation(sim))).toBe(false);
   });
 });

@@ -3,6 +3,7 @@ import {
   commandForResult,
   deterministicId,
   type FailureReason,
+  type LifecycleEventData,
   type TenantEvent,
 } from '@app/contracts';
 import {
@@ -12,6 +13,7 @@ import {
   compensationKey,
   TIMEOUT_CODE,
 } from '@app/lifecycle';
+import { foldTenantSummary } from '@app/tenancy';
 import { decide } from './decide';
 import { CANCELLED_DURING_PROVISIONING } from './provisioning';
 import { nextDeadline, pendingCommands, stepStatus } from './queries';
@@ -59,6 +61,35 @@ function stepOf(event: TenantEvent): string | undefined {
 
 function eventIndex(sim: TenantSim, predicate: (event: TenantEvent) => boolean): number {
   return sim.events.findIndex(predicate);
+}
+
+function billingCancellation(sim: TenantSim): LifecycleEventData['CancellationRequested'] {
+  const requestedAt = sim.now.toISOString();
+  const deletionDate = new Date(sim.now.getTime() + 30 * 86_400_000).toISOString();
+  return {
+    subscriptionId: PROFILE.subscriptionId,
+    reason: 'changed mind',
+    requestedAt,
+    deletionDate,
+    requestedBy: 'billing',
+  };
+}
+
+/** How the tenant's provisioning ended, in the order decided. */
+function ends(sim: TenantSim): string[] {
+  return types(sim.decided).filter(
+    (type) => type === 'TenantProvisioningFailed' || type === 'ProvisioningCancelled',
+  );
+}
+
+/** The status the API's read model shows for the same stream. */
+function summaryStatus(sim: TenantSim): string | undefined {
+  const events = sim.events.map((event, revision) => ({
+    ...event,
+    revision,
+    occurredAt: event.metadata.occurredAt,
+  }));
+  return foldTenantSummary(events)?.status;
 }
 
 /** Steps that depend on `step`, directly or transitively. */
@@ -395,25 +426,54 @@ describe('provisioning', () => {
     expect(decide(sim.state, sim.now, TEST_CONFIG)).toEqual([]);
   });
 
-  it('still fails a provisioning rolled back for a failed step, even if a cancellation follows', () => {
+  it('ends a rollback as cancelled, not failed, when billing cancels during it; the read model agrees', () => {
     const sim = new TenantSim();
     sim.request();
-    sim.fail('storage'); // the rollback starts: a cancellation now changes nothing
-    sim.emit('CancellationRequested', {
-      subscriptionId: PROFILE.subscriptionId,
-      reason: 'too late',
-      requestedAt: sim.now.toISOString(),
-      deletionDate: sim.now.toISOString(),
-      requestedBy: 'billing',
-    });
+    sim.fail('storage'); // the rollback starts for the failed step
+    expect(sim.state.status).toBe('rolling_back');
+    sim.emit('CancellationRequested', billingCancellation(sim));
+    expect(sim.state.status).toBe('rolling_back');
+    expect(summaryStatus(sim)).toBe('rolling_back');
+    for (const key of sim.runningSteps().filter((key) => compensatedStep(key) === undefined)) {
+      sim.succeed(key);
+    }
+    completeCompensations(sim);
+    expect(sim.state.status).toBe('cancelled');
+    expect(ends(sim)).toEqual(['ProvisioningCancelled']);
+    expect(summaryStatus(sim)).toBe('cancelled');
+    expect(decide(sim.state, sim.now, TEST_CONFIG)).toEqual([]);
+  });
+
+  it('ends a failed tenant as cancelled when billing cancels it; the read model agrees', () => {
+    const sim = new TenantSim();
+    sim.request();
+    sim.fail('storage');
     for (const key of sim.runningSteps().filter((key) => compensatedStep(key) === undefined)) {
       sim.succeed(key);
     }
     completeCompensations(sim);
     expect(sim.state.status).toBe('failed');
-    expect(types(sim.decided).filter((type) => type.startsWith('Tenant') || type.startsWith('Prov'))).toEqual(
-      ['TenantProvisioningFailed'],
-    );
+    expect(summaryStatus(sim)).toBe('failed');
+    const compensated = sim.state.compensatedSteps;
+
+    const decided = sim.emit('CancellationRequested', billingCancellation(sim));
+    // Nothing to undo again: the rollback removed everything; billing hears the tenant is gone.
+    expect(decided).toEqual([
+      expect.objectContaining({
+        type: 'ProvisioningCancelled',
+        data: {
+          subscriptionId: PROFILE.subscriptionId,
+          reason: 'changed mind',
+          compensatedSteps: compensated,
+          cancelledAt: sim.now.toISOString(),
+        },
+      }),
+    ]);
+    expect(sim.state.status).toBe('cancelled');
+    expect(ends(sim)).toEqual(['TenantProvisioningFailed', 'ProvisioningCancelled']);
+    expect(summaryStatus(sim)).toBe('cancelled');
+    expect(pendingCommands(sim.state)).toEqual([]);
+    expect(nextDeadline(sim.state)).toBeUndefined();
   });
 
   it('compensates a late success after the cancelled provisioning ended, and stays cancelled', () => {

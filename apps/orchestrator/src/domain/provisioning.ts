@@ -2,6 +2,7 @@ import type { FailureReason, ProvisioningStep, StepOutputs } from '@app/contract
 import {
   COMPENSABLE_STEPS,
   GATING_STEPS,
+  cancelledBeforeActivation,
   compensationKey,
   dependenciesMet,
   dependentsOf,
@@ -61,7 +62,8 @@ export function decideProvisioning(ctx: DecisionContext): Decision[] {
 /**
  * Status rolling_back (and failed or cancelled, where a late result can still reopen a compensation): undo
  * every step that ever started, in-flight ones included, each only after the steps depending on it are undone.
- * A rollback the customer's cancellation caused ends as cancelled; any other as failed.
+ * A rollback ends as cancelled when billing cancelled the subscription before activation (before or during the
+ * rollback), else as failed; a failed tenant cancelled afterwards ends as cancelled too.
  */
 export function decideRollback(ctx: DecisionContext): Decision[] {
   const { state, config } = ctx;
@@ -105,7 +107,10 @@ export function decideRollback(ctx: DecisionContext): Decision[] {
   }
 
   const rollback = state.rollback;
-  if (decisions.length > 0 || state.status !== 'rolling_back' || !rollback) return decisions;
+  // A failed tenant's rollback ended already: billing's cancellation of it ends it again, as cancelled.
+  const ending =
+    state.status === 'rolling_back' || (state.status === 'failed' && cancelledBeforeActivation(state));
+  if (decisions.length > 0 || !ending || !rollback) return decisions;
   if (!COMPENSABLE_STEPS.every((step) => isCompensated(state, step.name))) return decisions;
   const compensatedSteps = COMPENSABLE_STEPS.filter(
     (step) => state.steps[compensationKey(step.name)]?.status === 'succeeded',

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import {
   COMMAND_CATALOG,
   buildMessage,
@@ -193,6 +194,12 @@ export class TenantSim {
 
 export function startedSteps(decisions: readonly DecidedEvent[]): string[] {
   return decisions.flatMap((decision) => (decision.type === 'StepStarted' ? [decision.data.step] : []));
+}
+
+/** Whether folding `event` changes the tenant's state beyond counting it (JSON: absent and undefined alike). */
+export function changesState(state: TenantState, event: TenantEvent): boolean {
+  const plain = ({ revision: _revision, ...rest }: TenantState): unknown => JSON.parse(JSON.stringify(rest));
+  return !isDeepStrictEqual(plain(state), plain(evolve(state, event)));
 }
 
 export function types(decisions: readonly DecidedEvent[]): string[] {

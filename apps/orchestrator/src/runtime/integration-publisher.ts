@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  CONDITIONAL_INTEGRATION_SOURCES,
   deterministicId,
   INTEGRATION_EVENT_SOURCES,
   tenantIdFromStream,
@@ -15,7 +14,6 @@ import {
   type MessagePublisher,
 } from '@app/messaging';
 import type { Logger } from 'pino';
-import type { TenantProcessor } from './tenant-processor';
 
 /**
  * The orchestrator's integration events: which lifecycle events the outside world (billing, CRM) hears about on
@@ -50,17 +48,9 @@ const UNPUBLISHABLE: ReadonlySet<string> = new Set([
 /** Lifecycle events that the outside world hears about on `tenant.events`, by lifecycle event type. */
 const INTEGRATION: Readonly<Record<string, IntegrationEventType | undefined>> = INTEGRATION_EVENT_SOURCES;
 
-/**
- * Requests from outside that are recorded even when the tenant's state refuses them (a cancellation of a
- * failed tenant, a second one during provisioning, a reactivation after purge): their integration event is
- * published only when the state machine took them, or billing would hear of a deprovisioning that never starts.
- */
-const CONDITIONAL: ReadonlySet<string> = new Set(CONDITIONAL_INTEGRATION_SOURCES);
-
 export class IntegrationPublisher {
   constructor(
     private readonly publisher: MessagePublisher,
-    private readonly processor: Pick<TenantProcessor, 'tookEffect'>,
     private readonly logger: Logger,
     /** Aborted when the orchestrator stops: ends the wait between two attempts. */
     private readonly stopping: AbortSignal,
@@ -80,13 +70,6 @@ export class IntegrationPublisher {
     for (let attempt = 1; ; attempt++) {
       if (this.stopping.aborted) throw new StoppedError();
       try {
-        if (CONDITIONAL.has(event.type) && !(await this.processor.tookEffect(tenantId, event))) {
-          this.logger.info(
-            { tenantId, type: event.type, eventId: event.id },
-            'request refused by the tenant state: no integration event',
-          );
-          return;
-        }
         await this.publish(type, event);
         return;
       } catch (error) {

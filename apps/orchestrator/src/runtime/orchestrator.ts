@@ -82,7 +82,6 @@ export class Orchestrator {
     );
     this.integration = new IntegrationPublisher(
       options.publisher,
-      this.processor,
       options.logger,
       this.stopping.signal,
     );

@@ -1,5 +1,5 @@
 import { tenantStream, type TenantEvent } from '@app/contracts';
-import { MemoryEventStore, type RecordedEvent } from '@app/event-store';
+import { MemoryEventStore } from '@app/event-store';
 import pino from 'pino';
 import { GATING_STEPS } from '../domain';
 import { lifecycleEvent, PROFILE, TEST_CONFIG, TenantSim } from '../domain/testing';
@@ -7,8 +7,8 @@ import { TenantProcessor } from './tenant-processor';
 
 const stream = tenantStream(PROFILE.tenantId);
 
-/** The simulated tenant's events, then billing's cancellation, in a memory store: the recorded cancellation. */
-async function recordWithCancellation(store: MemoryEventStore, sim: TenantSim): Promise<RecordedEvent> {
+/** The simulated tenant's events, then billing's cancellation, in a memory store. */
+async function recordWithCancellation(store: MemoryEventStore, sim: TenantSim): Promise<void> {
   const cancellation = lifecycleEvent(
     'CancellationRequested',
     {
@@ -31,14 +31,12 @@ async function recordWithCancellation(store: MemoryEventStore, sim: TenantSim): 
     })),
     { expectedRevision: 'no_stream' },
   );
-  const recorded = await store.readStream(stream);
-  return recorded[recorded.length - 1];
 }
 
-function processor(store: MemoryEventStore): TenantProcessor {
+function processor(store: MemoryEventStore, sent: string[] = []): TenantProcessor {
   return new TenantProcessor(
     store,
-    { dispatch: async () => undefined },
+    { dispatch: async (command) => void sent.push(command.type) },
     TEST_CONFIG,
     () => new Date(),
     pino({ level: 'silent' }),
@@ -54,28 +52,33 @@ function failedTenant(): TenantSim {
   return sim;
 }
 
-describe('TenantProcessor.tookEffect', () => {
-  it('tells a cancellation the tenant refused (it had failed) from one it took (still provisioning)', async () => {
-    const refused = new MemoryEventStore();
-    expect(
-      await processor(refused).tookEffect(
-        PROFILE.tenantId,
-        await recordWithCancellation(refused, failedTenant()),
-      ),
-    ).toBe(false);
-
-    const provisioning = new TenantSim();
-    provisioning.request();
-    const taken = new MemoryEventStore();
-    expect(
-      await processor(taken).tookEffect(PROFILE.tenantId, await recordWithCancellation(taken, provisioning)),
-    ).toBe(true);
+describe('TenantProcessor on a recorded cancellation', () => {
+  it('ends a failed tenant that billing cancelled as cancelled, with nothing to undo again', async () => {
+    const store = new MemoryEventStore();
+    await recordWithCancellation(store, failedTenant());
+    const sent: string[] = [];
+    const result = await processor(store, sent).process(PROFILE.tenantId);
+    expect(result.state.status).toBe('cancelled');
+    expect(result.appended).toBe(1);
+    expect(sent).toEqual([]);
+    const events = await store.readStream(stream);
+    expect(events.map((event) => event.type).slice(-2)).toEqual([
+      'CancellationRequested',
+      'ProvisioningCancelled',
+    ]);
+    // Decided once: the next pass finds nothing more to do.
+    expect((await processor(store).process(PROFILE.tenantId)).appended).toBe(0);
   });
 
-  it('counts the request as taken when retention hid the start of the stream', async () => {
+  it('rolls back a tenant cancelled while it is being provisioned', async () => {
+    const provisioning = new TenantSim();
+    provisioning.request();
     const store = new MemoryEventStore();
-    const cancellation = await recordWithCancellation(store, failedTenant());
-    await store.setStreamMetadata(stream, { truncateBefore: 2 });
-    expect(await processor(store).tookEffect(PROFILE.tenantId, cancellation)).toBe(true);
+    await recordWithCancellation(store, provisioning);
+    const sent: string[] = [];
+    const result = await processor(store, sent).process(PROFILE.tenantId);
+    expect(result.state.status).toBe('rolling_back');
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.every((type) => type.startsWith('Remove') || type.startsWith('Delete'))).toBe(true);
   });
 });

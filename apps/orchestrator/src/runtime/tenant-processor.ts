@@ -17,7 +17,7 @@ import {
   type RecordedEvent,
 } from '@app/event-store';
 import type { Logger } from 'pino';
-import { evolve, initialState, takesEffect, type TenantState } from '@app/lifecycle';
+import { evolve, initialState, type TenantState } from '@app/lifecycle';
 import {
   decide,
   nextDeadline,
@@ -92,24 +92,6 @@ export class TenantProcessor {
     }
     const state = events.reduce((s, e) => evolve(s, toTenantEvent(e)), initialState());
     return { state, events };
-  }
-
-  /**
-   * Whether the state machine took `event` when it was appended: folds the stream up to the event (events
-   * after it do not matter). Requests from outside (billing, operators) are recorded even when the tenant's
-   * state refuses them, so the stream keeps what was asked. True when it cannot tell (see below).
-   */
-  async tookEffect(tenantId: string, event: RecordedEvent): Promise<boolean> {
-    const before = (
-      event.revision === 0
-        ? []
-        : await this.eventStore.readStream(tenantStream(tenantId), { from: 'start', limit: event.revision })
-    ).filter((e) => e.revision < event.revision);
-    // The stream's start hidden by retention (truncate-before, max age): the state before the request cannot
-    // be rebuilt, so the request counts as taken, as every request did before this check existed.
-    if (before.length !== event.revision) return true;
-    const state = before.reduce((s, e) => evolve(s, toTenantEvent(e)), initialState());
-    return takesEffect(state, toTenantEvent(event));
   }
 
   /** `loaded`: the stream as just read by the caller, used for the first attempt (saves a read). */

@@ -4,7 +4,6 @@ import {
   COMMAND_CATALOG,
   COMMAND_TYPES,
   commandRoutingKey,
-  CONDITIONAL_INTEGRATION_SOURCES,
   dtoJsonSchema,
   EXCHANGES,
   INTEGRATION_EVENT_SOURCES,
@@ -205,7 +204,6 @@ function integrationParts(
     const sources = Object.entries(INTEGRATION_EVENT_SOURCES)
       .filter(([, published]) => published === type)
       .map(([source]) => source);
-    const conditional = sources.filter((s) => (CONDITIONAL_INTEGRATION_SOURCES as string[]).includes(s));
     channels[channel] = routingKeyChannel(EXCHANGES.tenantEvents, type, [type]);
     messages[type] = cloudEventMessage(
       type,
@@ -219,10 +217,7 @@ function integrationParts(
       description:
         'Published at least once by the orchestrator (it retries until the broker confirms, and does not move ' +
         'past the event meanwhile); consumers dedupe by the CloudEvent id (also the AMQP message id), derived ' +
-        'from the lifecycle event id, so a republished event keeps it.' +
-        (conditional.length > 0
-          ? ` After ${conditional.join(' or ')}, only when the tenant's state took the request.`
-          : ''),
+        'from the lifecycle event id, so a republished event keeps it.',
       tags: [{ name: 'orchestrator' }],
       messages: channelMessages(channel, [type]),
       bindings: { amqp: { deliveryMode: 2, mandatory: false, timestamp: true, ...AMQP } },

@@ -17,12 +17,3 @@ export const INTEGRATION_EVENT_SOURCES = {
 } as const satisfies Partial<Record<LifecycleEventType, IntegrationEventType>>;
 
 export type IntegrationSourceType = keyof typeof INTEGRATION_EVENT_SOURCES;
-
-/**
- * Requests from outside recorded even when the tenant's state refuses them: their integration event is published
- * only when the state machine took them.
- */
-export const CONDITIONAL_INTEGRATION_SOURCES: readonly IntegrationSourceType[] = [
-  'CancellationRequested',
-  'TenantReactivated',
-];

@@ -75,7 +75,7 @@ describe('tenant summary projection', () => {
         '2025-01-15T10:00:04.000Z',
       ),
       started('databases', c3, '2025-01-15T10:00:05.000Z', 2),
-      // A late result of the first attempt does not overwrite the second attempt.
+      // A late success of the first attempt counts, as in the orchestrator's fold: the databases exist.
       ev(
         'DatabasesProvisioned',
         { commandId: c1, step: 'databases', outputs: {} },
@@ -95,10 +95,11 @@ describe('tenant summary projection', () => {
       error: null,
     });
     expect(summary?.steps['databases']).toMatchObject({
-      status: 'running',
+      status: 'succeeded',
       attempt: 2,
       commandId: c3,
-      finishedAt: null,
+      finishedAt: '2025-01-15T10:00:06.000Z',
+      error: null,
     });
     expect(summary?.currentStep).toBe('databases');
     expect(summary?.revision).toBe(6);
@@ -169,6 +170,49 @@ describe('tenant summary projection', () => {
       ),
     ]);
     expect(cancelled).toMatchObject({ status: 'cancelled', failureReason: null, activatedAt: null });
+  });
+
+  it('keeps the status of a tenant cancelled before activation until its rollback ends, as the orchestrator does', () => {
+    const c1 = deterministicId('c1');
+    const reason = { code: 'STORAGE.QUOTA', message: 'quota exceeded', retryable: false };
+    const cancellation = ev(
+      'CancellationRequested',
+      {
+        subscriptionId: 'sub_abc123',
+        reason: 'changed mind',
+        requestedAt: '2025-01-15T10:00:09Z',
+        deletionDate: '2025-02-14T10:00:09Z',
+        requestedBy: 'billing',
+      },
+      '2025-01-15T10:00:09Z',
+    );
+    const provisioning = [
+      ev('TenantRequested', { tenant, source: 'bus' }, '2025-01-15T10:00:00Z'),
+      started('storage', c1, '2025-01-15T10:00:01Z'),
+    ];
+    expect(foldTenantSummary([...provisioning, cancellation])?.status).toBe('provisioning');
+    const failed = [
+      ...provisioning,
+      ev(
+        'StorageProvisioningFailed',
+        { commandId: c1, step: 'storage', attempts: 5, error: reason },
+        '2025-01-15T10:00:03Z',
+      ),
+      ev('RollbackStarted', { failedStep: 'storage', reason }, '2025-01-15T10:00:04Z'),
+      ev(
+        'TenantProvisioningFailed',
+        { failedStep: 'storage', reason, compensatedSteps: [] },
+        '2025-01-15T10:00:05Z',
+      ),
+    ];
+    // Billing cancels the failed tenant: failed until the orchestrator ends it, then cancelled.
+    expect(foldTenantSummary([...failed, cancellation])?.status).toBe('failed');
+    const ended = ev(
+      'ProvisioningCancelled',
+      { subscriptionId: 'sub_abc123', reason: 'changed mind', compensatedSteps: [], cancelledAt: 'x' },
+      '2025-01-15T10:00:10Z',
+    );
+    expect(foldTenantSummary([...failed, cancellation, ended])?.status).toBe('cancelled');
   });
 
   it('walks activation, cancellation, reactivation, cancellation, purge', () => {
@@ -287,6 +331,55 @@ describe('tenant summary projection', () => {
       't',
     );
     expect(foldTenantSummary([...suspending, parked])?.status).toBe('active');
+  });
+
+  it('counts a late success of an attempt that timed out: the workloads are down', () => {
+    const retried = [
+      ...active(),
+      suspension(),
+      workloadsStep('workloads-1:suspend', 'c1', 't'),
+      ev('StepTimedOut', { step: 'workloads-1:suspend', commandId: 'c1', deadline: 't' }, 't'),
+      workloadsStep('workloads-1:suspend', 'c2', 't'),
+    ];
+    expect(foldTenantSummary(retried)?.status).toBe('suspending');
+    const done = [...retried, workloadsDone('workloads-1:suspend', 'c1', 't')];
+    expect(foldTenantSummary(done)?.status).toBe('suspended');
+    // The retry's own failure afterwards changes nothing.
+    const failure = ev(
+      'WorkloadsSuspensionFailed',
+      {
+        step: 'workloads-1:suspend',
+        commandId: 'c2',
+        error: { code: 'K8S', message: 'm', retryable: true },
+        attempts: 1,
+      },
+      't',
+    );
+    expect(foldTenantSummary([...done, failure])?.steps['workloads-1:suspend']?.status).toBe('succeeded');
+  });
+
+  it('reports a parked suspension retried by an operator as suspending again, until it is applied', () => {
+    const reason = { code: 'K8S', message: 'm', retryable: false };
+    const parked = [
+      ...active(),
+      suspension(),
+      workloadsStep('workloads-1:suspend', 'c1', 't'),
+      ev('StepParked', { step: 'workloads-1:suspend', commandId: 'c1', reason }, 't'),
+    ];
+    expect(foldTenantSummary(parked)?.status).toBe('active');
+    const retry = ev(
+      'OperatorRetryRequested',
+      { step: 'workloads-1:suspend', reason: 'r', operator: 'o' },
+      't',
+    );
+    expect(foldTenantSummary([...parked, retry])?.status).toBe('suspending');
+    const applied = [
+      ...parked,
+      retry,
+      workloadsStep('workloads-1:suspend', 'c2', 't'),
+      workloadsDone('workloads-1:suspend', 'c2', 't'),
+    ];
+    expect(foldTenantSummary(applied)?.status).toBe('suspended');
   });
 
   it('applies a resumption queued behind a pending suspension after it, in order', () => {

@@ -8,7 +8,7 @@ import {
   type Region,
   type Tier,
 } from '@app/contracts';
-import { workloadsOperationKind, type WorkloadsKind } from '@app/lifecycle';
+import { stepKind, workloadsOperationKind, type WorkloadsKind } from '@app/lifecycle';
 import { startRun, type FailedRun } from './provisioning-runs.projection';
 
 /**
@@ -121,8 +121,15 @@ function finishStep(
   error: FailureReason | null,
 ): TenantSummary {
   const current = state.steps[step];
-  // A late result of an older attempt must not overwrite the newer attempt's status.
-  if (!current || current.commandId !== commandId) return state;
+  if (!current) return state;
+  if (current.commandId !== commandId) {
+    // A late result of an older attempt changes nothing, but a success (not an undo's): the resources exist.
+    const counts =
+      status === 'succeeded' && current.status !== 'succeeded' && stepKind(step) !== 'compensation';
+    return counts ? finishStep(state, step, current.commandId, at, status, error) : state;
+  }
+  // A failure or timeout counts only while the attempt runs (not redelivered, nor after a success counted).
+  if ((status === 'failed' || status === 'timed_out') && current.status !== 'running') return state;
   const steps = {
     ...state.steps,
     [step]: { ...current, status, finishedAt: at, durationMs: durationBetween(current.startedAt, at), error },
@@ -175,6 +182,16 @@ function settleWorkloads(state: TenantSummary, step: string, status: StepState):
     return withWorkloads(state, { ...workloads, pending: null, pendingStep: null, queued: null });
   }
   return state;
+}
+
+/** An operator's retry of the last suspension or resumption (steps keep their first start's order), parked. */
+function retryWorkloads(state: TenantSummary, step: string): TenantSummary {
+  const kind = workloadsOperationKind(step);
+  const workloads = state.workloads;
+  if (!kind || !workloads || workloads.pending || state.steps[step]?.status !== 'parked') return state;
+  const last = Object.keys(state.steps).findLast((key) => workloadsOperationKind(key) !== undefined);
+  if (last !== step) return state;
+  return withWorkloads(state, { ...workloads, pending: kind, pendingStep: step });
 }
 
 type LifecyclePayload = {
@@ -236,12 +253,14 @@ function evolveLifecycle(state: TenantSummary, event: LifecyclePayload, at: stri
       return { ...state, status: 'cancelled', failureReason: null };
     case 'TenantActivated':
       return { ...state, status: 'active', activatedAt: event.data.activatedAt };
-    case 'CancellationRequested':
+    case 'CancellationRequested': {
+      // Never activated: the status holds until the rollback ends cancelled, as in the orchestrator's fold.
+      const operating = OPERATING.has(state.status);
       return {
         ...state,
         // Remembered for a reactivation, which returns the tenant to where its workloads are.
-        workloads: OPERATING.has(state.status) ? workloadsOf(state) : state.workloads,
-        status: 'deprovisioning',
+        workloads: operating ? workloadsOf(state) : state.workloads,
+        status: operating ? 'deprovisioning' : state.status,
         deprovisioning: {
           requestedAt: event.data.requestedAt,
           deletionDate: event.data.deletionDate,
@@ -249,6 +268,7 @@ function evolveLifecycle(state: TenantSummary, event: LifecyclePayload, at: stri
           purgeStartedAt: null,
         },
       };
+    }
     case 'TenantReactivated': {
       // Back to where the workloads were: a suspended tenant comes back suspended.
       const status = state.workloads ? operatingStatus(state.workloads) : 'active';
@@ -268,10 +288,11 @@ function evolveLifecycle(state: TenantSummary, event: LifecyclePayload, at: stri
       return requestWorkloads(state, 'suspend');
     case 'ResumptionRequested':
       return requestWorkloads(state, 'resume');
+    case 'OperatorRetryRequested':
+      return retryWorkloads(state, event.data.step);
     case 'BackupStarted':
     case 'BackupCompleted':
     case 'PurgeBlocked':
-    case 'OperatorRetryRequested':
     case 'OperatorPurgeRequested':
     case 'TierChangeRequested':
     case 'UndecidedCommandRefused':
