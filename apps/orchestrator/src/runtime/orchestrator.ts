@@ -80,11 +80,7 @@ export class Orchestrator {
       options.logger,
       this.guardrails,
     );
-    this.integration = new IntegrationPublisher(
-      options.publisher,
-      options.logger,
-      this.stopping.signal,
-    );
+    this.integration = new IntegrationPublisher(options.publisher, options.logger, this.stopping.signal);
   }
 
   async start(): Promise<void> {
