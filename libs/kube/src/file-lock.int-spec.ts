@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,11 +12,12 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A pid that certainly belongs to no live process: a child that has already exited. */
+/**
+ * A pid no process can have: above the kernel's pid_max. (The pid of a child that just exited can be handed to a
+ * new process at once when the machine spawns many, and a lock naming it would then look alive.)
+ */
 function deadPid(): number {
-  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
-    encoding: 'utf8',
-  });
-  return Number(child.stdout);
+  return Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8').trim()) + 1;
 }
 
 function escape(text: string): string {
