@@ -287,9 +287,10 @@ describe('POST subscription-cancelled', () => {
     };
     const first = await http.post(CANCELLED).set(bearer(WEBHOOK_SECRET)).send(payload).expect(202);
     const again = await http.post(CANCELLED).set(bearer(WEBHOOK_SECRET)).send(payload).expect(202);
+    // The tenant was only requested, never activated: provisioning stops and rolls back, then it is cancelled.
     expect(first.body).toEqual({
       tenant_id: tenantId,
-      status: 'deprovisioning',
+      status: 'cancelling',
       deletion_date: new Date(Date.parse(timestamp) + 30 * 86_400_000).toISOString(),
       status_url: `/api/v1/tenants/${tenantId}`,
     });

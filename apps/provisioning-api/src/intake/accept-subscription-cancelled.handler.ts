@@ -5,7 +5,7 @@ import {
   type LifecycleEventData,
 } from '@app/contracts';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '@app/event-store';
-import { admitSubscriptionCancelled, isRefusal } from '@app/lifecycle';
+import { admitSubscriptionCancelled, isRefusal, type TenantStatus } from '@app/lifecycle';
 import {
   CLOCK,
   decideOnTenant,
@@ -45,7 +45,7 @@ export class AcceptSubscriptionCancelledHandler implements ICommandHandler<Accep
       const earlier = earlierEvent(read, eventId);
       if (earlier) {
         const recorded = earlier.data as LifecycleEventData['CancellationRequested'];
-        return { append: [], result: cancellationAnswer(tenantId, recorded, true) };
+        return { append: [], result: cancellationAnswer(tenantId, read.state.status, recorded, true) };
       }
       // A past or too-near effective_date (a billing bug, a replayed message) never shortens the grace period.
       const deletion = resolveDeletionDate({
@@ -72,14 +72,14 @@ export class AcceptSubscriptionCancelledHandler implements ICommandHandler<Accep
       if (admission.events.length === 0) {
         const latest = read.events.findLast((event) => event.type === 'CancellationRequested')
           ?.data as LifecycleEventData['CancellationRequested'];
-        return { append: [], result: cancellationAnswer(tenantId, latest, true) };
+        return { append: [], result: cancellationAnswer(tenantId, read.state.status, latest, true) };
       }
       const correlation = ['cancellation', data.subscription_id];
       return {
         append: [
           billingEvent(eventId, 'CancellationRequested', cancellation, tenantId, correlation, this.clock()),
         ],
-        result: cancellationAnswer(tenantId, cancellation, false),
+        result: cancellationAnswer(tenantId, read.state.status, cancellation, false),
       };
     });
   }
@@ -99,14 +99,24 @@ function lastBillingChange(events: RecordedEvent[], subscriptionId: string): num
   return latest;
 }
 
+/** Where a cancellation of a tenant in `status` leads (see `CancellationAccepted.status`). */
+function cancellationStatus(status: TenantStatus): CancellationAccepted['status'] {
+  if (status === 'cancelled') return 'cancelled';
+  if (status === 'requested' || status === 'provisioning' || status === 'rolling_back' || status === 'failed')
+    return 'cancelling';
+  return 'deprovisioning';
+}
+
 /** The answer to a cancellation, the same for its first delivery and every repeat: what the stream recorded. */
 function cancellationAnswer(
   tenantId: string,
+  status: TenantStatus,
   recorded: LifecycleEventData['CancellationRequested'],
   duplicate: boolean,
 ): CancellationAccepted {
   return {
     tenantId,
+    status: cancellationStatus(status),
     deletionDate: recorded.deletionDate,
     ...(recorded.requestedEffectiveDate === undefined
       ? {}

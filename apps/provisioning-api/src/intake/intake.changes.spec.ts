@@ -266,6 +266,7 @@ describe('billing intake: tier change, suspension, reactivation', () => {
       const accepted = await intake.acceptSubscriptionCancelled(second, 'webhook');
       expect(accepted).toEqual({
         tenantId: TENANT,
+        status: 'deprovisioning',
         deletionDate: '2025-05-01T10:00:00.000Z',
         duplicate: false,
       });

@@ -290,6 +290,7 @@ describe('billing intake: subscription.created and subscription.cancelled', () =
 
       expect(first).toEqual({
         tenantId,
+        status: 'cancelling',
         deletionDate: '2025-07-15T00:00:00.000Z',
         requestedEffectiveDate: '2025-07-15T00:00:00Z',
         duplicate: false,
@@ -337,6 +338,7 @@ describe('billing intake: subscription.created and subscription.cancelled', () =
         );
         expect(result).toEqual({
           tenantId,
+          status: 'cancelling',
           deletionDate: graceEnd,
           requestedEffectiveDate: effectiveDate,
           clampedReason: expect.stringContaining(`effective_date ${effectiveDate} is before the end`),
@@ -366,6 +368,7 @@ describe('billing intake: subscription.created and subscription.cancelled', () =
         );
         expect(result).toEqual({
           tenantId,
+          status: 'cancelling',
           deletionDate,
           requestedEffectiveDate: effectiveDate,
           duplicate: false,
@@ -408,6 +411,8 @@ describe('billing intake: subscription.created and subscription.cancelled', () =
       );
       await expect(intake.acceptSubscriptionCancelled(cancelled(tenantId), 'webhook')).resolves.toEqual({
         tenantId,
+        // Never activated: the fold keeps it provisioning, so the cancellation stops and rolls that back.
+        status: 'cancelling',
         deletionDate: '2025-06-10T00:00:00.000Z',
         duplicate: true,
       });

@@ -13,6 +13,12 @@ export interface SubscriptionAccepted {
 
 export interface CancellationAccepted {
   tenantId: string;
+  /**
+   * Where the cancellation leads: `deprovisioning` (an active or suspended tenant enters its grace period, or is
+   * already being deleted), `cancelling` (provisioning stops and rolls back, then the tenant is `cancelled`), or
+   * `cancelled` (done: nothing was left to delete).
+   */
+  status: 'deprovisioning' | 'cancelling' | 'cancelled';
   deletionDate: string;
   /** Billing's `effective_date` as sent, when it sent one. */
   requestedEffectiveDate?: string;

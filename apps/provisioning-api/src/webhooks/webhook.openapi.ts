@@ -78,7 +78,7 @@ export const CANCELLATION_ACCEPTED_SCHEMA = {
   type: 'object',
   properties: {
     tenant_id: { type: 'string' },
-    status: { type: 'string', enum: ['deprovisioning'] },
+    status: { type: 'string', enum: ['deprovisioning', 'cancelling', 'cancelled'] },
     deletion_date: {
       type: 'string',
       format: 'date-time',

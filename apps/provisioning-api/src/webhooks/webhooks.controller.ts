@@ -113,7 +113,7 @@ export class WebhooksController {
     );
     return {
       tenant_id: result.tenantId,
-      status: 'deprovisioning',
+      status: result.status,
       deletion_date: result.deletionDate,
       ...(result.requestedEffectiveDate === undefined
         ? {}
