@@ -162,6 +162,17 @@ describe.each(adapters)('BackupTarget contract: %s', (_name, create) => {
     expect(await adapter.incompleteUploads(`${tenant}/`)).toEqual([]);
   });
 
+  it('rejects when the source fails before the target starts reading it (no unhandled stream error)', async () => {
+    // A dump that dies while the target still prepares (directory, bucket checks): its 'error' comes before any
+    // reader is attached. Unheard, it would be an uncaught exception that takes the whole service down.
+    const key = `${tenant}/databases/early_final_20250715.sql.gz`;
+    const source = new PassThrough();
+    const writing = target.putObject(key, source);
+    source.destroy(new Error('dump failed at once'));
+    await expect(writing).rejects.toThrow('dump failed at once');
+    expect(await target.listObjects(`${tenant}/databases/early`)).toEqual([]);
+  });
+
   it('refuses keys that could leave the prefix, with a typed error', async () => {
     for (const key of ['../etc/passwd', `${tenant}/../other/x`, '']) {
       await expect(target.putObject(key, Buffer.from('x'))).rejects.toMatchObject({

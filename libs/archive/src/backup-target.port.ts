@@ -49,3 +49,27 @@ export function invalidKey(key: unknown): BackupTargetError {
     `invalid backup key ${JSON.stringify(String(key).slice(0, 80))}`,
   );
 }
+
+/**
+ * Runs an adapter's write with the source's errors held from the call on. A source that fails while the adapter
+ * still prepares (a dump killed while the directory is made or the bucket checked) emits 'error' before any reader
+ * is attached; unheard, that is an uncaught exception taking the whole service down. Held, the error stays in the
+ * stream (`readable.errored`), and the pipeline or iterator that reads it rejects with it. A write that fails
+ * before reading destroys the source, so its producer stops instead of waiting for a reader that never comes.
+ */
+export async function writingFrom<T>(body: Readable | Buffer, write: () => Promise<T>): Promise<T> {
+  if (Buffer.isBuffer(body)) return write();
+  body.on('error', holdError);
+  try {
+    return await write();
+  } catch (error) {
+    body.destroy();
+    throw error;
+  } finally {
+    body.off('error', holdError);
+  }
+}
+
+function holdError(): void {
+  // Kept in `readable.errored` and reported by whoever reads the stream.
+}

@@ -4,7 +4,12 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { assertBackupKey, BackupObjectNotFoundError, type BackupTarget } from './backup-target.port';
+import {
+  assertBackupKey,
+  BackupObjectNotFoundError,
+  type BackupTarget,
+  writingFrom,
+} from './backup-target.port';
 
 /** A partial file nobody has written to for this long belongs to a killed writer (a live dump keeps writing). */
 export const STALE_PARTIAL_MS = 3_600_000;
@@ -14,18 +19,20 @@ export class FilesystemBackupTarget implements BackupTarget {
   constructor(readonly root: string) {}
 
   async putObject(key: string, body: Readable | Buffer): Promise<void> {
-    assertBackupKey(key);
-    const file = join(this.root, key);
-    await mkdir(dirname(file), { recursive: true });
-    await this.removeStalePartials(file);
-    const temporary = `${file}.partial-${randomBytes(4).toString('hex')}`;
-    try {
-      await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, createWriteStream(temporary));
-      await rename(temporary, file);
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw error;
-    }
+    await writingFrom(body, async () => {
+      assertBackupKey(key);
+      const file = join(this.root, key);
+      await mkdir(dirname(file), { recursive: true });
+      await this.removeStalePartials(file);
+      const temporary = `${file}.partial-${randomBytes(4).toString('hex')}`;
+      try {
+        await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, createWriteStream(temporary));
+        await rename(temporary, file);
+      } catch (error) {
+        await rm(temporary, { force: true });
+        throw error;
+      }
+    });
   }
 
   /**

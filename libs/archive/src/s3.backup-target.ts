@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type * as Minio from 'minio';
-import { BackupObjectNotFoundError, invalidKey, type BackupTarget } from './backup-target.port';
+import { BackupObjectNotFoundError, invalidKey, writingFrom, type BackupTarget } from './backup-target.port';
 import { archiveLifecycleRules, renderLifecycleXml, type ArchiveTransition } from './lifecycle';
 import { ensureBucket, listLatest, putLifecycleXml, type ObjectSummary } from './s3-bucket';
 import { ARCHIVE_PART_SIZE, s3ErrorCode } from './s3-client';
@@ -89,18 +89,20 @@ export class S3BackupTarget implements BackupTarget {
     body: Readable | Buffer,
     options: { contentType?: string } = {},
   ): Promise<void> {
-    this.assertKey(key);
-    await this.ensureBucket();
-    const headers = {
-      'Content-Type': options.contentType ?? 'application/octet-stream',
-      // A class that reads back at once (checked above); the bucket's lifecycle moves archives to a cold one.
-      'x-amz-storage-class': this.storageClass,
-    };
-    if (Buffer.isBuffer(body)) {
-      await this.client.putObject(this.bucket, key, body, body.length, headers);
-      return;
-    }
-    await this.putStream(key, body, headers);
+    await writingFrom(body, async () => {
+      this.assertKey(key);
+      await this.ensureBucket();
+      const headers = {
+        'Content-Type': options.contentType ?? 'application/octet-stream',
+        // A class that reads back at once (checked above); the bucket's lifecycle moves archives to a cold one.
+        'x-amz-storage-class': this.storageClass,
+      };
+      if (Buffer.isBuffer(body)) {
+        await this.client.putObject(this.bucket, key, body, body.length, headers);
+        return;
+      }
+      await this.putStream(key, body, headers);
+    });
   }
 
   /**
