@@ -10,6 +10,10 @@
  *   - the git commits the run pushed to the GitOps bare remote (`git rev-list --count --all`), per tenant;
  *   - the spec's sequential script over as many tenants in the same run (see stack-bench.ts), as the
  *     reference rate;
+ *   - the CPU seconds a tenant cost, per app (git processes included) and per server, read from /proc around
+ *     the run, and the rate they allow when the machine's cores are fully used: what bounds the run;
+ *   - with BENCH_CPU_PROFILE_DIR=<dir>, a V8 CPU profile of every app (`<app>.cpuprofile`, open it in Chrome's
+ *     DevTools), written when the stack stops;
  *   - with BENCH_GIT_TIMINGS=1, where the GitOps writers' time went (bench/git-timings.ts): per group of
  *     changes, the wait for the locks, fetch, sync, the changes, staging, commit, push and refused pushes.
  * Leaves nothing behind: the tenants' resources go with the services' removal handlers, the stack's vhost,
@@ -19,11 +23,11 @@
  *   npm run build && BENCH_TENANTS=100 BENCH_CONCURRENCY=20 npm run bench:fleet
  *
  * Last line: RESULT fleet tenants= total_s= tenants_per_min= p50_s= p99_s= git_commits_per_tenant=
- * max_rss_mb= ... (see the end of main()).
+ * max_rss_mb= ... cpu_s_per_tenant= cpu_bound_tenants_per_min= (see the end of main()).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTenantId, type TenantProfile } from '@app/contracts';
 import { createEventStore, type EventStore, type RecordedEvent } from '@app/event-store';
@@ -42,7 +46,7 @@ import {
   tenantStepDurations,
   type StepDurations,
 } from './stack-bench';
-import { Progress, RssSampler, gitCommits } from './fleet-measurements';
+import { cpuBetween, Progress, readCpu, RssSampler, gitCommits, type CpuReading } from './fleet-measurements';
 import { GIT_TIMINGS, GIT_TIMING_APPS, gitTimingReport } from './git-timings';
 
 const TENANTS = positiveInt('BENCH_TENANTS', 1000);
@@ -244,15 +248,18 @@ async function main(): Promise<void> {
   let commits = 0;
   let rss: { app: string; mb: number } = { app: 'none', mb: 0 };
   let rssPerApp = new Map<AppName, number>();
+  let cpu: ReturnType<typeof cpuBetween> | undefined;
   const tenantIds: string[] = [];
   try {
     await stack.start();
     events = await createEventStore(stack.pgUrl, { schema: stack.eventStoreSchema, migrate: false });
     const commitsBefore = gitCommits(stack.gitRemote);
     const sampler = new RssSampler(stack);
+    const cpuBefore: CpuReading = readCpu(stack);
     try {
       fleet = await runFleet(stack, events);
     } finally {
+      cpu = cpuBetween(cpuBefore, readCpu(stack));
       sampler.stop();
       rss = sampler.largest();
       rssPerApp = sampler.maxKb;
@@ -314,6 +321,23 @@ async function main(): Promise<void> {
     `memory: largest resident set ${rss.mb.toFixed(0)} MB (${rss.app}); per app: ` +
       [...rssPerApp].map(([app, kb]) => `${app} ${(kb / 1024).toFixed(0)}`).join(', '),
   );
+  const cores = availableParallelism();
+  const cpuPerTenant = cpu ? cpu.machine / Math.max(1, succeeded.length) : NaN;
+  if (cpu) {
+    console.log(
+      `cpu: ${cpu.machine.toFixed(1)} s busy on ${cores} cores over ${fleet.wallS.toFixed(1)} s ` +
+        `(${((cpu.machine / (cores * fleet.wallS)) * 100).toFixed(0)} % of the machine), ` +
+        `${cpuPerTenant.toFixed(2)} s a tenant; bound at full use: ${((cores * 60) / cpuPerTenant).toFixed(0)} tenants a minute\n` +
+        `cpu seconds per tenant by component (apps include their git processes):\n` +
+        [...cpu.rows, ['everything else', Math.max(0, cpu.machine - cpu.accounted)] as [string, number]]
+          .map(
+            ([name, seconds]) =>
+              `  ${name.padEnd(22)} ${(seconds / Math.max(1, succeeded.length)).toFixed(3).padStart(7)} s ` +
+              `${((seconds / Math.max(cpu?.machine ?? 1, 1e-9)) * 100).toFixed(1).padStart(5)} %`,
+          )
+          .join('\n'),
+    );
+  }
   console.log(
     `per step (StepStarted to its result, every tenant):\n${formatStepTable(stepRows(mergeDurations(perTenant), stepOrder(perTenant)))}`,
   );
@@ -329,7 +353,8 @@ async function main(): Promise<void> {
       `p99_s=${p99.toFixed(2)} git_commits_per_tenant=${(commits / TENANTS).toFixed(2)} ` +
       `max_rss_mb=${rss.mb.toFixed(0)} max_rss_app=${rss.app} ` +
       `spec_script_tenants_per_min=${specPerMinute.toFixed(1)} edge_tenants=${EDGE} ` +
-      `worst_step_p50_change_pct=${edges.worstPct.toFixed(0)} worst_step=${edges.worstStep}`,
+      `worst_step_p50_change_pct=${edges.worstPct.toFixed(0)} worst_step=${edges.worstStep} ` +
+      `cpu_s_per_tenant=${cpuPerTenant.toFixed(2)} cpu_bound_tenants_per_min=${((cores * 60) / cpuPerTenant).toFixed(0)}`,
   );
 }
 

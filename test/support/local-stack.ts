@@ -292,7 +292,12 @@ export class LocalStack {
   async startApp(app: AppName): Promise<void> {
     const logPath = join(this.logDir, `${app}.log`);
     const log = openSync(logPath, 'a');
-    const child = spawn(process.execPath, [mainOf(app)], {
+    // BENCH_CPU_PROFILE_DIR: a V8 CPU profile per app, written when it exits (bench/fleet.bench.ts documents it).
+    const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
+    const profile = profileDir
+      ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${app}.cpuprofile`]
+      : [];
+    const child = spawn(process.execPath, [...profile, mainOf(app)], {
       cwd: ROOT,
       env: this.envs.get(app),
       stdio: ['ignore', log, log],
