@@ -101,7 +101,10 @@ export class Progress {
  */
 export interface CpuReading {
   components: Map<string, number>;
+  /** Busy seconds of every core together since boot. */
   machine: number;
+  /** When it was read (ms since the epoch). */
+  at: number;
 }
 
 const SERVERS: Record<string, string> = {
@@ -171,19 +174,19 @@ export function readCpu(stack: LocalStack): CpuReading {
   const busyTicks = cpu
     .slice(0, 8)
     .reduce((sum, value, index) => (index === 3 || index === 4 ? sum : sum + value), 0);
-  return { components, machine: busyTicks / clockTicks() };
+  return { components, machine: busyTicks / clockTicks(), at: Date.now() };
 }
 
 /** Seconds of CPU per component between two readings, largest first, with the machine's total and the rest. */
 export function cpuBetween(
   before: CpuReading,
   after: CpuReading,
-): { rows: [string, number][]; machine: number; accounted: number } {
+): { rows: [string, number][]; machine: number; accounted: number; wallS: number } {
   const rows: [string, number][] = [];
   for (const [name, seconds] of after.components) {
     rows.push([name, Math.max(0, seconds - (before.components.get(name) ?? 0))]);
   }
   rows.sort((a, b) => b[1] - a[1]);
   const accounted = rows.reduce((sum, [, seconds]) => sum + seconds, 0);
-  return { rows, machine: after.machine - before.machine, accounted };
+  return { rows, machine: after.machine - before.machine, accounted, wallS: (after.at - before.at) / 1000 };
 }

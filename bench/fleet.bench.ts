@@ -87,7 +87,11 @@ interface FleetRun {
   events: number;
 }
 
-async function runFleet(stack: LocalStack, events: EventStore): Promise<FleetRun> {
+async function runFleet(
+  stack: LocalStack,
+  events: EventStore,
+  onActive: (active: number) => void = () => undefined,
+): Promise<FleetRun> {
   const waiting = new Map<string, Waiter>();
   const early = new Map<string, RecordedEvent>();
   let eventCount = 0;
@@ -159,6 +163,7 @@ async function runFleet(stack: LocalStack, events: EventStore): Promise<FleetRun
         });
         tenant.latencyS = (activatedAt - tenant.sentAt) / 1000;
         active += 1;
+        onActive(active);
       } catch (error) {
         tenant.error = error instanceof Error ? error.message : String(error);
         failed += 1;
@@ -249,6 +254,7 @@ async function main(): Promise<void> {
   let rss: { app: string; mb: number } = { app: 'none', mb: 0 };
   let rssPerApp = new Map<AppName, number>();
   let cpu: ReturnType<typeof cpuBetween> | undefined;
+  let cpuEdges: { first: ReturnType<typeof cpuBetween>; last: ReturnType<typeof cpuBetween> } | undefined;
   const tenantIds: string[] = [];
   try {
     await stack.start();
@@ -256,8 +262,18 @@ async function main(): Promise<void> {
     const commitsBefore = gitCommits(stack.gitRemote);
     const sampler = new RssSampler(stack);
     const cpuBefore: CpuReading = readCpu(stack);
+    // Readings when the first EDGE tenants are active and when all but the last EDGE are: what a tenant
+    // costs each component early in the run against late, when the servers and the store hold the fleet.
+    const marks = new Map<number, CpuReading>();
+    const onActive = (count: number) => {
+      if (count === EDGE || count === TENANTS - EDGE || count === TENANTS) marks.set(count, readCpu(stack));
+    };
     try {
-      fleet = await runFleet(stack, events);
+      fleet = await runFleet(stack, events, onActive);
+      const [first, lastFrom, lastTo] = [EDGE, TENANTS - EDGE, TENANTS].map((count) => marks.get(count));
+      if (first && lastFrom && lastTo && TENANTS - EDGE >= EDGE) {
+        cpuEdges = { first: cpuBetween(cpuBefore, first), last: cpuBetween(lastFrom, lastTo) };
+      }
     } finally {
       cpu = cpuBetween(cpuBefore, readCpu(stack));
       sampler.stop();
@@ -325,8 +341,8 @@ async function main(): Promise<void> {
   const cpuPerTenant = cpu ? cpu.machine / Math.max(1, succeeded.length) : NaN;
   if (cpu) {
     console.log(
-      `cpu: ${cpu.machine.toFixed(1)} s busy on ${cores} cores over ${fleet.wallS.toFixed(1)} s ` +
-        `(${((cpu.machine / (cores * fleet.wallS)) * 100).toFixed(0)} % of the machine), ` +
+      `cpu: ${cpu.machine.toFixed(1)} s busy on ${cores} cores over ${cpu.wallS.toFixed(1)} s ` +
+        `(${((cpu.machine / (cores * cpu.wallS)) * 100).toFixed(0)} % of the machine), ` +
         `${cpuPerTenant.toFixed(2)} s a tenant; bound at full use: ${((cores * 60) / cpuPerTenant).toFixed(0)} tenants a minute\n` +
         `cpu seconds per tenant by component (apps include their git processes):\n` +
         [...cpu.rows, ['everything else', Math.max(0, cpu.machine - cpu.accounted)] as [string, number]]
@@ -338,6 +354,7 @@ async function main(): Promise<void> {
           .join('\n'),
     );
   }
+  if (cpuEdges) console.log(cpuEdgeTable(cpuEdges.first, cpuEdges.last));
   console.log(
     `per step (StepStarted to its result, every tenant):\n${formatStepTable(stepRows(mergeDurations(perTenant), stepOrder(perTenant)))}`,
   );
@@ -355,6 +372,26 @@ async function main(): Promise<void> {
       `spec_script_tenants_per_min=${specPerMinute.toFixed(1)} edge_tenants=${EDGE} ` +
       `worst_step_p50_change_pct=${edges.worstPct.toFixed(0)} worst_step=${edges.worstStep} ` +
       `cpu_s_per_tenant=${cpuPerTenant.toFixed(2)} cpu_bound_tenants_per_min=${((cores * 60) / cpuPerTenant).toFixed(0)}`,
+  );
+}
+
+/** CPU seconds a tenant cost each component while the first EDGE tenants went active, and the last EDGE. */
+function cpuEdgeTable(first: ReturnType<typeof cpuBetween>, last: ReturnType<typeof cpuBetween>): string {
+  const lastOf = new Map(last.rows);
+  const rows = [
+    ...first.rows.map(([name, seconds]) => [name, seconds / EDGE, (lastOf.get(name) ?? 0) / EDGE] as const),
+    ['machine', first.machine / EDGE, last.machine / EDGE] as const,
+  ];
+  return (
+    `cpu seconds per tenant, first ${EDGE} active against last ${EDGE}:\n` +
+    `  ${'component'.padEnd(22)} ${'first'.padStart(7)} ${'last'.padStart(7)} ${'change'.padStart(7)}\n` +
+    rows
+      .map(
+        ([name, a, b]) =>
+          `  ${name.padEnd(22)} ${a.toFixed(3).padStart(7)} ${b.toFixed(3).padStart(7)} ` +
+          `${a > 0 ? `${b >= a ? '+' : ''}${(((b - a) / a) * 100).toFixed(0)}%` : '-'}`.padStart(7),
+      )
+      .join('\n')
   );
 }
 

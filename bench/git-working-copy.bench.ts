@@ -388,7 +388,7 @@ async function main(): Promise<void> {
     const raced = await benchWorkingCopy(base, 'git_working_copy_two_writers', true);
     console.log(raced);
   } finally {
-    await rm(base, { recursive: true, force: true });
+    await rm(base, { recursive: true, force: true, maxRetries: 5 }); // git may still be writing (auto maintenance)
   }
 }
 
