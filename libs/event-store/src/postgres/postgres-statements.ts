@@ -120,12 +120,17 @@ export class EventStatements {
     };
   }
 
-  /** Whether rows at or above xmin exist: finished transactions may be held back by an older open one. */
+  /**
+   * Whether rows at or above xmin exist: finished transactions may be held back by an older open one. Asked as
+   * "is the newest row at or above xmin", one probe of the primary key's end: an EXISTS over the range let the
+   * planner pick a sequential scan (its default selectivity for a range on an expression), which read the whole
+   * table on every idle poll of every subscription (postgres.plans.int-spec.ts).
+   */
   pending(): QueryConfig {
     return {
       name: `${this.schema}.pending`,
-      text: `SELECT EXISTS (SELECT 1 FROM ${this.s}.events e
-                               WHERE e.transaction_id >= pg_snapshot_xmin(pg_current_snapshot())) AS pending`,
+      text: `SELECT COALESCE((SELECT e.transaction_id FROM ${this.s}.events e ORDER BY e.transaction_id DESC LIMIT 1)
+                              >= pg_snapshot_xmin(pg_current_snapshot()), false) AS pending`,
     };
   }
 
