@@ -78,14 +78,14 @@ module.exports = {
     {
       name: 'domain-imports-no-adapters',
       comment:
-        'Domain code (apps/*/src/domain, libs/lifecycle, libs/contracts) decides; it does no I/O: no adapter, no ' +
+        'Domain code (apps/*/src/domain, libs/lifecycle, libs/contracts, libs/plans) decides; it does no I/O: no adapter, no ' +
         'driver or client package, no I/O-capable Node module, no I/O library (type-only imports of their types ' +
         'are fine). Specs beside the domain may read fixtures.',
       severity: 'error',
       from: {
-        path: '^(apps/[^/]+/src/domain|libs/lifecycle|libs/contracts)/',
-        // database-service's sql.ts takes mysql2's pure literal escaping (no connection) and re-exports it.
-        pathNot: '\\.(spec|int-spec|test-helpers)\\.ts$|^apps/database-service/src/domain/sql\\.ts$',
+        path: '^(apps/[^/]+/src/domain|libs/lifecycle|libs/contracts|libs/plans)/',
+        // The SQL builders (libs/plans/src/database/sql.ts) take mysql2's pure literal escaping (no connection).
+        pathNot: '\\.(spec|int-spec|test-helpers)\\.ts$|^libs/plans/src/database/sql\\.ts$',
       },
       to: {
         dependencyTypesNot: ['type-only'],

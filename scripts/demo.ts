@@ -7,6 +7,7 @@ import { createConnection } from 'mysql2/promise';
 import { PROVISIONING_STEPS, databaseName, vhostName } from '@app/contracts';
 import { LocalStack, specSubscriptionCreated } from '../test/support/local-stack';
 import type { EventsPage, TenantView } from '../test/support/tenant-views';
+import type { TenantPlan } from '@app/plans';
 
 /** The demo waits for these too (welcome e-mail, Grafana viewer, website activation) before its summary. */
 const AFTER_ACTIVATION = PROVISIONING_STEPS.filter((s) => s.phase === 'after-activation').map((s) => s.name);
@@ -144,6 +145,71 @@ async function main(): Promise<void> {
   const records = [...stack.websites.records.values()].filter((r) => r.tenant_id === tenantId);
   const described = records.map((r) => `${r.id} (${r.status}, activated_at ${r.activated_at ?? '-'})`);
   console.log(`  websites-service: record ${described.join(', ')}\n`);
+
+  // A what-if plan changes nothing: the audit timeline below has no event for it.
+  const upgrade = view.tier === 'business' ? 'premium' : 'business';
+  console.log(bold(`What-if plan: ${tenantId} to tier ${upgrade} (computed, nothing changed)`));
+  const plan = await stack.getJson<TenantPlan>(`/api/v1/tenants/${tenantId}/plan?tier=${upgrade}`);
+  const quota = plan.kubernetes.changes.find((change) => change.kind === 'ResourceQuota');
+  const gateway = plan.kubernetes.changes.find((change) => change.name === 'api-gateway');
+  const replicas = gateway?.fields.find((field) => field.path === 'spec.replicas');
+  const limits = Object.entries(plan.broker.limits).map(([name, l]) => `${name} ${l.before} -> ${l.after}`);
+  console.log(`  ${plan.summary}`);
+  console.log(
+    `  Kubernetes: ${plan.kubernetes.changes.length} object(s) changed, ${plan.kubernetes.unchanged} unchanged; api-gateway replicas ${replicas?.before} -> ${replicas?.after}`,
+  );
+  console.log((quota?.diff ?? '').trimEnd().replace(/^/gm, '    '));
+  console.log(`  MariaDB: ${plan.databases.statements[0] ?? 'no change'} (and one per service user)`);
+  console.log(`  RabbitMQ: vhost ${plan.broker.vhost} ${limits.join(', ')}`);
+  const bucket = plan.storage.buckets[0];
+  console.log(
+    `  Ceph RGW: ${bucket.bucket} quota ${bucket.quota_bytes.before} -> ${bucket.quota_bytes.after} bytes`,
+  );
+  console.log(`  full plan: npm run tenantctl -- plan ${tenantId} --tier ${upgrade}\n`);
+
+  // Drift: someone deletes one of the tenant's queues by hand; a check finds it and repairs it by itself.
+  const lostQueue = queues[queues.length - 1];
+  console.log(bold(`Drift: queue ${lostQueue} deleted behind the control plane's back, then a check`));
+  const guest = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
+  const queueUrl = `http://127.0.0.1:15672/api/queues/${encodeURIComponent(vhostName(tenantId))}/${encodeURIComponent(lostQueue)}`;
+  await fetch(queueUrl, { method: 'DELETE', headers: { authorization: guest } });
+  const check = await fetch(`${stack.apiUrl}/api/v1/tenants/${tenantId}/drift-check`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.operatorToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ reason: 'demo: a queue was deleted by hand' }),
+  });
+  console.log(`  POST /api/v1/tenants/${tenantId}/drift-check: ${check.status}`);
+  const driftDeadline = Date.now() + 3 * 60_000;
+  for (;;) {
+    const history = await stack.getJson<EventsPage>(
+      `/api/v1/tenants/${tenantId}/events?limit=1000`,
+      stack.auditorToken,
+    );
+    const drift = history.events.filter((e) =>
+      /^Drift(Detected|Repaired|RepairFailed|CheckCompleted)$/.test(e.type),
+    );
+    const closed = drift.some((e) => e.type === 'DriftRepaired' || e.type === 'DriftRepairFailed');
+    if (closed || Date.now() > driftDeadline) {
+      for (const event of drift) {
+        const { driftId, kind, code, automatic, verifiedBy } = event.data as Record<string, unknown>;
+        const facts = [
+          driftId,
+          kind,
+          code,
+          automatic === undefined ? '' : `automatic=${String(automatic)}`,
+          verifiedBy,
+        ];
+        console.log(`  ${event.type.padEnd(20)} ${facts.filter(Boolean).join('  ')}`);
+      }
+      if (!closed) console.log('  the drift was not closed within 3 minutes; see the orchestrator log');
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const restored = await fetch(queueUrl, { headers: { authorization: guest } });
+  console.log(
+    `  queue ${lostQueue}: ${restored.ok ? 'declared again' : `still missing (${restored.status})`}\n`,
+  );
 
   console.log(bold('Audit timeline'));
   const page = await stack.getJson<EventsPage>(

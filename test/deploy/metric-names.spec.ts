@@ -40,7 +40,7 @@ const BOUNDED_LABELS: Record<string, string> = {
   state: 'tenant statuses',
   type: "Node's libuv handle and resource types",
   space: "V8's heap spaces",
-  kind: "V8's garbage collection kinds",
+  kind: "V8's garbage collection kinds; drift kinds (DRIFT_KINDS)",
   version: 'the Node.js version',
   major: 'the Node.js version',
   minor: 'the Node.js version',

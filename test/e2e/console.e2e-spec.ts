@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { TenantProfile } from '@app/contracts';
+import { BUSINESS_SERVICES, namespaceName, type TenantProfile } from '@app/contracts';
+import type { TenantPlan } from '@app/plans';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
 import { LocalStack, specSubscriptionCreated } from '../support/local-stack';
@@ -326,6 +327,39 @@ describe('operator console in headless Chromium', () => {
     await eventually(async () => expect(await page.locator('#tenants-table tbody tr').count()).toBe(2));
     await shot(page, 'tenants-list');
     expect(await contrastProblems(page)).toEqual([]);
+    await page.close();
+  });
+
+  it("shows the cancellation's plan in its dialog before confirming; closing the dialog appends nothing", async () => {
+    const before = await events(activeTenant);
+    const expected = await stack.getJson<TenantPlan>(`/api/v1/tenants/${activeTenant}/plan?purge=true`);
+    const page = await newSignedInPage(operator, stack.operatorToken);
+    await openTenant(page, activeTenant);
+    await page.getByRole('button', { name: 'Cancel tenant…' }).click();
+    await page.locator('#reason-dialog').waitFor({ state: 'visible' });
+    const plan = page.locator('#reason-plan');
+    await plan.getByRole('heading', { name: 'What this will do' }).waitFor();
+    const shown = await plan.innerText();
+    expect(shown).toContain('Cancellation now, then at the end of the grace period');
+    expect(shown).toContain(`Kubernetes (${namespaceName(activeTenant)}): `);
+    expect(expected.databases.dropped_databases).toHaveLength(BUSINESS_SERVICES.length);
+    expect(shown).toContain(
+      `MySQL: ${BUSINESS_SERVICES.length} databases dropped: ${expected.databases.dropped_databases.join(', ')}`,
+    );
+    expect(shown).toContain(`RabbitMQ: vhost ${expected.broker.vhost} deleted`);
+    const admin = tenants.find((tenant) => tenant.tenantId === activeTenant)?.adminEmail;
+    expect(shown).toContain(`E-mail to ${admin} (on-cancellation)`);
+    await shot(page, 'cancel-plan');
+    expect(await contrastProblems(page)).toEqual([]);
+
+    await page.getByRole('button', { name: 'Close' }).click();
+    await page.locator('#reason-dialog').waitFor({ state: 'hidden' });
+    expect(await focusedId(page)).toBe('t-cancel');
+    // Neither the plan nor the closed dialog asked for anything: no cancellation, the tenant still active.
+    const appended = (await events(activeTenant)).slice(before.length).map((event) => event.type);
+    expect(appended).not.toContain('CancellationRequested');
+    expect((await stack.getJson<TenantView>(`/api/v1/tenants/${activeTenant}`)).state).toBe('active');
+    expect(await attr(page, '#t-state', 'data-state')).toBe('active');
     await page.close();
   });
 

@@ -6,7 +6,7 @@ import { RabbitManagementClient } from '@app/rabbitmq-admin';
 import type { CommandHandler, CommandHandlers } from '@app/platform';
 import { EncryptedPostgresSecretStore } from '@app/secrets';
 import { Pool as PgPool } from 'pg';
-import { DEFAULT_EXCHANGES } from './domain/topology';
+import { DEFAULT_EXCHANGES } from '@app/plans';
 import { createHandlers, type BrokerManagement } from './commands';
 import { command, context, testTenant } from '@app/testing';
 import { FaultyProxy } from './faulty-proxy.test-helpers';

@@ -24,9 +24,7 @@ import { GitOpsDriver } from './adapters/gitops.driver';
 import { FIELD_MANAGER } from './adapters/field-manager';
 import { type HealthProbe, httpProbe } from './adapters/http-probe';
 import { createHandlers } from './commands';
-import { certificate } from './domain/manifests';
-import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from './domain/render-options';
-import { workloadFiles } from './domain/tenant-tree';
+import { certificate, DEFAULT_RENDER_OPTIONS, type RenderOptions, workloadFiles } from '@app/plans';
 import { testTenant } from './testing/fixtures';
 
 const logger = pino({ level: 'silent' });

@@ -6,7 +6,7 @@ import { runner } from '@app/testing';
 import type { DeliveryDriver, DeliveryResult, TenantChange } from './adapters/delivery.port';
 import { FIELD_MANAGER } from './adapters/field-manager';
 import { createHandlers } from './commands';
-import { DEFAULT_RENDER_OPTIONS } from './domain/render-options';
+import { DEFAULT_RENDER_OPTIONS } from '@app/plans';
 import { abcCorporation } from './testing/fixtures';
 
 /** Direct delivery that records each change instead of applying it, or fails with `failure`. */
@@ -152,4 +152,72 @@ describe('k8s-service handlers: delivery failures', () => {
       message: 'ENOSPC: no space left',
     });
   });
+});
+
+describe('k8s-service handlers: a tenant image tag (params.imageTag)', () => {
+  async function stored(): Promise<InMemorySecretStore> {
+    const secrets = new InMemorySecretStore();
+    await secrets.put(storageSecretPath(tenant.tenantId), minio);
+    await secrets.put(brokerSecretPath(tenant.tenantId), rabbit);
+    return secrets;
+  }
+
+  /** The image of every Deployment and the migration Job a command rendered, with their `version` labels. */
+  function imagesOf(driver: RecordingDriver): { images: string[]; versions: unknown[] } {
+    const objects = driver.changes.flatMap((change) => change.put.flatMap((file) => file.objects));
+    const templates = objects
+      .filter((o) => o.kind === 'Deployment' || o.kind === 'Job')
+      .map(
+        (o) =>
+          (
+            o.spec as {
+              template: {
+                metadata?: { labels?: Record<string, string> };
+                spec: { containers: { image: string }[] };
+              };
+            }
+          ).template,
+      );
+    return {
+      images: templates.flatMap((template) => template.spec.containers.map((c) => c.image)),
+      versions: templates.flatMap((template) => template.metadata?.labels?.version ?? []),
+    };
+  }
+
+  it.each(['DeployWorkloads', 'ResumeWorkloads', 'SuspendWorkloads'] as const)(
+    '%s renders every Deployment and the migration Job with the tenant tag instead of IMAGE_TAG',
+    async (command) => {
+      const driver = new RecordingDriver();
+      await handlersWith(driver, await stored())(command, tenant, { imageTag: 'v2.0.1-rc.1' });
+      const { images, versions } = imagesOf(driver);
+      expect(images).toHaveLength(14);
+      for (const image of images) expect(image).toMatch(/^ecommerce\/[a-z-]+:v2\.0\.1-rc\.1$/);
+      expect(new Set(versions)).toEqual(new Set(['v2.0.1-rc.1']));
+    },
+  );
+
+  it('renders the service IMAGE_TAG when the command carries none', async () => {
+    const driver = new RecordingDriver();
+    const outputs = await handlersWith(driver, await stored())('DeployWorkloads', tenant, {});
+    for (const image of imagesOf(driver).images)
+      expect(image.endsWith(`:${DEFAULT_RENDER_OPTIONS.imageTag}`)).toBe(true);
+    expect(outputs).toMatchObject({ imageTag: DEFAULT_RENDER_OPTIONS.imageTag });
+  });
+
+  it.each([['v1/../../etc'], ['-latest'], ['a'.repeat(129)], ['v1 2'], [42]])(
+    'refuses %j for good, naming it, before anything is delivered',
+    async (imageTag) => {
+      const driver = new RecordingDriver();
+      // The bus may carry anything: the handler checks what the type promises.
+      const params = { imageTag } as { imageTag?: string };
+      const failure = await handlersWith(driver, await stored())('DeployWorkloads', tenant, params).catch(
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(StepError);
+      expect(failure).toMatchObject({ code: 'K8S.INVALID_IMAGE_TAG', retryable: false });
+      expect((failure as Error).message).toContain('is not an OCI image tag');
+      expect((failure as Error).message).toContain(JSON.stringify(imageTag).slice(0, 20));
+      expect(driver.changes).toEqual([]);
+    },
+  );
 });

@@ -12,14 +12,17 @@ export {
 } from './adapters/gitops.driver';
 export { createHandlers } from './commands';
 export { renderApplicationSetRegistration, renderBootstrap } from './domain/argocd-bootstrap';
-export { applicationSet, applicationSetElement, tenantConfigMap } from './domain/manifests';
-export { DEFAULT_RENDER_OPTIONS, type RenderOptions } from './domain/render-options';
 export { secretStoreBootstrapObjects } from './domain/secret-store';
 export {
+  DEFAULT_RENDER_OPTIONS,
+  type RenderOptions,
+  applicationSet,
+  applicationSetElement,
   fileContent,
   ingressFiles,
   namespaceFiles,
   renderIndexes,
+  tenantConfigMap,
   workloadFiles,
-} from './domain/tenant-tree';
+} from '@app/plans';
 export { createServiceRuntime, renderOptionsFrom } from './wiring';

@@ -3,9 +3,7 @@ import { KubeClient, type KubeObject } from '@app/kube';
 import { loadConfig } from '@app/platform';
 import { randomBytes } from 'node:crypto';
 import { configSchema } from './config';
-import { networkPolicies } from './domain/network-policy';
-import type { RenderOptions } from './domain/render-options';
-import { namespaceFiles } from './domain/tenant-tree';
+import { networkPolicies, type RenderOptions, namespaceFiles } from '@app/plans';
 import { testTenant } from './testing/fixtures';
 import { renderOptionsFrom } from './wiring';
 

@@ -9,37 +9,11 @@ import { FIELD_MANAGER } from './adapters/field-manager';
 import { httpProbe } from './adapters/http-probe';
 import type { K8sHandlerDeps } from './commands';
 import type { K8sConfig } from './config';
-import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from './domain/render-options';
+import { renderOptionsFromEnv, type RenderOptions } from '@app/plans';
 
+/** The service's render options: the same mapping of the same variables the API and tenantctl plan with. */
 export function renderOptionsFrom(config: K8sConfig): RenderOptions {
-  return {
-    ...DEFAULT_RENDER_OPTIONS,
-    imageTag: config.IMAGE_TAG,
-    imageRepository: config.IMAGE_REPOSITORY,
-    gitRepoUrl: config.ARGOCD_REPO_URL ?? DEFAULT_RENDER_OPTIONS.gitRepoUrl,
-    gitRevision: config.ARGOCD_REVISION,
-    argoProject: config.ARGOCD_PROJECT,
-    argoNamespace: config.ARGOCD_NAMESPACE,
-    argoMode: config.ARGOCD_MODE,
-    credentialsMode: config.CREDENTIALS_MODE,
-    clusterSecretStore: config.CLUSTER_SECRET_STORE,
-    secretStoreNamespace: config.CLUSTER_SECRET_STORE_NAMESPACE,
-    managedBy: config.K8S_DELIVERY === 'gitops' ? 'argocd' : FIELD_MANAGER,
-    network: {
-      sharedNamespace: config.NETWORK_POLICY_SHARED_NAMESPACE,
-      sharedCidrs: {
-        mysql: config.NETWORK_POLICY_MYSQL_CIDRS,
-        rabbitmq: config.NETWORK_POLICY_RABBITMQ_CIDRS,
-        minio: config.NETWORK_POLICY_MINIO_CIDRS,
-      },
-      ingressControllerNamespace: config.NETWORK_POLICY_INGRESS_NAMESPACE,
-      ingressControllerPodLabels: config.NETWORK_POLICY_INGRESS_POD_LABELS,
-      monitoringNamespace: config.NETWORK_POLICY_MONITORING_NAMESPACE,
-      podCidrs: config.NETWORK_POLICY_POD_CIDRS,
-      serviceCidrs: config.NETWORK_POLICY_SERVICE_CIDRS,
-      privateCidrs: config.NETWORK_POLICY_PRIVATE_CIDRS,
-    },
-  };
+  return renderOptionsFromEnv(config);
 }
 
 export async function createServiceRuntime(

@@ -1,7 +1,7 @@
 import { gitOpsEnv, kubeEnv } from '@app/kube';
 import { SECRET_STORE_ENV } from '@app/secrets';
 import { z } from 'zod';
-import { NAMESPACE_PLACEHOLDER, type TenantDataSourceSettings } from './domain/grafana-tenancy';
+import { NAMESPACE_PLACEHOLDER, type TenantDataSourceSettings } from '@app/plans';
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 

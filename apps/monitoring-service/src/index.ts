@@ -5,5 +5,5 @@
  * into the app.
  */
 export { createHandlers } from './commands';
-export { dashboardUid } from './domain/monitoring';
+export { dashboardUid } from '@app/plans';
 export { createServiceRuntime } from './wiring';

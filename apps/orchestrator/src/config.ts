@@ -27,4 +27,17 @@ export const orchestratorConfigSchema = z.object({
    * clock: lets the demo and the lifecycle tests cross a 30-day grace period without waiting 30 days.
    */
   CLOCK_FILE: z.string().optional(),
+  /** How often the staged fleet rollouts are advanced (their tenants observed, the next ones started). */
+  ROLLOUT_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  /** Every active tenant is verified again once per this period (seconds), spread evenly; 0: no schedule. */
+  ORCHESTRATOR_DRIFT_CHECK_PERIOD_S: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(90 * 24 * 3600)
+    .default(24 * 3600),
+  /** Drift checks and repairs in flight at most. */
+  ORCHESTRATOR_DRIFT_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000).default(4),
+  /** No drift check starts while more than this many other commands (provisioning first) are in flight. */
+  ORCHESTRATOR_DRIFT_MAX_BUSY_COMMANDS: z.coerce.number().int().min(0).max(100_000).default(20),
 });

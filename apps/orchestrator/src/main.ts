@@ -35,6 +35,7 @@ import { orchestratorConfigSchema } from './config';
 import { fileClock, systemClock } from './runtime/clock';
 import { OrchestratorMetrics } from './runtime/metrics';
 import { Orchestrator } from './runtime/orchestrator';
+import { RolloutRunner } from './runtime/rollout-runner';
 
 const configSchema = baseConfigSchema.extend(orchestratorConfigSchema.shape);
 type OrchestratorConfig = z.infer<typeof configSchema> & BaseConfig;
@@ -56,19 +57,22 @@ class OrchestratorLifecycle
     private readonly orchestrator: Orchestrator,
     private readonly audit: AuditChainProjector,
     private readonly health: HealthServer,
+    private readonly rollouts: RolloutRunner,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.orchestrator.start();
     await this.audit.start();
+    await this.rollouts.start();
     const healthPort = await this.health.start(
-      async () => this.orchestrator.isReady() && this.connection.isHealthy(),
+      async () => this.orchestrator.isReady() && this.rollouts.isFollowing() && this.connection.isHealthy(),
       new OrchestratorMetrics(this.eventStore).registry,
     );
     this.logger.info({ healthPort }, 'orchestrator ready');
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    await this.rollouts.stop();
     await this.audit.stop();
     await this.orchestrator.stop();
   }
@@ -124,6 +128,11 @@ class OrchestratorModule {
                 breakerRecheckSeconds: c.PURGE_RETRY_DELAY_SECONDS,
                 snapshotEvery: c.GUARDRAIL_SNAPSHOT_EVERY,
               },
+              drift: {
+                periodSeconds: c.ORCHESTRATOR_DRIFT_CHECK_PERIOD_S,
+                maxInFlight: c.ORCHESTRATOR_DRIFT_MAX_IN_FLIGHT,
+                maxBusyCommands: c.ORCHESTRATOR_DRIFT_MAX_BUSY_COMMANDS,
+              },
               onFatal: () => process.exit(1),
             }),
         },
@@ -133,6 +142,19 @@ class OrchestratorModule {
           inject: [EVENT_STORE, LOGGER],
           useFactory: (eventStore: EventStore, log: Logger) =>
             new AuditChainProjector(eventStore, { logger: log.child({ component: 'audit-chain' }) }),
+        },
+        {
+          // Rollouts are driven where each tenant's change is applied: see rollout-runner.ts.
+          provide: RolloutRunner,
+          inject: [ORCHESTRATOR_CONFIG, LOGGER, EVENT_STORE],
+          useFactory: (c: OrchestratorConfig, log: Logger, eventStore: EventStore) =>
+            new RolloutRunner({
+              eventStore,
+              clock: c.CLOCK_FILE ? fileClock(c.CLOCK_FILE) : systemClock,
+              logger: log.child({ component: 'rollouts' }),
+              intervalMs: c.ROLLOUT_INTERVAL_MS,
+              onFatal: () => process.exit(1),
+            }),
         },
         OrchestratorLifecycle,
       ],

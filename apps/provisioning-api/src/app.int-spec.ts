@@ -554,6 +554,9 @@ describe('health, readiness, metrics, OpenAPI', () => {
         '/api/v1/tenants',
         '/api/v1/tenants/{id}',
         '/api/v1/tenants/{id}/events',
+        '/api/v1/rollouts',
+        '/api/v1/rollouts/{id}',
+        '/api/v1/rollouts/{id}/pause',
       ]),
     );
   });

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
+import { renderOptionsFromEnv } from '@app/plans';
 import { TENANT_READ_MODEL, TenancyModule, type Clock, type TenantReadModel } from '@app/tenancy';
 import type { Logger } from 'pino';
 import type { ProvisioningApiConfig } from './config';
@@ -21,10 +22,14 @@ import { MetricsController } from './metrics/metrics.controller';
 import { MetricsGuard } from './metrics/metrics.guard';
 import { ProvisioningMetrics } from './metrics/provisioning-metrics';
 import { SloController } from './slo/slo.controller';
+import { PlansController } from './plans/plans.controller';
 import { OperationsController } from './operations/operations.controller';
 import { OperatorRoleGuard } from './operations/operator-role.guard';
 import { ReprovisionController } from './operations/reprovision.controller';
+import { DriftController } from './drift/drift.controller';
 import { ReconciliationsController } from './reconciliation/reconciliations.controller';
+import { RolloutsModule } from '@app/rollouts';
+import { RolloutsController } from './rollouts/rollouts.controller';
 import { ApiTokenGuard } from './tenants/api-token.guard';
 import { TenantProjector } from './tenants/tenant-projector';
 import { TenantsController } from './tenants/tenants.controller';
@@ -83,17 +88,22 @@ export class AppModule {
           readModel: deps.readModel,
           clock: deps.clock,
           gracePeriodDays: config.GRACE_PERIOD_DAYS,
+          renderOptions: renderOptionsFromEnv(config),
         }),
         IntakeModule.register({ randomSuffix: deps.randomSuffix }),
+        RolloutsModule,
       ],
       controllers: [
         WebhooksController,
         TenantsController,
         OperationsController,
         ReprovisionController,
+        DriftController,
         ReconciliationsController,
+        RolloutsController,
         GuardrailsController,
         SloController,
+        PlansController,
         HealthController,
         MetricsController,
         ...CONSOLE_CONTROLLERS,

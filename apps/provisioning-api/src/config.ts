@@ -1,4 +1,5 @@
 import { baseConfigSchema, loadConfig } from '@app/platform';
+import { TENANT_RENDER_ENV } from '@app/plans';
 import { logLevel, TENANCY_ENV } from '@app/tenancy';
 import { z } from 'zod';
 
@@ -60,6 +61,8 @@ export const configFields = z.object({
   LOG_LEVEL: logLevel.default('info'),
   /** The event store, the read model and the grace period, read alike by tenantctl. */
   ...TENANCY_ENV,
+  /** The k8s-service's render variables (IMAGE_*, NETWORK_POLICY_*...): what-if plans render with them. */
+  ...TENANT_RENDER_ENV,
   /** Shared with every process (libs/platform). */
   EVENTSTORE_POOL_SIZE: baseConfigSchema.shape.EVENTSTORE_POOL_SIZE,
   STARTUP_TIMEOUT_SECONDS: baseConfigSchema.shape.STARTUP_TIMEOUT_SECONDS,

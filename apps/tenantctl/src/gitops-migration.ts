@@ -9,7 +9,7 @@ import { printable } from './format';
 /**
  * The manifests repository's Argo CD registration moved from one list ApplicationSet (every tenant an element
  * of `applicationsets/tenant-applications.yaml`) to a git files generator reading each tenant's own
- * `tenants/<id>/config.json`. This is the layout the k8s-service writes (its domain/manifests.ts); tenantctl
+ * `tenants/<id>/config.json`. This is the layout the k8s-service writes (@app/plans' k8s builders); tenantctl
  * cannot import another app, so the few facts of the layout are restated here and the specs check the two agree
  * byte for byte (the migration's output against the k8s-service's golden files).
  */

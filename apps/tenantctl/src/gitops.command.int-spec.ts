@@ -12,7 +12,7 @@ import { EXIT, run } from './tenantctl';
  * (its golden file, read as text: an app never imports another), so a migrated repository is byte for byte what
  * the k8s-service writes and its next registration changes nothing but the new tenant's directory.
  */
-const GOLDEN = join(__dirname, '../../k8s-service/src/domain/__golden__/standard.yaml');
+const GOLDEN = join(__dirname, '../../../libs/plans/src/k8s/__golden__/standard.yaml');
 function goldenSection(path: string): string {
   const marker = `# ${path}\n`;
   const text = readFileSync(GOLDEN, 'utf8');

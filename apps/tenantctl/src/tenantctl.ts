@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { addAuditCommands } from './audit.command';
+import { addDriftCommands } from './drift.command';
 import { EXIT, type CliIo } from './cli-io';
 import { failureOf } from './failure';
 import { printable } from './format';
@@ -8,6 +9,8 @@ import { addOperatorCommands } from './operator.commands';
 import { addReconcileCommand } from './reconcile.command';
 import { addReplayCommand } from './replay.command';
 import { addReprovisionCommand } from './reprovision.command';
+import { addPlanCommand } from './plan.command';
+import { addRolloutCommands } from './rollout.command';
 import { Resources } from './resources';
 import { addSecretsCommands } from './secrets.command';
 import { addSloCommand } from './slo.command';
@@ -44,9 +47,12 @@ function buildProgram(io: CliIo, resources: Resources, setExit: (code: number) =
   addAuditCommands(context);
   addOperatorCommands(context);
   addReprovisionCommand(context);
+  addDriftCommands(context);
   addReplayCommand(context);
   addSloCommand(context);
+  addPlanCommand(context);
   addReconcileCommand(context);
+  addRolloutCommands(context);
   addSecretsCommands(program, io, setExit);
   addGitOpsCommands(program, io);
   return program;

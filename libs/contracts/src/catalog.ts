@@ -238,7 +238,7 @@ export function commandForResult(
 /** Parameters some commands need beyond the tenant profile. */
 export interface CommandParams {
   MarkNamespaceDeprovisioning: { deprovisioningDate: string; deletionDate: string };
-  UpdateQuota: { fromTier: Tier; toTier: Tier };
+  UpdateQuota: { fromTier: Tier; toTier: Tier; imageTag?: string };
   /** The tier change's limits on the shared servers, applied once its quota update succeeded. */
   UpdateDatabaseLimits: { fromTier: Tier; toTier: Tier };
   UpdateBrokerLimits: { fromTier: Tier; toTier: Tier };
@@ -256,6 +256,14 @@ export interface CommandParams {
   /** `websiteId` from CreateWebsiteRecord's outputs, null to look the record up by tenant. */
   SoftDeleteWebsiteRecord: { websiteId: string | number | null; deletedAt: string };
   RestoreWebsiteRecord: { websiteId: string | number | null };
+  /**
+   * `imageTag`: the tenant's own image tag (an image tag change, or one applied earlier), instead of the
+   * k8s-service's IMAGE_TAG; absent, the service's. Every command that renders the workloads carries it, so a
+   * tier change, suspension or resumption keeps the tag the tenant runs.
+   */
+  DeployWorkloads: { imageTag?: string };
+  SuspendWorkloads: { imageTag?: string };
+  ResumeWorkloads: { imageTag?: string };
 }
 export type ParamsOf<C extends CommandType> = C extends keyof CommandParams
   ? CommandParams[C]

@@ -12,3 +12,4 @@ export * from './steps';
 export * from './validation';
 export * from './asyncapi';
 export * from './reconciliation-events';
+export * from './rollout-events';

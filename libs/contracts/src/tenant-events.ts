@@ -105,6 +105,55 @@ export interface LifecycleEventData {
    * first run is 1); `requestedBy` is `billing` (a repeated subscription.created) or `operator:<name>`.
    */
   ReprovisioningRequested: { run: number; reason: string; requestedBy: string; requestedAt: string };
+  /**
+   * A drift check of an active tenant: its resources verified again by the services' verify commands, under
+   * step keys of its own (`drift-<check>:verify-<resource>`). `check` numbers the tenant's checks from 1;
+   * `requestedBy` is `schedule` (with the schedule's `window`) or `operator:<name>`. It never changes the status.
+   */
+  DriftCheckRequested: { check: number; requestedBy: string; requestedAt: string; window?: number };
+  /**
+   * A verify command of a drift check failed: the resource no longer is as provisioned. `driftId` is
+   * `<check>-<resource>`; `kind` classifies the failure (`DRIFT_KINDS`); `automatic` when every failed check is
+   * of a kind declared safe to repair without an operator. `checks` are the verify's failed check names.
+   */
+  DriftDetected: {
+    driftId: string;
+    check: number;
+    resource: string;
+    step: string;
+    code: string;
+    message: string;
+    checks: string[];
+    kind: string;
+    kinds: string[];
+    automatic: boolean;
+    detectedAt: string;
+  };
+  /** An operator approved the repair of a drift not repaired automatically (or repeated a failed one). */
+  DriftRepairApproved: { driftId: string; reason: string; approvedBy: string; approvedAt: string };
+  /**
+   * The drift is closed: the verify command passed (`verifiedBy`, its step key) after the resource's provision
+   * command ran again, or in a later check when someone put the resource back by hand.
+   */
+  DriftRepaired: { driftId: string; kind: string; verifiedBy: string; repairedAt: string };
+  /** The repair or the verification after it failed: the drift stays open for an operator. */
+  DriftRepairFailed: { driftId: string; kind: string; error: FailureReason; failedAt: string };
+  /** Every verify command of the check settled: the drifts it found, and the resources it could not check. */
+  DriftCheckCompleted: { check: number; drifts: string[]; inconclusive: string[]; completedAt: string };
+  /** The tenant stopped being active (or another change began) during the check: its results are not used. */
+  DriftCheckDropped: { check: number; reason: string; droppedAt: string };
+  /**
+   * The tenant's workloads to run another image tag (an OCI tag), as an operator or a fleet rollout
+   * (`rolloutId`) asked: the orchestrator deploys the workloads with it (`image-tag-<seq>:workloads`), then
+   * verifies the tenant (`image-tag-<seq>:verify`). Only for an active tenant, one change at a time.
+   */
+  ImageTagChangeRequested: {
+    imageTag: string;
+    reason: string;
+    requestedBy: string;
+    requestedAt: string;
+    rolloutId?: string;
+  };
 }
 export type LifecycleEventType = keyof LifecycleEventData;
 export type LifecycleEvent<T extends LifecycleEventType = LifecycleEventType> = T extends LifecycleEventType

@@ -28,6 +28,12 @@ export const REFUSAL_CODES = {
   ROLLBACK_NOT_COMPLETE: 'ROLLBACK_NOT_COMPLETE',
   TENANT_ACTIVE: 'TENANT_ACTIVE',
   TENANT_CANCELLED: 'TENANT_CANCELLED',
+  /** Drift: a check is already running, the drift is unknown or closed, its repair already runs or may run. */
+  DRIFT_CHECK_IN_PROGRESS: 'DRIFT_CHECK_IN_PROGRESS',
+  DRIFT_NOT_FOUND: 'DRIFT_NOT_FOUND',
+  DRIFT_REPAIR_IN_PROGRESS: 'DRIFT_REPAIR_IN_PROGRESS',
+  /** An image tag that is not an OCI tag. */
+  INVALID_IMAGE_TAG: 'INVALID_IMAGE_TAG',
 } as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[keyof typeof REFUSAL_CODES];
 

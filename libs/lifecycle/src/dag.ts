@@ -5,6 +5,7 @@ import {
   type CommandType,
   type ProvisioningStep,
 } from '@app/contracts';
+import { DRIFT_STEP_PREFIX } from './drift';
 import type { StepKind } from './state';
 
 /*
@@ -74,6 +75,7 @@ export function stepKind(key: string): StepKind {
   if (key.startsWith(COMPENSATION_PREFIX)) return 'compensation';
   if (key.startsWith(PURGE_PREFIX)) return 'purge';
   if (BACKUP_KEY.test(key)) return 'backup';
+  if (key.startsWith(DRIFT_STEP_PREFIX)) return 'drift';
   return 'operation';
 }
 

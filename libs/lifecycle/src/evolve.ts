@@ -9,7 +9,15 @@ import {
 import { backupKey, compensationKey, stepKind, tierChangeKey, workloadsOperationKey } from './dag';
 import { cancel, cancelledBeforeActivation, reactivate } from './cancellation';
 import { startRun } from './reprovisioning';
-import type { StepState, TenantState, WorkloadsKind } from './state';
+import { foldDrift } from './drift';
+import {
+  imageTagStepParked,
+  imageTagStepReopened,
+  imageTagStepSucceeded,
+  requestImageTag,
+} from './image-tag';
+import type { StepState, TenantState } from './state';
+import { markOperationFailed, requestWorkloads } from './workloads-operation';
 
 type ResultEvent = CommandSucceededEvent | CommandFailedEvent;
 
@@ -71,7 +79,7 @@ function evolveResult(state: TenantState, event: ResultEvent): TenantState {
   let next = withStep(state, updated);
   next = markCompensationStale(next, run);
   next = applyOperationOutcome(next, updated, isSuccess(event) ? undefined : event.data.error);
-  return next;
+  return imageTagStepSucceeded(next, updated);
 }
 
 /** A forward result folded after its compensation began makes that compensation unreliable (see StepState.stale). */
@@ -180,7 +188,11 @@ function evolveLifecycle(state: TenantState, event: LifecycleEvent): TenantState
         retryAt,
         retryRequested: false,
       };
-      return markOperationFailed(withStep(state, parked), parked);
+      return imageTagStepParked(
+        markOperationFailed(withStep(state, parked), parked),
+        parked,
+        event.data.reason,
+      );
     }
 
     case 'TenantProvisioningFailed':
@@ -299,6 +311,18 @@ function evolveLifecycle(state: TenantState, event: LifecycleEvent): TenantState
     case 'ReprovisioningRequested':
       return startRun(state, event.data);
 
+    case 'DriftCheckRequested':
+    case 'DriftDetected':
+    case 'DriftRepairApproved':
+    case 'DriftRepaired':
+    case 'DriftRepairFailed':
+    case 'DriftCheckCompleted':
+    case 'DriftCheckDropped':
+      return foldDrift(state, event);
+
+    case 'ImageTagChangeRequested':
+      return requestImageTag(state, event.data, event.metadata.messageId);
+
     default:
       return ignoreUnknown(event, state);
   }
@@ -306,40 +330,6 @@ function evolveLifecycle(state: TenantState, event: LifecycleEvent): TenantState
 
 /** Compile-time exhaustiveness; at run time an event type from a newer version is ignored. */
 function ignoreUnknown(_event: never, state: TenantState): TenantState {
-  return state;
-}
-
-/**
- * A suspension or resumption starts when the tenant operates in the opposite status; asked while another one
- * is pending, it queues behind it, or, asked against the one already queued, cancels that one (the workloads
- * end where the last request wants them either way).
- */
-function requestWorkloads(
-  state: TenantState,
-  requiredStatus: 'active' | 'suspended',
-  kind: WorkloadsKind,
-): TenantState {
-  const previous = state.workloadsOperation;
-  if (previous && !previous.outcome) {
-    if (state.status !== 'active' && state.status !== 'suspended') return state;
-    const last = state.queuedWorkloads ?? previous.kind;
-    if (last === kind) return state;
-    return { ...state, queuedWorkloads: state.queuedWorkloads ? undefined : kind };
-  }
-  if (state.status !== requiredStatus) return state;
-  return { ...state, workloadsOperation: { seq: (previous?.seq ?? 0) + 1, kind } };
-}
-
-function markOperationFailed(state: TenantState, run: StepState): TenantState {
-  const tier = state.tierChange;
-  if (tier && !tier.outcome && run.step === tierChangeKey(tier.seq)) {
-    return { ...state, tierChange: { ...tier, outcome: 'failed' } };
-  }
-  const op = state.workloadsOperation;
-  if (op && !op.outcome && run.step === workloadsOperationKey(op.seq, op.kind)) {
-    // A queued request goes back to where the workloads still are: nothing left to do for it.
-    return { ...state, workloadsOperation: { ...op, outcome: 'failed' }, queuedWorkloads: undefined };
-  }
   return state;
 }
 
@@ -360,7 +350,7 @@ function requestRetry(state: TenantState, key: string): TenantState {
   }
   const run = state.steps[key];
   if (!run || run.status !== 'parked') return state;
-  const next = withStep(state, { ...run, retryRequested: true });
+  const next = imageTagStepReopened(withStep(state, { ...run, retryRequested: true }), key);
   // The suspension or resumption it parked is pending again: its success applies it.
   const op = state.workloadsOperation;
   if (op?.outcome !== 'failed' || key !== workloadsOperationKey(op.seq, op.kind)) return next;

@@ -6,6 +6,7 @@ import type {
   TenantProfile,
   Tier,
 } from '@app/contracts';
+import type { DriftState } from './drift-state';
 
 export type TenantStatus =
   | 'requested'
@@ -41,7 +42,15 @@ export type StepStatus =
  * everything else (after-activation work, notices, quota and suspension changes) parks for an operator.
  */
 export type StepKind =
-  'provision' | 'verify' | 'after-activation' | 'compensation' | 'backup' | 'purge' | 'operation';
+  | 'provision'
+  | 'verify'
+  | 'after-activation'
+  | 'compensation'
+  | 'backup'
+  | 'purge'
+  | 'operation'
+  /** A drift check's verification or repair of an active tenant (never changes its status). */
+  | 'drift';
 
 /** One step of the tenant's stream: its latest command and what is known of every earlier attempt. */
 export interface StepState {
@@ -149,6 +158,20 @@ export interface WorkloadsOperationState {
   outcome?: 'done' | 'failed';
 }
 
+/** One change of the workloads' image tag (see image-tag.ts). */
+export interface ImageTagChangeState {
+  seq: number;
+  imageTag: string;
+  requestedBy: string;
+  /** The rollout that asked for it, if any. */
+  rolloutId?: string;
+  /** Id of the `ImageTagChangeRequested` event: how a rollout finds the change it asked for. */
+  requestEventId: string;
+  /** `applied` once the workloads run the tag and the tenant verified healthy; `failed` once a step parked. */
+  outcome?: 'applied' | 'failed';
+  error?: FailureReason;
+}
+
 /** A provisioning run that failed and was rolled back before the tenant was provisioned again. */
 export interface FailedRunState {
   run: number;
@@ -186,6 +209,12 @@ export interface TenantState {
    * stay where this one would have taken them.
    */
   queuedWorkloads?: WorkloadsKind;
+  /** Drift checks and the drifts still open (absent until the first check). */
+  drift?: DriftState;
+  /** The image tag the workloads were last deployed with by an image tag change (absent: the service's default). */
+  imageTag?: string;
+  /** Every image tag change, oldest first (a handful per tenant: one per rollout that reached it). */
+  imageTagChanges?: ImageTagChangeState[];
   /** Number of events folded; the runtime appends with the matching expected revision. */
   revision: number;
 }

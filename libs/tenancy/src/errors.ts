@@ -68,6 +68,23 @@ export const ERROR_STATUS = {
   'OPERATION.TENANT_CANCELLED': 409,
   /** billing's repeated subscription.created while the failed run is still being rolled back: retry later. */
   'INTAKE.ROLLBACK_NOT_COMPLETE': 409,
+
+  /** A what-if plan of a change the tenant's state does not admit now (the lifecycle's reason in the message). */
+  'PLAN.NOT_ADMISSIBLE': 409,
+
+  /** Drift: checks only on an active tenant, one at a time; approval of an open drift not already repairing. */
+  'DRIFT.TENANT_NOT_ACTIVE': 409,
+  'DRIFT.CHECK_IN_PROGRESS': 409,
+  'DRIFT.NOT_FOUND': 404,
+  'DRIFT.REPAIR_IN_PROGRESS': 409,
+
+  /** Staged fleet rollouts. */
+  'ROLLOUT.NOT_FOUND': 404,
+  /** No active tenant matches the selection. */
+  'ROLLOUT.NOTHING_SELECTED': 409,
+  /** The rollout's status does not allow the action (pause a halted one, resume a running one...). */
+  'ROLLOUT.ACTION_REFUSED': 409,
+  'ROLLOUT.CONCURRENCY_EXHAUSTED': 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -20,3 +20,5 @@ export * from './tenancy-context';
 export * from './slo';
 export * from './reconciliation';
 export * from './reprovisioning';
+export * from './plans';
+export * from './drift';

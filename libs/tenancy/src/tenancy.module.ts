@@ -10,7 +10,12 @@ import { GetTenantHistoryHandler } from './queries/get-tenant-history.handler';
 import { GetTenantHandler } from './queries/get-tenant.handler';
 import { ListTenantsHandler } from './queries/list-tenants.handler';
 import { RequestReprovisioningHandler } from './reprovisioning/request-reprovisioning.handler';
+import { ApproveDriftRepairHandler } from './drift/approve-drift-repair.handler';
+import { GetTenantDriftHandler } from './drift/get-tenant-drift.handler';
+import { RequestDriftCheckHandler } from './drift/request-drift-check.handler';
 import { GetSloReportHandler } from './slo/get-slo-report.handler';
+import { GetTenantPlanHandler, PLAN_RENDER_OPTIONS } from './plans/get-tenant-plan.handler';
+import type { RenderOptions } from '@app/plans';
 import {
   RECONCILIATION_READ_MODEL_HANDLERS,
   RECONCILIATION_STORE_HANDLERS,
@@ -33,6 +38,11 @@ export interface TenancyDependencies {
   clock?: Clock;
   gracePeriodDays: number;
   newId?: () => string;
+  /**
+   * What the k8s-service renders tenant objects with (`loadRenderOptions`, from the same variables): what-if
+   * plans render with it. Without it, plans use the builders' defaults (tests).
+   */
+  renderOptions?: RenderOptions;
 }
 
 /** Handlers that need only the event store. */
@@ -45,7 +55,11 @@ const STORE_HANDLERS = [
   GetPurgeBreakerStatusHandler,
   ...RECONCILIATION_STORE_HANDLERS,
   GetSloReportHandler,
+  GetTenantPlanHandler,
   RequestReprovisioningHandler,
+  RequestDriftCheckHandler,
+  ApproveDriftRepairHandler,
+  GetTenantDriftHandler,
 ];
 const READ_MODEL_HANDLERS = [ListTenantsHandler, GetTenantHandler, ...RECONCILIATION_READ_MODEL_HANDLERS];
 
@@ -67,6 +81,7 @@ export class TenancyModule {
       { provide: TENANCY_OPTIONS, useValue: options },
       { provide: REQUESTS_IN_FLIGHT, useValue: new RequestsInFlight() },
       ...(deps.readModel ? [{ provide: TENANT_READ_MODEL, useValue: deps.readModel }] : []),
+      ...(deps.renderOptions ? [{ provide: PLAN_RENDER_OPTIONS, useValue: deps.renderOptions }] : []),
     ];
     return {
       module: TenancyModule,

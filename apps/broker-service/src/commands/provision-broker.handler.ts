@@ -2,7 +2,7 @@ import type { CommandMessage, StepOutputs } from '@app/contracts';
 import { HANDLER_DEPS, permanent, retryable, type CommandContext } from '@app/platform';
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
-import { FULL_PERMISSIONS, type BrokerCredentials } from '../domain/topology';
+import { FULL_PERMISSIONS, type BrokerCredentials } from '@app/plans';
 import type { BrokerHandlerDeps } from './deps';
 import {
   applyVhostLimits,

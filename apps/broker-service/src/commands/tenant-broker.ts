@@ -3,7 +3,6 @@ import {
   brokerSecretPath,
   brokerUserName,
   ContractError,
-  tenantLimits,
   type CommandMessage,
   type Tier,
 } from '@app/contracts';
@@ -17,9 +16,10 @@ import {
   FULL_PERMISSIONS,
   probeRoutingKey,
   tenantTopology,
+  vhostLimitsOf,
   type BrokerCredentials,
   type TenantTopology,
-} from '../domain/topology';
+} from '@app/plans';
 import type { BrokerHandlerDeps } from './deps';
 
 /** What the broker-service's handlers share: the tenant's names and the management and secret calls. */
@@ -67,12 +67,6 @@ export function secretCall<T>(action: string, path: string, run: () => Promise<T
 /** Exchange names for messages: the default exchange's name is empty. */
 export function exchangeList(names: readonly string[]): string {
   return names.map((name) => JSON.stringify(name)).join(', ');
-}
-
-/** The tier's vhost limits, as RabbitMQ names them. */
-export function vhostLimitsOf(tier: Tier): { 'max-connections': number; 'max-queues': number } {
-  const { maxConnections, maxQueues } = tenantLimits(tier).broker;
-  return { 'max-connections': maxConnections, 'max-queues': maxQueues };
 }
 
 export function generateBrokerPassword(): string {

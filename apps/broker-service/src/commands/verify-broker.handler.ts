@@ -2,17 +2,9 @@ import type { CommandMessage, StepOutputs } from '@app/contracts';
 import { HANDLER_DEPS, permanent, retryable } from '@app/platform';
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { DEFAULT_EXCHANGES, FULL_PERMISSIONS, type BrokerCredentials } from '../domain/topology';
+import { DEFAULT_EXCHANGES, FULL_PERMISSIONS, vhostLimitsOf, type BrokerCredentials } from '@app/plans';
 import type { BrokerHandlerDeps } from './deps';
-import {
-  brokerFor,
-  call,
-  probe,
-  secretCall,
-  throwIfNodeDown,
-  vhostLimitsOf,
-  type TenantBroker,
-} from './tenant-broker';
+import { brokerFor, call, probe, secretCall, throwIfNodeDown, type TenantBroker } from './tenant-broker';
 
 type Check = (name: string, passed: boolean) => void;
 

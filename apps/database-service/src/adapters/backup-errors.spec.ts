@@ -1,6 +1,6 @@
 import { BackupObjectNotFoundError, BackupTargetError } from '@app/archive';
 import { StepError } from '@app/platform';
-import { SqlBuilderError } from '../domain/sql';
+import { SqlBuilderError } from '@app/plans';
 import { classifyBackupError } from './backup-errors';
 
 describe('classifyBackupError', () => {

@@ -16,7 +16,7 @@ export interface ServiceAccessReport {
 
 /** What the handlers need from the MySQL server; one real implementation (`MysqlServer`), fakes in unit tests. */
 export interface DatabaseAdmin {
-  /** Runs one statement built by domain/sql. `sensitive` statements carry a password and are never logged. */
+  /** Runs one statement built by @app/plans' SQL builders. `sensitive` statements carry a password and are never logged. */
   run(sql: string, operation: DatabaseOperation, target: string, sensitive?: boolean): Promise<void>;
   /** Charset/collation of those of `names` that exist. */
   databases(names: string[]): Promise<Map<string, { charset: string; collation: string }>>;

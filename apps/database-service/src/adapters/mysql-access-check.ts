@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RowDataPacket } from 'mysql2';
 import type { Connection as PromiseConnection } from 'mysql2/promise';
-import { assertDatabaseName, quoteIdentifier } from '../domain/sql';
+import { assertDatabaseName, quoteIdentifier } from '@app/plans';
 import type { ServiceAccessReport } from './database-admin';
 import type { MysqlConnections } from './mysql-connections';
 import { classifyMysqlError, isAccessDenied } from './mysql-errors';

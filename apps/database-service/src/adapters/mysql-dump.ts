@@ -7,7 +7,7 @@ import {
   tableDefinition,
   type DumpValue,
 } from '../domain/dump-format';
-import { assertDatabaseName, assertTableName, quoteIdentifier } from '../domain/sql';
+import { assertDatabaseName, assertTableName, quoteIdentifier } from '@app/plans';
 import type { TableRows } from './database-admin';
 import type { MysqlConnections } from './mysql-connections';
 import { classifyMysqlError } from './mysql-errors';

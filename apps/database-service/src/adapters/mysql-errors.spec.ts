@@ -1,6 +1,6 @@
 import { StepError } from '@app/platform';
 import { classifyMysqlError } from './mysql-errors';
-import { SqlBuilderError } from '../domain/sql';
+import { SqlBuilderError } from '@app/plans';
 
 function mysqlError(code: string, errno?: number, sqlMessage?: string) {
   return Object.assign(new Error(sqlMessage ?? code), {

@@ -11,7 +11,7 @@ import {
   dropUserSql,
   quoteIdentifier,
   SqlBuilderError,
-} from '../domain/sql';
+} from '@app/plans';
 import type { TableRows } from './database-admin';
 import type { MysqlConnections } from './mysql-connections';
 import { classifyMysqlError } from './mysql-errors';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { StepError } from '@app/platform';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
-import { dropDatabaseSql } from '../domain/sql';
+import { dropDatabaseSql } from '@app/plans';
 import { parseMysqlUrl } from './mysql-connections';
 import { MysqlServer } from './mysql-server';
 

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { assertDatabaseName } from '../domain/sql';
+import { assertDatabaseName } from '@app/plans';
 import type { DatabaseAdmin, ServiceAccessReport, TableRows } from './database-admin';
 import { checkServiceAccess } from './mysql-access-check';
 import { MysqlConnections, type MysqlEndpoint, type MysqlServerOptions } from './mysql-connections';

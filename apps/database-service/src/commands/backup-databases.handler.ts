@@ -17,7 +17,7 @@ import {
   type DumpEntry,
 } from '../domain/backup-manifest';
 import { refusingInvalid } from '../domain/errors';
-import type { ServiceDatabase } from '../domain/plan';
+import type { ServiceDatabase } from '@app/plans';
 import type { DatabaseHandlerDeps } from './deps';
 import { planFor } from './tenant-databases';
 

@@ -9,8 +9,9 @@ import { HANDLER_DEPS, permanent, retryable, type CommandContext } from '@app/pl
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { generateTemporaryPassword } from '../domain/admin-password';
-import type { DatabaseCredentials, ServiceDatabase } from '../domain/plan';
 import {
+  type DatabaseCredentials,
+  type ServiceDatabase,
   alterDatabaseCharsetSql,
   createDatabaseSql,
   createUserSql,
@@ -19,7 +20,7 @@ import {
   parseGrants,
   revokeAllSql,
   setUserPasswordSql,
-} from '../domain/sql';
+} from '@app/plans';
 import type { DatabaseHandlerDeps } from './deps';
 import {
   applyConnectionLimits,

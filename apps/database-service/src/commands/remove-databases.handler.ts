@@ -2,7 +2,7 @@ import { adminInitialSecretPath, type CommandMessage, type StepOutputs } from '@
 import { HANDLER_DEPS } from '@app/platform';
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { dropDatabaseSql, dropUserSql } from '../domain/sql';
+import { dropDatabaseSql, dropUserSql } from '@app/plans';
 import type { DatabaseHandlerDeps } from './deps';
 import { planFor, secretCall } from './tenant-databases';
 

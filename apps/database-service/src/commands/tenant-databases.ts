@@ -3,8 +3,7 @@ import { ContractError, tenantLimits, type CommandMessage, type Tier } from '@ap
 import { permanent } from '@app/platform';
 import { withSecretStore } from '@app/secrets';
 import type { DatabaseAdmin } from '../adapters/database-admin';
-import { tenantDatabases, type ServiceDatabase } from '../domain/plan';
-import { userConnectionLimitSql } from '../domain/sql';
+import { tenantDatabases, type ServiceDatabase, userConnectionLimitSql } from '@app/plans';
 
 /** What every database the service creates is, and what verification checks. */
 export const CHARSET = 'utf8mb4';

@@ -2,7 +2,7 @@ import { tenantLimits, type CommandMessage, type StepOutputs } from '@app/contra
 import { HANDLER_DEPS, permanent } from '@app/platform';
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { grantsMatch } from '../domain/sql';
+import { grantsMatch } from '@app/plans';
 import type { DatabaseHandlerDeps } from './deps';
 import { CHARSET, COLLATION, planFor, secretCall } from './tenant-databases';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { assertTenantId, BACKUP_ID_PATTERN } from '@app/contracts';
-import { assertDatabaseName, SqlBuilderError } from './sql';
+import { assertDatabaseName, SqlBuilderError } from '@app/plans';
 
 export const DUMP_CONTENT_TYPE = 'application/gzip';
 export const MANIFEST_CONTENT_TYPE = 'application/json';

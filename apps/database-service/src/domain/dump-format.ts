@@ -1,4 +1,4 @@
-import { assertTableName, escape, quoteIdentifier, SqlBuilderError } from './sql';
+import { assertTableName, escape, quoteIdentifier, SqlBuilderError } from '@app/plans';
 
 /**
  * The logical dump format: one statement per line, each ending in `;`. Line-per-statement holds because

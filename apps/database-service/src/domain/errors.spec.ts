@@ -1,6 +1,6 @@
 import { ContractError } from '@app/contracts';
 import { domainRefusal, refusingInvalid } from './errors';
-import { SqlBuilderError } from './sql';
+import { SqlBuilderError } from '@app/plans';
 
 describe('domainRefusal', () => {
   it("makes the app's typed refusals permanent with their codes", () => {

@@ -1,6 +1,6 @@
 import { ContractError } from '@app/contracts';
 import { permanent, type StepError } from '@app/platform';
-import { SqlBuilderError } from './sql';
+import { SqlBuilderError } from '@app/plans';
 
 /**
  * The app's own typed refusals (an identifier, id, key or timestamp the domain or the contracts reject) as

@@ -5,7 +5,7 @@ import {
   grantDatabasePattern,
   quoteIdentifier,
   SqlBuilderError,
-} from './sql';
+} from '@app/plans';
 
 /**
  * The account a restore check replays a dump with. A dump comes back from the archive, where anyone who can

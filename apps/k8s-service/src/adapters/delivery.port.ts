@@ -1,5 +1,5 @@
 import type { TenantProfile } from '@app/contracts';
-import type { ManifestFile } from '../domain/tenant-tree';
+import type { ManifestFile } from '@app/plans';
 
 /** One step's change to a tenant: files/objects to write, files/objects to remove, the Argo CD registration. */
 export interface TenantChange {
@@ -10,6 +10,12 @@ export interface TenantChange {
   application: 'register' | 'keep' | 'unregister';
   /** The command performing the change (named in the commit message). */
   reason: string;
+  /**
+   * The tenant's own image tag the workloads put are rendered with. GitOps: kustomize's `images` `newTag`, which
+   * overrides the Deployments' tags; absent, the tag the tenant's tree already names is kept (a change of the
+   * ingress must not undo a rollout), else IMAGE_TAG. Direct delivery applies the rendered images as they are.
+   */
+  imageTag?: string;
   correlationId: string;
 }
 

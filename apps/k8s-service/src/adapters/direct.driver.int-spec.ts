@@ -1,9 +1,7 @@
 import { FakeApiServer, KubeClient } from '@app/kube';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { DEFAULT_RENDER_OPTIONS } from '../domain/render-options';
-import { namespace } from '../domain/manifests';
-import { ingressFiles, namespaceFiles, workloadFiles } from '../domain/tenant-tree';
+import { DEFAULT_RENDER_OPTIONS, namespace, ingressFiles, namespaceFiles, workloadFiles } from '@app/plans';
 import { testTenant } from '../testing/fixtures';
 import { DirectDriver } from './direct.driver';
 import { FIELD_MANAGER } from './field-manager';

@@ -14,8 +14,13 @@ import { tmpdir } from 'node:os';
 import { join, posix, relative } from 'node:path';
 import pino from 'pino';
 import { parse, parseAllDocuments } from 'yaml';
-import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../domain/render-options';
-import { ingressFiles, namespaceFiles, workloadFiles } from '../domain/tenant-tree';
+import {
+  DEFAULT_RENDER_OPTIONS,
+  type RenderOptions,
+  ingressFiles,
+  namespaceFiles,
+  workloadFiles,
+} from '@app/plans';
 import { testTenant } from '../testing/fixtures';
 import type { GitOpsConfig, KubeObject } from '@app/kube';
 import { APPLICATION_SET_FILE, GitOpsDriver, applicationFile, tenantRegistrationFile } from './gitops.driver';

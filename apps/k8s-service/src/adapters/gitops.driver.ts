@@ -1,4 +1,4 @@
-import type { TenantProfile } from '@app/contracts';
+import { isImageTag, type TenantProfile } from '@app/contracts';
 import { type ChangeScope, type GitOpsConfig, GitWorkingCopy, assertValidObject } from '@app/kube';
 import { permanent } from '@app/platform';
 import { existsSync } from 'node:fs';
@@ -26,9 +26,13 @@ import {
   applicationSet,
   applicationSetElement,
   renderTenantRegistration,
-} from '../domain/manifests';
-import type { RenderOptions } from '../domain/render-options';
-import { KUSTOMIZATION, fileContent, renderIndexes, tenantTreeRoot, toYaml } from '../domain/tenant-tree';
+  type RenderOptions,
+  KUSTOMIZATION,
+  fileContent,
+  renderIndexes,
+  tenantTreeRoot,
+  toYaml,
+} from '@app/plans';
 import type { DeliveryDriver, DeliveryResult, TenantChange } from './delivery.port';
 
 export { APPLICATION_SET_FILE, applicationFile, tenantRegistrationFile };
@@ -97,7 +101,7 @@ export class GitOpsDriver implements DeliveryDriver {
           await this.write(join(root, file.path), fileContent(file));
           applied.push(file.path);
         }
-        await this.writeIndexes(change.tenant);
+        await this.writeIndexes(change.tenant, change.imageTag);
         if (change.application !== 'keep')
           await this.updateRegistration(change.tenant, change.application === 'register', scope);
         return { applied, removed };
@@ -166,6 +170,13 @@ export class GitOpsDriver implements DeliveryDriver {
     await writeFile(path, content);
   }
 
+  /** The `newTag` the tenant's kustomization names now (an image tag change's), if it is a valid tag. */
+  private async treeImageTag(root: string): Promise<string | undefined> {
+    const existing = await readFile(join(root, KUSTOMIZATION), 'utf8').catch(() => undefined);
+    const tag = existing && /^\s*newTag:\s*['"]?([^'"\s]+)['"]?\s*$/m.exec(existing)?.[1];
+    return isImageTag(tag) ? tag : undefined;
+  }
+
   private async listTree(tenantId: string): Promise<Set<string>> {
     const root = this.absolute(tenantTreeRoot(tenantId));
     const found = new Set<string>();
@@ -177,9 +188,11 @@ export class GitOpsDriver implements DeliveryDriver {
     return found;
   }
 
-  private async writeIndexes(tenant: TenantProfile): Promise<void> {
+  private async writeIndexes(tenant: TenantProfile, imageTag: string | undefined): Promise<void> {
     const root = this.absolute(tenantTreeRoot(tenant.tenantId));
-    const indexes = renderIndexes(tenant, this.options, await this.listTree(tenant.tenantId));
+    const tag = imageTag ?? (await this.treeImageTag(root)) ?? this.options.imageTag;
+    const options = tag === this.options.imageTag ? this.options : { ...this.options, imageTag: tag };
+    const indexes = renderIndexes(tenant, options, await this.listTree(tenant.tenantId));
     for (const [path, content] of Object.entries(indexes)) {
       if (content === null) await rm(join(root, path), { force: true });
       else await this.write(join(root, path), content);

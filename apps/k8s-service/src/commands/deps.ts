@@ -2,7 +2,7 @@ import type { KubeObject } from '@app/kube';
 import type { SecretStore } from '@app/secrets';
 import type { DeliveryDriver } from '../adapters/delivery.port';
 import type { HealthProbe } from '../adapters/http-probe';
-import type { RenderOptions } from '../domain/render-options';
+import type { RenderOptions } from '@app/plans';
 
 /** Reads from the cluster (direct mode always; GitOps mode when a cluster is reachable). */
 export interface ClusterReader {

@@ -2,7 +2,7 @@ import type { CommandMessage, StepOutputs } from '@app/contracts';
 import { HANDLER_DEPS, type CommandContext } from '@app/platform';
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
-import { ingressFiles } from '../domain/tenant-tree';
+import { ingressFiles } from '@app/plans';
 import type { K8sHandlerDeps } from './deps';
 import { deliver, outputs } from './tenant-delivery';
 

@@ -1,4 +1,6 @@
 import {
+  IMAGE_TAG_PATTERN,
+  isImageTag,
   type StepOutputs,
   type TenantProfile,
   brokerSecretPath,
@@ -15,8 +17,9 @@ import {
   RABBITMQ_CREDENTIALS,
   credentialsSecret,
   tenantConfigMap,
-} from '../domain/manifests';
-import { type ManifestFile, workloadFiles } from '../domain/tenant-tree';
+  type ManifestFile,
+  workloadFiles,
+} from '@app/plans';
 import type { K8sHandlerDeps } from './deps';
 
 /** What the k8s-service's handlers share: delivering a tenant's files, its workloads' files, the step outputs. */
@@ -84,8 +87,10 @@ export async function workloads(
   deps: K8sHandlerDeps,
   tenant: TenantProfile,
   suspended = false,
+  imageTag?: string,
 ): Promise<ManifestFile[]> {
-  let files = workloadFiles(tenant, deps.options, suspended);
+  const options = imageTag ? { ...deps.options, imageTag } : deps.options;
+  let files = workloadFiles(tenant, options, suspended);
   if (!isGitOps(deps) && deps.options.credentialsMode === 'secret') {
     // The plain Secrets replace the two extracted ExternalSecrets.
     files = files.map((file) =>
@@ -100,6 +105,24 @@ export async function workloads(
     );
   }
   return [...(await directExtras(deps, tenant)), ...files];
+}
+
+/**
+ * The tenant's own image tag a command carries (`params.imageTag`), or undefined for the service's IMAGE_TAG. It
+ * reaches every workload's image, kustomize's `newTag` and the `version` label, so anything but an OCI tag is
+ * refused for good, naming the value.
+ */
+export function tenantImageTag(params: { imageTag?: unknown }): string | undefined {
+  const tag = params.imageTag;
+  if (tag === undefined) return undefined;
+  if (!isImageTag(tag)) {
+    const shown = JSON.stringify(typeof tag === 'string' ? tag.slice(0, 140) : tag) ?? String(tag);
+    throw permanent(
+      'K8S.INVALID_IMAGE_TAG',
+      `params.imageTag ${shown} is not an OCI image tag (${IMAGE_TAG_PATTERN}); nothing was changed`,
+    );
+  }
+  return tag;
 }
 
 /** Direct mode has no kustomize: the generated ConfigMap and, in Secret mode, the plain credentials. */

@@ -8,10 +8,9 @@ import {
 import { HANDLER_DEPS, permanent, type CommandContext } from '@app/platform';
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
-import { downgradeRefusals, isDowngrade, quotaDiff } from '../domain/quota';
-import { namespaceFiles } from '../domain/tenant-tree';
+import { downgradeRefusals, isDowngrade, quotaDiff, namespaceFiles } from '@app/plans';
 import type { K8sHandlerDeps } from './deps';
-import { deliver, has, outputs, workloads } from './tenant-delivery';
+import { deliver, has, outputs, tenantImageTag, workloads } from './tenant-delivery';
 
 /**
  * UpdateQuota: the namespace's quota and limits of the new tier, and the workloads' sizing once deployed. A
@@ -37,13 +36,15 @@ export class UpdateQuotaHandler {
       metadata: { name: 'api-gateway', namespace: namespaceName(tenant.tenantId) },
     });
     // Once the workloads step has run, their sizing follows the tier too.
-    if (deployed) files.push(...(await workloads(this.deps, tenant)));
+    const imageTag = tenantImageTag(params);
+    if (deployed) files.push(...(await workloads(this.deps, tenant, false, imageTag)));
     const result = await deliver(this.deps, {
       tenant,
       reason: command.type,
       correlationId: context.correlationId,
       put: files,
       application: 'register',
+      imageTag,
     });
     return outputs(tenant, result, {
       fromTier: params.fromTier,

@@ -10,7 +10,7 @@ import { HANDLER_DEPS, permanent } from '@app/platform';
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { healthFailure } from '../adapters/http-probe';
-import { certificate, workloadNames } from '../domain/manifests';
+import { certificate, workloadNames } from '@app/plans';
 import { evaluateReadiness } from '../domain/readiness';
 import type { ClusterReader, K8sHandlerDeps } from './deps';
 import { isGitOps, pause, tenantPaths } from './tenant-delivery';

@@ -18,8 +18,13 @@ import {
   rootApplication,
   tenantRegistrationFile,
 } from './argocd-bootstrap';
-import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from './render-options';
-import { ingressFiles, namespaceFiles, workloadFiles } from './tenant-tree';
+import {
+  DEFAULT_RENDER_OPTIONS,
+  type RenderOptions,
+  ingressFiles,
+  namespaceFiles,
+  workloadFiles,
+} from '@app/plans';
 
 const options: RenderOptions = {
   ...DEFAULT_RENDER_OPTIONS,
@@ -50,7 +55,7 @@ function tenantTreeKinds(): Set<string> {
 
 /** The kinds of the monitoring-service's `monitoring/` files, read from its golden files (apps never import apps). */
 function monitoringKinds(): Set<string> {
-  const dir = join(__dirname, '../../../monitoring-service/src/domain/__golden__');
+  const dir = join(__dirname, '../../../../libs/plans/src/monitoring/__golden__');
   const kinds = new Set<string>();
   for (const name of readdirSync(dir)) {
     for (const document of parseAllDocuments(readFileSync(join(dir, name), 'utf8'))) {

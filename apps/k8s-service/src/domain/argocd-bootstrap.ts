@@ -4,10 +4,13 @@ import {
   ARGOCD_RESOURCES_FINALIZER,
   TENANT_REGISTRATION_FILE,
   applicationSet,
-} from './manifests';
-import type { RenderOptions } from './render-options';
+  type RenderOptions,
+  KUSTOMIZATION,
+  type ManifestFile,
+  tenantTreeRoot,
+  toYaml,
+} from '@app/plans';
 import { secretStoreBootstrapObjects } from './secret-store';
-import { KUSTOMIZATION, type ManifestFile, tenantTreeRoot, toYaml } from './tenant-tree';
 
 /**
  * What Argo CD needs from the manifests repository besides the tenant trees: the AppProject the tenant
@@ -206,35 +209,5 @@ export function renderApplicationSetRegistration(options: RenderOptions): Reposi
   ];
 }
 
-/**
- * Why Argo CD would refuse or mis-read a repository URL, or `undefined` when it is one of the forms Argo CD
- * takes: `https://host/path`, `ssh://[user@]host[:port]/path` or scp-like `user@host:path`. A URL carrying a
- * password or token is refused: it would be committed to Git (the AppProject, every Application); credentials
- * go in Argo CD's repository Secret. The message never repeats the URL.
- */
-export function repoUrlProblem(url: string): string | undefined {
-  const forms = 'must be https://host/path, ssh://[user@]host[:port]/path or user@host:path';
-  if (url.length === 0 || /\s/.test(url)) return forms;
-  if (SCP_LIKE.test(url)) return undefined;
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return forms;
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'ssh:') return forms;
-  if (parsed.password || (parsed.protocol === 'https:' && parsed.username)) {
-    return 'must not carry credentials (it is committed to Git): give Argo CD a repository Secret instead';
-  }
-  if (!parsed.hostname || parsed.pathname.replace(/\//g, '') === '' || parsed.search || parsed.hash) {
-    return forms;
-  }
-  return undefined;
-}
-const SCP_LIKE =
-  /^[A-Za-z0-9][A-Za-z0-9._-]*@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?:[A-Za-z0-9._~][A-Za-z0-9._~/-]*$/;
-
-/** A branch, tag or commit as `targetRevision`: git ref characters only, no `..`. */
-export function isGitRevision(revision: string): boolean {
-  return /^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$/.test(revision) && !revision.includes('..');
-}
+// Validators of the Argo CD settings, shared with the API and tenantctl through the render variables.
+export { isGitRevision, repoUrlProblem } from '@app/plans';

@@ -12,14 +12,15 @@ import { assertValidObject, type KubeObject } from '@app/kube';
 import { KubernetesSecretStore, buildSecretManifest, type SecretValues, type SecretsApi } from '@app/secrets';
 import { abcCorporation } from '../testing/fixtures';
 import { resolveExternalSecrets } from '../testing/external-secrets-resolver';
-import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from './render-options';
 import {
+  DEFAULT_RENDER_OPTIONS,
   EXTERNAL_SECRETS_API_VERSION,
-  SECRET_STORE_READER,
-  clusterSecretStore,
-  secretStoreBootstrapObjects,
-} from './secret-store';
-import { ingressFiles, namespaceFiles, workloadFiles } from './tenant-tree';
+  type RenderOptions,
+  ingressFiles,
+  namespaceFiles,
+  workloadFiles,
+} from '@app/plans';
+import { SECRET_STORE_READER, clusterSecretStore, secretStoreBootstrapObjects } from './secret-store';
 
 const tenant = abcCorporation();
 const options: RenderOptions = DEFAULT_RENDER_OPTIONS;

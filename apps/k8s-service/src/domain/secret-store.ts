@@ -1,5 +1,5 @@
 import type { KubeObject } from '@app/kube';
-import type { RenderOptions } from './render-options';
+import { EXTERNAL_SECRETS_API_VERSION, type RenderOptions } from '@app/plans';
 
 /**
  * The one backend the tenants' ExternalSecrets read: External Secrets Operator's `kubernetes` provider over
@@ -7,12 +7,6 @@ import type { RenderOptions } from './render-options';
  * one Secret per secret path, named by `secretNameForPath`). These objects are cluster bootstrap, applied
  * once beside ESO, not part of any tenant's tree. Pure: no I/O.
  */
-
-/**
- * ESO v0.17 and later serve only `external-secrets.io/v1` (v1beta1 was removed), and v1 is served since v0.16:
- * the manifests need ESO v0.16 or later.
- */
-export const EXTERNAL_SECRETS_API_VERSION = 'external-secrets.io/v1';
 
 /** The ServiceAccount ESO authenticates as (a token requested for it): it may read Secrets, nothing else. */
 export const SECRET_STORE_READER = 'tenant-secrets-reader';

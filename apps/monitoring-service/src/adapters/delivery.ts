@@ -6,7 +6,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { parse, stringify } from 'yaml';
-import { type MonitoringFile, monitoringKustomization, toYaml } from '../domain/monitoring';
+import { type MonitoringFile, monitoringKustomization, toYaml } from '@app/plans';
 
 export interface MonitoringDelivery {
   readonly mode: 'gitops' | 'direct';

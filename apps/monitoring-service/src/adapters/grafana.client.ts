@@ -1,6 +1,5 @@
 import type { GrafanaCredentials } from '../config';
-import type { GrafanaDataSource } from '../domain/grafana-tenancy';
-import type { Dashboard } from '../domain/monitoring';
+import type { GrafanaDataSource, Dashboard } from '@app/plans';
 import { grafanaStepError } from './grafana.errors';
 
 /**

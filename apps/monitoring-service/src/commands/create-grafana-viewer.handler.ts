@@ -10,8 +10,7 @@ import {
 import { HANDLER_DEPS, type CommandContext } from '@app/platform';
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
-import { grafanaOrgName, tenantDataSource } from '../domain/grafana-tenancy';
-import { dashboard, dashboardUid } from '../domain/monitoring';
+import { grafanaOrgName, tenantDataSource, dashboard, dashboardUid } from '@app/plans';
 import type { MonitoringHandlerDeps } from './deps';
 import { generateViewerPassword, guard, secretCall } from './monitoring-step';
 

@@ -1,7 +1,7 @@
 import type { SecretStore } from '@app/secrets';
 import type { MonitoringDelivery } from '../adapters/delivery';
 import type { GrafanaApi } from '../adapters/grafana.client';
-import type { TenantDataSourceSettings } from '../domain/grafana-tenancy';
+import type { TenantDataSourceSettings } from '@app/plans';
 
 /** What the monitoring-service's command handlers are constructed with (the `HANDLER_DEPS` provider). */
 export interface MonitoringHandlerDeps {

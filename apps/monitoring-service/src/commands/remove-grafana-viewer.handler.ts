@@ -8,8 +8,7 @@ import {
 import { HANDLER_DEPS, type CommandContext } from '@app/platform';
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
-import { grafanaOrgName } from '../domain/grafana-tenancy';
-import { dashboardUid } from '../domain/monitoring';
+import { grafanaOrgName, dashboardUid } from '@app/plans';
 import type { MonitoringHandlerDeps } from './deps';
 import { guard, secretCall } from './monitoring-step';
 

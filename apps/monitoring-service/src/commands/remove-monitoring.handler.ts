@@ -2,7 +2,7 @@ import { namespaceName, type CommandMessage, type StepOutputs } from '@app/contr
 import { HANDLER_DEPS, type CommandContext } from '@app/platform';
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
-import { monitoringFiles } from '../domain/monitoring';
+import { monitoringFiles } from '@app/plans';
 import type { MonitoringHandlerDeps } from './deps';
 import { guard } from './monitoring-step';
 

@@ -1,25 +1,7 @@
-import { TIER_CATALOG, type TenantProfile, type Tier } from '@app/contracts';
+import type { TenantProfile, Tier } from '@app/contracts';
+import { suffixedTenant } from '@app/plans';
 
-export function abcCorporation(tier: Tier = 'premium'): TenantProfile {
-  return {
-    tenantId: 'abc-corporation-7f3a9c',
-    companyName: 'ABC Corporation',
-    adminEmail: 'admin@abc-corp.com',
-    billingEmail: 'billing@abc-corp.com',
-    tier,
-    region: 'us-east',
-    domain: 'abc-corporation.collectverything.com',
-    subscriptionId: 'sub_abc123',
-    plan: { price: TIER_CATALOG[tier].plan.monthlyPriceEur, currency: 'EUR', billingPeriod: 'monthly' },
-    createdAt: '2025-01-15T10:00:00Z',
-  };
-}
+/** A fresh, unique tenant for tests that create resources: its admin e-mail too, which Grafana keeps unique. */
 export function testTenant(suffixHex: string, tier: Tier = 'standard'): TenantProfile {
-  return {
-    ...abcCorporation(tier),
-    tenantId: `test-co-${suffixHex}`,
-    companyName: 'Test Co',
-    adminEmail: `admin-${suffixHex}@test.example`,
-    domain: `test-co-${suffixHex}.collectverything.com`,
-  };
+  return { ...suffixedTenant(suffixHex, tier), adminEmail: `admin-${suffixHex}@test.example` };
 }

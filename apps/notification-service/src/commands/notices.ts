@@ -1,7 +1,7 @@
 import type { StepOutputs, TenantProfile } from '@app/contracts';
 import { createHash } from 'node:crypto';
 import { smtpStepError } from '../adapters/mailer';
-import type { RenderedEmail } from '../domain/emails';
+import type { RenderedEmail } from '@app/plans';
 import { noticeMessageId } from '../domain/message-id';
 import type { NotificationHandlerDeps } from './deps';
 import { isoInstant } from './notification-step';

@@ -2,7 +2,7 @@ import type { CommandMessage, StepOutputs } from '@app/contracts';
 import { HANDLER_DEPS } from '@app/platform';
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { renderCancellationNotice } from '../domain/emails';
+import { renderCancellationNotice } from '@app/plans';
 import type { NotificationHandlerDeps } from './deps';
 import { cycleNoticeKey, sendOnce } from './notices';
 

@@ -2,7 +2,7 @@ import type { CommandMessage, StepOutputs } from '@app/contracts';
 import { HANDLER_DEPS } from '@app/platform';
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { renderDeletionConfirmation } from '../domain/emails';
+import { renderDeletionConfirmation } from '@app/plans';
 import type { NotificationHandlerDeps } from './deps';
 import { sendOnce } from './notices';
 

@@ -2,7 +2,7 @@ import { adminInitialSecretPath, type CommandMessage, type StepOutputs } from '@
 import { HANDLER_DEPS, permanent } from '@app/platform';
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { renderWelcomeEmail } from '../domain/emails';
+import { renderWelcomeEmail } from '@app/plans';
 import type { NotificationHandlerDeps } from './deps';
 import { secretCall } from './notification-step';
 import { sendOnce } from './notices';

@@ -6,6 +6,7 @@ import { OrchestratorDomainError } from './errors';
 import { evolve, type TenantState } from '@app/lifecycle';
 import { PURGE_ALLOWED, type PurgeGuard } from './guardrails';
 import { decideOperations } from './operations';
+import { decideDrift } from './drift';
 import { decideProvisioning, decideRollback } from './provisioning';
 
 /** A decision with the id its event gets; the same state always yields the same ids. */
@@ -66,7 +67,9 @@ function decideRound(state: TenantState, now: Date, config: DeciderConfig, purge
   if (timeouts.length > 0) return timeouts;
   const ctx: DecisionContext = { state, tenant, now, config, purge };
   const byStatus = decideByStatus(ctx);
-  return byStatus.length > 0 ? byStatus : decideOperations(ctx);
+  const decisions = byStatus.length > 0 ? byStatus : decideOperations(ctx);
+  // Drift work comes last: it never runs beside a decision about the tenant itself.
+  return decisions.length > 0 ? decisions : decideDrift(ctx);
 }
 
 /** Every command past its deadline counts as failed, whatever the tenant's status (DESIGN.md section 6). */

@@ -3,6 +3,9 @@ import {
   AFTER_ACTIVATION_STEPS,
   cancellationKey,
   dependenciesMet,
+  imageTagDeploymentUnsettled,
+  imageTagParams,
+  pendingImageTagChange,
   reactivationKey,
   TIER_LIMITS_WORK,
   tierChangeKey,
@@ -23,6 +26,7 @@ import {
   type Decision,
   type DecisionContext,
 } from './decision';
+import { decideImageTagChange } from './rollout-image-tag';
 
 /**
  * Work that never rolls a tenant back: after-activation steps, notices, namespace (un)marking, quota and
@@ -34,6 +38,7 @@ export function decideOperations(ctx: DecisionContext): Decision[] {
     ...startAfterActivation(ctx),
     ...decideReactivation(ctx),
     ...decideChanges(ctx),
+    ...decideImageTagChange(ctx),
   ];
 }
 
@@ -165,8 +170,10 @@ function decideChanges(ctx: DecisionContext): Decision[] {
   if (tier && !tier.outcome) {
     const key = tierChangeKey(tier.seq);
     const run = state.steps[key];
-    if (!run && operating) {
-      decisions.push(startStep(ctx, key, 'UpdateQuota', { fromTier: tier.fromTier, toTier: tier.toTier }));
+    // The quota update renders the workloads too: it waits for an image tag deployment in flight.
+    if (!run && operating && !imageTagDeploymentUnsettled(state)) {
+      const params = { fromTier: tier.fromTier, toTier: tier.toTier, ...imageTagParams(state) };
+      decisions.push(startStep(ctx, key, 'UpdateQuota', params));
     } else if (run?.status === 'succeeded') {
       decisions.push(...decideTierLimits(ctx, tier.seq, { fromTier: tier.fromTier, toTier: tier.toTier }));
     }
@@ -175,8 +182,10 @@ function decideChanges(ctx: DecisionContext): Decision[] {
   const op = state.workloadsOperation;
   if (op && !op.outcome && operating) {
     const key = workloadsOperationKey(op.seq, op.kind);
-    if (!state.steps[key]) {
-      decisions.push(startStep(ctx, key, op.kind === 'suspend' ? 'SuspendWorkloads' : 'ResumeWorkloads', {}));
+    // Asked after an image tag change (admission refuses the opposite order), it waits for that change.
+    if (!state.steps[key] && !pendingImageTagChange(state)) {
+      const command = op.kind === 'suspend' ? 'SuspendWorkloads' : 'ResumeWorkloads';
+      decisions.push(startStep(ctx, key, command, imageTagParams(state)));
     }
   }
   return decisions;

@@ -22,7 +22,8 @@ export interface PendingCommand {
 /**
  * Commands decided but not answered, which the runtime (re)dispatches on start-up: the stream is the outbox,
  * and services deduplicate by command id. During a rollback the provisioning commands still in flight are
- * left alone: sending one again would recreate what the rollback removes. With `now`, commands past their
+ * left alone: sending one again would recreate what the rollback removes; so is drift work once the tenant is
+ * no longer active (a repair could recreate what a purge removes). With `now`, commands past their
  * deadline are left out (the next decision times them out).
  */
 export function pendingCommands(state: TenantState, now?: Date): PendingCommand[] {
@@ -31,6 +32,7 @@ export function pendingCommands(state: TenantState, now?: Date): PendingCommand[
   return Object.values(state.steps)
     .filter((run) => run.status === 'running')
     .filter((run) => !(rollingBack && (run.kind === 'provision' || run.kind === 'verify')))
+    .filter((run) => run.kind !== 'drift' || state.status === 'active')
     .filter((run) => now === undefined || Date.parse(run.deadline) > now.getTime())
     .map((run) => ({
       commandId: run.commandId,

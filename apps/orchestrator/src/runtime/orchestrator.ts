@@ -15,6 +15,7 @@ import { recordDecision, traceDecision, type DecisionTrigger } from './decision-
 import { FollowedTenants } from './followed-tenants';
 import { IntegrationPublisher, StoppedError } from './integration-publisher';
 import { PurgeGuardrails } from './purge-guardrails';
+import { DriftScheduler, requestScheduledDriftCheck, type DriftScheduleConfig } from './drift-scheduler';
 import { TenantProcessor, type CommandDispatcher, type LoadedTenant } from './tenant-processor';
 
 /** Tenants decided at once on start (each reads its stream: bounded by the event store's pool). */
@@ -31,6 +32,8 @@ export interface OrchestratorOptions {
   checkpointEveryMs?: number;
   /** Cross-tenant purge guardrails (hourly cap, mass-cancellation breaker); none when omitted. */
   guardrails?: GuardrailConfig;
+  /** The schedule of drift checks of active tenants; none when omitted (operators may still ask for one). */
+  drift?: DriftScheduleConfig;
   /**
    * Called when a subscription stops on an error: the process then follows nothing. main.ts exits, so the
    * supervisor restarts it and the start rebuilds everything from the streams.
@@ -50,6 +53,7 @@ export class Orchestrator {
   private readonly tenants = new FollowedTenants();
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly guardrails?: PurgeGuardrails;
+  private readonly driftScheduler?: DriftScheduler;
   private subscription?: Subscription;
   private guardrailSubscription?: Subscription;
   private timer?: NodeJS.Timeout;
@@ -81,6 +85,17 @@ export class Orchestrator {
       this.guardrails,
     );
     this.integration = new IntegrationPublisher(options.publisher, options.logger, this.stopping.signal);
+    if (options.drift && options.drift.periodSeconds > 0) {
+      this.driftScheduler = new DriftScheduler(
+        options.drift,
+        (tenantId, window) =>
+          this.serialized(tenantId, () =>
+            requestScheduledDriftCheck(options.eventStore, tenantId, window, options.clock()),
+          ),
+        options.clock,
+        options.logger.child({ component: 'drift-schedule' }),
+      );
+    }
   }
 
   async start(): Promise<void> {
@@ -166,6 +181,7 @@ export class Orchestrator {
   private async runDecider(tenantId: string, loaded?: LoadedTenant): Promise<void> {
     const result = await this.processor.process(tenantId, loaded);
     recordDecision({ status: result.state.status, appended: result.appended });
+    this.driftScheduler?.observe(tenantId, result.state);
     this.tenants.passed(tenantId, {
       revision: result.state.revision - 1,
       finished: result.state.status === 'purged' && !result.nextDeadline && !result.purgeHeld,
@@ -252,6 +268,7 @@ export class Orchestrator {
         this.failed(tenantId, error, 'timer processing failed; retrying'),
       );
     }
+    void this.driftScheduler?.tick();
   }
 
   /** One tenant at a time within this process; other tenants proceed in parallel. */

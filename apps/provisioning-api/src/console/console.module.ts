@@ -5,6 +5,7 @@ import { ConsoleApiController } from './console-api.controller';
 import type { ConsoleConfig } from './console.config';
 import { ConsolePageController } from './console-page.controller';
 import { ListTenantsNeedingAttentionHandler } from './list-tenants-needing-attention.handler';
+import { RolloutsConsoleController } from './rollouts-console.controller';
 import { SloConsoleController } from './slo-console.controller';
 import { TenantStreams } from './tenant-streams';
 import { VerifyTenantAuditHandler } from './verify-tenant-audit.handler';
@@ -14,6 +15,7 @@ export const CONSOLE_CONTROLLERS: Type[] = [
   ConsolePageController,
   ConsoleApiController,
   SloConsoleController,
+  RolloutsConsoleController,
 ];
 
 /**

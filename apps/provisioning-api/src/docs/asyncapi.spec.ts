@@ -78,6 +78,9 @@ const SAMPLE_PARAMS: { [C in keyof CommandParams]: CommandParams[C] } = {
   ActivateWebsiteRecord: { websiteId: '42', activatedAt: now.toISOString() },
   SoftDeleteWebsiteRecord: { websiteId: null, deletedAt: now.toISOString() },
   RestoreWebsiteRecord: { websiteId: 42 },
+  DeployWorkloads: { imageTag: 'v2.0.1' },
+  SuspendWorkloads: {},
+  ResumeWorkloads: { imageTag: 'v2.0.1' },
 };
 
 /** A command as the orchestrator's dispatcher builds it (`buildMessage`, a deterministic command id). */

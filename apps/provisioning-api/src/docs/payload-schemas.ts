@@ -4,6 +4,7 @@ import {
   REGIONS,
   TENANT_ID_PATTERN,
   TIERS,
+  IMAGE_TAG_PATTERN,
   type CommandFailedData,
   type CommandParams,
   type CommandSucceededData,
@@ -81,14 +82,20 @@ export const tenantProfile = z.looseObject({
   createdAt: instant,
 }) satisfies z.ZodType<TenantProfile>;
 
+const imageTag = z
+  .string()
+  .regex(IMAGE_TAG_PATTERN)
+  .optional()
+  .describe("The tenant's own image tag (an OCI tag); absent: the k8s-service's IMAGE_TAG");
 const tierChange = z.looseObject({ fromTier: tier, toTier: tier });
+const workloadsRendering = z.looseObject({ imageTag });
 const websiteId = z.union([z.string(), z.number(), z.null()]).describe('null: look the record up by tenant');
 const backup = z.looseObject({ backupId: text });
 const backupCheck = z.looseObject({ backupId: text, manifestKey: text });
 
 const PARAMS: { [C in keyof CommandParams]: z.ZodType<CommandParams[C]> } = {
   MarkNamespaceDeprovisioning: z.looseObject({ deprovisioningDate: instant, deletionDate: instant }),
-  UpdateQuota: tierChange,
+  UpdateQuota: z.looseObject({ fromTier: tier, toTier: tier, imageTag }),
   UpdateDatabaseLimits: tierChange,
   UpdateBrokerLimits: tierChange,
   UpdateStorageQuota: tierChange,
@@ -103,6 +110,9 @@ const PARAMS: { [C in keyof CommandParams]: z.ZodType<CommandParams[C]> } = {
   ActivateWebsiteRecord: z.looseObject({ websiteId, activatedAt: instant }),
   SoftDeleteWebsiteRecord: z.looseObject({ websiteId, deletedAt: instant }),
   RestoreWebsiteRecord: z.looseObject({ websiteId }),
+  DeployWorkloads: workloadsRendering,
+  SuspendWorkloads: workloadsRendering,
+  ResumeWorkloads: workloadsRendering,
 };
 const NO_PARAMS = z.looseObject({}).describe('No parameters beyond the tenant profile');
 

@@ -9,6 +9,8 @@ import {
 } from '@app/platform';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AppliedChange, TenantReadModel } from '@app/tenancy';
+import { isDriftStep } from '@app/lifecycle';
+import { DriftMetrics } from '../drift/drift-metrics';
 
 /**
  * How a provisioning ended. `cancelled` (the subscription was cancelled before activation) is neither a success
@@ -42,6 +44,7 @@ export class ProvisioningMetrics {
   private readonly duration: Histogram<string>;
   private readonly outcomes: Counter<'outcome'>;
   private readonly stepFailures: Counter<'step'>;
+  private readonly drift: DriftMetrics;
 
   constructor(store: EventStore, readModel: TenantReadModel) {
     registerProcessMetrics(this.registry, 'provisioning-api');
@@ -61,6 +64,7 @@ export class ProvisioningMetrics {
       registers: [this.registry],
     });
     this.initialiseOutcomes();
+    this.drift = new DriftMetrics(this.registry, readModel);
     this.stepFailures = new Counter({
       name: `${METRIC_PREFIX}step_failures_total`,
       help: 'Failed or timed-out steps, by step kind (the step key without its sequence numbers)',
@@ -81,6 +85,7 @@ export class ProvisioningMetrics {
 
   /** Called once per event the read model applied (never for a skipped replay). */
   observe(event: RecordedEvent, change: AppliedChange): void {
+    this.drift.observe(event);
     if (event.type === 'TenantActivated' && change.after) {
       this.outcomes.inc({ outcome: 'activated' });
       const { activatedAt } = event.data as LifecycleEventData['TenantActivated'];
@@ -96,13 +101,15 @@ export class ProvisioningMetrics {
       this.outcomes.inc({ outcome: 'cancelled' });
       return;
     }
+    // A drift check's failed verification is a finding (counted by the drift metrics), not a failed step.
     if (event.type === 'StepTimedOut') {
-      this.stepFailures.inc({ step: stepLabel((event.data as LifecycleEventData['StepTimedOut']).step) });
+      const { step } = event.data as LifecycleEventData['StepTimedOut'];
+      if (!isDriftStep(step)) this.stepFailures.inc({ step: stepLabel(step) });
       return;
     }
     if (commandForResult(event.type)?.outcome === 'failed') {
       const step = (event.data as { step?: unknown }).step;
-      if (typeof step === 'string') this.stepFailures.inc({ step: stepLabel(step) });
+      if (typeof step === 'string' && !isDriftStep(step)) this.stepFailures.inc({ step: stepLabel(step) });
     }
   }
 
@@ -111,6 +118,7 @@ export class ProvisioningMetrics {
     this.duration.reset();
     this.outcomes.reset();
     this.stepFailures.reset();
+    this.drift.reset();
     this.initialiseOutcomes();
   }
 

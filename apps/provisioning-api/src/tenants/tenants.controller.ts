@@ -28,6 +28,7 @@ export class TenantsController {
   @ApiQuery({ name: 'state', required: false, enum: [...TENANT_STATUSES] })
   @ApiQuery({ name: 'tier', required: false, enum: [...TIERS] })
   @ApiQuery({ name: 'q', required: false, description: 'substring of tenant id, company or domain' })
+  @ApiQuery({ name: 'drift', required: false, enum: ['open'], description: 'only tenants with open drift' })
   @ApiQuery({ name: 'limit', required: false, type: Number })
   @ApiQuery({ name: 'offset', required: false, type: Number })
   async list(@Query() query: RawQuery) {

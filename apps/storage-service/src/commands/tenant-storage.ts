@@ -1,14 +1,6 @@
-import {
-  BUCKET_KINDS,
-  bucketName,
-  gibibytes,
-  storageSecretPath,
-  storageUserName,
-  tenantLimits,
-  type BucketKind,
-  type Tier,
-} from '@app/contracts';
+import { BUCKET_KINDS, bucketName, storageSecretPath, storageUserName, type Tier } from '@app/contracts';
 import { permanent } from '@app/platform';
+import { storageQuotaOf } from '@app/plans';
 import { withSecretStore } from '@app/secrets';
 import { withObjectStore } from '../adapters/step-errors';
 import type { StorageHandlerDeps } from './deps';
@@ -19,18 +11,6 @@ export const MINIO_SECRET_KEY = 'MINIO_SECRET_KEY';
 /** One secret-store call, classified by `@app/secrets` for every service alike. */
 export function secretCall<T>(action: string, path: string, run: () => Promise<T>): Promise<T> {
   return withSecretStore('STORAGE', action, path, run);
-}
-
-/** The tier's object-store quota in the units the servers take (bytes, objects). */
-export function storageQuotaOf(tier: Tier): {
-  user: { maxSizeBytes: number; maxObjects: number };
-  buckets: Record<BucketKind, number>;
-} {
-  const { maxSizeGb, maxObjects, bucketMaxSizeGb } = tenantLimits(tier).storage;
-  const buckets = Object.fromEntries(
-    BUCKET_KINDS.map((kind) => [kind, gibibytes(bucketMaxSizeGb[kind])]),
-  ) as Record<BucketKind, number>;
-  return { user: { maxSizeBytes: gibibytes(maxSizeGb), maxObjects }, buckets };
 }
 
 /**

@@ -18,7 +18,8 @@ import { PUBLIC_PREFIX } from '../domain/bucket-policy';
 import { currentObjectExpirations, satisfiesProductsLifecycle } from '../domain/lifecycle';
 import type { StorageHandlerDeps } from './deps';
 import { readText } from './streams';
-import { storageQuotaOf, tenantCredentials } from './tenant-storage';
+import { storageQuotaOf } from '@app/plans';
+import { tenantCredentials } from './tenant-storage';
 
 interface Probe {
   bucket: string;

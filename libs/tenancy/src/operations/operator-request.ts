@@ -81,7 +81,7 @@ export interface ValidOperatorRequest {
  */
 export function validOperatorRequest(
   request: CancelRequest,
-  kind: 'operator-retry' | 'operator-cancel' | 'operator-purge',
+  kind: 'operator-retry' | 'operator-cancel' | 'operator-purge' | 'drift-check' | 'drift-repair',
   newId: () => string,
   extra: Violation[] = [],
 ): ValidOperatorRequest {

@@ -54,6 +54,10 @@ export function parseListQuery(query: RawQuery): TenantListQuery {
   const state = single(query, 'state');
   const tier = single(query, 'tier');
   const q = single(query, 'q');
+  const drift = single(query, 'drift');
+  if (drift !== undefined && drift !== 'open') {
+    violations.push({ field: 'drift', rules: ['isIn'], messages: ['drift must be open'] });
+  }
   if (state !== undefined && !(TENANT_STATUSES as readonly string[]).includes(state)) {
     violations.push({
       field: 'state',
@@ -78,6 +82,7 @@ export function parseListQuery(query: RawQuery): TenantListQuery {
     status: state as TenantStatus | undefined,
     tier: tier as Tier | undefined,
     q: q || undefined,
+    ...(drift === 'open' ? { openDrift: true } : {}),
     limit,
     offset,
   };

@@ -5,6 +5,7 @@ import {
   type StepSummary,
   type TenantSummary,
 } from '../read-model/tenant-summary.projection';
+import { emptyDriftSummary, type DriftEntry, type DriftSummary } from '../drift/drift.projection';
 
 /* The wire shapes of the tenant queries (snake_case, as the API, the console and `tenantctl --json` print them). */
 
@@ -60,6 +61,7 @@ export function tenantDetail(summary: TenantSummary) {
       reprovisioned_by: failed.reprovisionedBy,
       reason: failed.reason,
     })),
+    drift: driftView(summary.drift),
     revision: summary.revision,
   };
 }
@@ -84,5 +86,45 @@ export function historyEvent(event: RecordedEvent) {
     command_id: event.metadata['commandId'] ?? null,
     schema_version: event.metadata.schemaVersion,
     data: redactSecrets(event.data),
+  };
+}
+
+function driftEntryView(entry: DriftEntry) {
+  return {
+    drift_id: entry.driftId,
+    check: entry.check,
+    resource: entry.resource,
+    kind: entry.kind,
+    automatic: entry.automatic,
+    status: entry.status,
+    code: entry.code,
+    message: entry.message,
+    checks: entry.checks,
+    detected_at: entry.detectedAt,
+    approved_by: entry.approvedBy,
+    repaired_at: entry.repairedAt,
+    error: entry.error,
+  };
+}
+
+/** The tenant's drift: the last check, open drifts (the console's Drift section), the last ones closed. */
+export function driftView(drift: DriftSummary | undefined) {
+  const summary = drift ?? emptyDriftSummary();
+  const last = summary.lastCheck;
+  return {
+    last_check: last && {
+      check: last.check,
+      requested_by: last.requestedBy,
+      requested_at: last.requestedAt,
+      status: last.status,
+      finished_at: last.finishedAt,
+      drifts: last.drifts,
+      inconclusive: last.inconclusive,
+      reason: last.reason,
+    },
+    open: summary.open.map(driftEntryView),
+    recent: summary.recent.map(driftEntryView),
+    detected: summary.detected,
+    repaired: summary.repaired,
   };
 }

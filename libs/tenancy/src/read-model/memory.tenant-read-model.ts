@@ -39,6 +39,7 @@ export class MemoryTenantReadModel implements TenantReadModel {
     const matching = [...this.rows.values()]
       .filter((row) => !query.status || row.status === query.status)
       .filter((row) => !query.tier || row.tier === query.tier)
+      .filter((row) => !query.openDrift || (row.drift?.open.length ?? 0) > 0)
       .filter(
         (row) =>
           !needle ||
@@ -54,6 +55,15 @@ export class MemoryTenantReadModel implements TenantReadModel {
       number
     >;
     for (const row of this.rows.values()) counts[row.status] += 1;
+    return counts;
+  }
+
+  async countOpenDrifts(): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const row of this.rows.values()) {
+      if (row.status === 'purged') continue;
+      for (const drift of row.drift?.open ?? []) counts[drift.kind] = (counts[drift.kind] ?? 0) + 1;
+    }
     return counts;
   }
 

@@ -200,6 +200,9 @@ export class PostgresTenantReadModel implements TenantReadModel {
       values.push(query.tier);
       where.push(`tier = $${values.length}`);
     }
+    if (query.openDrift) {
+      where.push(`jsonb_array_length(COALESCE(summary->'drift'->'open', '[]'::jsonb)) > 0`);
+    }
     if (query.q) {
       values.push(likePattern(query.q));
       const p = `$${values.length}`;
@@ -235,6 +238,16 @@ export class PostgresTenantReadModel implements TenantReadModel {
     );
     for (const row of result.rows) if (row.status in counts) counts[row.status] = Number(row.n);
     return counts;
+  }
+
+  async countOpenDrifts(): Promise<Record<string, number>> {
+    const result = await this.pool.query<{ kind: string; n: string }>(
+      `SELECT drift->>'kind' AS kind, count(*) AS n
+       FROM ${this.table}, jsonb_array_elements(COALESCE(summary->'drift'->'open', '[]'::jsonb)) AS drift
+       WHERE status <> 'purged'
+       GROUP BY 1`,
+    );
+    return Object.fromEntries(result.rows.map((row) => [row.kind, Number(row.n)]));
   }
 
   async reset(): Promise<void> {

@@ -7,6 +7,8 @@ export interface TenantListQuery {
   tier?: Tier;
   /** Case-insensitive substring of the tenant id, company name or domain. */
   q?: string;
+  /** Only tenants with at least one open drift. */
+  openDrift?: boolean;
   limit: number;
   offset: number;
 }
@@ -33,6 +35,8 @@ export interface TenantReadModel {
   get(tenantId: string): Promise<TenantSummary | undefined>;
   list(query: TenantListQuery): Promise<TenantPage>;
   countByStatus(): Promise<Record<TenantStatus, number>>;
+  /** Open drifts by kind, over every tenant not purged. */
+  countOpenDrifts(): Promise<Record<string, number>>;
   /** Drops every row and the checkpoint, so the projector replays from the start. */
   reset(): Promise<void>;
   /** Cheap round trip for /ready. */

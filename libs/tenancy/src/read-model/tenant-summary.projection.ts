@@ -5,97 +5,33 @@ import {
   type FailureReason,
   type LifecycleEventData,
   type LifecycleEventType,
-  type Region,
-  type Tier,
 } from '@app/contracts';
-import { stepKind, workloadsOperationKind, type WorkloadsKind } from '@app/lifecycle';
-import { startRun, type FailedRun } from './provisioning-runs.projection';
+import { isDriftStep, stepKind, workloadsOperationKind, type WorkloadsKind } from '@app/lifecycle';
+import { DRIFT_EVENT_TYPES, evolveDriftSummary } from '../drift/drift.projection';
+import { startRun } from './provisioning-runs.projection';
+import type {
+  StepState,
+  StepSummary,
+  SummaryEvent,
+  TenantStatus,
+  TenantSummary,
+  WorkloadsSummary,
+} from './tenant-summary.types';
 
 /**
  * The tenant summary behind the query API: a pure fold over one tenant stream (lifecycle events and command
  * results). The PostgreSQL and in-memory read models and the stream fallback all use this one function.
  */
 
-export const TENANT_STATUSES = [
-  'requested',
-  'provisioning',
-  'rolling_back',
-  'active',
-  'failed',
-  'cancelled',
-  'deprovisioning',
-  'purged',
-  'suspended',
-  'suspending',
-  'resuming',
-] as const;
-export type TenantStatus = (typeof TENANT_STATUSES)[number];
-
-export type StepState = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'parked';
-
-export interface StepSummary {
-  step: string;
-  status: StepState;
-  commandId: string;
-  commandType: string;
-  service: string;
-  attempt: number;
-  startedAt: string;
-  finishedAt: string | null;
-  durationMs: number | null;
-  error: FailureReason | null;
-}
-
-export interface TenantSummary {
-  tenantId: string;
-  subscriptionId: string;
-  companyName: string;
-  tier: Tier;
-  region: Region;
-  domain: string;
-  status: TenantStatus;
-  currentStep: string | null;
-  steps: Record<string, StepSummary>;
-  createdAt: string;
-  updatedAt: string;
-  activatedAt: string | null;
-  failureReason: (FailureReason & { step: string }) | null;
-  deprovisioning: {
-    requestedAt: string;
-    deletionDate: string;
-    reason: string;
-    purgeStartedAt: string | null;
-  } | null;
-  purgedAt: string | null;
-  /** Revision of the last event folded in; tells a reader how fresh the summary is. */
-  revision: number;
-  /** Where the workloads are (absent until the first suspension: running once active). */
-  workloads?: WorkloadsSummary;
-  /** Number of the current provisioning run (absent: the first). */
-  run?: number;
-  /** The runs that failed before the tenant was provisioned again, oldest first (absent: none). */
-  failedRuns?: FailedRun<StepSummary>[];
-}
-
-/**
- * The workloads as the k8s service last applied them, and the suspension or resumption asked but not yet
- * applied (with the one queued behind it), by the same rules as the orchestrator's fold (`@app/lifecycle`).
- */
-export interface WorkloadsSummary {
-  applied: 'active' | 'suspended';
-  pending: WorkloadsKind | null;
-  /** The pending one's step key once the orchestrator started it. */
-  pendingStep: string | null;
-  queued: WorkloadsKind | null;
-}
-
-/** The part of a recorded event the fold needs. `occurredAt` comes from the metadata (or the record time). */
-export interface SummaryEvent {
-  type: string;
-  data: unknown;
-  revision: number;
-  occurredAt: string;
-}
+export {
+  TENANT_STATUSES,
+  type StepState,
+  type StepSummary,
+  type SummaryEvent,
+  type TenantStatus,
+  type TenantSummary,
+  type WorkloadsSummary,
+} from './tenant-summary.types';
 
 function durationBetween(from: string, to: string): number | null {
   const ms = Date.parse(to) - Date.parse(from);
@@ -204,6 +140,8 @@ function evolveLifecycle(state: TenantSummary, event: LifecyclePayload, at: stri
       return state;
     case 'StepStarted': {
       const d = event.data;
+      // A drift check's work is shown by its drift summary, not among the provisioning steps.
+      if (isDriftStep(d.step)) return state;
       const steps: Record<string, StepSummary> = {
         ...state.steps,
         [d.step]: {
@@ -296,7 +234,16 @@ function evolveLifecycle(state: TenantSummary, event: LifecyclePayload, at: stri
     case 'OperatorPurgeRequested':
     case 'TierChangeRequested':
     case 'UndecidedCommandRefused':
+    case 'ImageTagChangeRequested':
       return state;
+    case 'DriftCheckRequested':
+    case 'DriftDetected':
+    case 'DriftRepairApproved':
+    case 'DriftRepaired':
+    case 'DriftRepairFailed':
+    case 'DriftCheckCompleted':
+    case 'DriftCheckDropped':
+      return { ...state, drift: evolveDriftSummary(state.drift, event, at) };
     default: {
       const unreachable: never = event;
       return unreachable;
@@ -329,6 +276,7 @@ const LIFECYCLE_TYPES: ReadonlySet<string> = new Set<LifecycleEventType>([
   'ResumptionRequested',
   'UndecidedCommandRefused',
   'ReprovisioningRequested',
+  ...DRIFT_EVENT_TYPES,
 ]);
 
 /**

@@ -1,5 +1,6 @@
 import { TIERS } from '@app/contracts';
 import { TENANT_STATUSES } from '@app/tenancy';
+import { ROLLOUTS_NAV_ITEM, ROLLOUTS_SECTION } from './rollouts-section';
 import { SLO_NAV_ITEM, SLO_SECTION } from './slo-section';
 
 /**
@@ -34,6 +35,7 @@ export function consolePage(assetVersion: string): string {
     <ul>
       <li><a href="#/tenants" data-nav="tenants">Tenants</a></li>
       <li><a href="#/attention" data-nav="attention">Parked &amp; failed work</a></li>
+      ${ROLLOUTS_NAV_ITEM}
       ${SLO_NAV_ITEM}
     </ul>
   </nav>
@@ -71,6 +73,10 @@ export function consolePage(assetVersion: string): string {
       <div class="field">
         <label for="f-tier">Tier</label>
         <select id="f-tier" name="tier"><option value="">Any tier</option>${tiers}</select>
+      </div>
+      <div class="field">
+        <label for="f-drift">Drift</label>
+        <select id="f-drift" name="drift"><option value="">Any</option><option value="open">Open drift</option></select>
       </div>
       <button type="submit" class="primary">Apply</button>
     </form>
@@ -111,6 +117,14 @@ export function consolePage(assetVersion: string): string {
       <p class="muted">These steps failed for good and wait for an operator. A retry asks for a reason, recorded
         in the tenant's audit trail with your name.</p>
       <ul id="t-parked" class="parked-list"></ul>
+    </section>
+
+    <section id="t-drift-section" class="panel" hidden aria-labelledby="t-drift-title">
+      <h2 id="t-drift-title">Drift</h2>
+      <p id="t-drift-last" class="muted"></p>
+      <p class="muted">Resources that no longer match what was provisioned. Safe kinds are repaired at once; the
+        others wait for an operator's approval, recorded in the tenant's audit trail with your name.</p>
+      <ul id="t-drift" class="parked-list"></ul>
     </section>
 
     <section class="panel" aria-labelledby="t-dag-title">
@@ -165,12 +179,13 @@ export function consolePage(assetVersion: string): string {
       </table>
     </div>
   </section>
-${SLO_SECTION}</main>
+${ROLLOUTS_SECTION}${SLO_SECTION}</main>
 
 <dialog id="reason-dialog" aria-labelledby="reason-title" aria-describedby="reason-context">
   <form id="reason-form" novalidate>
     <h2 id="reason-title"></h2>
     <p id="reason-context"></p>
+    <div id="reason-plan" class="plan-preview" aria-live="polite" hidden></div>
     <label for="reason">Reason <span class="muted">(required, recorded in the audit trail)</span></label>
     <textarea id="reason" name="reason" rows="3" maxlength="500" required aria-describedby="reason-error"></textarea>
     <p id="reason-error" class="error" role="alert"></p>

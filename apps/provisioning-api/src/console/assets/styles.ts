@@ -1,3 +1,4 @@
+import { ROLLOUTS_CSS } from './rollouts-section';
 import { SLO_CSS } from './slo-section';
 
 /**
@@ -133,4 +134,7 @@ dialog { border: 1px solid var(--border); border-radius: 10px; padding: 1.25rem 
 dialog::backdrop { background: rgba(15, 23, 41, 0.55); }
 dialog textarea { width: 100%; resize: vertical; }
 .dialog-actions { display: flex; justify-content: flex-end; gap: 0.6rem; margin-top: 0.5rem; }
-${SLO_CSS}`;
+.plan-preview { border-left: 3px solid var(--border); padding-left: 0.75rem; margin: 0.5rem 0; max-height: 16rem;
+  overflow: auto; font-size: 0.9rem; }
+.plan-preview h3 { margin: 0 0 0.25rem; font-size: 1rem; }
+${SLO_CSS}${ROLLOUTS_CSS}`;

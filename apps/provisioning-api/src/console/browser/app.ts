@@ -7,6 +7,7 @@ import { api, messageOf, session, statusOf, TOKEN_KEY, whenUnauthorized } from '
 import { currentView } from './current-view.js';
 import { $, focusHeading, showView } from './dom.js';
 import { showAttention, showTenants } from './lists.js';
+import { showRollout, showRollouts } from './rollouts-page.js';
 import { showSlo } from './slo-page.js';
 import { showTenant } from './tenant-page.js';
 import type { Principal } from './types.js';
@@ -72,6 +73,8 @@ async function route(): Promise<void> {
   if (where.parts[0] === 'tenants' && where.parts[1]) return showTenant(where.parts[1]);
   if (where.parts[0] === 'attention') return showAttention();
   if (where.parts[0] === 'slo') return showSlo(where.params);
+  if (where.parts[0] === 'rollouts' && where.parts[1]) return showRollout(where.parts[1]);
+  if (where.parts[0] === 'rollouts') return showRollouts();
   return showTenants(where.params);
 }
 

@@ -1,13 +1,16 @@
 /** Operator actions: each asks for a reason in one modal dialog, recorded in the tenant's audit trail. */
 import { ApiError, messageOf, postJson, session, statusOf, tenantPath } from './api.js';
 import { $, announce } from './dom.js';
+import { showPlan, type PlanRequest } from './plan-preview.js';
 
-interface ReasonDialog {
+export interface ReasonDialog {
   title: string;
   context: string;
   submitLabel: string;
   returnFocus: HTMLElement | null;
   done: string;
+  /** What the action would do, shown before the operator confirms (actions that delete or stop something). */
+  plan?: PlanRequest;
   send(reason: string, idempotencyKey: string): Promise<unknown>;
 }
 
@@ -27,7 +30,7 @@ function refusalMessage(error: unknown): string {
   return 'The request failed: ' + messageOf(error);
 }
 
-function openReasonDialog(options: ReasonDialog): void {
+export function openReasonDialog(options: ReasonDialog): void {
   const dialog = $<HTMLDialogElement>('reason-dialog');
   const form = $<HTMLFormElement>('reason-form');
   const reason = $<HTMLTextAreaElement>('reason');
@@ -64,6 +67,7 @@ function openReasonDialog(options: ReasonDialog): void {
       submit.disabled = false;
     }
   };
+  void showPlan(options.plan);
   dialog.showModal();
   reason.focus();
 }
@@ -89,6 +93,7 @@ export function openCancel(tenantId: string, returnFocus: HTMLElement): void {
     submitLabel: 'Cancel tenant',
     returnFocus: returnFocus,
     done: 'Cancellation of ' + tenantId + ' requested.',
+    plan: { tenantId: tenantId, query: 'purge=true' },
     send: (reason, key) => postJson(tenantPath(tenantId, '/cancel'), { reason: reason }, key),
   });
 }
@@ -102,6 +107,7 @@ export function openPurge(tenantId: string, returnFocus: HTMLElement): void {
     submitLabel: 'Purge now',
     returnFocus: returnFocus,
     done: 'Purge of ' + tenantId + ' requested.',
+    plan: { tenantId: tenantId, query: 'purge=true' },
     send: (reason, key) => postJson(tenantPath(tenantId, '/purge'), { reason: reason }, key),
   });
 }

@@ -146,7 +146,8 @@ export function showView(id: string): void {
     const current =
       (id === 'tenants-view' && link.dataset.nav === 'tenants') ||
       (id === 'attention-view' && link.dataset.nav === 'attention') ||
-      (id === 'slo-view' && link.dataset.nav === 'slo');
+      (id === 'slo-view' && link.dataset.nav === 'slo') ||
+      ((id === 'rollouts-view' || id === 'rollout-view') && link.dataset.nav === 'rollouts');
     if (current) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }

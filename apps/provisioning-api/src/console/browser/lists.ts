@@ -11,6 +11,7 @@ export async function showTenants(params: URLSearchParams): Promise<void> {
   $<HTMLInputElement>('f-q').value = params.get('q') || '';
   $<HTMLSelectElement>('f-state').value = params.get('state') || '';
   $<HTMLSelectElement>('f-tier').value = params.get('tier') || '';
+  $<HTMLSelectElement>('f-drift').value = params.get('drift') || '';
   const offset = Number(params.get('offset') || '0') || 0;
   await loadTenants(params, offset);
   focusHeading('tenants-title');
@@ -19,7 +20,7 @@ export async function showTenants(params: URLSearchParams): Promise<void> {
 
 async function loadTenants(params: URLSearchParams, offset: number): Promise<void> {
   const query = new URLSearchParams();
-  for (const key of ['q', 'state', 'tier']) {
+  for (const key of ['q', 'state', 'tier', 'drift']) {
     const value = params.get(key);
     if (value) query.set(key, value);
   }

@@ -3,6 +3,7 @@ import { api, messageOf, openStream, statusOf, tenantPath } from './api.js';
 import { currentView } from './current-view.js';
 import { renderDag, renderOther } from './dag.js';
 import { openCancel, openPurge, openRetry } from './dialogs.js';
+import { renderDrift } from './drift-section.js';
 import {
   $,
   announce,
@@ -262,6 +263,7 @@ function renderTenant(tenantId: string, view: TenantView): void {
     failure.hidden = true;
   }
   renderParked(tenantId, view.parked);
+  renderDrift(tenantId, tenant.drift);
   renderDag(view.dag);
   renderOther(view.other_steps);
   const cancellable = ['active', 'suspended', 'suspending', 'resuming'].includes(tenant.state);

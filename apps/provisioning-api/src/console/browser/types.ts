@@ -70,6 +70,8 @@ export interface TenantDetail extends Omit<TenantListItem, 'health'> {
     reason: string;
     purge_started_at: string | null;
   } | null;
+  /** The tenant's drift (absent from an API older than drift checks). */
+  drift?: DriftView;
   revision: number;
 }
 
@@ -127,4 +129,24 @@ export interface AuditResult {
 export interface ErrorBody {
   message?: string;
   violations?: { messages: string[] }[];
+}
+
+/** One open drift of the tenant detail (`drift.open`). */
+export interface DriftEntryView {
+  drift_id: string;
+  resource: string;
+  kind: string;
+  automatic: boolean;
+  status: string;
+  code: string;
+  message: string;
+  detected_at: string;
+  error: { code: string; message: string } | null;
+}
+
+export interface DriftView {
+  last_check: { check: number; status: string; requested_by: string; finished_at: string | null } | null;
+  open: DriftEntryView[];
+  detected: number;
+  repaired: number;
 }

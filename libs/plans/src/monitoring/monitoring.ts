@@ -1,6 +1,6 @@
 import { type TenantProfile, grafanaFolderUid, namespaceName } from '@app/contracts';
-import { stringify } from 'yaml';
 import type { KubeObject } from '@app/kube';
+import { toYaml } from '../k8s/tenant-tree';
 
 /** Spec phase 8: ServiceMonitor (8.1), Grafana dashboard (8.2), PrometheusRule (8.3). Pure. */
 
@@ -160,10 +160,6 @@ export function monitoringFiles(tenant: TenantProfile, managedBy: string): Monit
     { path: 'prometheus-rule.yaml', objects: [prometheusRule(tenant, managedBy)] },
     { path: 'grafana-dashboard.yaml', objects: [dashboardConfigMap(tenant, managedBy)] },
   ];
-}
-
-export function toYaml(documents: unknown[]): string {
-  return documents.map((document) => stringify(document, { lineWidth: 0 })).join('---\n');
 }
 
 /** `monitoring/kustomization.yaml`: the k8s-service lists `monitoring/` in the tenant's root once it exists. */

@@ -10,7 +10,6 @@ import {
 import type { KubeObject } from '@app/kube';
 import { secretNameForPath } from '@app/secrets';
 import { DATABASE_SECRET_PROPERTIES, type RenderOptions } from './render-options';
-import { EXTERNAL_SECRETS_API_VERSION } from './secret-store';
 import {
   AUTH_ADMIN_CREDENTIALS,
   MINIO_CREDENTIALS,
@@ -20,6 +19,12 @@ import {
 } from './tenant-objects';
 
 /** The tenant's credentials: ExternalSecrets over the secret store (spec 3.3, 4.3, 5.3), or plain Secrets. */
+
+/**
+ * ESO v0.17 and later serve only `external-secrets.io/v1` (v1beta1 was removed), and v1 is served since v0.16:
+ * the manifests need ESO v0.16 or later.
+ */
+export const EXTERNAL_SECRETS_API_VERSION = 'external-secrets.io/v1';
 
 /**
  * Spec 3.3 against the store of secret-store.ts (ESO's kubernetes provider): `remoteRef.key` is the name of

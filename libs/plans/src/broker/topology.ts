@@ -1,4 +1,11 @@
-import { tenantExchangeName, tenantQueueName, TENANT_QUEUES, vhostName } from '@app/contracts';
+import {
+  tenantExchangeName,
+  tenantLimits,
+  tenantQueueName,
+  TENANT_QUEUES,
+  vhostName,
+  type Tier,
+} from '@app/contracts';
 
 /** Spec 5.2, field for field, in the management API's shapes. */
 export interface ExchangeSpec {
@@ -81,4 +88,10 @@ export interface BrokerCredentials {
   RABBITMQ_VHOST: string;
   RABBITMQ_EXCHANGE: string;
   [key: string]: string;
+}
+
+/** The tier's vhost limits, as RabbitMQ names them. */
+export function vhostLimitsOf(tier: Tier): { 'max-connections': number; 'max-queues': number } {
+  const { maxConnections, maxQueues } = tenantLimits(tier).broker;
+  return { 'max-connections': maxConnections, 'max-queues': maxQueues };
 }

@@ -1,14 +1,14 @@
 import { type TenantProfile, namespaceName } from '@app/contracts';
 import { type KubeObject, assertValidObject } from '@app/kube';
 import { parseAllDocuments } from 'yaml';
-import { abcCorporation, testTenant } from '../testing/fixtures';
+import { abcCorporation, suffixedTenant } from '../testing/fixtures';
 import {
   type ClusterNamespace,
   type ClusterPod,
   type Endpoint,
   NetworkPolicyEvaluator,
-} from '../testing/network-policy-evaluator';
-import type { Protocol } from '../testing/network-policy-parser';
+} from './testing/network-policy-evaluator';
+import type { Protocol } from './testing/network-policy-parser';
 import { commonLabels, deployments, namespace, services } from './manifests';
 import {
   TENANT_ISOLATION,
@@ -23,7 +23,7 @@ import { KUSTOMIZATION, fileContent, namespaceFiles, renderIndexes } from './ten
 
 const options = DEFAULT_RENDER_OPTIONS;
 const tenant = abcCorporation('premium');
-const neighbour = testTenant('1a2b3c');
+const neighbour = suffixedTenant('1a2b3c');
 const T = namespaceName(tenant.tenantId);
 const N = namespaceName(neighbour.tenantId);
 

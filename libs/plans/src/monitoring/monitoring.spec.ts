@@ -3,14 +3,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { objectViolations } from '@app/kube';
 import { abcCorporation } from '../testing/fixtures';
-import {
-  dashboard,
-  dashboardConfigMap,
-  monitoringFiles,
-  prometheusRule,
-  serviceMonitor,
-  toYaml,
-} from './monitoring';
+import { dashboard, dashboardConfigMap, monitoringFiles, prometheusRule, serviceMonitor } from './monitoring';
+import { toYaml } from '../k8s/tenant-tree';
 
 const tenant = abcCorporation('premium');
 const ns = 'e-commerce-abc-corporation-7f3a9c';

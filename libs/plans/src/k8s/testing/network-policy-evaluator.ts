@@ -1,5 +1,5 @@
 import type { KubeObject } from '@app/kube';
-import { cidrContains, parseIpv4 } from '../domain/network-policy';
+import { cidrContains, parseIpv4 } from '../network-policy';
 import {
   type Direction,
   type Peer,

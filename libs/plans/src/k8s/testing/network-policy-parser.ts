@@ -1,5 +1,5 @@
 import type { KubeObject } from '@app/kube';
-import { type Ipv4Cidr, cidrWithin, parseIpv4Cidr } from '../domain/network-policy';
+import { type Ipv4Cidr, cidrWithin, parseIpv4Cidr } from '../network-policy';
 
 /**
  * Reads `networking.k8s.io/v1` NetworkPolicy objects into the rules the evaluator applies, strictly: a field it

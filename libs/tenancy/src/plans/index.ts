@@ -1,0 +1,3 @@
+export * from './plan.queries';
+export * from './plan-query';
+export * from './get-tenant-plan.handler';
