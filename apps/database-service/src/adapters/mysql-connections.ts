@@ -49,6 +49,12 @@ export interface MysqlServerOptions {
 
 export const DEFAULT_MYSQL_QUERY_TIMEOUT_MS = 60_000;
 export const DEFAULT_MYSQL_LOCK_WAIT_TIMEOUT_SECONDS = 30;
+/**
+ * Statements run through `query` (text protocol), never `execute`, so no connection needs mysql2's cache of
+ * prepared statements; mysql2 allocates it at its full size with every connection (16,000 entries by default,
+ * about half a megabyte and half a millisecond each), and verification opens one connection per service account.
+ */
+export const PREPARED_STATEMENT_CACHE = 8;
 
 /**
  * The connections the MySQL adapter uses: the admin pool (bounded statements, bounded metadata-lock waits),
@@ -80,6 +86,7 @@ export class MysqlConnections {
         connectTimeout: this.connectTimeoutMs(),
         multipleStatements: false,
         charset: 'utf8mb4_unicode_ci',
+        maxPreparedStatements: PREPARED_STATEMENT_CACHE,
       })
       .promise();
     // Queued on the new connection before any caller's statement, so every statement of the pool has the bound.
@@ -131,6 +138,7 @@ export class MysqlConnections {
       connectTimeout: this.connectTimeoutMs(),
       multipleStatements: false,
       charset: 'utf8mb4_unicode_ci',
+      maxPreparedStatements: PREPARED_STATEMENT_CACHE,
       ...extra,
     });
     // Queued first: a dump or restore behind another session's metadata lock fails instead of waiting a year.
@@ -148,6 +156,7 @@ export class MysqlConnections {
         password,
         connectTimeout: this.connectTimeoutMs(),
         multipleStatements: false,
+        maxPreparedStatements: PREPARED_STATEMENT_CACHE,
       }),
     );
   }
