@@ -458,6 +458,132 @@ describe('operator console in headless Chromium', () => {
     await page.close();
   });
 
+  it('offers re-provisioning of the rolled-back tenant once its rollback is complete, and starts run 2', async () => {
+    const profile = tenants.find((tenant) => tenant.companyName === `Rollback Shop ${run}`);
+    if (!profile) throw new Error('the rollback test created no tenant');
+    const tenantId = profile.tenantId;
+    const failed = await waitForTenant(tenantId, (v) => v.state === 'failed');
+    // The website stand-in failed until the tenant failed: the website record's removal is parked.
+    const parked = failed.steps
+      .filter((step) => step.step.startsWith('compensate:') && step.status === 'parked')
+      .map((step) => step.step);
+    expect(parked).not.toEqual([]);
+
+    const page = await newSignedInPage(operator, stack.operatorToken);
+    await openTenant(page, tenantId);
+    await eventually(async () =>
+      expect(await textOf(page, '#t-actions-hint')).toContain(
+        `Not yet possible to provision it again: tenant ${tenantId}: the rollback of run 1 is not complete`,
+      ),
+    );
+    expect(await page.locator('#t-reprovision').isHidden()).toBe(true);
+
+    // Once the parked compensation succeeds (the stand-in answers again), the rollback is complete.
+    for (const step of parked) {
+      const retried = await fetch(`${stack.apiUrl}/api/v1/tenants/${tenantId}/retry`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.operatorToken}` },
+        body: JSON.stringify({ step, reason: 'website stand-in answers again' }),
+      });
+      expect(retried.status).toBe(202);
+    }
+    const button = page.getByRole('button', { name: 'Re-provision…' });
+    await button.waitFor({ timeout: 90_000 });
+    expect(await textOf(page, '#t-actions-hint')).toContain('re-provisioning starts run 2');
+    const before = (await events(tenantId)).length;
+
+    await button.click();
+    await page.locator('#reason-dialog').waitFor({ state: 'visible' });
+    expect(await textOf(page, '#reason-title')).toBe(`Re-provision ${tenantId}`);
+    await page.getByLabel(/Reason/).fill('website API fixed, provision again');
+    await page.locator('#reason-submit').click();
+    await page.locator('#reason-dialog').waitFor({ state: 'hidden' });
+
+    const requested = page.locator('#t-timeline li[data-type="ReprovisioningRequested"]');
+    await requested.waitFor({ timeout: 30_000 });
+    expect(await requested.innerText()).toContain('by operator:operator');
+    const appended = (await events(tenantId)).slice(before);
+    expect(appended.filter((event) => event.type === 'ReprovisioningRequested').map((e) => e.data)).toEqual([
+      expect.objectContaining({
+        run: 2,
+        reason: 'website API fixed, provision again',
+        requestedBy: 'operator:operator',
+      }),
+    ]);
+
+    // The page shows the new run: its number, its steps from scratch, and the failed run kept below.
+    await eventually(async () => expect(await textOf(page, '#t-facts')).toMatch(/Provisioning run\s+2/i));
+    await page.locator('.dag-node[data-step="website"]:not([data-state="failed"])').waitFor();
+    expect(await page.locator('#t-reprovision').isHidden()).toBe(true);
+    const earlier = page.locator('#t-runs li[data-run="1"]');
+    expect(await earlier.innerText()).toContain('failed at step website');
+    expect(await earlier.innerText()).toContain('by operator:operator: website API fixed, provision again');
+    await shot(page, 'tenant-reprovisioned');
+    expect(await contrastProblems(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('lists a reconciliation run with its proposals; dismissing one records who decided and why', async () => {
+    const subscription = `sub_console_missing_${run}`;
+    const page = await newSignedInPage(operator, stack.operatorToken);
+    await page.getByRole('link', { name: 'Reconciliation' }).click();
+    await eventually(async () => expect(await textOf(page, '#rc-summary')).not.toBe(''));
+    await page
+      .getByLabel(/the list itself/)
+      .fill(JSON.stringify([{ subscription_id: subscription, tier: 'standard' }]));
+    await page.getByRole('button', { name: 'Compare with billing' }).click();
+    await eventually(async () =>
+      expect(await textOf(page, '#rc-result')).toMatch(
+        /^Run [0-9a-f-]{36}: 1 subscription\(s\) compared with \d+ tenant\(s\), .*1 missing/,
+      ),
+    );
+
+    const row = page.locator(`#rc-runs tr[data-subscription="${subscription}"]`);
+    await row.waitFor();
+    expect(await row.getAttribute('data-state')).toBe('open');
+    expect(await row.innerText()).toContain('Missing tenant');
+    // The tenants billing did not list are orphans of the same run, each with its own proposal.
+    const latest = page.locator('#rc-runs section.rc-run').first();
+    expect(await latest.locator(`tr[data-subscription^="sub_console_"]`).count()).toBeGreaterThan(1);
+    await shot(page, 'reconciliation');
+    expect(await contrastProblems(page)).toEqual([]);
+
+    await row.getByRole('button', { name: 'Dismiss…' }).click();
+    await page.locator('#reason-dialog').waitFor({ state: 'visible' });
+    expect(await textOf(page, '#reason-title')).toBe(
+      `Dismiss: Missing tenant for subscription ${subscription}`,
+    );
+    await page.getByLabel(/Reason/).fill('created by hand in billing, no shop wanted');
+    await page.locator('#reason-submit').click();
+    await page.locator('#reason-dialog').waitFor({ state: 'hidden' });
+    const dismissed = page.locator(
+      `#rc-runs tr[data-subscription="${subscription}"][data-state="dismissed"]`,
+    );
+    await dismissed.waitFor();
+    expect(await dismissed.innerText()).toContain('created by hand in billing, no shop wanted');
+
+    const recorded = await stack.getJson<{
+      items: { finding: { subscription_id: string }; decision: { operator: string; reason: string } }[];
+    }>('/api/v1/reconciliations/actions?state=dismissed', stack.auditorToken);
+    expect(recorded.items.filter((item) => item.finding.subscription_id === subscription)).toEqual([
+      expect.objectContaining({
+        decision: expect.objectContaining({
+          operator: 'operator',
+          reason: 'created by hand in billing, no shop wanted',
+        }),
+      }),
+    ]);
+    await page.close();
+
+    // An auditor reads the same runs, with neither the run form nor a decision to take.
+    const audit = await newSignedInPage(auditor, stack.auditorToken);
+    await setHash(audit, '#/reconciliation');
+    await audit.locator(`#rc-runs tr[data-subscription="${subscription}"][data-state="dismissed"]`).waitFor();
+    expect(await audit.locator('#rc-form').isHidden()).toBe(true);
+    expect(await audit.getByRole('button', { name: /Accept…|Dismiss…/ }).count()).toBe(0);
+    await audit.close();
+  });
+
   it('kept tokens out of URLs and met its content security policy', async () => {
     expect(requestedUrls.length).toBeGreaterThan(10);
     for (const url of requestedUrls) {

@@ -65,7 +65,13 @@ describe('live tenant stream', () => {
     streams = new TenantStreams(store, {
       pollMs: 20,
       logger: pino({ level: 'silent' }),
-      view: (summary) => ({ state: summary.status, revision: summary.revision }),
+      // The orchestrator's fold beside the summary's (its revision counts the events folded): what the
+      // lifecycle deciders of the page's actions read.
+      view: (summary, state) => ({
+        state: summary.status,
+        revision: summary.revision,
+        folded: state.revision,
+      }),
     });
     await store.append(
       tenantStream(tenantId),
@@ -93,7 +99,7 @@ describe('live tenant stream', () => {
     expect(response.frames('event')).toEqual([
       expect.objectContaining({ revision: 0, type: 'TenantRequested' }),
     ]);
-    expect(response.frames('tenant')).toEqual([{ state: 'requested', revision: 0 }]);
+    expect(response.frames('tenant')).toEqual([{ state: 'requested', revision: 0, folded: 1 }]);
 
     await store.append(
       tenantStream(tenantId),
@@ -111,7 +117,7 @@ describe('live tenant stream', () => {
       'TenantRequested',
       'TenantActivated',
     ]);
-    expect(response.frames('tenant')[1]).toEqual({ state: 'active', revision: 1 });
+    expect(response.frames('tenant')[1]).toEqual({ state: 'active', revision: 1, folded: 2 });
     expect(streams.openCount).toBe(1);
 
     response.close();

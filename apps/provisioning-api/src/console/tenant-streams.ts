@@ -1,5 +1,6 @@
-import { tenantStream } from '@app/contracts';
+import { tenantStream, type TenantEvent } from '@app/contracts';
 import { StreamNotFoundError, type EventStore, type RecordedEvent } from '@app/event-store';
+import { evolve, initialState, type TenantState } from '@app/lifecycle';
 import type { OnModuleDestroy } from '@nestjs/common';
 import type { Logger } from 'pino';
 import {
@@ -27,11 +28,19 @@ export interface TenantStreamsOptions {
   keepAliveMs?: number;
   pageSize?: number;
   logger: Logger;
-  /** Builds the `tenant` frame from the folded summary. */
-  view: (summary: TenantSummary) => unknown;
+  /**
+   * Builds the `tenant` frame from the folded summary, and the tenant's state as the orchestrator folds it
+   * (what the lifecycle deciders read to tell which actions the page may offer).
+   */
+  view: (summary: TenantSummary, state: TenantState) => unknown;
 }
 
 const DEFAULT_PAGE_SIZE = 500;
+
+/** The orchestrator's fold of one recorded event. */
+function evolveState(state: TenantState, event: RecordedEvent): TenantState {
+  return evolve(state, event as unknown as TenantEvent);
+}
 
 /**
  * Live tenant streams for the console (`GET /api/v1/tenants/:id/stream`). Each connection polls its tenant's
@@ -60,6 +69,7 @@ export class TenantStreams implements OnModuleDestroy {
     const stream = tenantStream(tenantId);
     const pageSize = this.options.pageSize ?? DEFAULT_PAGE_SIZE;
     let summary: TenantSummary | null = null;
+    let state = initialState();
     let next = 0;
     const initial: RecordedEvent[] = [];
     for (;;) {
@@ -68,7 +78,10 @@ export class TenantStreams implements OnModuleDestroy {
         throw tenantNotFound(tenantId);
       }
       initial.push(...page);
-      for (const event of page) summary = evolveTenantSummary(summary, toSummaryEvent(event));
+      for (const event of page) {
+        summary = evolveTenantSummary(summary, toSummaryEvent(event));
+        state = evolveState(state, event);
+      }
       if (page.length > 0) next = page[page.length - 1].revision + 1;
       if (page.length < pageSize) break;
     }
@@ -85,7 +98,7 @@ export class TenantStreams implements OnModuleDestroy {
       if (event.revision >= fromRevision)
         response.write(sseFrame('event', consoleEventView(event), event.revision));
     }
-    if (summary) response.write(sseFrame('tenant', this.options.view(summary)));
+    if (summary) response.write(sseFrame('tenant', this.options.view(summary, state)));
 
     let closed = false;
     let timer: NodeJS.Timeout | undefined;
@@ -110,11 +123,12 @@ export class TenantStreams implements OnModuleDestroy {
           if (closed) return;
           for (const event of page) {
             summary = evolveTenantSummary(summary, toSummaryEvent(event));
+            state = evolveState(state, event);
             response.write(sseFrame('event', consoleEventView(event), event.revision));
             next = event.revision + 1;
           }
           if (page.length > 0 && summary) {
-            response.write(sseFrame('tenant', this.options.view(summary)));
+            response.write(sseFrame('tenant', this.options.view(summary, state)));
             lastWrite = Date.now();
           } else if (Date.now() - lastWrite >= (this.options.keepAliveMs ?? 15_000)) {
             response.write(': keep-alive\n\n');

@@ -1,5 +1,6 @@
 import { TIERS } from '@app/contracts';
 import { TENANT_STATUSES } from '@app/tenancy';
+import { RECONCILIATION_NAV_ITEM, RECONCILIATION_SECTION } from './reconciliation-section';
 import { ROLLOUTS_NAV_ITEM, ROLLOUTS_SECTION } from './rollouts-section';
 import { SLO_NAV_ITEM, SLO_SECTION } from './slo-section';
 
@@ -37,6 +38,7 @@ export function consolePage(assetVersion: string): string {
       <li><a href="#/attention" data-nav="attention">Parked &amp; failed work</a></li>
       ${ROLLOUTS_NAV_ITEM}
       ${SLO_NAV_ITEM}
+      ${RECONCILIATION_NAV_ITEM}
     </ul>
   </nav>
   <div class="session" id="session" hidden>
@@ -152,10 +154,18 @@ export function consolePage(assetVersion: string): string {
     </section>
 
     <section id="t-actions" class="panel" aria-labelledby="t-actions-title">
-      <h2 id="t-actions-title">Actions</h2>
+      <h2 id="t-actions-title" tabindex="-1">Actions</h2>
       <p class="muted" id="t-actions-hint"></p>
       <button type="button" id="t-cancel" class="danger">Cancel tenant&hellip;</button>
       <button type="button" id="t-purge" class="danger" hidden>Purge now&hellip;</button>
+      <button type="button" id="t-reprovision" class="primary" hidden>Re-provision&hellip;</button>
+    </section>
+
+    <section id="t-runs-section" class="panel" hidden aria-labelledby="t-runs-title">
+      <h2 id="t-runs-title">Earlier provisioning runs</h2>
+      <p class="muted">Runs that failed and were rolled back before the tenant was provisioned again; their events
+        stay in the audit timeline below.</p>
+      <ol id="t-runs" class="timeline"></ol>
     </section>
 
     <section class="panel" aria-labelledby="t-timeline-title">
@@ -179,7 +189,7 @@ export function consolePage(assetVersion: string): string {
       </table>
     </div>
   </section>
-${ROLLOUTS_SECTION}${SLO_SECTION}</main>
+${ROLLOUTS_SECTION}${SLO_SECTION}${RECONCILIATION_SECTION}</main>
 
 <dialog id="reason-dialog" aria-labelledby="reason-title" aria-describedby="reason-context">
   <form id="reason-form" novalidate>

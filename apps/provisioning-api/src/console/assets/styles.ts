@@ -1,3 +1,4 @@
+import { RECONCILIATION_CSS } from './reconciliation-section';
 import { ROLLOUTS_CSS } from './rollouts-section';
 import { SLO_CSS } from './slo-section';
 
@@ -137,4 +138,4 @@ dialog textarea { width: 100%; resize: vertical; }
 .plan-preview { border-left: 3px solid var(--border); padding-left: 0.75rem; margin: 0.5rem 0; max-height: 16rem;
   overflow: auto; font-size: 0.9rem; }
 .plan-preview h3 { margin: 0 0 0.25rem; font-size: 1rem; }
-${SLO_CSS}${ROLLOUTS_CSS}`;
+${SLO_CSS}${ROLLOUTS_CSS}${RECONCILIATION_CSS}`;

@@ -7,6 +7,7 @@ import { api, messageOf, session, statusOf, TOKEN_KEY, whenUnauthorized } from '
 import { currentView } from './current-view.js';
 import { $, focusHeading, showView } from './dom.js';
 import { showAttention, showTenants } from './lists.js';
+import { showReconciliation } from './reconciliation-page.js';
 import { showRollout, showRollouts } from './rollouts-page.js';
 import { showSlo } from './slo-page.js';
 import { showTenant } from './tenant-page.js';
@@ -75,6 +76,7 @@ async function route(): Promise<void> {
   if (where.parts[0] === 'slo') return showSlo(where.params);
   if (where.parts[0] === 'rollouts' && where.parts[1]) return showRollout(where.parts[1]);
   if (where.parts[0] === 'rollouts') return showRollouts();
+  if (where.parts[0] === 'reconciliation') return showReconciliation();
   return showTenants(where.params);
 }
 

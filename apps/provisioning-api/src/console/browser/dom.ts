@@ -147,7 +147,8 @@ export function showView(id: string): void {
       (id === 'tenants-view' && link.dataset.nav === 'tenants') ||
       (id === 'attention-view' && link.dataset.nav === 'attention') ||
       (id === 'slo-view' && link.dataset.nav === 'slo') ||
-      ((id === 'rollouts-view' || id === 'rollout-view') && link.dataset.nav === 'rollouts');
+      ((id === 'rollouts-view' || id === 'rollout-view') && link.dataset.nav === 'rollouts') ||
+      (id === 'reconciliation-view' && link.dataset.nav === 'reconciliation');
     if (current) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }

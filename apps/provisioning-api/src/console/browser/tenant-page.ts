@@ -17,6 +17,7 @@ import {
   TENANT_LEVEL,
   timeNode,
 } from './dom.js';
+import { renderReprovision } from './reprovision-section.js';
 import type { AuditResult, ParkedWork, TenantDetail, TenantView, TimelineEvent } from './types.js';
 
 const ROLLBACK_TYPES = new Set(['RollbackStarted', 'TenantProvisioningFailed', 'CompensationParked']);
@@ -91,6 +92,7 @@ function renderFacts(tenant: TenantDetail): void {
   add('Created', formatTime(tenant.created_at));
   add('Activated', tenant.activated_at ? formatTime(tenant.activated_at) : null);
   if (tenant.deprovisioning) add('Deletion date', formatTime(tenant.deprovisioning.deletion_date));
+  if (tenant.run && tenant.run > 1) add('Provisioning run', String(tenant.run));
   add('Revision', String(tenant.revision));
 }
 
@@ -278,4 +280,5 @@ function renderTenant(tenantId: string, view: TenantView): void {
         grace.deletion_date +
         '. Purging now still takes and verifies a final backup first, within the purge guardrails.'
       : 'No action is available in this state.';
+  renderReprovision(tenantId, view);
 }

@@ -72,7 +72,27 @@ export interface TenantDetail extends Omit<TenantListItem, 'health'> {
   } | null;
   /** The tenant's drift (absent from an API older than drift checks). */
   drift?: DriftView;
+  /** The current provisioning run (1 until the tenant is provisioned again). */
+  run?: number;
+  /** The runs that failed before, oldest first. */
+  failed_runs?: FailedRunView[];
   revision: number;
+}
+
+export interface FailedRunView {
+  run: number;
+  failure_reason: FailureReason | null;
+  steps: { step: string; status: string }[];
+  reprovisioned_at: string;
+  reprovisioned_by: string;
+  reason: string;
+}
+
+/** The operator actions the lifecycle admits now, decided on the server (`../tenant-console-actions.ts`). */
+export interface TenantActions {
+  available: string[];
+  next_run: number;
+  reprovision_blocked: string | null;
 }
 
 export interface DagNode {
@@ -102,6 +122,8 @@ export interface TenantView {
   other_steps: OtherStep[];
   parked: ParkedWork[];
   links: { grafana: string; store: string };
+  /** Absent from an API older than server-decided actions. */
+  actions?: TenantActions;
 }
 
 /** The `event` frame of the live stream: one audit timeline entry. */

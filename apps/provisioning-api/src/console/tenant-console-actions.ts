@@ -1,0 +1,38 @@
+import { provisioningRun, reprovisionBlock, type TenantState } from '@app/lifecycle';
+import type { TenantSummary } from '@app/tenancy';
+import { consoleTenantView } from './views';
+
+/**
+ * The operator actions the tenant page offers, decided on the server by the lifecycle's own deciders over the
+ * tenant's state as the orchestrator folds it, so the page never restates a lifecycle rule.
+ */
+
+/** An action the page offers as a button; the use case behind it still decides (and refuses the others). */
+export type TenantConsoleAction = 'reprovision';
+
+export interface TenantConsoleActions {
+  /** What an operator may do now: `admitReprovisioning` admits exactly when `reprovisionBlock` has no block. */
+  available: TenantConsoleAction[];
+  /** The run a re-provisioning would start (the current run + 1). */
+  next_run: number;
+  /**
+   * Why a tenant whose provisioning failed (or is rolling back) cannot be provisioned again yet, as the API
+   * would refuse it; null when it can, and for tenants that never failed (nothing to explain there).
+   */
+  reprovision_blocked: string | null;
+}
+
+export function tenantConsoleActions(state: TenantState): TenantConsoleActions {
+  const nextRun = provisioningRun(state) + 1;
+  const none: TenantConsoleActions = { available: [], next_run: nextRun, reprovision_blocked: null };
+  if (!state.tenant) return none;
+  const blocked = reprovisionBlock(state);
+  if (!blocked) return { ...none, available: ['reprovision'] };
+  const failedRun = state.status === 'failed' || state.status === 'rolling_back';
+  return failedRun ? { ...none, reprovision_blocked: blocked.message } : none;
+}
+
+/** The `tenant` frame of the live stream: the tenant page's view and the actions it may offer. */
+export function consoleTenantFrame(summary: TenantSummary, state: TenantState, grafanaBaseUrl: string) {
+  return { ...consoleTenantView(summary, grafanaBaseUrl), actions: tenantConsoleActions(state) };
+}
