@@ -95,8 +95,9 @@ export class Progress {
 /**
  * Where the machine's CPU went during the run, from /proc: each app (its own time plus its reaped children's,
  * which are its git processes), each server (PostgreSQL: the postmaster, its live backends and those it reaped;
- * MariaDB, RabbitMQ, Ceph RGW), and the whole machine from /proc/stat (the rest is everything else: the bench
- * itself, the kernel's own threads, other work on the machine). On a saturated machine the sum over the
+ * MariaDB; RabbitMQ; Ceph's gateway, object store, monitor and manager), and the whole machine from /proc/stat
+ * (the rest is everything else: the bench itself, the kernel's own threads, other work on the machine). On a
+ * saturated machine the sum over the
  * components per tenant bounds the rate: cores x 60 / (CPU seconds a tenant costs) tenants a minute.
  */
 export interface CpuReading {
@@ -112,7 +113,11 @@ const SERVERS: Record<string, string> = {
   mariadbd: 'mariadb',
   mysqld: 'mariadb',
   'beam.smp': 'rabbitmq',
-  radosgw: 'ceph-rgw',
+  // The S3 server is Ceph: the gateway, and the object store and monitor daemons behind it.
+  radosgw: 'ceph',
+  'ceph-osd': 'ceph',
+  'ceph-mon': 'ceph',
+  'ceph-mgr': 'ceph',
 };
 
 let ticksPerSecond: number | undefined;
