@@ -1,27 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { tenantStream, type FailureReason } from '@app/contracts';
-import { createEventStore, type EventStore } from '@app/event-store';
 import { TenantStreamBuilder } from '@app/tenancy';
-import { Client } from 'pg';
-import pino from 'pino';
-import { EXIT, run } from './tenantctl';
+import { EXIT } from './tenantctl';
+import { startTenantctlTestStore, type TenantctlTestStore } from './tenantctl.test-helpers';
 
-const DATABASE_URL =
-  process.env['PROVISIONING_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/provisioning_test';
-if (!/_test$/.test(new URL(DATABASE_URL).pathname)) {
-  throw new Error(`refusing to run against ${new URL(DATABASE_URL).pathname}: not a test database`);
-}
-
-const suffix = randomBytes(4).toString('hex');
-const EVENT_SCHEMA = `tcd_es_${suffix}`;
-const ENV: NodeJS.ProcessEnv = {
-  EVENTSTORE_URL: DATABASE_URL,
-  EVENTSTORE_SCHEMA: EVENT_SCHEMA,
-  READ_MODEL_URL: DATABASE_URL,
-  READ_MODEL_SCHEMA: `tcd_rm_${suffix}`,
-  LOG_LEVEL: 'silent',
-  USER: 'carol',
-};
 const GRANT_REVOKED: FailureReason = {
   code: 'DATABASE.VERIFICATION_FAILED',
   message: 'failed checks: t_orders_u:grants',
@@ -29,17 +11,9 @@ const GRANT_REVOKED: FailureReason = {
 };
 const hex = () => randomBytes(3).toString('hex');
 
-async function tenantctl(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const outcome = { code: -1, stdout: '', stderr: '' };
-  outcome.code = await run(argv, {
-    stdout: { write: (text: string) => (outcome.stdout += text) },
-    stderr: { write: (text: string) => (outcome.stderr += text) },
-    env: ENV,
-  });
-  return outcome;
-}
+let cli: TenantctlTestStore;
+const tenantctl = (argv: string[]) => cli.tenantctl(argv);
 
-let store: EventStore;
 const quiet = new TenantStreamBuilder(`quiet-${hex()}`, '2025-01-16T10:00:00Z').activeTenant();
 /** Check 1 found the revoked grant (needs approval); its check completed. */
 const drifted = new TenantStreamBuilder(`drifted-${hex()}`, '2025-01-16T10:00:00Z')
@@ -72,17 +46,13 @@ const drifted = new TenantStreamBuilder(`drifted-${hex()}`, '2025-01-16T10:00:00
   });
 
 beforeAll(async () => {
-  store = await createEventStore(DATABASE_URL, { schema: EVENT_SCHEMA, logger: pino({ level: 'silent' }) });
-  await quiet.appendTo(store);
-  await drifted.appendTo(store);
+  cli = await startTenantctlTestStore({ schemaPrefix: 'tcd', readModel: true, env: { USER: 'carol' } });
+  await quiet.appendTo(cli.store);
+  await drifted.appendTo(cli.store);
 });
 
 afterAll(async () => {
-  await store?.close();
-  const client = new Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS "${EVENT_SCHEMA}" CASCADE`);
-  await client.end();
+  await cli?.close();
 });
 
 describe('tenantctl drift', () => {
@@ -108,7 +78,7 @@ describe('tenantctl drift', () => {
     ]);
     expect(approved).toMatchObject({ code: EXIT.OK, stderr: '' });
     expect(approved.stdout).toContain('repair approved: drift 1-databases');
-    const events = await store.readStream(tenantStream(drifted.tenantId));
+    const events = await cli.store.readStream(tenantStream(drifted.tenantId));
     expect(events.at(-1)).toMatchObject({
       type: 'DriftRepairApproved',
       data: { driftId: '1-databases', reason: 'ticket 9', approvedBy: 'operator:carol' },
@@ -133,7 +103,7 @@ describe('tenantctl drift', () => {
     expect(JSON.parse(repeat.stdout)).toMatchObject({ check: 1, duplicate: true });
     const busy = await tenantctl(['drift', 'check', quiet.tenantId, '--reason', 'again']);
     expect(busy.stderr).toContain('DRIFT.CHECK_IN_PROGRESS');
-    const checks = (await store.readStream(tenantStream(quiet.tenantId))).filter(
+    const checks = (await cli.store.readStream(tenantStream(quiet.tenantId))).filter(
       (event) => event.type === 'DriftCheckRequested',
     );
     expect(checks.map((event) => event.data)).toEqual([

@@ -1,22 +1,7 @@
 import { ApproveDriftRepair, GetTenantDrift, RequestDriftCheck, driftView } from '@app/tenancy';
-import type { Command } from 'commander';
-import { json, operatorName, tenantArg } from './args';
+import { json, tenantArg } from './args';
+import { operatorInput, operatorOptions, type OperatorActionOptions } from './operator-input';
 import type { TenantctlContext } from './resources';
-
-interface ActionOptions {
-  reason: string;
-  as?: string;
-  idempotencyKey?: string;
-  json?: boolean;
-}
-
-function operatorOptions(command: Command): Command {
-  return command
-    .requiredOption('--reason <text>', 'why (recorded in the tenant stream)')
-    .option('--as <name>', 'operator name recorded as operator:<name> (default $USER)')
-    .option('--idempotency-key <key>', 'repeat-safe request id')
-    .option('--json', 'print JSON');
-}
 
 /** `drift list|check|repair`: a tenant's drift, an immediate check, a repair approval; the API's handlers. */
 export function addDriftCommands({ program, io, resources }: TenantctlContext): void {
@@ -54,19 +39,10 @@ export function addDriftCommands({ program, io, resources }: TenantctlContext): 
 
   operatorOptions(
     drift.command('check').description('Verify the tenant again now').argument('<tenant>', 'tenant id'),
-  ).action(async (tenant: string, options: ActionOptions) => {
-    const tenantId = tenantArg(tenant);
-    const operator = operatorName(options.as, io.env);
-    const result = await (
-      await resources.commandBus()
-    ).execute(
-      new RequestDriftCheck({
-        tenantId,
-        reason: options.reason,
-        operator,
-        idempotencyKey: options.idempotencyKey,
-      }),
-    );
+  ).action(async (tenant: string, options: OperatorActionOptions) => {
+    const input = operatorInput(tenant, options, io.env);
+    const { tenantId } = input;
+    const result = await (await resources.commandBus()).execute(new RequestDriftCheck(input));
     if (options.json) return void io.stdout.write(json(result));
     io.stdout.write(
       `${result.duplicate ? 'already requested' : 'drift check requested'}: ${tenantId} check ${result.check} (event ${result.eventId}); see \`tenantctl drift list ${tenantId}\`\n`,
@@ -79,20 +55,12 @@ export function addDriftCommands({ program, io, resources }: TenantctlContext): 
       .description("Approve a drift's repair: its resource is provisioned again, then verified")
       .argument('<tenant>', 'tenant id')
       .argument('<driftId>', 'drift id, e.g. 3-databases'),
-  ).action(async (tenant: string, driftId: string, options: ActionOptions) => {
-    const tenantId = tenantArg(tenant);
-    const operator = operatorName(options.as, io.env);
+  ).action(async (tenant: string, driftId: string, options: OperatorActionOptions) => {
+    const input = operatorInput(tenant, options, io.env);
+    const { tenantId, operator } = input;
     const result = await (
       await resources.commandBus()
-    ).execute(
-      new ApproveDriftRepair({
-        tenantId,
-        driftId,
-        reason: options.reason,
-        operator,
-        idempotencyKey: options.idempotencyKey,
-      }),
-    );
+    ).execute(new ApproveDriftRepair({ ...input, driftId }));
     if (options.json) return void io.stdout.write(json(result));
     io.stdout.write(
       `${result.duplicate ? 'already approved' : 'repair approved'}: drift ${result.driftId} of ${tenantId} by operator:${operator} (event ${result.eventId})\n`,

@@ -1,54 +1,33 @@
 import { RequestStepRetry, RequestTenantCancellation, RequestTenantPurge } from '@app/tenancy';
 import type { Command } from '@nestjs/cqrs';
-import { json, operatorName, tenantArg } from './args';
+import { json } from './args';
+import {
+  operatorInput,
+  operatorOptions,
+  type OperatorActionOptions,
+  type OperatorInput,
+} from './operator-input';
 import type { TenantctlContext } from './resources';
-
-/** What a reasoned operator command sends: the tenant, the reason, who, and an optional repeat-safe key. */
-interface OperatorInput {
-  tenantId: string;
-  reason: string;
-  operator: string;
-  idempotencyKey?: string;
-}
 
 /** `retry`, `cancel` and `purge`: operator actions, each a command on the same handlers as the API's. */
 export function addOperatorCommands({ program, io, resources }: TenantctlContext): void {
   const out = (text: string) => io.stdout.write(text);
 
-  program
-    .command('retry')
-    .description('Ask the orchestrator to re-issue a parked step, or `backup` for a blocked backup round')
-    .argument('<tenant>', 'tenant id')
-    .argument('<step>', 'step key, e.g. compensate:databases, purge:storage, backup')
-    .requiredOption('--reason <text>', 'why (recorded in the tenant stream)')
-    .option('--as <name>', 'operator name recorded as operator:<name> (default $USER)')
-    .option('--idempotency-key <key>', 'repeat-safe request id')
-    .option('--json', 'print JSON')
-    .action(
-      async (
-        tenant: string,
-        step: string,
-        options: { reason: string; as?: string; idempotencyKey?: string; json?: boolean },
-      ) => {
-        const tenantId = tenantArg(tenant);
-        const operator = operatorName(options.as, io.env);
-        const result = await (
-          await resources.commandBus()
-        ).execute(
-          new RequestStepRetry({
-            tenantId,
-            step,
-            reason: options.reason,
-            operator,
-            idempotencyKey: options.idempotencyKey,
-          }),
-        );
-        if (options.json) return void out(json(result));
-        out(
-          `${result.duplicate ? 'already requested' : 'retry requested'}: ${tenantId} step ${step} by operator:${operator} (event ${result.eventId})\n`,
-        );
-      },
+  operatorOptions(
+    program
+      .command('retry')
+      .description('Ask the orchestrator to re-issue a parked step, or `backup` for a blocked backup round')
+      .argument('<tenant>', 'tenant id')
+      .argument('<step>', 'step key, e.g. compensate:databases, purge:storage, backup'),
+  ).action(async (tenant: string, step: string, options: OperatorActionOptions) => {
+    const input = operatorInput(tenant, options, io.env);
+    const { tenantId, operator } = input;
+    const result = await (await resources.commandBus()).execute(new RequestStepRetry({ ...input, step }));
+    if (options.json) return void out(json(result));
+    out(
+      `${result.duplicate ? 'already requested' : 'retry requested'}: ${tenantId} step ${step} by operator:${operator} (event ${result.eventId})\n`,
     );
+  });
 
   /** An operator's request on one tenant with a reason: the same options, the same repeat-safe call. */
   function reasonedCommand<R extends { duplicate: boolean }>(spec: {
@@ -58,32 +37,15 @@ export function addOperatorCommands({ program, io, resources }: TenantctlContext
     command: (input: OperatorInput) => Command<R>;
     summary: (result: R, tenantId: string, operator: string) => string;
   }): void {
-    program
-      .command(spec.name)
-      .description(spec.description)
-      .argument('<tenant>', 'tenant id')
-      .requiredOption('--reason <text>', spec.reasonHelp)
-      .option('--as <name>', 'operator name recorded as operator:<name> (default $USER)')
-      .option('--idempotency-key <key>', 'repeat-safe request id')
-      .option('--json', 'print JSON')
-      .action(
-        async (
-          tenant: string,
-          options: { reason: string; as?: string; idempotencyKey?: string; json?: boolean },
-        ) => {
-          const tenantId = tenantArg(tenant);
-          const operator = operatorName(options.as, io.env);
-          const input = {
-            tenantId,
-            reason: options.reason,
-            operator,
-            idempotencyKey: options.idempotencyKey,
-          };
-          const result = await (await resources.commandBus()).execute(spec.command(input));
-          if (options.json) return void out(json(result));
-          out(`${spec.summary(result, tenantId, operator)}\n`);
-        },
-      );
+    operatorOptions(
+      program.command(spec.name).description(spec.description).argument('<tenant>', 'tenant id'),
+      spec.reasonHelp,
+    ).action(async (tenant: string, options: OperatorActionOptions) => {
+      const input = operatorInput(tenant, options, io.env);
+      const result = await (await resources.commandBus()).execute(spec.command(input));
+      if (options.json) return void out(json(result));
+      out(`${spec.summary(result, input.tenantId, input.operator)}\n`);
+    });
   }
 
   reasonedCommand({

@@ -1,60 +1,37 @@
 import { randomBytes } from 'node:crypto';
 import { tenantStream, TIER_CATALOG } from '@app/contracts';
-import { createEventStore, type EventStore } from '@app/event-store';
 import { CUSTOM_RENDER_ENV, loadRenderOptions, type TenantPlan } from '@app/plans';
 import { provisionedTenant } from '@app/tenancy';
-import { Client } from 'pg';
-import pino from 'pino';
-import { EXIT, run } from './tenantctl';
+import { EXIT } from './tenantctl';
+import { startTenantctlTestStore, type TenantctlTestStore } from './tenantctl.test-helpers';
 
-const DATABASE_URL =
-  process.env['PROVISIONING_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/provisioning_test';
-if (!/_test$/.test(new URL(DATABASE_URL).pathname)) {
-  throw new Error(`refusing to run against ${new URL(DATABASE_URL).pathname}: not a test database`);
-}
-
-const EVENT_SCHEMA = `tc_plan_${randomBytes(4).toString('hex')}`;
 const hex = () => randomBytes(3).toString('hex');
+
 const NOW = new Date('2025-03-10T12:00:00.000Z');
-const ENV: NodeJS.ProcessEnv = {
-  EVENTSTORE_URL: DATABASE_URL,
-  EVENTSTORE_SCHEMA: EVENT_SCHEMA,
-  // Never opened by `plan`: it folds the tenant's stream.
-  READ_MODEL_URL: 'postgres://nobody@127.0.0.1:1/absent_test',
-  LOG_LEVEL: 'silent',
-  // The k8s-service's render variables, as its deployment is given them: plans render with them.
-  ...CUSTOM_RENDER_ENV,
-};
 
-async function tenantctl(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const outcome = { code: -1, stdout: '', stderr: '' };
-  outcome.code = await run(argv, {
-    stdout: { write: (text: string) => (outcome.stdout += text) },
-    stderr: { write: (text: string) => (outcome.stderr += text) },
-    env: { ...ENV, ...env },
-    now: () => NOW,
-  });
-  return outcome;
-}
+let cli: TenantctlTestStore;
+const tenantctl = (argv: string[], env?: NodeJS.ProcessEnv) => cli.tenantctl(argv, env);
 
-let store: EventStore;
 const shop = provisionedTenant(`plan-shop-${hex()}`, 'standard', '2025-03-05T10:00:00Z', 20_000);
 
 async function streamLength(): Promise<number> {
-  return (await store.readStream(tenantStream(shop.tenantId))).length;
+  return (await cli.store.readStream(tenantStream(shop.tenantId))).length;
 }
 
 beforeAll(async () => {
-  store = await createEventStore(DATABASE_URL, { schema: EVENT_SCHEMA, logger: pino({ level: 'silent' }) });
-  await shop.appendTo(store);
+  cli = await startTenantctlTestStore({
+    schemaPrefix: 'tcplan',
+    // No read model: `plan` folds the tenant's stream.
+    readModel: false,
+    // The k8s-service's render variables, as its deployment is given them: plans render with them.
+    env: CUSTOM_RENDER_ENV,
+    now: () => NOW,
+  });
+  await shop.appendTo(cli.store);
 });
 
 afterAll(async () => {
-  await store?.close();
-  const client = new Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS "${EVENT_SCHEMA}" CASCADE`);
-  await client.end();
+  await cli?.close();
 });
 
 describe('tenantctl plan', () => {

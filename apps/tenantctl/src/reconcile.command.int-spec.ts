@@ -3,70 +3,39 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RECONCILIATION_STREAM_CATEGORY } from '@app/contracts';
-import { createEventStore, type EventStore } from '@app/event-store';
 import { TenantStreamBuilder } from '@app/tenancy';
 import { readAllWhenVisible } from '@app/testing';
-import { Client } from 'pg';
-import pino from 'pino';
-import { EXIT, run } from './tenantctl';
+import { EXIT } from './tenantctl';
+import { startTenantctlTestStore, type TenantctlTestStore } from './tenantctl.test-helpers';
 
-const DATABASE_URL =
-  process.env['PROVISIONING_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/provisioning_test';
-if (!/_test$/.test(new URL(DATABASE_URL).pathname)) {
-  throw new Error(`refusing to run against ${new URL(DATABASE_URL).pathname}: not a test database`);
-}
-
-const suffix = randomBytes(4).toString('hex');
-const EVENT_SCHEMA = `trc_es_${suffix}`;
-const READ_SCHEMA = `trc_rm_${suffix}`;
 const hex = () => randomBytes(3).toString('hex');
-const ENV: NodeJS.ProcessEnv = {
-  EVENTSTORE_URL: DATABASE_URL,
-  EVENTSTORE_SCHEMA: EVENT_SCHEMA,
-  READ_MODEL_URL: DATABASE_URL,
-  READ_MODEL_SCHEMA: READ_SCHEMA,
-  LOG_LEVEL: 'silent',
-  USER: 'carol',
-};
+
+let cli: TenantctlTestStore;
+const tenantctl = (argv: string[]) => cli.tenantctl(argv);
+
 const sub = (tenantId: string) => `sub_${tenantId.replace(/-/g, '_')}`;
 const kept = new TenantStreamBuilder(`kept-${hex()}`, '2025-01-15T10:00:00Z').activeTenant();
 const orphan = new TenantStreamBuilder(`orphan-${hex()}`, '2025-01-16T10:00:00Z').activeTenant();
 
-let store: EventStore;
 let tmp: string;
 
-async function tenantctl(argv: string[]) {
-  const outcome = { code: -1, stdout: '', stderr: '' };
-  outcome.code = await run(argv, {
-    stdout: { write: (text: string) => (outcome.stdout += text) },
-    stderr: { write: (text: string) => (outcome.stderr += text) },
-    env: ENV,
+beforeAll(async () => {
+  cli = await startTenantctlTestStore({
+    schemaPrefix: 'trc',
+    readModel: true,
+    env: { USER: 'carol' },
     now: () => new Date('2025-02-01T09:00:00.000Z'),
   });
-  return outcome;
-}
-
-beforeAll(async () => {
-  store = await createEventStore(DATABASE_URL, {
-    schema: EVENT_SCHEMA,
-    logger: pino({ level: 'silent' }),
-    pollIntervalMs: 100,
-  });
-  await kept.appendTo(store);
-  await orphan.appendTo(store);
-  await readAllWhenVisible(store, { category: 'tenant' }, kept.events.length + orphan.events.length);
+  await kept.appendTo(cli.store);
+  await orphan.appendTo(cli.store);
+  await readAllWhenVisible(cli.store, { category: 'tenant' }, kept.events.length + orphan.events.length);
   expect((await tenantctl(['replay'])).code).toBe(EXIT.OK);
   tmp = await mkdtemp(join(tmpdir(), 'tenantctl-reconcile-'));
 });
 
 afterAll(async () => {
-  await store?.close();
+  await cli?.close();
   if (tmp) await rm(tmp, { recursive: true, force: true });
-  const client = new Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS "${EVENT_SCHEMA}" CASCADE`);
-  await client.query(`DROP SCHEMA IF EXISTS "${READ_SCHEMA}" CASCADE`);
-  await client.end();
 });
 
 describe('tenantctl reconcile against PostgreSQL', () => {
@@ -98,7 +67,7 @@ describe('tenantctl reconcile against PostgreSQL', () => {
       counts: { orphan: 1, missing: 0, tier_mismatch: 0, tenant_mismatch: 0 },
       findings: [{ kind: 'orphan', tenantId: orphan.tenantId, actionId: expect.any(String) }],
     });
-    const recorded = await readAllWhenVisible(store, { category: RECONCILIATION_STREAM_CATEGORY }, 2);
+    const recorded = await readAllWhenVisible(cli.store, { category: RECONCILIATION_STREAM_CATEGORY }, 2);
     expect(recorded.map((e) => [e.type, e.metadata['actor']])).toEqual([
       ['ReconciliationRecorded', 'operator:dave'],
       ['ReconciliationActionProposed', 'operator:dave'],

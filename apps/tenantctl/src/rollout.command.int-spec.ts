@@ -7,31 +7,14 @@ import {
   type FailureReason,
   type RolloutEventData,
 } from '@app/contracts';
-import { createEventStore, type EventStore, type RecordedEvent } from '@app/event-store';
+import type { RecordedEvent } from '@app/event-store';
 import type { RolloutPayload } from '@app/lifecycle';
 import { rolloutEvent, type RolloutAccepted } from '@app/rollouts';
 import { TenantStreamBuilder } from '@app/tenancy';
 import { eventually, readAllWhenVisible } from '@app/testing';
-import { Client } from 'pg';
-import pino from 'pino';
-import { EXIT, run } from './tenantctl';
+import { EXIT } from './tenantctl';
+import { startTenantctlTestStore, type TenantctlTestStore } from './tenantctl.test-helpers';
 
-const DATABASE_URL =
-  process.env['PROVISIONING_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/provisioning_test';
-if (!/_test$/.test(new URL(DATABASE_URL).pathname)) {
-  throw new Error(`refusing to run against ${new URL(DATABASE_URL).pathname}: not a test database`);
-}
-
-const suffix = randomBytes(4).toString('hex');
-const EVENT_SCHEMA = `tro_es_${suffix}`;
-const ENV: NodeJS.ProcessEnv = {
-  EVENTSTORE_URL: DATABASE_URL,
-  EVENTSTORE_SCHEMA: EVENT_SCHEMA,
-  READ_MODEL_URL: DATABASE_URL,
-  READ_MODEL_SCHEMA: `tro_rm_${suffix}`,
-  LOG_LEVEL: 'silent',
-  USER: 'carol',
-};
 const NOW = '2025-06-01T10:00:00.000Z';
 const VERIFY_FAILED: FailureReason = {
   code: 'K8S.VERIFICATION_FAILED',
@@ -40,18 +23,9 @@ const VERIFY_FAILED: FailureReason = {
 };
 const hex = () => randomBytes(3).toString('hex');
 
-async function tenantctl(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const outcome = { code: -1, stdout: '', stderr: '' };
-  outcome.code = await run(argv, {
-    stdout: { write: (text: string) => (outcome.stdout += text) },
-    stderr: { write: (text: string) => (outcome.stderr += text) },
-    env: ENV,
-    now: () => new Date(NOW),
-  });
-  return outcome;
-}
+let cli: TenantctlTestStore;
+const tenantctl = (argv: string[]) => cli.tenantctl(argv);
 
-let store: EventStore;
 const alpha = new TenantStreamBuilder(`alpha-${hex()}`, '2025-05-01T10:00:00Z').activeTenant();
 const bravo = new TenantStreamBuilder(`bravo-${hex()}`, '2025-05-01T10:00:00Z').activeTenant();
 const provisioning = new TenantStreamBuilder(`charlie-${hex()}`, '2025-05-01T10:00:00Z')
@@ -59,7 +33,7 @@ const provisioning = new TenantStreamBuilder(`charlie-${hex()}`, '2025-05-01T10:
   .started('namespace', 'ProvisionNamespace');
 
 const rolloutEvents = (rolloutId: string): Promise<RecordedEvent[]> =>
-  store.readStream(rolloutStream(rolloutId));
+  cli.store.readStream(rolloutStream(rolloutId));
 const typesOf = (events: RecordedEvent[]) => events.map((event) => event.type);
 
 /** A rollout of `alpha` whose stream holds these events after its plan (as the orchestrator would write them). */
@@ -77,7 +51,7 @@ async function recordedRollout(...after: RolloutPayload[]): Promise<string> {
     startedAt: NOW,
   };
   const payloads: RolloutPayload[] = [{ type: 'RolloutStarted', data: started }, ...after];
-  await store.append(
+  await cli.store.append(
     rolloutStream(rolloutId),
     payloads.map((payload) => rolloutEvent(rolloutId, payload, randomUUID(), new Date(NOW), 'rollout')),
     { expectedRevision: 'no_stream' },
@@ -92,7 +66,7 @@ async function recordedRollout(...after: RolloutPayload[]): Promise<string> {
 async function rolloutsVisibleWithMarker(): Promise<string[]> {
   const marker = rolloutStream(await recordedRollout());
   return eventually(async () => {
-    const events = await store.readAll({ filter: { category: ROLLOUT_STREAM_CATEGORY } });
+    const events = await cli.store.readAll({ filter: { category: ROLLOUT_STREAM_CATEGORY } });
     const streams = [...new Set(events.map((event) => event.streamName))];
     return streams.includes(marker) ? streams : undefined;
   }, 'the marker rollout to be visible');
@@ -108,28 +82,25 @@ const canaryStarted = (): RolloutPayload[] => [
 ];
 
 beforeAll(async () => {
-  store = await createEventStore(DATABASE_URL, {
-    schema: EVENT_SCHEMA,
-    logger: pino({ level: 'silent' }),
-    pollIntervalMs: 100,
+  cli = await startTenantctlTestStore({
+    schemaPrefix: 'tro',
+    readModel: true,
+    env: { USER: 'carol' },
+    now: () => new Date(NOW),
   });
-  await alpha.appendTo(store);
-  await bravo.appendTo(store);
-  await provisioning.appendTo(store);
+  await alpha.appendTo(cli.store);
+  await bravo.appendTo(cli.store);
+  await provisioning.appendTo(cli.store);
   // Starting a rollout reads the whole tenant category: wait until PostgreSQL shows it to readers.
   await readAllWhenVisible(
-    store,
+    cli.store,
     { category: TENANT_STREAM_CATEGORY },
     alpha.events.length + bravo.events.length + provisioning.events.length,
   );
 });
 
 afterAll(async () => {
-  await store?.close();
-  const client = new Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS "${EVENT_SCHEMA}" CASCADE`);
-  await client.end();
+  await cli?.close();
 });
 
 describe('tenantctl rollout against PostgreSQL', () => {
@@ -202,11 +173,11 @@ describe('tenantctl rollout against PostgreSQL', () => {
       },
     ]);
     // No tenant was asked anything: tenantctl records decisions, the orchestrator drives the tenants.
-    const alphaStream = await store.readStream(tenantStream(alpha.tenantId));
+    const alphaStream = await cli.store.readStream(tenantStream(alpha.tenantId));
     expect(alphaStream).toHaveLength(alpha.events.length);
 
     // The listing, once PostgreSQL shows the rollout stream to readers.
-    await readAllWhenVisible(store, { category: ROLLOUT_STREAM_CATEGORY }, events.length);
+    await readAllWhenVisible(cli.store, { category: ROLLOUT_STREAM_CATEGORY }, events.length);
     const list = await tenantctl(['rollout', 'status']);
     expect(list).toMatchObject({ code: EXIT.OK, stderr: '' });
     expect(list.stdout.split('\n')[0].split(/\s{2,}/)).toEqual([

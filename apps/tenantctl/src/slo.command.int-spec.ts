@@ -1,40 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { createEventStore, type EventStore } from '@app/event-store';
 import { provisionedTenant, TenantStreamBuilder, type SloReport } from '@app/tenancy';
-import { Client } from 'pg';
-import pino from 'pino';
-import { EXIT, run } from './tenantctl';
+import { EXIT } from './tenantctl';
+import { startTenantctlTestStore, type TenantctlTestStore } from './tenantctl.test-helpers';
 
-const DATABASE_URL =
-  process.env['PROVISIONING_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/provisioning_test';
-if (!/_test$/.test(new URL(DATABASE_URL).pathname)) {
-  throw new Error(`refusing to run against ${new URL(DATABASE_URL).pathname}: not a test database`);
-}
-
-const EVENT_SCHEMA = `tc_slo_${randomBytes(4).toString('hex')}`;
 const hex = () => randomBytes(3).toString('hex');
+
 const NOW = new Date('2025-03-10T12:00:00.000Z');
 const QUOTA = { code: 'K8S.QUOTA_REFUSED', message: 'quota refused', retryable: false };
-const ENV: NodeJS.ProcessEnv = {
-  EVENTSTORE_URL: DATABASE_URL,
-  EVENTSTORE_SCHEMA: EVENT_SCHEMA,
-  // Never opened by `slo`: the report reads the event store alone.
-  READ_MODEL_URL: 'postgres://nobody@127.0.0.1:1/absent_test',
-  LOG_LEVEL: 'silent',
-};
 
-async function tenantctl(argv: string[]) {
-  const outcome = { code: -1, stdout: '', stderr: '' };
-  outcome.code = await run(argv, {
-    stdout: { write: (text: string) => (outcome.stdout += text) },
-    stderr: { write: (text: string) => (outcome.stderr += text) },
-    env: ENV,
-    now: () => NOW,
-  });
-  return outcome;
-}
+let cli: TenantctlTestStore;
+const tenantctl = (argv: string[]) => cli.tenantctl(argv);
 
-let store: EventStore;
 const fast = provisionedTenant(`fast-${hex()}`, 'premium', '2025-03-05T10:00:00Z', 20_000);
 const slow = provisionedTenant(`slow-${hex()}`, 'standard', '2025-03-06T10:00:00Z', 30_000);
 const broken = new TenantStreamBuilder(`broken-${hex()}`, '2025-03-07T10:00:00Z', 20_000)
@@ -45,16 +21,13 @@ const broken = new TenantStreamBuilder(`broken-${hex()}`, '2025-03-07T10:00:00Z'
   .lifecycle('TenantProvisioningFailed', { failedStep: 'namespace', reason: QUOTA, compensatedSteps: [] });
 
 beforeAll(async () => {
-  store = await createEventStore(DATABASE_URL, { schema: EVENT_SCHEMA, logger: pino({ level: 'silent' }) });
-  for (const builder of [fast, slow, broken]) await builder.appendTo(store);
+  // No read model: the report reads the event store alone.
+  cli = await startTenantctlTestStore({ schemaPrefix: 'tcslo', readModel: false, now: () => NOW });
+  for (const builder of [fast, slow, broken]) await builder.appendTo(cli.store);
 });
 
 afterAll(async () => {
-  await store?.close();
-  const client = new Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS "${EVENT_SCHEMA}" CASCADE`);
-  await client.end();
+  await cli?.close();
 });
 
 describe('tenantctl slo', () => {

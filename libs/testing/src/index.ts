@@ -127,3 +127,4 @@ export { PrivateMariadb } from './private-mariadb';
 export { PrivateRabbitmq } from './private-rabbitmq';
 export * as rabbit from './rabbit';
 export * from './span-recorder';
+export { TEST_DATABASE_URL, testSchemas, type TestSchemas } from './test-schemas';

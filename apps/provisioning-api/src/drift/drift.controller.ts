@@ -1,29 +1,9 @@
-import {
-  Body,
-  Controller,
-  Get,
-  Headers,
-  HttpCode,
-  Inject,
-  Param,
-  Post,
-  Req,
-  UseGuards,
-} from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiBody,
-  ApiHeader,
-  ApiOperation,
-  ApiParam,
-  ApiResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Controller, Get, Inject, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApproveDriftRepair, GetTenantDrift, IDEMPOTENCY_KEY_POLICY, RequestDriftCheck } from '@app/tenancy';
+import { ApproveDriftRepair, GetTenantDrift, RequestDriftCheck } from '@app/tenancy';
 import type { Logger } from 'pino';
-import type { HttpRequest } from '../http/http.types';
-import { OperatorRoleGuard } from '../operations/operator-role.guard';
+import { OperatorAction, OperatorRequest, type OperatorInput } from '../operations/operator-action';
 import { ApiTokenGuard } from '../tenants/api-token.guard';
 import { APP_LOGGER } from '../tokens';
 
@@ -34,10 +14,6 @@ const REASON_BODY = {
     properties: { reason: { type: 'string', example: 'customer reports missing orders queue, ticket 4711' } },
   },
 };
-
-function reasonOf(body: unknown): unknown {
-  return body !== null && typeof body === 'object' ? (body as Record<string, unknown>)['reason'] : undefined;
-}
 
 /** Drift checks and repairs of a tenant: an operator's immediate check and repair approvals; the drift summary. */
 @ApiTags('drift')
@@ -65,8 +41,7 @@ export class DriftController {
   }
 
   @Post(':id/drift-check')
-  @HttpCode(202)
-  @UseGuards(OperatorRoleGuard)
+  @OperatorAction()
   @ApiOperation({
     summary: 'Verify an active tenant again now',
     description:
@@ -75,7 +50,6 @@ export class DriftController {
       'at once, the others wait for POST /drift/{driftId}/repair. The tenant stays active.',
   })
   @ApiParam({ name: 'id', example: 'abc-corporation-7f3a9c' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: IDEMPOTENCY_KEY_POLICY })
   @ApiBody(REASON_BODY)
   @ApiResponse({ status: 202, description: 'DriftCheckRequested appended (check: its number)' })
   @ApiResponse({ status: 400, description: 'Invalid tenant id, reason or Idempotency-Key' })
@@ -86,13 +60,10 @@ export class DriftController {
   @ApiResponse({ status: 422, description: 'Idempotency-Key already used for another request' })
   async check(
     @Param('id') id: string,
-    @Body() body: unknown,
-    @Req() request: HttpRequest,
-    @Headers('idempotency-key') idempotencyKey?: string,
+    @OperatorRequest() { operator, idempotencyKey, field }: OperatorInput,
   ) {
-    const operator = request.principal?.name ?? '';
     const result = await this.commands.execute(
-      new RequestDriftCheck({ tenantId: id, reason: reasonOf(body), operator, idempotencyKey }),
+      new RequestDriftCheck({ tenantId: id, reason: field('reason'), operator, idempotencyKey }),
     );
     this.logger.info(
       { tenantId: id, operator, check: result.check, duplicate: result.duplicate },
@@ -108,8 +79,7 @@ export class DriftController {
   }
 
   @Post(':id/drift/:driftId/repair')
-  @HttpCode(202)
-  @UseGuards(OperatorRoleGuard)
+  @OperatorAction()
   @ApiOperation({
     summary: 'Approve the repair of a drift',
     description:
@@ -118,7 +88,6 @@ export class DriftController {
   })
   @ApiParam({ name: 'id', example: 'abc-corporation-7f3a9c' })
   @ApiParam({ name: 'driftId', example: '3-databases' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: IDEMPOTENCY_KEY_POLICY })
   @ApiBody(REASON_BODY)
   @ApiResponse({ status: 202, description: 'DriftRepairApproved appended' })
   @ApiResponse({ status: 400, description: 'Invalid tenant id, drift id, reason or Idempotency-Key' })
@@ -133,13 +102,10 @@ export class DriftController {
   async repair(
     @Param('id') id: string,
     @Param('driftId') driftId: string,
-    @Body() body: unknown,
-    @Req() request: HttpRequest,
-    @Headers('idempotency-key') idempotencyKey?: string,
+    @OperatorRequest() { operator, idempotencyKey, field }: OperatorInput,
   ) {
-    const operator = request.principal?.name ?? '';
     const result = await this.commands.execute(
-      new ApproveDriftRepair({ tenantId: id, driftId, reason: reasonOf(body), operator, idempotencyKey }),
+      new ApproveDriftRepair({ tenantId: id, driftId, reason: field('reason'), operator, idempotencyKey }),
     );
     this.logger.info(
       { tenantId: id, driftId, operator, duplicate: result.duplicate },

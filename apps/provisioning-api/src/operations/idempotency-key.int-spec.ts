@@ -1,13 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { tenantStream } from '@app/contracts';
-import { createEventStore, type EventStore, type RecordedEvent } from '@app/event-store';
+import type { RecordedEvent } from '@app/event-store';
 import { TenantStreamBuilder } from '@app/tenancy';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Client } from 'pg';
-import pino from 'pino';
 import request from 'supertest';
-import { createApp } from '../app.factory';
-import { loadProvisioningApiConfig } from '../config';
+import { startTestApi, type TestApi } from '../testing/test-api.test-helpers';
 
 /**
  * The operator actions' `Idempotency-Key` against draft-ietf-httpapi-idempotency-key-header, on the running API
@@ -15,40 +12,28 @@ import { loadProvisioningApiConfig } from '../config';
  * the result of the first request; the same key with another payload 422; a retry while the first is still
  * being processed 409; keys are scoped to the operator; the expiry policy is published.
  */
-const DATABASE_URL =
-  process.env['PROVISIONING_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/provisioning_test';
-if (!/_test$/.test(new URL(DATABASE_URL).pathname)) {
-  throw new Error(`refusing to run against ${new URL(DATABASE_URL).pathname}: not a test database`);
-}
-
-const suffix = randomBytes(4).toString('hex');
-const EVENT_SCHEMA = `idem_es_${suffix}`;
-const READ_SCHEMA = `idem_rm_${suffix}`;
 const ALICE = `op_${randomBytes(12).toString('hex')}`;
 const BOB = `op_${randomBytes(12).toString('hex')}`;
 const START = Date.parse('2025-02-01T09:00:00.000Z');
-const silent = pino({ level: 'silent' });
 const hex = () => randomBytes(3).toString('hex');
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
+let api: TestApi;
 let now = START;
-let store: EventStore;
-let app: NestExpressApplication;
-let http: ReturnType<typeof request>;
 let pg: Client;
 
 async function seedActive(): Promise<string> {
   const builder = new TenantStreamBuilder(`idem-${hex()}`, '2025-01-15T10:00:00Z').activeTenant();
-  await builder.appendTo(store);
+  await builder.appendTo(api.store);
   return builder.tenantId;
 }
 
 async function streamOf(tenantId: string): Promise<RecordedEvent[]> {
-  return store.readStream(tenantStream(tenantId));
+  return api.store.readStream(tenantStream(tenantId));
 }
 
 function cancel(tenantId: string, reason: string, key?: string, token = ALICE) {
-  const call = http.post(`/api/v1/tenants/${tenantId}/cancel`).set(bearer(token));
+  const call = api.http.post(`/api/v1/tenants/${tenantId}/cancel`).set(bearer(token));
   return (key === undefined ? call : call.set('Idempotency-Key', key)).send({ reason });
 }
 
@@ -56,22 +41,12 @@ function cancel(tenantId: string, reason: string, key?: string, token = ALICE) {
 const sfKey = () => `"${randomBytes(16).toString('hex')}"`;
 
 beforeAll(async () => {
-  store = await createEventStore(DATABASE_URL, { schema: EVENT_SCHEMA, logger: silent, pollIntervalMs: 100 });
-  const config = loadProvisioningApiConfig({
-    EVENTSTORE_URL: DATABASE_URL,
-    EVENTSTORE_SCHEMA: EVENT_SCHEMA,
-    READ_MODEL_URL: DATABASE_URL,
-    READ_MODEL_SCHEMA: READ_SCHEMA,
-    WEBHOOK_BEARER_SECRET: `whsec_${randomBytes(16).toString('hex')}`,
-    WEBHOOK_SIGNING_SECRET: `whsig_${randomBytes(16).toString('hex')}`,
-    OPERATOR_TOKENS: `alice:${ALICE},bob:${BOB}`,
-    GRACE_PERIOD_DAYS: '30',
-    LOG_LEVEL: 'silent',
+  api = await startTestApi({
+    schemaPrefix: 'idem',
+    env: { OPERATOR_TOKENS: `alice:${ALICE},bob:${BOB}` },
+    overrides: { clock: () => new Date(now) },
   });
-  app = await createApp(config, { eventStore: store, logger: silent, clock: () => new Date(now) });
-  await app.listen(0, '127.0.0.1');
-  http = request(app.getHttpServer());
-  pg = new Client({ connectionString: DATABASE_URL });
+  pg = new Client({ connectionString: api.databaseUrl });
   await pg.connect();
 });
 
@@ -80,10 +55,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  await app?.close();
-  await store?.close();
-  await pg?.query(`DROP SCHEMA IF EXISTS "${EVENT_SCHEMA}" CASCADE`);
-  await pg?.query(`DROP SCHEMA IF EXISTS "${READ_SCHEMA}" CASCADE`);
+  await api?.close();
   await pg?.end();
 });
 
@@ -124,7 +96,7 @@ describe('Idempotency-Key on the operator actions (draft-ietf-httpapi-idempotenc
     const active = await seedActive();
     const refusedKey = `purge-${hex()}`;
     const purge = () =>
-      http
+      api.http
         .post(`/api/v1/tenants/${active}/purge`)
         .set(bearer(ALICE))
         .set('Idempotency-Key', refusedKey)
@@ -169,9 +141,9 @@ describe('Idempotency-Key on the operator actions (draft-ietf-httpapi-idempotenc
     const key = `ticket-${hex()}`;
     // Hold the lock every append to this tenant's stream takes first (libs/event-store migrations.ts), so the
     // first request stays in flight until the test lets it go.
-    const holder = new Client({ connectionString: DATABASE_URL });
+    const holder = new Client({ connectionString: api.databaseUrl });
     await holder.connect();
-    const lockName = `${EVENT_SCHEMA}_events:${tenantStream(tenantId)}`;
+    const lockName = `${api.eventSchema}_events:${tenantStream(tenantId)}`;
     /** Requests waiting for that lock (an advisory lock on a bigint key: high half classid, low half objid). */
     const waiting = async () => {
       const { rows } = await pg.query<{ count: string }>(
@@ -209,7 +181,7 @@ describe('Idempotency-Key on the operator actions (draft-ietf-httpapi-idempotenc
   });
 
   it('publishes its expiry policy, and keeps a key for as long as the tenant stream lives', async () => {
-    const docs = await http.get('/api/docs-json').expect(200);
+    const docs = await api.http.get('/api/docs-json').expect(200);
     const cancelHeader = (
       docs.body.paths['/api/v1/tenants/{id}/cancel'].post.parameters as { in: string; name: string }[]
     ).find((p) => p.in === 'header' && p.name === 'Idempotency-Key') as { description?: string } | undefined;

@@ -1,40 +1,17 @@
-import { Body, Controller, Headers, HttpCode, Inject, Param, Post, Req, UseGuards } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiBody,
-  ApiHeader,
-  ApiOperation,
-  ApiParam,
-  ApiResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Controller, Inject, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CommandBus } from '@nestjs/cqrs';
-import {
-  IDEMPOTENCY_KEY_POLICY,
-  RequestStepRetry,
-  RequestTenantCancellation,
-  RequestTenantPurge,
-} from '@app/tenancy';
+import { RequestStepRetry, RequestTenantCancellation, RequestTenantPurge } from '@app/tenancy';
 import type { Logger } from 'pino';
-import type { HttpRequest } from '../http/http.types';
 import { ApiTokenGuard } from '../tenants/api-token.guard';
 import { APP_LOGGER } from '../tokens';
-import { OperatorRoleGuard } from './operator-role.guard';
+import { OperatorAction, OperatorRequest, type OperatorInput } from './operator-action';
 
 const statusUrl = (tenantId: string) => `/api/v1/tenants/${tenantId}`;
-
-function field(body: unknown, name: string): unknown {
-  return body !== null && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
-}
 
 /** Operator actions: each a command on the CommandBus; the token's name is recorded as the operator. */
 @ApiTags('operator actions')
 @ApiBearerAuth()
-@ApiHeader({
-  name: 'Idempotency-Key',
-  required: false,
-  description: IDEMPOTENCY_KEY_POLICY,
-})
 @ApiResponse({ status: 401, description: 'Missing or unknown token' })
 @ApiResponse({ status: 403, description: 'Not an operator token (auditors may only read)' })
 @ApiResponse({
@@ -45,7 +22,7 @@ function field(body: unknown, name: string): unknown {
 @ApiResponse({ status: 404, description: 'Unknown tenant' })
 @ApiResponse({ status: 422, description: 'Idempotency-Key already used for another request' })
 @Controller('api/v1/tenants')
-@UseGuards(ApiTokenGuard, OperatorRoleGuard)
+@UseGuards(ApiTokenGuard)
 export class OperationsController {
   constructor(
     private readonly commands: CommandBus,
@@ -53,7 +30,7 @@ export class OperationsController {
   ) {}
 
   @Post(':id/retry')
-  @HttpCode(202)
+  @OperatorAction()
   @ApiOperation({ summary: 'Ask the orchestrator to re-issue a parked step or a blocked backup round' })
   @ApiParam({ name: 'id', example: 'abc-corporation-7f3a9c' })
   @ApiBody({
@@ -67,16 +44,13 @@ export class OperationsController {
   @ApiResponse({ status: 409, description: 'The step is not waiting for an operator' })
   async retry(
     @Param('id') id: string,
-    @Body() body: unknown,
-    @Req() request: HttpRequest,
-    @Headers('idempotency-key') idempotencyKey?: string,
+    @OperatorRequest() { operator, idempotencyKey, field }: OperatorInput,
   ) {
-    const operator = request.principal?.name ?? '';
     const result = await this.commands.execute(
       new RequestStepRetry({
         tenantId: id,
-        step: field(body, 'step'),
-        reason: field(body, 'reason'),
+        step: field('step'),
+        reason: field('reason'),
         operator,
         idempotencyKey,
       }),
@@ -95,7 +69,7 @@ export class OperationsController {
   }
 
   @Post(':id/cancel')
-  @HttpCode(202)
+  @OperatorAction()
   @ApiOperation({ summary: 'Cancel a tenant: grace period from now, then final backup and deletion' })
   @ApiParam({ name: 'id', example: 'abc-corporation-7f3a9c' })
   @ApiBody({
@@ -105,15 +79,12 @@ export class OperationsController {
   @ApiResponse({ status: 409, description: 'The tenant is neither active nor suspended' })
   async cancel(
     @Param('id') id: string,
-    @Body() body: unknown,
-    @Req() request: HttpRequest,
-    @Headers('idempotency-key') idempotencyKey?: string,
+    @OperatorRequest() { operator, idempotencyKey, field }: OperatorInput,
   ) {
-    const operator = request.principal?.name ?? '';
     const result = await this.commands.execute(
       new RequestTenantCancellation({
         tenantId: id,
-        reason: field(body, 'reason'),
+        reason: field('reason'),
         operator,
         idempotencyKey,
       }),
@@ -133,7 +104,7 @@ export class OperationsController {
   }
 
   @Post(':id/purge')
-  @HttpCode(202)
+  @OperatorAction()
   @ApiOperation({
     summary: 'Purge a tenant in its grace period now instead of at its deletion date',
     description:
@@ -178,13 +149,10 @@ export class OperationsController {
   })
   async purge(
     @Param('id') id: string,
-    @Body() body: unknown,
-    @Req() request: HttpRequest,
-    @Headers('idempotency-key') idempotencyKey?: string,
+    @OperatorRequest() { operator, idempotencyKey, field }: OperatorInput,
   ) {
-    const operator = request.principal?.name ?? '';
     const result = await this.commands.execute(
-      new RequestTenantPurge({ tenantId: id, reason: field(body, 'reason'), operator, idempotencyKey }),
+      new RequestTenantPurge({ tenantId: id, reason: field('reason'), operator, idempotencyKey }),
     );
     this.logger.warn(
       { tenantId: id, operator, duplicate: result.duplicate },

@@ -1,39 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { tenantStream } from '@app/contracts';
-import { createEventStore, type EventStore, type RecordedEvent } from '@app/event-store';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Client } from 'pg';
-import pino from 'pino';
-import request from 'supertest';
-import { createApp } from '../app.factory';
-import { loadProvisioningApiConfig } from '../config';
+import type { RecordedEvent } from '@app/event-store';
 import { TenantStreamBuilder } from '@app/tenancy';
+import { startTestApi, type TestApi } from '../testing/test-api.test-helpers';
 
-const DATABASE_URL =
-  process.env['PROVISIONING_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/provisioning_test';
-if (!/_test$/.test(new URL(DATABASE_URL).pathname)) {
-  throw new Error(`refusing to run against ${new URL(DATABASE_URL).pathname}: not a test database`);
-}
-
-const suffix = randomBytes(4).toString('hex');
-const EVENT_SCHEMA = `po_es_${suffix}`;
-const READ_SCHEMA = `po_rm_${suffix}`;
-const OPERATOR = `op_${randomBytes(12).toString('hex')}`;
-const AUDITOR = `au_${randomBytes(12).toString('hex')}`;
-const WEBHOOK_SECRET = `whsec_${randomBytes(16).toString('hex')}`;
 const NOW = new Date('2025-02-01T09:00:00.000Z');
-const silent = pino({ level: 'silent' });
 const hex = () => randomBytes(3).toString('hex');
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
-const BROKEN = { code: 'DATABASE.DROP_REFUSED', message: 'DROP USER refused', retryable: false };
 
-let store: EventStore;
-let app: NestExpressApplication;
-let http: ReturnType<typeof request>;
+let api: TestApi;
+const BROKEN = { code: 'DATABASE.DROP_REFUSED', message: 'DROP USER refused', retryable: false };
 
 async function seedActive(): Promise<string> {
   const builder = new TenantStreamBuilder(`op-active-${hex()}`, '2025-01-15T10:00:00Z').activeTenant();
-  await builder.appendTo(store);
+  await builder.appendTo(api.store);
   return builder.tenantId;
 }
 
@@ -45,41 +25,20 @@ async function seedParked(): Promise<string> {
     .parked('welcome-email', { code: 'SMTP.REJECTED', message: 'mailbox unavailable', retryable: false })
     .started('grafana-viewer', 'CreateGrafanaViewer')
     .failed('grafana-viewer', BROKEN);
-  await builder.appendTo(store);
+  await builder.appendTo(api.store);
   return builder.tenantId;
 }
 
 async function streamOf(tenantId: string): Promise<RecordedEvent[]> {
-  return store.readStream(tenantStream(tenantId));
+  return api.store.readStream(tenantStream(tenantId));
 }
 
 beforeAll(async () => {
-  store = await createEventStore(DATABASE_URL, { schema: EVENT_SCHEMA, logger: silent, pollIntervalMs: 100 });
-  const config = loadProvisioningApiConfig({
-    EVENTSTORE_URL: DATABASE_URL,
-    EVENTSTORE_SCHEMA: EVENT_SCHEMA,
-    READ_MODEL_URL: DATABASE_URL,
-    READ_MODEL_SCHEMA: READ_SCHEMA,
-    WEBHOOK_BEARER_SECRET: WEBHOOK_SECRET,
-    WEBHOOK_SIGNING_SECRET: `whsig_${randomBytes(16).toString('hex')}`,
-    OPERATOR_TOKENS: `alice:${OPERATOR}`,
-    AUDITOR_TOKENS: `audrey:${AUDITOR}`,
-    GRACE_PERIOD_DAYS: '30',
-    LOG_LEVEL: 'silent',
-  });
-  app = await createApp(config, { eventStore: store, logger: silent, clock: () => NOW });
-  await app.listen(0, '127.0.0.1');
-  http = request(app.getHttpServer());
+  api = await startTestApi({ schemaPrefix: 'po', overrides: { clock: () => NOW } });
 });
 
 afterAll(async () => {
-  await app?.close();
-  await store?.close();
-  const client = new Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS "${EVENT_SCHEMA}" CASCADE`);
-  await client.query(`DROP SCHEMA IF EXISTS "${READ_SCHEMA}" CASCADE`);
-  await client.end();
+  await api?.close();
 });
 
 describe('operator actions over HTTP', () => {
@@ -91,21 +50,21 @@ describe('operator actions over HTTP', () => {
       { path: `/api/v1/tenants/${tenantId}/cancel`, body: { reason: 'r' } },
     ];
     for (const { path, body } of calls) {
-      const none = await http.post(path).send(body);
+      const none = await api.http.post(path).send(body);
       expect(none.status).toBe(401);
       expect(none.body).toEqual({ statusCode: 401 });
-      const auditor = await http.post(path).set(bearer(AUDITOR)).send(body);
+      const auditor = await api.http.post(path).set(bearer(api.secrets.auditor)).send(body);
       expect(auditor.status).toBe(403);
-      expect(auditor.text).not.toContain(AUDITOR);
+      expect(auditor.text).not.toContain(api.secrets.auditor);
     }
     expect(await streamOf(tenantId)).toHaveLength(before);
   });
 
   it('appends OperatorRetryRequested for a parked step, with the token name and the reason', async () => {
     const tenantId = await seedParked();
-    const response = await http
+    const response = await api.http
       .post(`/api/v1/tenants/${tenantId}/retry`)
-      .set(bearer(OPERATOR))
+      .set(bearer(api.secrets.operator))
       .send({ step: 'welcome-email', reason: 'mailbox recreated by support' })
       .expect(202);
     expect(response.body).toEqual({
@@ -122,14 +81,16 @@ describe('operator actions over HTTP', () => {
       data: { step: 'welcome-email', reason: 'mailbox recreated by support', operator: 'alice' },
       metadata: { actor: 'operator:alice', occurredAt: NOW.toISOString() },
     });
-    expect(JSON.stringify(events)).not.toContain(OPERATOR);
+    expect(JSON.stringify(events)).not.toContain(api.secrets.operator);
 
-    const history = await http.get(`/api/v1/tenants/${tenantId}/events`).query({ from: events.length - 1 });
+    const history = await api.http
+      .get(`/api/v1/tenants/${tenantId}/events`)
+      .query({ from: events.length - 1 });
     expect(history.status).toBe(401);
-    const audited = await http
+    const audited = await api.http
       .get(`/api/v1/tenants/${tenantId}/events`)
       .query({ from: events.length - 1 })
-      .set(bearer(AUDITOR))
+      .set(bearer(api.secrets.auditor))
       .expect(200);
     expect(audited.body.events[0]).toMatchObject({ type: 'OperatorRetryRequested', actor: 'operator:alice' });
   });
@@ -137,32 +98,32 @@ describe('operator actions over HTTP', () => {
   it('refuses with 409 a step that is failed (not parked) or unknown, and 400 a missing reason', async () => {
     const tenantId = await seedParked();
     const before = (await streamOf(tenantId)).length;
-    const failed = await http
+    const failed = await api.http
       .post(`/api/v1/tenants/${tenantId}/retry`)
-      .set(bearer(OPERATOR))
+      .set(bearer(api.secrets.operator))
       .send({ step: 'grafana-viewer', reason: 'please' });
     expect(failed.status).toBe(409);
     expect(failed.body).toMatchObject({ statusCode: 409, error: 'OPERATION.STEP_NOT_RETRYABLE' });
     expect(failed.body.message).toContain('grafana-viewer is failed');
     expect(failed.body.message).toContain('retryable now: welcome-email');
 
-    const unknown = await http
+    const unknown = await api.http
       .post(`/api/v1/tenants/${tenantId}/retry`)
-      .set(bearer(OPERATOR))
+      .set(bearer(api.secrets.operator))
       .send({ step: 'ingress', reason: 'please' });
     expect(unknown.status).toBe(409);
 
-    const invalid = await http
+    const invalid = await api.http
       .post(`/api/v1/tenants/${tenantId}/retry`)
-      .set(bearer(OPERATOR))
+      .set(bearer(api.secrets.operator))
       .send({ step: 'welcome-email' });
     expect(invalid.status).toBe(400);
     expect(invalid.body.violations.map((v: { field: string }) => v.field)).toEqual(['reason']);
     expect(await streamOf(tenantId)).toHaveLength(before);
 
-    const missing = await http
+    const missing = await api.http
       .post('/api/v1/tenants/nobody-000000/retry')
-      .set(bearer(OPERATOR))
+      .set(bearer(api.secrets.operator))
       .send({ step: 'welcome-email', reason: 'r' });
     expect(missing.status).toBe(404);
   });
@@ -170,7 +131,7 @@ describe('operator actions over HTTP', () => {
   it('cancels an active tenant once per Idempotency-Key, then refuses a second cancellation', async () => {
     const tenantId = await seedActive();
     const send = (key?: string) => {
-      const call = http.post(`/api/v1/tenants/${tenantId}/cancel`).set(bearer(OPERATOR));
+      const call = api.http.post(`/api/v1/tenants/${tenantId}/cancel`).set(bearer(api.secrets.operator));
       return (key ? call.set('Idempotency-Key', key) : call).send({ reason: 'chargeback fraud' });
     };
     const first = await send('ticket-4711');
@@ -210,27 +171,27 @@ describe('operator actions over HTTP', () => {
   it('purges a cancelled tenant early on an operator request with a reason, audited; refuses it otherwise', async () => {
     const tenantId = await seedActive();
     const purge = (body: unknown, token?: string) => {
-      const call = http.post(`/api/v1/tenants/${tenantId}/purge`);
+      const call = api.http.post(`/api/v1/tenants/${tenantId}/purge`);
       return (token ? call.set(bearer(token)) : call).send(body as object);
     };
     expect((await purge({ reason: 'erasure' })).status).toBe(401);
-    expect((await purge({ reason: 'erasure' }, AUDITOR)).status).toBe(403);
-    const active = await purge({ reason: 'erasure' }, OPERATOR);
+    expect((await purge({ reason: 'erasure' }, api.secrets.auditor)).status).toBe(403);
+    const active = await purge({ reason: 'erasure' }, api.secrets.operator);
     expect(active.status).toBe(409);
     expect(active.body).toMatchObject({ error: 'OPERATION.NOT_IN_GRACE_PERIOD' });
     expect(active.body.message).toContain('is active');
 
-    await http
+    await api.http
       .post(`/api/v1/tenants/${tenantId}/cancel`)
-      .set(bearer(OPERATOR))
+      .set(bearer(api.secrets.operator))
       .send({ reason: 'contract ended' })
       .expect(202);
-    const noReason = await purge({}, OPERATOR);
+    const noReason = await purge({}, api.secrets.operator);
     expect(noReason.status).toBe(400);
     expect(noReason.body.violations.map((v: { field: string }) => v.field)).toEqual(['reason']);
     expect((await streamOf(tenantId)).map((e) => e.type)).not.toContain('OperatorPurgeRequested');
 
-    const accepted = await purge({ reason: 'customer asked for erasure, ticket 4711' }, OPERATOR);
+    const accepted = await purge({ reason: 'customer asked for erasure, ticket 4711' }, api.secrets.operator);
     expect(accepted.status).toBe(202);
     expect(accepted.body).toEqual({
       tenant_id: tenantId,
@@ -252,24 +213,24 @@ describe('operator actions over HTTP', () => {
       },
       metadata: { actor: 'operator:alice' },
     });
-    const audited = await http
+    const audited = await api.http
       .get(`/api/v1/tenants/${tenantId}/events`)
       .query({ from: events.length - 1 })
-      .set(bearer(AUDITOR))
+      .set(bearer(api.secrets.auditor))
       .expect(200);
     expect(audited.body.events[0]).toMatchObject({ type: 'OperatorPurgeRequested', actor: 'operator:alice' });
 
-    const twice = await purge({ reason: 'again' }, OPERATOR);
+    const twice = await purge({ reason: 'again' }, api.secrets.operator);
     expect(twice.status).toBe(409);
     expect(twice.body).toMatchObject({ error: 'OPERATION.PURGE_ALREADY_REQUESTED' });
   });
 
   it('answers a cancellation webhook with a past effective_date with the clamped deletion date and why', async () => {
     const builder = new TenantStreamBuilder(`op-clamp-${hex()}`, '2025-01-15T10:00:00Z').activeTenant();
-    await builder.appendTo(store);
-    const response = await http
+    await builder.appendTo(api.store);
+    const response = await api.http
       .post('/api/v1/provisioning/webhooks/subscription-cancelled')
-      .set(bearer(WEBHOOK_SECRET))
+      .set(bearer(api.secrets.webhookBearer))
       .send({
         event: 'subscription.cancelled',
         timestamp: NOW.toISOString(),
@@ -288,7 +249,7 @@ describe('operator actions over HTTP', () => {
   });
 
   it('documents every action in the OpenAPI document', async () => {
-    const doc = await http.get('/api/docs-json').expect(200);
+    const doc = await api.http.get('/api/docs-json').expect(200);
     expect(Object.keys(doc.body.paths)).toEqual(
       expect.arrayContaining([
         '/api/v1/tenants/{id}/retry',

@@ -1,26 +1,17 @@
-import { Body, Controller, Headers, HttpCode, Inject, Param, Post, Req, UseGuards } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiBody,
-  ApiHeader,
-  ApiOperation,
-  ApiParam,
-  ApiResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Controller, Inject, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CommandBus } from '@nestjs/cqrs';
-import { IDEMPOTENCY_KEY_POLICY, RequestReprovisioning } from '@app/tenancy';
+import { RequestReprovisioning } from '@app/tenancy';
 import type { Logger } from 'pino';
-import type { HttpRequest } from '../http/http.types';
 import { ApiTokenGuard } from '../tenants/api-token.guard';
 import { APP_LOGGER } from '../tokens';
-import { OperatorRoleGuard } from './operator-role.guard';
+import { OperatorAction, OperatorRequest, type OperatorInput } from './operator-action';
 
 /** The operator's re-provisioning of a tenant whose provisioning failed: a command on the CommandBus. */
 @ApiTags('operator actions')
 @ApiBearerAuth()
 @Controller('api/v1/tenants')
-@UseGuards(ApiTokenGuard, OperatorRoleGuard)
+@UseGuards(ApiTokenGuard)
 export class ReprovisionController {
   constructor(
     private readonly commands: CommandBus,
@@ -28,7 +19,7 @@ export class ReprovisionController {
   ) {}
 
   @Post(':id/reprovision')
-  @HttpCode(202)
+  @OperatorAction()
   @ApiOperation({
     summary: 'Provision again a tenant whose provisioning failed and was rolled back',
     description:
@@ -37,11 +28,6 @@ export class ReprovisionController {
       "failed run's events stay in the history, and the tenant's detail lists it under its failed runs.",
   })
   @ApiParam({ name: 'id', example: 'abc-corporation-7f3a9c' })
-  @ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
-    description: IDEMPOTENCY_KEY_POLICY,
-  })
   @ApiBody({
     schema: {
       type: 'object',
@@ -78,15 +64,10 @@ export class ReprovisionController {
   @ApiResponse({ status: 422, description: 'Idempotency-Key already used for another request' })
   async reprovision(
     @Param('id') id: string,
-    @Body() body: unknown,
-    @Req() request: HttpRequest,
-    @Headers('idempotency-key') idempotencyKey?: string,
+    @OperatorRequest() { operator, idempotencyKey, field }: OperatorInput,
   ) {
-    const operator = request.principal?.name ?? '';
-    const reason =
-      body !== null && typeof body === 'object' ? (body as Record<string, unknown>)['reason'] : undefined;
     const result = await this.commands.execute(
-      new RequestReprovisioning({ tenantId: id, reason, operator, idempotencyKey }),
+      new RequestReprovisioning({ tenantId: id, reason: field('reason'), operator, idempotencyKey }),
     );
     this.logger.info(
       { tenantId: id, operator, run: result.run, duplicate: result.duplicate },

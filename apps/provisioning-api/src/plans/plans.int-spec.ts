@@ -1,34 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { tenantStream, TIER_CATALOG } from '@app/contracts';
-import { createEventStore, type EventStore } from '@app/event-store';
 import { CUSTOM_RENDER_ENV, type TenantPlan } from '@app/plans';
 import { provisionedTenant } from '@app/tenancy';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Client } from 'pg';
-import pino from 'pino';
-import request from 'supertest';
-import { createApp } from '../app.factory';
-import { loadProvisioningApiConfig } from '../config';
+import { startTestApi, type TestApi } from '../testing/test-api.test-helpers';
 
-const DATABASE_URL =
-  process.env['PROVISIONING_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/provisioning_test';
-if (!/_test$/.test(new URL(DATABASE_URL).pathname)) {
-  throw new Error(`refusing to run against ${new URL(DATABASE_URL).pathname}: not a test database`);
-}
-
-const suffix = randomBytes(4).toString('hex');
-const EVENT_SCHEMA = `plan_es_${suffix}`;
-const READ_SCHEMA = `plan_rm_${suffix}`;
-const OPERATOR = `op_${randomBytes(12).toString('hex')}`;
-const AUDITOR = `au_${randomBytes(12).toString('hex')}`;
 const NOW = new Date('2025-03-10T12:00:00.000Z');
-const silent = pino({ level: 'silent' });
 const hex = () => randomBytes(3).toString('hex');
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
-let store: EventStore;
-let app: NestExpressApplication;
-let http: ReturnType<typeof request>;
+let api: TestApi;
 
 const active = provisionedTenant(`plan-std-${hex()}`, 'standard', '2025-03-01T10:00:00Z', 20_000);
 const cancelled = provisionedTenant(
@@ -51,54 +31,36 @@ const planPath = (tenantId: string, query: string) => `/api/v1/tenants/${tenantI
 
 /** Every event of the store: a plan must leave it as it was. */
 async function everyEvent(): Promise<number> {
-  return (await store.readAll({ limit: 100_000 })).length;
+  return (await api.store.readAll({ limit: 100_000 })).length;
 }
 
 beforeAll(async () => {
-  store = await createEventStore(DATABASE_URL, { schema: EVENT_SCHEMA, logger: silent, pollIntervalMs: 100 });
-  const config = loadProvisioningApiConfig({
-    EVENTSTORE_URL: DATABASE_URL,
-    EVENTSTORE_SCHEMA: EVENT_SCHEMA,
-    READ_MODEL_URL: DATABASE_URL,
-    READ_MODEL_SCHEMA: READ_SCHEMA,
-    WEBHOOK_BEARER_SECRET: `whsec_${randomBytes(16).toString('hex')}`,
-    WEBHOOK_SIGNING_SECRET: `whsig_${randomBytes(16).toString('hex')}`,
-    OPERATOR_TOKENS: `alice:${OPERATOR}`,
-    AUDITOR_TOKENS: `audrey:${AUDITOR}`,
-    GRACE_PERIOD_DAYS: '30',
-    LOG_LEVEL: 'silent',
+  api = await startTestApi({
+    schemaPrefix: 'plan',
     // The k8s-service's render variables, as a deployment gives both: plans render with them.
-    ...CUSTOM_RENDER_ENV,
+    env: CUSTOM_RENDER_ENV,
+    overrides: { clock: () => NOW },
   });
-  app = await createApp(config, { eventStore: store, logger: silent, clock: () => NOW });
-  await app.listen(0, '127.0.0.1');
-  http = request(app.getHttpServer());
-  await active.appendTo(store);
-  await cancelled.appendTo(store);
+  await active.appendTo(api.store);
+  await cancelled.appendTo(api.store);
 });
 
 afterAll(async () => {
-  await app?.close();
-  await store?.close();
-  const client = new Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS "${EVENT_SCHEMA}" CASCADE`);
-  await client.query(`DROP SCHEMA IF EXISTS "${READ_SCHEMA}" CASCADE`);
-  await client.end();
+  await api?.close();
 });
 
 describe('GET /api/v1/tenants/:id/plan on PostgreSQL', () => {
   it('answers 401 without a known token', async () => {
-    await http.get(planPath(active.tenantId, 'suspend=true')).expect(401);
-    await http.get(planPath(active.tenantId, 'suspend=true')).set(bearer('nope')).expect(401);
+    await api.http.get(planPath(active.tenantId, 'suspend=true')).expect(401);
+    await api.http.get(planPath(active.tenantId, 'suspend=true')).set(bearer('nope')).expect(401);
   });
 
   it("plans a tier upgrade from the tenant's stream for an auditor, and appends nothing anywhere", async () => {
     const before = await everyEvent();
-    const revision = (await store.readStream(tenantStream(active.tenantId))).length;
-    const response = await http
+    const revision = (await api.store.readStream(tenantStream(active.tenantId))).length;
+    const response = await api.http
       .get(planPath(active.tenantId, 'tier=premium'))
-      .set(bearer(AUDITOR))
+      .set(bearer(api.secrets.auditor))
       .expect(200);
     const plan = response.body as TenantPlan;
     expect(plan).toMatchObject({
@@ -119,16 +81,19 @@ describe('GET /api/v1/tenants/:id/plan on PostgreSQL', () => {
     });
     expect(plan.broker.action).toBe('changed');
     expect(plan.emails).toEqual([]);
-    const again = await http.get(planPath(active.tenantId, 'tier=premium')).set(bearer(OPERATOR)).expect(200);
+    const again = await api.http
+      .get(planPath(active.tenantId, 'tier=premium'))
+      .set(bearer(api.secrets.operator))
+      .expect(200);
     expect(again.body).toEqual(plan);
-    expect(await store.readStream(tenantStream(active.tenantId))).toHaveLength(revision);
+    expect(await api.store.readStream(tenantStream(active.tenantId))).toHaveLength(revision);
     expect(await everyEvent()).toBe(before);
   });
 
   it("renders with the k8s-service's variables: their image repository, tag and managed-by label", async () => {
-    const tag = await http
+    const tag = await api.http
       .get(planPath(active.tenantId, 'imageTag=v8.0.0'))
-      .set(bearer(OPERATOR))
+      .set(bearer(api.secrets.operator))
       .expect(200);
     const image = (tag.body as TenantPlan).kubernetes.changes
       .find((change) => change.kind === 'Deployment' && change.name === 'api-gateway')
@@ -138,7 +103,10 @@ describe('GET /api/v1/tenants/:id/plan on PostgreSQL', () => {
       before: `${repository}:${CUSTOM_RENDER_ENV.IMAGE_TAG}`,
       after: `${repository}:v8.0.0`,
     });
-    const tier = await http.get(planPath(active.tenantId, 'tier=premium')).set(bearer(OPERATOR)).expect(200);
+    const tier = await api.http
+      .get(planPath(active.tenantId, 'tier=premium'))
+      .set(bearer(api.secrets.operator))
+      .expect(200);
     const quota = (tier.body as TenantPlan).kubernetes.changes.find(
       (change) => change.kind === 'ResourceQuota',
     );
@@ -148,9 +116,9 @@ describe('GET /api/v1/tenants/:id/plan on PostgreSQL', () => {
 
   it('plans the purge of a tenant in its grace period: every resource and the deletion e-mail', async () => {
     const before = await everyEvent();
-    const response = await http
+    const response = await api.http
       .get(planPath(cancelled.tenantId, 'purge=true'))
-      .set(bearer(OPERATOR))
+      .set(bearer(api.secrets.operator))
       .expect(200);
     const plan = response.body as TenantPlan;
     expect(plan.purge_at).toBe('now');
@@ -164,9 +132,9 @@ describe('GET /api/v1/tenants/:id/plan on PostgreSQL', () => {
 
   it('answers 409 with the lifecycle reason when the state does not admit the change', async () => {
     const before = await everyEvent();
-    const response = await http
+    const response = await api.http
       .get(planPath(cancelled.tenantId, 'tier=business'))
-      .set(bearer(OPERATOR))
+      .set(bearer(api.secrets.operator))
       .expect(409);
     expect(response.body.error).toBe('PLAN.NOT_ADMISSIBLE');
     expect(response.body.message).toContain('cannot change tier (needs active)');
@@ -180,22 +148,25 @@ describe('GET /api/v1/tenants/:id/plan on PostgreSQL', () => {
     ['a flag other than true', 'purge=yes', 'purge must be true'],
     ['an image tag that is no OCI tag', 'imageTag=%3Brm', 'imageTag must be an OCI tag'],
   ])('answers 400 for %s, naming the problem', async (_name, query, message) => {
-    const response = await http.get(planPath(active.tenantId, query)).set(bearer(OPERATOR)).expect(400);
+    const response = await api.http
+      .get(planPath(active.tenantId, query))
+      .set(bearer(api.secrets.operator))
+      .expect(400);
     expect(response.body.error).toBe('VALIDATION_FAILED');
     expect(JSON.stringify(response.body.violations)).toContain(message);
   });
 
   it('answers 404 for an unknown tenant and 400 for a malformed id', async () => {
-    const unknown = await http
+    const unknown = await api.http
       .get(planPath(`nobody-${hex()}`, 'suspend=true'))
-      .set(bearer(OPERATOR))
+      .set(bearer(api.secrets.operator))
       .expect(404);
     expect(unknown.body.error).toBe('QUERY.TENANT_NOT_FOUND');
-    await http.get(planPath('Not_An_Id', 'suspend=true')).set(bearer(OPERATOR)).expect(400);
+    await api.http.get(planPath('Not_An_Id', 'suspend=true')).set(bearer(api.secrets.operator)).expect(400);
   });
 
   it('is in the OpenAPI document with its four query parameters', async () => {
-    const doc = await http.get('/api/docs-json').expect(200);
+    const doc = await api.http.get('/api/docs-json').expect(200);
     const operation = doc.body.paths['/api/v1/tenants/{id}/plan']?.get;
     expect(operation.parameters.map((parameter: { name: string }) => parameter.name)).toEqual(
       expect.arrayContaining(['id', 'tier', 'suspend', 'purge', 'imageTag']),

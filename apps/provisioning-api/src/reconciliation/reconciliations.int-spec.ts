@@ -2,31 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RECONCILIATION_STREAM_CATEGORY, tenantStream } from '@app/contracts';
-import { createEventStore, type EventStore, type RecordedEvent } from '@app/event-store';
+import type { RecordedEvent } from '@app/event-store';
 import { TenantStreamBuilder } from '@app/tenancy';
 import { eventually } from '@app/testing';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Client } from 'pg';
-import pino from 'pino';
-import request from 'supertest';
-import { createApp } from '../app.factory';
-import { loadProvisioningApiConfig } from '../config';
+import { startTestApi, type TestApi } from '../testing/test-api.test-helpers';
 
-const DATABASE_URL =
-  process.env['PROVISIONING_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/provisioning_test';
-if (!/_test$/.test(new URL(DATABASE_URL).pathname)) {
-  throw new Error(`refusing to run against ${new URL(DATABASE_URL).pathname}: not a test database`);
-}
-
-const suffix = randomBytes(4).toString('hex');
-const EVENT_SCHEMA = `rc_es_${suffix}`;
-const READ_SCHEMA = `rc_rm_${suffix}`;
-const OPERATOR = `op_${randomBytes(12).toString('hex')}`;
-const AUDITOR = `au_${randomBytes(12).toString('hex')}`;
 const NOW = new Date('2025-02-01T09:00:00.000Z');
-const silent = pino({ level: 'silent' });
 const hex = () => randomBytes(3).toString('hex');
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+let api: TestApi;
 const sub = (tenantId: string) => `sub_${tenantId.replace(/-/g, '_')}`;
 const FAILURE = { code: 'K8S.QUOTA_REFUSED', message: 'quota refused', retryable: false };
 
@@ -66,42 +51,29 @@ const BILLING = [
   { subscription_id: sub(provisioning.tenantId), tier: 'business' },
 ];
 
-let store: EventStore;
-let app: NestExpressApplication;
-let http: ReturnType<typeof request>;
 let billing: Server;
 let billingUrl: string;
 
 async function reconciliationEvents(): Promise<RecordedEvent[]> {
-  return store.readAll({ filter: { category: RECONCILIATION_STREAM_CATEGORY } });
+  return api.store.readAll({ filter: { category: RECONCILIATION_STREAM_CATEGORY } });
 }
 
 async function lastEvent(tenantId: string): Promise<RecordedEvent> {
-  const [last] = await store.readStream(tenantStream(tenantId), { direction: 'backwards', limit: 1 });
+  const [last] = await api.store.readStream(tenantStream(tenantId), { direction: 'backwards', limit: 1 });
   return last;
 }
 
 beforeAll(async () => {
-  store = await createEventStore(DATABASE_URL, { schema: EVENT_SCHEMA, logger: silent, pollIntervalMs: 100 });
-  for (const builder of [agreeing, standard, orphan, failed, leaving, provisioning])
-    await builder.appendTo(store);
-  const config = loadProvisioningApiConfig({
-    EVENTSTORE_URL: DATABASE_URL,
-    EVENTSTORE_SCHEMA: EVENT_SCHEMA,
-    READ_MODEL_URL: DATABASE_URL,
-    READ_MODEL_SCHEMA: READ_SCHEMA,
-    WEBHOOK_BEARER_SECRET: `whsec_${randomBytes(16).toString('hex')}`,
-    WEBHOOK_SIGNING_SECRET: `whsig_${randomBytes(16).toString('hex')}`,
-    OPERATOR_TOKENS: `alice:${OPERATOR}`,
-    AUDITOR_TOKENS: `audrey:${AUDITOR}`,
-    GRACE_PERIOD_DAYS: '30',
-    LOG_LEVEL: 'silent',
+  api = await startTestApi({
+    schemaPrefix: 'rc',
+    overrides: { clock: () => NOW },
+    seed: async (eventStore) => {
+      for (const builder of [agreeing, standard, orphan, failed, leaving, provisioning])
+        await builder.appendTo(eventStore);
+    },
   });
-  app = await createApp(config, { eventStore: store, logger: silent, clock: () => NOW });
-  await app.listen(0, '127.0.0.1');
-  http = request(app.getHttpServer());
   await eventually(async () => {
-    const response = await http.get('/api/v1/tenants').set(bearer(AUDITOR));
+    const response = await api.http.get('/api/v1/tenants').set(bearer(api.secrets.auditor));
     return response.body.total === 6 &&
       response.body.items.every((t: { status: string }) => t.status !== 'requested')
       ? true
@@ -116,27 +88,23 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await app?.close();
-  await store?.close();
+  await api?.close();
   billing?.closeAllConnections();
   await new Promise((resolve) => billing?.close(resolve));
-  const client = new Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS "${EVENT_SCHEMA}" CASCADE`);
-  await client.query(`DROP SCHEMA IF EXISTS "${READ_SCHEMA}" CASCADE`);
-  await client.end();
 });
 
 describe('POST /api/v1/reconciliations on PostgreSQL', () => {
   it('needs an operator token', async () => {
-    expect((await http.post('/api/v1/reconciliations').send(BILLING)).status).toBe(401);
-    expect((await http.post('/api/v1/reconciliations').set(bearer(AUDITOR)).send(BILLING)).status).toBe(403);
+    expect((await api.http.post('/api/v1/reconciliations').send(BILLING)).status).toBe(401);
+    expect(
+      (await api.http.post('/api/v1/reconciliations').set(bearer(api.secrets.auditor)).send(BILLING)).status,
+    ).toBe(403);
   });
 
   it('reports orphans, missing tenants and tier mismatches without recording anything', async () => {
-    const response = await http
+    const response = await api.http
       .post('/api/v1/reconciliations')
-      .set(bearer(OPERATOR))
+      .set(bearer(api.secrets.operator))
       .send(BILLING)
       .expect(200);
     expect(response.body).toMatchObject({
@@ -172,9 +140,9 @@ describe('POST /api/v1/reconciliations on PostgreSQL', () => {
   });
 
   it('names the bad records and fields', async () => {
-    const response = await http
+    const response = await api.http
       .post('/api/v1/reconciliations')
-      .set(bearer(OPERATOR))
+      .set(bearer(api.secrets.operator))
       .send({ subscriptions: [BILLING[0], { subscription_id: 'sub_1', tier: 'gold', tenant_id: 'X' }] })
       .expect(400);
     expect(response.body).toMatchObject({ error: 'VALIDATION_FAILED' });
@@ -182,41 +150,44 @@ describe('POST /api/v1/reconciliations on PostgreSQL', () => {
       'subscriptions[1].tier',
       'subscriptions[1].tenant_id',
     ]);
-    const extra = await http
+    const extra = await api.http
       .post('/api/v1/reconciliations')
-      .set(bearer(OPERATOR))
+      .set(bearer(api.secrets.operator))
       .send({ subs: [] })
       .expect(400);
     expect(extra.body.violations[0].messages[0]).toContain('unknown field(s) subs');
   });
 
   it('fetches the list from a source URL and refuses one that is not http(s)', async () => {
-    const response = await http
+    const response = await api.http
       .post('/api/v1/reconciliations')
-      .set(bearer(OPERATOR))
+      .set(bearer(api.secrets.operator))
       .send({ source: `${billingUrl}?key=k` })
       .expect(200);
     expect(response.body).toMatchObject({
       source: billingUrl,
       counts: { orphan: 1, missing: 1, tier_mismatch: 1 },
     });
-    const refused = await http
+    const refused = await api.http
       .post('/api/v1/reconciliations')
-      .set(bearer(OPERATOR))
+      .set(bearer(api.secrets.operator))
       .send({ source: 'file:///etc/passwd' })
       .expect(400);
     expect(refused.body.violations[0]).toMatchObject({ field: 'source' });
   });
 
   it('records proposals that operators accept (carried out on the tenant) or dismiss', async () => {
-    const run = await http
+    const run = await api.http
       .post('/api/v1/reconciliations')
-      .set(bearer(OPERATOR))
+      .set(bearer(api.secrets.operator))
       .send({ subscriptions: BILLING, propose: true })
       .expect(200);
     const id: string = run.body.reconciliation_id;
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
-    const open = await http.get('/api/v1/reconciliations/actions').set(bearer(AUDITOR)).expect(200);
+    const open = await api.http
+      .get('/api/v1/reconciliations/actions')
+      .set(bearer(api.secrets.auditor))
+      .expect(200);
     expect(open.body.items.map((a: { action: string }) => a.action).sort()).toEqual([
       'cancel-tenant',
       'change-tier',
@@ -227,9 +198,9 @@ describe('POST /api/v1/reconciliations on PostgreSQL', () => {
     const path = (kind: string, verb: string) =>
       `/api/v1/reconciliations/${id}/actions/${actionOf(kind)}/${verb}`;
 
-    const cancel = await http
+    const cancel = await api.http
       .post(path('orphan', 'accept'))
-      .set(bearer(OPERATOR))
+      .set(bearer(api.secrets.operator))
       .send({ reason: 'no subscription in billing, checked with finance' })
       .expect(200);
     expect(cancel.body).toMatchObject({ state: 'accepted', duplicate: false });
@@ -243,32 +214,40 @@ describe('POST /api/v1/reconciliations on PostgreSQL', () => {
       },
       metadata: { actor: 'operator:alice' },
     });
-    const again = await http.post(path('orphan', 'accept')).set(bearer(OPERATOR)).send({ reason: 'again' });
+    const again = await api.http
+      .post(path('orphan', 'accept'))
+      .set(bearer(api.secrets.operator))
+      .send({ reason: 'again' });
     expect(again.body).toMatchObject({ state: 'accepted', duplicate: true });
     expect((await lastEvent(orphan.tenantId)).id).toBe(cancellation.id);
-    const contrary = await http.post(path('orphan', 'dismiss')).set(bearer(OPERATOR)).send({ reason: 'r' });
+    const contrary = await api.http
+      .post(path('orphan', 'dismiss'))
+      .set(bearer(api.secrets.operator))
+      .send({ reason: 'r' });
     expect(contrary.status).toBe(409);
     expect(contrary.body.error).toBe('RECONCILIATION.ACTION_ALREADY_DECIDED');
 
-    await http
+    await api.http
       .post(path('tier_mismatch', 'accept'))
-      .set(bearer(OPERATOR))
+      .set(bearer(api.secrets.operator))
       .send({ reason: 'billing is right' })
       .expect(200);
     expect(await lastEvent(standard.tenantId)).toMatchObject({
       type: 'TierChangeRequested',
       data: { fromTier: 'standard', toTier: 'business', requestedBy: 'operator:alice' },
     });
-    await http
+    await api.http
       .post(path('missing', 'dismiss'))
-      .set(bearer(OPERATOR))
+      .set(bearer(api.secrets.operator))
       .send({ reason: 'billing to close it' })
       .expect(200);
-    expect((await http.get('/api/v1/reconciliations/actions').set(bearer(AUDITOR))).body.items).toEqual([]);
+    expect(
+      (await api.http.get('/api/v1/reconciliations/actions').set(bearer(api.secrets.auditor))).body.items,
+    ).toEqual([]);
 
-    const decided = await http
+    const decided = await api.http
       .get(`/api/v1/reconciliations/actions?state=all&reconciliation_id=${id}`)
-      .set(bearer(AUDITOR))
+      .set(bearer(api.secrets.auditor))
       .expect(200);
     expect(decided.body.items.map((a: { state: string }) => a.state).sort()).toEqual([
       'accepted',
@@ -288,11 +267,11 @@ describe('POST /api/v1/reconciliations on PostgreSQL', () => {
 
   it('refuses decisions on unknown actions and without a reason', async () => {
     const unknown = `/api/v1/reconciliations/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}/actions/${'1'.repeat(8)}-1111-4111-8111-${'1'.repeat(12)}/accept`;
-    const missing = await http.post(unknown).set(bearer(OPERATOR)).send({ reason: 'r' });
+    const missing = await api.http.post(unknown).set(bearer(api.secrets.operator)).send({ reason: 'r' });
     expect(missing.status).toBe(404);
-    const invalid = await http
+    const invalid = await api.http
       .post('/api/v1/reconciliations/nope/actions/nope/dismiss')
-      .set(bearer(OPERATOR))
+      .set(bearer(api.secrets.operator))
       .send({});
     expect(invalid.status).toBe(400);
     expect(invalid.body.violations.map((v: { field: string }) => v.field)).toEqual([

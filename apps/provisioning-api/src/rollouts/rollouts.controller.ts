@@ -1,38 +1,13 @@
-import {
-  Body,
-  Controller,
-  Get,
-  Headers,
-  HttpCode,
-  Inject,
-  Param,
-  Post,
-  Req,
-  UseGuards,
-} from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiBody,
-  ApiHeader,
-  ApiOperation,
-  ApiParam,
-  ApiResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Controller, Get, Inject, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { REGIONS, TIERS } from '@app/contracts';
 import { DecideRollout, GetRollout, ListRollouts, StartRollout, type RolloutAccepted } from '@app/rollouts';
-import { IDEMPOTENCY_KEY_POLICY } from '@app/tenancy';
 import type { Logger } from 'pino';
-import type { HttpRequest } from '../http/http.types';
-import { OperatorRoleGuard } from '../operations/operator-role.guard';
+import { OperatorAction, OperatorRequest, type OperatorInput } from '../operations/operator-action';
 import { ApiTokenGuard } from '../tenants/api-token.guard';
 import { APP_LOGGER } from '../tokens';
 import { rolloutView } from './rollout.views';
-
-function field(body: unknown, name: string): unknown {
-  return body !== null && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
-}
 
 const REASON_BODY = {
   schema: {
@@ -58,8 +33,7 @@ export class RolloutsController {
   ) {}
 
   @Post()
-  @HttpCode(202)
-  @UseGuards(OperatorRoleGuard)
+  @OperatorAction()
   @ApiOperation({
     summary: 'Start a staged rollout of an image tag over the active tenants',
     description:
@@ -69,7 +43,6 @@ export class RolloutsController {
       'tag and the tenant verified healthy before it counts; the next wave starts once every tenant of the current ' +
       'one succeeded (or was skipped: no longer active); a failure halts the rollout.',
   })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: IDEMPOTENCY_KEY_POLICY })
   @ApiBody({
     schema: {
       type: 'object',
@@ -96,19 +69,14 @@ export class RolloutsController {
   @ApiResponse({ status: 403, description: 'Not an operator token' })
   @ApiResponse({ status: 409, description: 'ROLLOUT.NOTHING_SELECTED: no active tenant matches' })
   @ApiResponse({ status: 422, description: 'Idempotency-Key already used for another rollout' })
-  async start(
-    @Body() body: unknown,
-    @Req() request: HttpRequest,
-    @Headers('idempotency-key') idempotencyKey?: string,
-  ) {
-    const operator = request.principal?.name ?? '';
+  async start(@OperatorRequest() { operator, idempotencyKey, field }: OperatorInput) {
     const result = await this.commands.execute(
       new StartRollout({
-        imageTag: field(body, 'image_tag'),
-        selection: field(body, 'selection'),
-        canarySize: field(body, 'canary_size'),
-        batchSize: field(body, 'batch_size'),
-        reason: field(body, 'reason'),
+        imageTag: field('image_tag'),
+        selection: field('selection'),
+        canarySize: field('canary_size'),
+        batchSize: field('batch_size'),
+        reason: field('reason'),
         operator,
         idempotencyKey,
       }),
@@ -137,65 +105,41 @@ export class RolloutsController {
   }
 
   @Post(':id/pause')
-  @HttpCode(202)
-  @UseGuards(OperatorRoleGuard)
+  @OperatorAction()
   @ApiOperation({ summary: 'Pause a running rollout: tenants in flight finish, no other one starts' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: IDEMPOTENCY_KEY_POLICY })
   @ApiBody(REASON_BODY)
   @ApiResponse({ status: 409, description: 'ROLLOUT.ACTION_REFUSED: not running' })
-  pause(
-    @Param('id') id: string,
-    @Body() body: unknown,
-    @Req() request: HttpRequest,
-    @Headers('idempotency-key') key?: string,
-  ) {
-    return this.decide(id, 'pause', body, request, key);
+  pause(@Param('id') id: string, @OperatorRequest() input: OperatorInput) {
+    return this.decide(id, 'pause', input);
   }
 
   @Post(':id/resume')
-  @HttpCode(202)
-  @UseGuards(OperatorRoleGuard)
+  @OperatorAction()
   @ApiOperation({ summary: 'Resume a paused or halted rollout (a halt’s failed tenant is tried again)' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: IDEMPOTENCY_KEY_POLICY })
   @ApiBody(REASON_BODY)
   @ApiResponse({ status: 409, description: 'ROLLOUT.ACTION_REFUSED: neither paused nor halted' })
-  resume(
-    @Param('id') id: string,
-    @Body() body: unknown,
-    @Req() request: HttpRequest,
-    @Headers('idempotency-key') key?: string,
-  ) {
-    return this.decide(id, 'resume', body, request, key);
+  resume(@Param('id') id: string, @OperatorRequest() input: OperatorInput) {
+    return this.decide(id, 'resume', input);
   }
 
   @Post(':id/abort')
-  @HttpCode(202)
-  @UseGuards(OperatorRoleGuard)
+  @OperatorAction()
   @ApiOperation({
     summary: 'Abort a rollout: no further tenant starts; tenants already changed keep the tag',
   })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: IDEMPOTENCY_KEY_POLICY })
   @ApiBody(REASON_BODY)
   @ApiResponse({ status: 409, description: 'ROLLOUT.ACTION_REFUSED: completed or aborted already' })
-  abort(
-    @Param('id') id: string,
-    @Body() body: unknown,
-    @Req() request: HttpRequest,
-    @Headers('idempotency-key') key?: string,
-  ) {
-    return this.decide(id, 'abort', body, request, key);
+  abort(@Param('id') id: string, @OperatorRequest() input: OperatorInput) {
+    return this.decide(id, 'abort', input);
   }
 
   private async decide(
     rolloutId: string,
     action: 'pause' | 'resume' | 'abort',
-    body: unknown,
-    request: HttpRequest,
-    idempotencyKey: string | undefined,
+    { operator, idempotencyKey, field }: OperatorInput,
   ) {
-    const operator = request.principal?.name ?? '';
     const result = await this.commands.execute(
-      new DecideRollout({ rolloutId, action, reason: field(body, 'reason'), operator, idempotencyKey }),
+      new DecideRollout({ rolloutId, action, reason: field('reason'), operator, idempotencyKey }),
     );
     this.logger.info({ rolloutId, action, operator, duplicate: result.duplicate }, 'rollout decision');
     return this.answer(result);

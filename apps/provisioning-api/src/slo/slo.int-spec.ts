@@ -1,34 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { createEventStore, type EventStore } from '@app/event-store';
 import type { Tier } from '@app/contracts';
 import { provisionedTenant, TenantStreamBuilder, type SloReport } from '@app/tenancy';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Client } from 'pg';
-import pino from 'pino';
-import request from 'supertest';
-import { createApp } from '../app.factory';
-import { loadProvisioningApiConfig } from '../config';
+import { startTestApi, type TestApi } from '../testing/test-api.test-helpers';
 
-const DATABASE_URL =
-  process.env['PROVISIONING_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/provisioning_test';
-if (!/_test$/.test(new URL(DATABASE_URL).pathname)) {
-  throw new Error(`refusing to run against ${new URL(DATABASE_URL).pathname}: not a test database`);
-}
-
-const suffix = randomBytes(4).toString('hex');
-const EVENT_SCHEMA = `slo_es_${suffix}`;
-const READ_SCHEMA = `slo_rm_${suffix}`;
-const OPERATOR = `op_${randomBytes(12).toString('hex')}`;
-const AUDITOR = `au_${randomBytes(12).toString('hex')}`;
 const NOW = new Date('2025-03-10T12:00:00.000Z');
-const silent = pino({ level: 'silent' });
 const hex = () => randomBytes(3).toString('hex');
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
 const QUOTA = { code: 'K8S.QUOTA_REFUSED', message: 'quota refused', retryable: false };
 
-let store: EventStore;
-let app: NestExpressApplication;
-let http: ReturnType<typeof request>;
+let api: TestApi;
 
 const activeTenant = (name: string, tier: Tier, start: string, stepMs: number) =>
   provisionedTenant(`${name}-${hex()}`, tier, start, stepMs);
@@ -46,45 +27,25 @@ const failed = new TenantStreamBuilder(`broken-${hex()}`, '2025-03-03T10:00:00Z'
 const older = activeTenant('older', 'standard', '2025-02-01T10:00:00Z', 20_000);
 
 beforeAll(async () => {
-  store = await createEventStore(DATABASE_URL, { schema: EVENT_SCHEMA, logger: silent, pollIntervalMs: 100 });
-  const config = loadProvisioningApiConfig({
-    EVENTSTORE_URL: DATABASE_URL,
-    EVENTSTORE_SCHEMA: EVENT_SCHEMA,
-    READ_MODEL_URL: DATABASE_URL,
-    READ_MODEL_SCHEMA: READ_SCHEMA,
-    WEBHOOK_BEARER_SECRET: `whsec_${randomBytes(16).toString('hex')}`,
-    WEBHOOK_SIGNING_SECRET: `whsig_${randomBytes(16).toString('hex')}`,
-    OPERATOR_TOKENS: `alice:${OPERATOR}`,
-    AUDITOR_TOKENS: `audrey:${AUDITOR}`,
-    GRACE_PERIOD_DAYS: '30',
-    LOG_LEVEL: 'silent',
-  });
-  app = await createApp(config, { eventStore: store, logger: silent, clock: () => NOW });
-  await app.listen(0, '127.0.0.1');
-  http = request(app.getHttpServer());
-  for (const builder of [older, premiumFast, premiumSlow, standard, failed]) await builder.appendTo(store);
+  api = await startTestApi({ schemaPrefix: 'slo', overrides: { clock: () => NOW } });
+  for (const builder of [older, premiumFast, premiumSlow, standard, failed])
+    await builder.appendTo(api.store);
 });
 
 afterAll(async () => {
-  await app?.close();
-  await store?.close();
-  const client = new Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS "${EVENT_SCHEMA}" CASCADE`);
-  await client.query(`DROP SCHEMA IF EXISTS "${READ_SCHEMA}" CASCADE`);
-  await client.end();
+  await api?.close();
 });
 
 describe('GET /api/v1/slo on PostgreSQL', () => {
   it('answers 401 without a known token', async () => {
-    await http.get('/api/v1/slo').expect(401);
-    await http.get('/api/v1/slo').set(bearer('nope')).expect(401);
+    await api.http.get('/api/v1/slo').expect(401);
+    await api.http.get('/api/v1/slo').set(bearer('nope')).expect(401);
   });
 
   it('reports the period from the tenant streams, for an auditor as for an operator', async () => {
-    const response = await http
+    const response = await api.http
       .get('/api/v1/slo?since=2025-03-01&until=2025-03-08')
-      .set(bearer(AUDITOR))
+      .set(bearer(api.secrets.auditor))
       .expect(200);
     const report = response.body as SloReport;
     expect(report.period).toEqual({ since: '2025-03-01T00:00:00.000Z', until: '2025-03-08T00:00:00.000Z' });
@@ -108,29 +69,35 @@ describe('GET /api/v1/slo on PostgreSQL', () => {
     expect(report.steps.find((s) => s.step === 'namespace')).toMatchObject({ count: 3, failures: 1 });
     // The February tenant's events were read, but its run ended before the period.
     expect(report.events_read).toBe(26 * 4 + 5);
-    const again = await http
+    const again = await api.http
       .get('/api/v1/slo?since=2025-03-01&until=2025-03-08')
-      .set(bearer(OPERATOR))
+      .set(bearer(api.secrets.operator))
       .expect(200);
     expect(again.body).toEqual(report);
   });
 
   it('restricts the report to one tier and defaults to the 30 days before now', async () => {
-    const response = await http.get('/api/v1/slo?tier=premium').set(bearer(OPERATOR)).expect(200);
+    const response = await api.http
+      .get('/api/v1/slo?tier=premium')
+      .set(bearer(api.secrets.operator))
+      .expect(200);
     const report = response.body as SloReport;
     expect(report.period).toEqual({ since: '2025-02-08T12:00:00.000Z', until: NOW.toISOString() });
     expect(report.tier).toBe('premium');
     expect(report.by_tier.map((t) => t.tier)).toEqual(['premium']);
     expect(report.overall.runs).toEqual({ activated: 2, failed: 0, cancelled: 0, in_progress: 0 });
-    const since7d = await http.get('/api/v1/slo?since=7d').set(bearer(OPERATOR)).expect(200);
+    const since7d = await api.http.get('/api/v1/slo?since=7d').set(bearer(api.secrets.operator)).expect(200);
     expect((since7d.body as SloReport).overall.runs.activated).toBe(0);
     expect((since7d.body as SloReport).period.since).toBe('2025-03-03T12:00:00.000Z');
   });
 
   it('serves the console the same report with its charts laid out', async () => {
     const query = 'since=2025-03-01&until=2025-03-08';
-    const plain = await http.get(`/api/v1/slo?${query}`).set(bearer(AUDITOR)).expect(200);
-    const response = await http.get(`/api/v1/console/slo?${query}`).set(bearer(AUDITOR)).expect(200);
+    const plain = await api.http.get(`/api/v1/slo?${query}`).set(bearer(api.secrets.auditor)).expect(200);
+    const response = await api.http
+      .get(`/api/v1/console/slo?${query}`)
+      .set(bearer(api.secrets.auditor))
+      .expect(200);
     const body = response.body as { report: SloReport; charts: { id: string; summary: string }[] };
     expect(body.report).toEqual(plain.body);
     expect(body.charts.map((chart) => [chart.id, chart.summary])).toEqual([
@@ -139,22 +106,22 @@ describe('GET /api/v1/slo on PostgreSQL', () => {
       ['slo-chart-steps', 'Every step within its budget.'],
       ['slo-chart-states', expect.stringMatching(/^\d+ states over /)],
     ]);
-    await http.get('/api/v1/console/slo').expect(401);
+    await api.http.get('/api/v1/console/slo').expect(401);
   });
 
   it('names every malformed parameter with a 400', async () => {
-    const response = await http
+    const response = await api.http
       .get('/api/v1/slo?since=yesterday&tier=gold')
-      .set(bearer(OPERATOR))
+      .set(bearer(api.secrets.operator))
       .expect(400);
     expect(response.body).toMatchObject({ error: 'VALIDATION_FAILED' });
     expect((response.body as { violations: { field: string }[] }).violations.map((v) => v.field)).toEqual([
       'since',
       'tier',
     ]);
-    const reversed = await http
+    const reversed = await api.http
       .get('/api/v1/slo?since=2025-03-02&until=2025-03-01')
-      .set(bearer(OPERATOR))
+      .set(bearer(api.secrets.operator))
       .expect(400);
     expect(JSON.stringify(reversed.body)).toContain('since must be before until');
   });

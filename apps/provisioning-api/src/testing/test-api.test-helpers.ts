@@ -1,14 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createEventStore, type EventStore } from '@app/event-store';
+import { testSchemas } from '@app/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Client } from 'pg';
 import pino from 'pino';
 import request from 'supertest';
 import { createApp, type CreateAppOverrides } from '../app.factory';
 import { loadProvisioningApiConfig, type ProvisioningApiConfig } from '../config';
-
-const DATABASE_URL =
-  process.env['PROVISIONING_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/provisioning_test';
 
 /** The credentials the app accepts: fresh random values per app, so no two specs share one. */
 export interface TestApiSecrets {
@@ -27,6 +25,10 @@ export interface TestApi {
   store: EventStore;
   config: ProvisioningApiConfig;
   secrets: TestApiSecrets;
+  /** The PostgreSQL test database, for a spec's own connections (a lock holder, `pg_locks`). */
+  databaseUrl: string;
+  /** The schema of the app's event store (its tables, the names of its advisory locks). */
+  eventSchema: string;
   /**
    * Events in the store, counted in SQL: every committed append, including those a `readAll` would not show
    * yet (the PostgreSQL adapter reads below the server's snapshot horizon).
@@ -51,15 +53,8 @@ export interface TestApiOptions {
  * what an HTTP integration spec needs, set up in one place.
  */
 export async function startTestApi(options: TestApiOptions): Promise<TestApi> {
-  if (!/_test$/.test(new URL(DATABASE_URL).pathname)) {
-    throw new Error(`refusing to run against ${new URL(DATABASE_URL).pathname}: not a test database`);
-  }
-  if (!/^[a-z][a-z0-9]{0,15}$/.test(options.schemaPrefix)) {
-    throw new Error(`schema prefix ${JSON.stringify(options.schemaPrefix)}: expected up to 16 [a-z0-9]`);
-  }
-  const suffix = randomBytes(4).toString('hex');
-  const eventSchema = `${options.schemaPrefix}_es_${suffix}`;
-  const readSchema = `${options.schemaPrefix}_rm_${suffix}`;
+  const schemas = testSchemas(options.schemaPrefix);
+  const { databaseUrl, eventSchema, readSchema } = schemas;
   const secret = (prefix: string, bytes: number) => `${prefix}_${randomBytes(bytes).toString('hex')}`;
   const secrets: TestApiSecrets = {
     operator: secret('op', 12),
@@ -68,24 +63,23 @@ export async function startTestApi(options: TestApiOptions): Promise<TestApi> {
     webhookSigning: secret('whsig', 16),
   };
   const logger = options.overrides?.logger ?? pino({ level: 'silent' });
-  const sql = new Client({ connectionString: DATABASE_URL });
+  const sql = new Client({ connectionString: databaseUrl });
   await sql.connect();
   let store: EventStore | undefined;
   let app: NestExpressApplication | undefined;
   const close = async () => {
     await app?.close();
     await store?.close();
-    await sql.query(`DROP SCHEMA IF EXISTS "${eventSchema}" CASCADE`);
-    await sql.query(`DROP SCHEMA IF EXISTS "${readSchema}" CASCADE`);
     await sql.end();
+    await schemas.drop();
   };
   try {
-    store = await createEventStore(DATABASE_URL, { schema: eventSchema, logger, pollIntervalMs: 100 });
+    store = await createEventStore(databaseUrl, { schema: eventSchema, logger, pollIntervalMs: 100 });
     await options.seed?.(store);
     const config = loadProvisioningApiConfig({
-      EVENTSTORE_URL: DATABASE_URL,
+      EVENTSTORE_URL: databaseUrl,
       EVENTSTORE_SCHEMA: eventSchema,
-      READ_MODEL_URL: DATABASE_URL,
+      READ_MODEL_URL: databaseUrl,
       READ_MODEL_SCHEMA: readSchema,
       WEBHOOK_BEARER_SECRET: secrets.webhookBearer,
       WEBHOOK_SIGNING_SECRET: secrets.webhookSigning,
@@ -104,6 +98,8 @@ export async function startTestApi(options: TestApiOptions): Promise<TestApi> {
       store,
       config,
       secrets,
+      databaseUrl,
+      eventSchema,
       eventCount: async () => (await sql.query<{ n: number }>(counted)).rows[0].n,
       close,
     };

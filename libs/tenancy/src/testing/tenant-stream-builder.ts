@@ -10,7 +10,8 @@ import {
   type MessageMetadata,
   type TenantProfile,
 } from '@app/contracts';
-import type { EventData, EventStore } from '@app/event-store';
+import type { EventData, EventStore, RecordedEvent } from '@app/event-store';
+import type { SummaryEvent } from '../read-model/tenant-summary.types';
 
 /** Builds realistic tenant streams (what intake, the orchestrator and the services append) for tests. */
 export class TenantStreamBuilder {
@@ -148,6 +149,30 @@ export class TenantStreamBuilder {
   /** Time of the event at `index` (its metadata's occurredAt). */
   occurredAt(index: number): string {
     return this.events[index].metadata?.occurredAt ?? '';
+  }
+
+  /** The events as the tenant summary folds them, each at its index as revision. */
+  summaryEvents(): SummaryEvent[] {
+    return this.events.map(({ type, data }, revision) => ({
+      type,
+      data,
+      revision,
+      occurredAt: this.occurredAt(revision),
+    }));
+  }
+
+  /** The events as the event store hands them back, each at its index as revision and position. */
+  recorded(): RecordedEvent[] {
+    return this.events.map(({ id, type, data, metadata }, revision) => ({
+      id,
+      type,
+      data,
+      metadata: { schemaVersion: 1, ...metadata },
+      streamName: tenantStream(this.tenantId),
+      revision,
+      position: String(revision).padStart(12, '0'),
+      recordedAt: new Date(this.occurredAt(revision)),
+    }));
   }
 
   /** Appends the events built since the previous call. */
