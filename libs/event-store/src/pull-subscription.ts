@@ -7,6 +7,11 @@ export interface PullBatch {
   events: RecordedEvent[];
   /** True when events exist that are not yet safe to read (PostgreSQL: an older transaction is still open). */
   pending: boolean;
+  /**
+   * A filtered read that looked at every event up to here and matched only `events`: the subscription's position
+   * moves here after them, so the next read starts past what the filter skipped instead of reading it again.
+   */
+  scannedTo?: Checkpoint;
 }
 
 export interface PullSource {
@@ -101,6 +106,7 @@ export class PullSubscription implements Subscription {
           continue;
         }
         if (batch.events.length === 0) {
+          if (batch.scannedTo !== undefined) this.current = batch.scannedTo;
           this.caughtUp = true;
           const wait = batch.pending ? this.settings.pendingPollMs : this.settings.pollIntervalMs;
           await this.source.notifier.wait(version, wait, signal);
@@ -114,6 +120,7 @@ export class PullSubscription implements Subscription {
           this.delivered += 1;
           this.lastRecordedAt = event.recordedAt;
         }
+        if (batch.scannedTo !== undefined && !signal.aborted) this.current = batch.scannedTo;
       }
     } catch (error) {
       this.stopped = true;

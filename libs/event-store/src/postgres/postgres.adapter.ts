@@ -1,5 +1,5 @@
 import { Pool, type PoolConfig, type QueryConfig, type QueryResultRow } from 'pg';
-import { decodeCheckpoint, encodeCheckpoint } from '../checkpoint';
+import { compareCheckpoints, decodeCheckpoint, encodeCheckpoint } from '../checkpoint';
 import { EventStoreUnavailableError, StreamNotFoundError, WrongExpectedVersionError } from '../errors';
 import { defaultLogger, describeError, type Logger } from '../logger';
 import { PullSubscription, type PullBatch, type PullSource } from '../pull-subscription';
@@ -238,15 +238,28 @@ export class PostgresEventStore implements EventStore {
   ): Promise<PullBatch> {
     const [xid, position] = after === undefined ? [0n, 0n] : decodeCheckpoint(after, 2);
     if (filter && 'category' in filter) assertCategory(filter.category);
+    // A subscription's filtered read skips what its filter does not match, and without a position past it every
+    // later read would walk the same rows again: a subscription to a rare category (rollouts, guardrails) read
+    // every tenant event appended since it started, on every poll. The last visible event, taken BEFORE the
+    // read, is final (its transaction and every older one are over), so a read that returns less than a full
+    // page has looked at everything up to it.
+    const horizon = detectPending && filter ? await this.lastVisibleCheckpoint() : undefined;
     const result = await this.query<EventRow>(this.sql.readAll(xid, position, limit, filter));
     const events = result.rows.map((row) => this.toRecorded(row));
+    const reached = events.length > 0 ? events[events.length - 1].position : after;
+    const scannedTo =
+      horizon !== undefined &&
+      (limit === null || events.length < limit) &&
+      (reached === undefined || compareCheckpoints(horizon, reached) > 0)
+        ? horizon
+        : undefined;
     let pending = false;
     if (detectPending && events.length === 0) {
       // Rows at or above xmin may belong to finished transactions held back by an older open one: re-read soon.
       const check = await this.query<{ pending: boolean }>(this.sql.pending());
       pending = check.rows[0]?.pending === true;
     }
-    return { events, pending };
+    return { events, pending, ...(scannedTo !== undefined ? { scannedTo } : {}) };
   }
 
   private async lastVisibleCheckpoint(): Promise<Checkpoint | undefined> {
