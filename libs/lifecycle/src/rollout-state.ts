@@ -1,4 +1,4 @@
-import type { FailureReason, RolloutEventData, RolloutEventType, RolloutSelection } from '@app/contracts';
+import type { FailureReason, RolloutEventData, RolloutEventType } from '@app/contracts';
 import { ROLLOUT_EVENT_TYPES } from '@app/contracts';
 
 /*
@@ -31,16 +31,8 @@ export interface RolloutDecisionRecord {
   at: string;
 }
 
-export interface RolloutState {
-  rolloutId: string;
-  imageTag: string;
-  selection: RolloutSelection;
-  canarySize: number;
-  batchSize: number;
-  waves: string[][];
-  requestedBy: string;
-  reason: string;
-  startedAt: string;
+/** The plan as RolloutStarted fixed it, and what happened since. */
+export interface RolloutState extends Readonly<RolloutEventData['RolloutStarted']> {
   status: RolloutStatus;
   /** The wave started last; -1 before the first. */
   currentWave: number;
