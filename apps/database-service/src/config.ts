@@ -1,5 +1,6 @@
 import { archiveS3Env } from '@app/archive';
 import { SECRET_STORE_ENV } from '@app/secrets';
+import { envBoolean } from '@app/platform';
 import { z } from 'zod';
 
 const common = {
@@ -14,6 +15,13 @@ const common = {
   /** Host and port written into the credentials secret: what the tenant's pods use (spec 3.3, 10.1). */
   DATABASE_SECRET_HOST: z.string().min(1).default('mysql.e-commerce-shared.svc.cluster.local'),
   DATABASE_SECRET_PORT: z.coerce.number().int().min(1).max(65535).default(3306),
+  /**
+   * The spec's FLUSH PRIVILEGES after a tenant's accounts (on by default). CREATE USER and GRANT take effect at
+   * once; the flush only matters for grant tables edited by hand, and it reloads every account on the server:
+   * measured here at 15 ms with 37 accounts and 132 ms with 11,000 (a thousand tenants), a cost per tenant that
+   * grows with the fleet. A fleet whose grant tables only this service writes can turn it off.
+   */
+  MYSQL_FLUSH_PRIVILEGES: envBoolean(true),
   ...SECRET_STORE_ENV,
 };
 

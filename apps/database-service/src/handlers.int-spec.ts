@@ -124,7 +124,7 @@ describe('database-service handlers (real MariaDB, real encrypted secret store)'
   }
 
   /** The handlers over another admin (a wrapper that injects a server's behaviour), same store and settings. */
-  function handlersWith(other: DatabaseAdmin): CommandHandlers {
+  function handlersWith(other: DatabaseAdmin, settings: { flushPrivileges?: boolean } = {}): CommandHandlers {
     return createHandlers({
       admin: other,
       secrets,
@@ -132,7 +132,20 @@ describe('database-service handlers (real MariaDB, real encrypted secret store)'
       backups: new FilesystemBackupTarget(join(tmpdir(), 'dbsvc-backups-unused')),
       secretHost: 'mysql.e-commerce-shared.svc.cluster.local',
       secretPort: 3306,
+      ...settings,
     });
+  }
+
+  /** The admin, with every statement it runs recorded. */
+  function recording(statements: string[]): DatabaseAdmin {
+    return Object.create(admin, {
+      run: {
+        value: async (sql: string, operation: never, target: string, sensitive?: boolean) => {
+          statements.push(sql);
+          await admin.run(sql, operation, target, sensitive);
+        },
+      },
+    }) as DatabaseAdmin;
   }
 
   beforeAll(async () => {
@@ -283,6 +296,27 @@ describe('database-service handlers (real MariaDB, real encrypted secret store)'
     expect(verified.passed).toBe((verified.checks as string[]).length);
     await run('RemoveDatabases', tenant);
     expect(await snapshot()).toEqual(before);
+  });
+
+  it("runs the spec's FLUSH PRIVILEGES by default, and not when configured off, the accounts working either way", async () => {
+    for (const flushPrivileges of [undefined, false]) {
+      const tenant = newTenant(`Flush ${String(flushPrivileges)}`);
+      const statements: string[] = [];
+      const flushing = handlersWith(
+        recording(statements),
+        flushPrivileges === undefined ? {} : { flushPrivileges },
+      );
+      await (flushing.ProvisionDatabases as CommandHandler<'ProvisionDatabases'>)(
+        command('ProvisionDatabases', tenant, {} as never),
+        context(),
+      );
+      expect(statements.filter((sql) => sql === 'FLUSH PRIVILEGES')).toHaveLength(
+        flushPrivileges === false ? 0 : 1,
+      );
+      const verified = await run('VerifyDatabases', tenant);
+      expect(verified.passed).toBe((verified.checks as string[]).length);
+      await run('RemoveDatabases', tenant);
+    }
   });
 
   it('reads a database back after creating it and repairs a collation the server did not keep', async () => {

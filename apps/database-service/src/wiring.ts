@@ -25,6 +25,7 @@ export async function createServiceRuntime(
     backups,
     secretHost: config.DATABASE_SECRET_HOST,
     secretPort: config.DATABASE_SECRET_PORT,
+    flushPrivileges: config.MYSQL_FLUSH_PRIVILEGES,
   };
   return {
     deps,

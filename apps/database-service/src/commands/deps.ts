@@ -10,6 +10,8 @@ export interface DatabaseHandlerDeps {
   /** Host/port written into the credentials secret (what tenant pods connect to). */
   secretHost: string;
   secretPort: number;
+  /** Run the spec's FLUSH PRIVILEGES after the accounts (MYSQL_FLUSH_PRIVILEGES; default true). */
+  flushPrivileges?: boolean;
   /** Defaults to 24 random bytes as base64url (32 characters); injectable for tests. */
   generatePassword?: () => string;
   /** The tenant admin's temporary password; defaults to `generateTemporaryPassword` over crypto bytes. */

@@ -55,9 +55,9 @@ export class ProvisionDatabasesHandler {
     const users = await admin.users(plan.map((entry) => entry.user));
     await Promise.all(plan.map((entry) => this.provisionAccount(entry, users, context)));
     const maxUserConnections = await applyConnectionLimits(admin, plan, command.data.tenant.tier);
-    // Account statements take effect at once; the spec's FLUSH PRIVILEGES is kept for servers whose grant
-    // tables were edited by hand.
-    await admin.run('FLUSH PRIVILEGES', 'grant', 'privileges');
+    // Account statements take effect at once; the spec's FLUSH PRIVILEGES is kept (by default) for servers whose
+    // grant tables were edited by hand. It reloads every account on the server (MYSQL_FLUSH_PRIVILEGES).
+    if (this.deps.flushPrivileges !== false) await admin.run('FLUSH PRIVILEGES', 'grant', 'privileges');
     const adminCredentialsPath = await this.provisionAdminInitialSecret(command.data.tenant);
     return {
       databases: names,
