@@ -57,6 +57,7 @@ describe('broker-service handlers (real RabbitMQ management API and AMQP)', () =
     baseUrl: string,
     attempts = 3,
     wrap: (client: RabbitManagementClient) => BrokerManagement = (client) => client,
+    probe: typeof probeAmqpAccess = probeAmqpAccess,
   ): CommandHandlers {
     return createHandlers({
       management: wrap(
@@ -70,7 +71,7 @@ describe('broker-service handlers (real RabbitMQ management API and AMQP)', () =
       ),
       adminUser: 'guest',
       secrets,
-      probe: probeAmqpAccess,
+      probe,
       amqpUrl: AMQP_URL,
       secretHost: 'rabbitmq.e-commerce-shared.svc.cluster.local',
       secretPort: 5672,
@@ -366,6 +367,34 @@ describe('broker-service handlers (real RabbitMQ management API and AMQP)', () =
       });
     }
     await run('ProvisionBroker', tenant);
+    await run('VerifyBroker', tenant);
+    await run('RemoveBroker', tenant);
+  });
+
+  it('waits (retryable) when the broker drops between its two AMQP probes rather than failing the tenant', async () => {
+    // Seen in the restart e2e: the node went down after the tenant's own probe and before the foreign-vhost one,
+    // whose connection failure was taken for a failed isolation check and failed the tenant for good.
+    const tenant = newTenant('Probe Drop Co');
+    await run('ProvisionBroker', tenant);
+    const droppingForeign = build(MANAGEMENT_URL, 3, undefined, async (options) =>
+      options.vhost === '/'
+        ? {
+            ok: false,
+            vhost: options.vhost,
+            user: options.user,
+            steps: [],
+            failure: {
+              step: 'connect',
+              code: 'CONNECTION_FAILED',
+              message: 'connect ECONNREFUSED 127.0.0.1:5672',
+            },
+          }
+        : probeAmqpAccess(options),
+    );
+    await expect(run('VerifyBroker', tenant, droppingForeign)).rejects.toMatchObject({
+      code: 'BROKER.AMQP_UNAVAILABLE',
+      retryable: true,
+    });
     await run('VerifyBroker', tenant);
     await run('RemoveBroker', tenant);
   });

@@ -1,4 +1,5 @@
 import type { CommandMessage, StepOutputs } from '@app/contracts';
+import type { AmqpProbeResult } from '@app/messaging';
 import { HANDLER_DEPS, permanent, retryable } from '@app/platform';
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
@@ -103,17 +104,25 @@ export class VerifyBrokerHandler {
     check('secret:stored', stored !== undefined);
     if (!stored) return;
     const own = await probe(this.deps, broker, stored, broker.topology.vhost);
-    if (own.failure?.code === 'CONNECTION_FAILED' || own.failure?.code === 'TIMEOUT') {
-      throw retryable(
-        'BROKER.AMQP_UNAVAILABLE',
-        `AMQP check could not reach the broker: ${own.failure.code}`,
-      );
-    }
+    throwIfUnreachable(own);
     check('amqp:connect-publish-consume', own.ok);
+    // The broker can drop between the two probes (a node restart): a foreign probe that could not connect at all
+    // says nothing about isolation, and must not fail the tenant for good.
     const foreign = await probe(this.deps, broker, stored, this.deps.foreignVhost);
+    throwIfUnreachable(foreign);
     check(
       'amqp:foreign-vhost-refused',
       !foreign.ok && foreign.failure?.step === 'connect' && foreign.failure.code === 'ACCESS_REFUSED',
+    );
+  }
+}
+
+/** A probe that never reached the broker is retried, not judged (the step's retry runs it again). */
+function throwIfUnreachable(result: AmqpProbeResult): void {
+  if (result.failure?.code === 'CONNECTION_FAILED' || result.failure?.code === 'TIMEOUT') {
+    throw retryable(
+      'BROKER.AMQP_UNAVAILABLE',
+      `AMQP check could not reach the broker: ${result.failure.code}`,
     );
   }
 }
