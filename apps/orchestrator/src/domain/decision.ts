@@ -11,7 +11,13 @@ import {
 } from '@app/contracts';
 import { DEFAULT_COMMAND_DEADLINE_SECONDS, FALLBACK_DEADLINE_SECONDS, type DeciderConfig } from './config';
 import type { PurgeGuard } from './guardrails';
-import { provisioningRun, type StepState, type TenantState } from '@app/lifecycle';
+import {
+  imageTagParams,
+  provisioningRun,
+  WORKLOADS_RENDERING_COMMANDS,
+  type StepState,
+  type TenantState,
+} from '@app/lifecycle';
 
 /** A lifecycle event the orchestrator decided to append; the runtime adds the metadata. */
 export type Decision = {
@@ -86,7 +92,11 @@ export function startStep(
       service: COMMAND_CATALOG[commandType].service,
       attempt,
       deadline: addSeconds(ctx.now, deadlineSeconds(step, commandType, ctx.config)).toISOString(),
-      params,
+      // Every command that renders the workloads renders them with the tenant's applied image tag (a tier change,
+      // a suspension, a drift repair), unless the step names another one (an image tag change).
+      params: WORKLOADS_RENDERING_COMMANDS.has(commandType)
+        ? { ...imageTagParams(ctx.state), ...params }
+        : params,
     },
   };
 }

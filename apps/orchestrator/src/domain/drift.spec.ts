@@ -3,7 +3,10 @@ import {
   GATING_STEPS,
   admitDriftCheck,
   admitDriftRepair,
+  admitImageTagChange,
   driftVerifyKey,
+  imageTagVerifyKey,
+  imageTagWorkloadsKey,
   isRefusal,
   type Admission,
 } from '@app/lifecycle';
@@ -153,6 +156,32 @@ describe('drift checks', () => {
 
     sim.succeed('drift-1:repair-1:databases');
     expect(types(sim.succeed('drift-1:reverify-1:databases'))).toEqual(['DriftRepaired']);
+  });
+
+  it("repairs the workloads with the tenant's applied image tag, not the service's default", () => {
+    const sim = activeTenant();
+    const tag = admitImageTagChange(sim.state, {
+      imageTag: 'v2.0.0',
+      reason: 'release 2.0',
+      requestedBy: 'operator:olivia',
+      requestedAt: sim.now.toISOString(),
+    });
+    admit(sim, tag);
+    sim.succeed(imageTagWorkloadsKey(1));
+    sim.succeed(imageTagVerifyKey(1));
+    expect(sim.state.imageTag).toBe('v2.0.0');
+
+    check(sim);
+    sim.fail(driftVerifyKey(1, 'kubernetes'), {
+      code: 'K8S.VERIFICATION_FAILED',
+      message: 'failed checks: deployment:api-gateway',
+      retryable: false,
+    });
+    expect(startedSteps(approve(sim, '1-kubernetes'))).toEqual(['drift-1:repair-1:kubernetes']);
+    expect(sim.run('drift-1:repair-1:kubernetes')).toMatchObject({
+      commandType: 'DeployWorkloads',
+      params: { imageTag: 'v2.0.0' },
+    });
   });
 
   it('keeps a drift open when its repair fails; the next repair needs an approval and new keys', () => {

@@ -4,7 +4,6 @@ import {
   cancellationKey,
   dependenciesMet,
   imageTagDeploymentUnsettled,
-  imageTagParams,
   pendingImageTagChange,
   reactivationKey,
   TIER_LIMITS_WORK,
@@ -172,7 +171,7 @@ function decideChanges(ctx: DecisionContext): Decision[] {
     const run = state.steps[key];
     // The quota update renders the workloads too: it waits for an image tag deployment in flight.
     if (!run && operating && !imageTagDeploymentUnsettled(state)) {
-      const params = { fromTier: tier.fromTier, toTier: tier.toTier, ...imageTagParams(state) };
+      const params = { fromTier: tier.fromTier, toTier: tier.toTier };
       decisions.push(startStep(ctx, key, 'UpdateQuota', params));
     } else if (run?.status === 'succeeded') {
       decisions.push(...decideTierLimits(ctx, tier.seq, { fromTier: tier.fromTier, toTier: tier.toTier }));
@@ -185,7 +184,7 @@ function decideChanges(ctx: DecisionContext): Decision[] {
     // Asked after an image tag change (admission refuses the opposite order), it waits for that change.
     if (!state.steps[key] && !pendingImageTagChange(state)) {
       const command = op.kind === 'suspend' ? 'SuspendWorkloads' : 'ResumeWorkloads';
-      decisions.push(startStep(ctx, key, command, imageTagParams(state)));
+      decisions.push(startStep(ctx, key, command, {}));
     }
   }
   return decisions;
