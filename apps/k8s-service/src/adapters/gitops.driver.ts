@@ -173,7 +173,9 @@ export class GitOpsDriver implements DeliveryDriver {
   /** The `newTag` the tenant's kustomization names now (an image tag change's), if it is a valid tag. */
   private async treeImageTag(root: string): Promise<string | undefined> {
     const existing = await readFile(join(root, KUSTOMIZATION), 'utf8').catch(() => undefined);
-    const tag = existing && /^\s*newTag:\s*['"]?([^'"\s]+)['"]?\s*$/m.exec(existing)?.[1];
+    if (existing === undefined) return undefined;
+    const { images } = (parse(existing) ?? {}) as { images?: { newTag?: unknown }[] };
+    const tag = Array.isArray(images) ? images[0]?.newTag : undefined;
     return isImageTag(tag) ? tag : undefined;
   }
 
