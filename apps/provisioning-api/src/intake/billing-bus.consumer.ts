@@ -81,7 +81,9 @@ export async function startBillingBusIntake(
     handlers,
     // Billing's CloudEvents (structured or binary mode) beside the house envelope.
     decode: decodeBillingDelivery,
-    // Intake is idempotent per subscription id: redeliveries converge without a dedupe store.
-    dedupe: false,
+    // Copies of one message id (a CloudEvent's `id`, an envelope's `messageId`) are acknowledged without running
+    // intake again, as the CloudEvents spec lets consumers assume (the default in-memory store). It is an
+    // optimisation, not the guarantee: across restarts and replicas intake itself is idempotent per subscription
+    // and billing timestamp, so a copy the store no longer remembers converges on the same answer.
   });
 }

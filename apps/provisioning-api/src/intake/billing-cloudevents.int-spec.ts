@@ -24,7 +24,9 @@ const DATABASE_URL =
   process.env['PROVISIONING_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/provisioning_test';
 const run = randomBytes(4).toString('hex');
 const schema = `bus_ce_${run}`;
-const logger = pino({ level: 'silent' });
+/** Intake's log lines, to count how often a delivery ran intake (`subscription event accepted`). */
+const logLines: Array<Record<string, unknown>> = [];
+const logger = pino({ level: 'info' }, { write: (line: string) => logLines.push(JSON.parse(line)) });
 const CREATED = billingCloudEventType(BILLING_EVENTS.created);
 
 let vhost: rabbit.TestVhost;
@@ -60,8 +62,7 @@ function structured(subscriptionId: string, data: unknown = payload(subscription
 }
 
 /** The AMQP binding's binary mode: attributes as `cloudEvents:` application properties, the data as the body. */
-function binary(subscriptionId: string): EncodedCloudEvent {
-  const id = randomUUID();
+function binary(subscriptionId: string, id: string = randomUUID()): EncodedCloudEvent {
   return {
     id,
     type: CREATED,
@@ -71,7 +72,7 @@ function binary(subscriptionId: string): EncodedCloudEvent {
     properties: {
       persistent: true,
       contentType: 'application/json',
-      messageId: id,
+      messageId: randomUUID(),
       headers: {
         'cloudEvents:specversion': '1.0',
         'cloudEvents:id': id,
@@ -144,6 +145,30 @@ describe('billing CloudEvents on billing.events → intake', () => {
       return info.messages === 0 && info.messagesUnacknowledged === 0 ? true : undefined;
     }, 'the intake queue to drain');
     expect(await requested(subscriptionId)).toHaveLength(1);
+  });
+
+  it('runs intake once for copies of one CloudEvent id, structured or binary, under other AMQP message ids', async () => {
+    const subscriptionId = `sub_ce_dup_${run}`;
+    const event = structured(subscriptionId);
+    const copy = binary(subscriptionId, event.id);
+    await publisher.publishCloudEvent('billingEvents', BILLING_EVENTS.created, event);
+    await publisher.publishCloudEvent('billingEvents', BILLING_EVENTS.created, {
+      ...event,
+      properties: { ...event.properties, messageId: randomUUID() },
+    });
+    await publisher.publishCloudEvent('billingEvents', BILLING_EVENTS.created, copy);
+    const [first] = await eventually(
+      async () => ((await requested(subscriptionId)).length > 0 ? requested(subscriptionId) : undefined),
+      'the tenant made from the CloudEvent',
+    );
+    await eventually(async () => {
+      const info = await queueInfo(API_INTAKE_QUEUE);
+      return info.messages === 0 && info.messagesUnacknowledged === 0 ? true : undefined;
+    }, 'the intake queue to drain');
+    const accepted = logLines.filter(
+      (line) => line.msg === 'subscription event accepted' && line.tenantId === first.metadata.tenantId,
+    );
+    expect(accepted).toHaveLength(1);
   });
 
   it('accepts the binary mode (cloudEvents: application properties, data as the body)', async () => {
