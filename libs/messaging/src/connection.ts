@@ -4,6 +4,7 @@ import type { ConfirmChannel } from 'amqplib';
 import pino, { Logger } from 'pino';
 import { errorMessage, MessagingError } from './errors';
 import { MessagingOptions, redactUrl, ResolvedMessagingOptions, resolveOptions } from './options';
+import { brokerEndpoint, type BrokerEndpoint } from './trace-spans';
 
 /**
  * Why not `@nestjs/microservices`' RMQ transport: it acknowledges automatically unless `noAck: false`, has no
@@ -49,6 +50,8 @@ const CHANNEL_HEALTHY_AFTER_MS = 30_000;
 export class MessagingConnection {
   readonly options: ResolvedMessagingOptions;
   readonly logger: Logger;
+  /** Host and port of the broker (no credentials), for the spans' `server.address` and `server.port`. */
+  readonly broker: BrokerEndpoint | undefined;
   private readonly manager: AmqpConnectionManager;
   private channels: Array<ManagedChannel & { setCurrent(channel: ConfirmChannel | undefined): void }> = [];
   private readonly stoppers: Stopper[] = [];
@@ -57,6 +60,7 @@ export class MessagingConnection {
 
   constructor(options: MessagingOptions) {
     this.options = resolveOptions(options);
+    this.broker = brokerEndpoint(this.options.url);
     this.logger = (this.options.logger ?? pino({ name: 'messaging' })).child({
       component: 'messaging',
       connectionName: this.options.connectionName,

@@ -90,7 +90,13 @@ export class MessagePublisher {
     ids: { type: string; messageId: string; correlationId: string; tenantId: string },
     options: PublishOptions,
   ): Promise<void> {
-    const facts = { exchange: this.exchangeName(exchange), routingKey, bodySize: body.length, ...ids };
+    const facts = {
+      exchange: this.exchangeName(exchange),
+      routingKey,
+      bodySize: body.length,
+      server: this.connection.broker,
+      ...ids,
+    };
     return tracePublish(facts, (traceHeaders) => {
       const traced = { ...properties, headers: { ...properties.headers, ...traceHeaders } };
       return this.confirmedPublish(exchange, routingKey, body, traced, ids, options);

@@ -83,7 +83,7 @@ export class QueueWorker {
       this.channel.settle(channel, msg, 'nack');
       return;
     }
-    const task = traceDelivery(msg, this.names.work, () => this.process(channel, msg))
+    const task = traceDelivery(msg, this.names.work, () => this.process(channel, msg), this.connection.broker)
       .then((outcome) => {
         if (outcome === 'failed') this.requeueLater(channel, msg);
       })

@@ -4,6 +4,7 @@ import { HEADERS } from './envelope';
 import { MessagingError } from './errors';
 import { SpanRecorder } from '@app/testing';
 import {
+  brokerEndpoint,
   deliveryTraceContext,
   recordDeliveryFailure,
   traceDelivery,
@@ -19,6 +20,7 @@ const facts = {
   tenantId: 'acme-1a2b3c',
   type: 'ProvisionDatabases',
   bodySize: 120,
+  server: { address: 'rabbitmq.internal', port: 5672 },
 };
 
 /** A delivery as amqplib hands it over, with the headers a publish sent. */
@@ -42,6 +44,19 @@ function delivery(headers: Record<string, unknown>, fields: Partial<ConsumeMessa
     },
   } as unknown as ConsumeMessage;
 }
+
+describe('the broker a span names (server.address, server.port)', () => {
+  it('takes host and port from the AMQP URL, never its credentials, with the protocol default port', () => {
+    expect(brokerEndpoint('amqp://svc:s3cr3t@rabbitmq.internal:5673/tenants')).toEqual({
+      address: 'rabbitmq.internal',
+      port: 5673,
+    });
+    expect(brokerEndpoint('amqp://guest:guest@127.0.0.1')).toEqual({ address: '127.0.0.1', port: 5672 });
+    expect(brokerEndpoint('amqps://u:p@[::1]/v')).toEqual({ address: '::1', port: 5671 });
+    expect(JSON.stringify(brokerEndpoint('amqp://svc:s3cr3t@host:1'))).not.toContain('s3cr3t');
+    expect(brokerEndpoint('not a url')).toBeUndefined();
+  });
+});
 
 describe('AMQP trace context, tracing off', () => {
   it('writes no header and publishes exactly as before', async () => {
@@ -83,6 +98,8 @@ describe('AMQP trace context, tracing on', () => {
       'messaging.message.body.size': 120,
       'provisioning.tenant.id': 'acme-1a2b3c',
       'provisioning.message.type': 'ProvisionDatabases',
+      'server.address': 'rabbitmq.internal',
+      'server.port': 5672,
     });
     const { traceId, spanId } = publish.spanContext();
     expect(sent.traceparent).toBe(`00-${traceId}-${spanId}-01`);
@@ -94,10 +111,15 @@ describe('AMQP trace context, tracing on', () => {
       headers = sent;
     });
     let handlerSpan: string | undefined;
-    const outcome = await traceDelivery(delivery(headers), 'e2e.provisioning.database-service', async () => {
-      handlerSpan = trace.getActiveSpan()?.spanContext().spanId;
-      return 'handled';
-    });
+    const outcome = await traceDelivery(
+      delivery(headers),
+      'e2e.provisioning.database-service',
+      async () => {
+        handlerSpan = trace.getActiveSpan()?.spanContext().spanId;
+        return 'handled';
+      },
+      { address: '10.0.0.7', port: 5671 },
+    );
     expect(outcome).toBe('handled');
     const publish = (await recorder.spans()).find((s) => s.attributes['messaging.message.id'] === 'msg-2')!;
     const process = (await recorder.spans()).find((s) => s.name === 'process provisioning.commands')!;
@@ -117,6 +139,8 @@ describe('AMQP trace context, tracing on', () => {
       'provisioning.tenant.id': 'acme-1a2b3c',
       'provisioning.delivery.attempt': 1,
       'provisioning.delivery.outcome': 'handled',
+      'server.address': '10.0.0.7',
+      'server.port': 5671,
     });
     expect(process.status.code).toBe(SpanStatusCode.UNSET);
   });

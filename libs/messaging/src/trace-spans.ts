@@ -40,7 +40,36 @@ export const MESSAGING_ATTRIBUTES = {
   conversationId: 'messaging.message.conversation_id',
   bodySize: 'messaging.message.body.size',
   errorType: 'error.type',
+  serverAddress: 'server.address',
+  serverPort: 'server.port',
 } as const;
+
+/** The broker a span's operation went to: host and port of the connection URL, never its credentials. */
+export interface BrokerEndpoint {
+  address: string;
+  port: number;
+}
+
+/** `server.address` and `server.port` of an AMQP URL (5672, or 5671 for amqps, when it names none). */
+export function brokerEndpoint(url: string): BrokerEndpoint | undefined {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.hostname) return undefined;
+    const port = parsed.port ? Number(parsed.port) : parsed.protocol === 'amqps:' ? 5671 : 5672;
+    return { address: parsed.hostname.replace(/^\[|\]$/g, ''), port };
+  } catch {
+    return undefined;
+  }
+}
+
+function endpointAttributes(endpoint: BrokerEndpoint | undefined): Record<string, string | number> {
+  return endpoint
+    ? {
+        [MESSAGING_ATTRIBUTES.serverAddress]: endpoint.address,
+        [MESSAGING_ATTRIBUTES.serverPort]: endpoint.port,
+      }
+    : {};
+}
 
 /** This project's own attributes, beside the conventions'. */
 export const PROVISIONING_ATTRIBUTES = {
@@ -75,6 +104,8 @@ export interface PublishFacts {
   tenantId: string;
   type: string;
   bodySize: number;
+  /** The broker, for `server.address`/`server.port` (the conventions require them when known). */
+  server?: BrokerEndpoint;
 }
 
 /**
@@ -96,6 +127,7 @@ export function tracePublish<T>(
     [MESSAGING_ATTRIBUTES.bodySize]: facts.bodySize,
     [PROVISIONING_ATTRIBUTES.tenantId]: facts.tenantId,
     [PROVISIONING_ATTRIBUTES.messageType]: facts.type,
+    ...endpointAttributes(facts.server),
   };
   return tracer.startActiveSpan(
     `publish ${facts.exchange}`,
@@ -122,6 +154,7 @@ export function traceDelivery<T extends string>(
   msg: ConsumeMessage,
   queue: string,
   run: () => Promise<T>,
+  server?: BrokerEndpoint,
 ): Promise<T> {
   const facts = readDelivery(msg);
   const tenantId = headerString(msg.properties.headers, HEADERS.tenantId);
@@ -139,6 +172,7 @@ export function traceDelivery<T extends string>(
     ...(facts.correlationId ? { [MESSAGING_ATTRIBUTES.conversationId]: facts.correlationId } : {}),
     ...(facts.type ? { [PROVISIONING_ATTRIBUTES.messageType]: facts.type } : {}),
     ...(tenantId ? { [PROVISIONING_ATTRIBUTES.tenantId]: tenantId } : {}),
+    ...endpointAttributes(server),
   };
   return tracer.startActiveSpan(
     `process ${facts.exchange}`,
