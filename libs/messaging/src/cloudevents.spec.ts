@@ -74,6 +74,29 @@ describe('CloudEvents on the bus', () => {
     });
   });
 
+  it('carries the trace context as the Distributed Tracing extension, in the body and beside it', () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const traced = { ...activated, traceContext: { traceparent, tracestate: 'vendor=a1' } };
+    const encoded = encodeCloudEvent(traced);
+    const body = JSON.parse(encoded.body.toString('utf8')) as Record<string, unknown>;
+    expect(body).toMatchObject({ traceparent, tracestate: 'vendor=a1' });
+    expect(encoded.properties.headers).toMatchObject({
+      'cloudEvents:traceparent': traceparent,
+      'cloudEvents:tracestate': 'vendor=a1',
+    });
+    // The SDK reads it back as extension attributes; the same input always gives the same body.
+    const event = HTTP.toEvent({ headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE }, body: body });
+    expect(event).toMatchObject({ traceparent, tracestate: 'vendor=a1' });
+    expect(encodeCloudEvent(traced).body.equals(encoded.body)).toBe(true);
+    // Anything that is not a W3C traceparent is left out, not sent on (stored metadata may hold anything).
+    for (const bad of ['garbage', 42, undefined, `${traceparent}\n`]) {
+      const plain = encodeCloudEvent({ ...activated, traceContext: { traceparent: bad, tracestate: 'x=1' } });
+      expect(JSON.parse(plain.body.toString('utf8'))).not.toHaveProperty('traceparent');
+      expect(JSON.parse(plain.body.toString('utf8'))).not.toHaveProperty('tracestate');
+      expect(plain.properties.headers).not.toHaveProperty('cloudEvents:traceparent');
+    }
+  });
+
   it('refuses to encode an invalid event with a typed error naming the attribute', () => {
     const attempt = () => encodeCloudEvent({ ...activated, time: 'yesterday' });
     expect(attempt).toThrow(MessagingError);

@@ -23,8 +23,22 @@ import { errorMessage, MessagingError } from './errors';
 export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json; charset=utf-8';
 const CLOUDEVENTS_MEDIA_TYPE = 'application/cloudevents';
 const ATTRIBUTE_PREFIXES = ['cloudEvents:', 'cloudEvents_'];
-/** Context attributes copied into the application properties of a structured event. */
-const HEADER_ATTRIBUTES = ['specversion', 'id', 'type', 'source', 'subject', 'time'] as const;
+/**
+ * Context attributes copied into the application properties of a structured event; `traceparent` and
+ * `tracestate` are the Distributed Tracing extension's, when the event has them.
+ */
+const HEADER_ATTRIBUTES = [
+  'specversion',
+  'id',
+  'type',
+  'source',
+  'subject',
+  'time',
+  'traceparent',
+  'tracestate',
+] as const;
+/** A W3C `traceparent` (version 00): what the Distributed Tracing extension carries. */
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 /** Reverse-DNS namespace of the platform's event types. */
 export const CLOUDEVENT_TYPE_NAMESPACE = 'com.collectverything';
@@ -61,6 +75,12 @@ export interface CloudEventInput {
   correlationId: string;
   /** The `causationid` extension: the message or event that caused this one. */
   causationId?: string;
+  /**
+   * The CloudEvents Distributed Tracing extension: the W3C trace context the fact was recorded in (for an
+   * integration event, the append of its lifecycle event), so the event names its trace wherever it is forwarded,
+   * AMQP headers or not. Left out when it is not a valid `traceparent`.
+   */
+  traceContext?: { traceparent?: unknown; tracestate?: unknown };
 }
 
 /** A CloudEvent ready for the publisher: its body and AMQP properties. */
@@ -114,6 +134,7 @@ export function encodeCloudEvent(input: CloudEventInput): EncodedCloudEvent {
       data: input.data,
       correlationid: input.correlationId,
       ...(input.causationId ? { causationid: input.causationId } : {}),
+      ...tracingExtension(input.traceContext),
     });
   } catch (error) {
     throw new MessagingError(
@@ -147,6 +168,16 @@ export function encodeCloudEvent(input: CloudEventInput): EncodedCloudEvent {
       headers,
     },
   };
+}
+
+/** The Distributed Tracing extension's attributes of a trace context, when its `traceparent` is valid. */
+function tracingExtension(context: CloudEventInput['traceContext']): Record<string, string> {
+  const traceparent = context?.traceparent;
+  if (typeof traceparent !== 'string' || !TRACEPARENT.test(traceparent)) return {};
+  const tracestate = context?.tracestate;
+  return typeof tracestate === 'string' && tracestate.length > 0
+    ? { traceparent, tracestate }
+    : { traceparent };
 }
 
 function headerText(value: unknown): string | undefined {

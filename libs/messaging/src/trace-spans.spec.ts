@@ -178,6 +178,37 @@ describe('AMQP trace context, tracing on', () => {
     expect(retried.events[0].attributes).toMatchObject({ 'exception.message': 'lock wait timeout' });
   });
 
+  it("continues a CloudEvent's Distributed Tracing extension when the AMQP headers carry no trace context", async () => {
+    const origin = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const other = '00-11111111111111111111111111111111-2222222222222222-01';
+    await traceDelivery(
+      delivery({ 'cloudEvents:traceparent': origin }, { deliveryTag: 21 }),
+      'q',
+      async () => 'handled',
+    );
+    await traceDelivery(
+      delivery({ cloudEvents_traceparent: Buffer.from(origin) }, { deliveryTag: 22 }),
+      'q',
+      async () => 'handled',
+    );
+    // The AMQP header (the publish span) wins over the extension (where the fact was recorded).
+    await traceDelivery(
+      delivery({ traceparent: other, 'cloudEvents:traceparent': origin }, { deliveryTag: 23 }),
+      'q',
+      async () => 'handled',
+    );
+    const byTag = async (tag: number) =>
+      (await recorder.spans()).find((s) => s.attributes['messaging.rabbitmq.message.delivery_tag'] === tag)!;
+    for (const tag of [21, 22]) {
+      expect((await byTag(tag)).parentSpanContext).toMatchObject({
+        traceId: '0af7651916cd43dd8448eb211c80319c',
+        spanId: 'b7ad6b7169203331',
+        isRemote: true,
+      });
+    }
+    expect((await byTag(23)).parentSpanContext).toMatchObject({ spanId: '2222222222222222' });
+  });
+
   it('a delivery without trace context starts a trace of its own', async () => {
     await traceDelivery(delivery({}, { deliveryTag: 11 }), 'q', async () => 'parked');
     const alone = (await recorder.spans()).find(

@@ -91,9 +91,30 @@ export function traceHeaders(active: Context = context.active()): Record<string,
   return carrier;
 }
 
-/** The trace context a delivery was published in; the root context when it carries none. */
+/**
+ * The CloudEvents AMQP binding's names of the Distributed Tracing extension (binary mode, or copied beside a
+ * structured event): `cloudEvents:traceparent`, or the JMS-style `cloudEvents_traceparent`.
+ */
+const CLOUDEVENTS_TRACE_PREFIXES = ['cloudEvents:', 'cloudEvents_'];
+
+/** The extension's trace context read as the propagator's fields (`traceparent`, `tracestate`). */
+const cloudEventTraceGetter: TextMapGetter<MessagePropertyHeaders | undefined> = {
+  keys: () => ['traceparent', 'tracestate'],
+  get: (headers, key) =>
+    CLOUDEVENTS_TRACE_PREFIXES.map((prefix) => headerString(headers, `${prefix}${key}`)).find(
+      (value) => value !== undefined,
+    ),
+};
+
+/**
+ * The trace context a delivery was published in: the AMQP headers' (`traceparent`, set by whoever published
+ * it), else a CloudEvent's Distributed Tracing extension in the binding's application properties (a producer
+ * that traces its events but not its AMQP client); the root context when it carries neither.
+ */
 export function deliveryTraceContext(headers: MessagePropertyHeaders | undefined): Context {
-  return propagation.extract(ROOT_CONTEXT, headers, headerGetter);
+  const published = propagation.extract(ROOT_CONTEXT, headers, headerGetter);
+  if (trace.getSpanContext(published)) return published;
+  return propagation.extract(ROOT_CONTEXT, headers, cloudEventTraceGetter);
 }
 
 export interface PublishFacts {

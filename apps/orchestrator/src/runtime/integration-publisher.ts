@@ -93,7 +93,8 @@ export class IntegrationPublisher {
 
   /**
    * The event as a CloudEvent (`@app/messaging` cloudevents.ts: structured mode, and why): its id derived from
-   * the lifecycle event's, so a republished event keeps it; its time the lifecycle event's.
+   * the lifecycle event's, so a republished event keeps it; its time the lifecycle event's; its Distributed
+   * Tracing extension the trace context stored with the lifecycle event, so its body too is the same each time.
    */
   private async publish(type: IntegrationEventType, event: RecordedEvent): Promise<void> {
     const tenantId = tenantIdFromStream(event.streamName);
@@ -111,6 +112,8 @@ export class IntegrationPublisher {
         data: { tenantId, event: event.type, ...(event.data as object) },
         correlationId: String(event.metadata.correlationId ?? id),
         causationId: event.id,
+        // The trace the lifecycle event was appended in (stored with it): the same on every republish.
+        traceContext: { traceparent: event.metadata.traceparent, tracestate: event.metadata.tracestate },
       }),
       { mandatory: false },
     );

@@ -213,6 +213,12 @@ function cloudEvent(type: string, source: z.ZodType, subject: z.ZodType, data: z
     datacontenttype: z.literal('application/json'),
     correlationid: text.optional().describe('Extension: shared by every message of one business request'),
     causationid: text.optional().describe('Extension: the message or event that caused this one'),
+    traceparent: z
+      .string()
+      .regex(/^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/)
+      .optional()
+      .describe('Distributed Tracing extension: the W3C trace context the fact was recorded in'),
+    tracestate: text.optional().describe('Distributed Tracing extension: the W3C tracestate beside it'),
     data,
   });
 }
@@ -255,4 +261,6 @@ export const cloudEventHeaders = z.looseObject({
   'cloudEvents:source': text,
   'cloudEvents:subject': text.optional(),
   'cloudEvents:time': text.optional(),
+  'cloudEvents:traceparent': text.optional(),
+  'cloudEvents:tracestate': text.optional(),
 });
