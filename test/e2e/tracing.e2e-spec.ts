@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import * as amqplib from 'amqplib';
 import {
   COMMAND_CATALOG,
   commandRoutingKey,
@@ -15,7 +16,9 @@ import {
   type TenantProfile,
 } from '@app/contracts';
 import { createEventStore, type EventStore, type RecordedEvent } from '@app/event-store';
+import { FakeApiServer } from '@app/kube';
 import { APPS, LocalStack, specSubscriptionCreated } from '../support/local-stack';
+import { serviceAccountUser } from '../support/rbac';
 import { removeTenantResources } from '../support/tenant-cleanup';
 import type { TenantView } from '../support/tenant-views';
 
@@ -23,7 +26,9 @@ import type { TenantView } from '../support/tenant-views';
  * OpenTelemetry across every process: each app exports its spans over OTLP/HTTP (JSON) to a receiver this suite
  * runs, and two tenants provisioned side by side must each be one trace, from the billing webhook's HTTP span
  * through every decision, command publish and delivery, adapter call and result append, parented across
- * processes through the AMQP headers and the events' metadata. Also: without OTEL_* no SDK is even loaded.
+ * processes through the AMQP headers and the events' metadata. A third tenant, provisioned with the k8s-service
+ * delivering directly to a Kubernetes API server (the local double) instead of committing for Argo CD, shows each
+ * of its API calls as an HTTP CLIENT span under the command's delivery. Also: without OTEL_* no SDK is even loaded.
  */
 
 const ROOT = resolve(__dirname, '../..');
@@ -133,9 +138,13 @@ class OtlpReceiver {
 }
 
 const receiver = new OtlpReceiver();
+/** The Kubernetes API the k8s-service is pointed at for the direct-delivery case (it plays the controllers). */
+const kube = new FakeApiServer();
 let stack: LocalStack;
 let events: EventStore;
 const profiles: TenantProfile[] = [];
+/** A queue bound to every integration event on `tenant.events`, as billing or a CRM would bind one. */
+let tap: { connection: amqplib.ChannelModel; channel: amqplib.Channel; queue: string } | undefined;
 
 beforeAll(async () => {
   const endpoint = await receiver.start();
@@ -157,13 +166,20 @@ beforeAll(async () => {
   });
   await stack.start();
   events = await createEventStore(stack.pgUrl, { schema: stack.eventStoreSchema, migrate: false });
+  const connection = await amqplib.connect(stack.amqpUrl);
+  const channel = await connection.createChannel();
+  const { queue } = await channel.assertQueue('', { exclusive: true });
+  await channel.bindQueue(queue, 'tenant.events', '#');
+  tap = { connection, channel, queue };
 });
 
 afterAll(async () => {
   try {
+    await tap?.connection.close();
     if (stack) {
       await stack.stop();
       try {
+        await kube.stop();
         await events?.close();
         await removeTenantResources(stack, profiles);
       } finally {
@@ -198,7 +214,7 @@ async function waitUntilDone(tenantId: string, timeoutMs = 90_000): Promise<Tena
 }
 
 /** Retries an assertion until it passes (spans arrive in batches, from eight processes); the last failure is thrown. */
-async function eventually(check: () => void, timeoutMs = 20_000): Promise<void> {
+async function eventually<T>(check: () => T, timeoutMs = 20_000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -263,13 +279,38 @@ const httpTo = (url: string | undefined) => (span: ExportedSpan) =>
   span.attributes['server.port'] === Number(new URL(url).port);
 
 /**
+ * A call to the Kubernetes API server at `apiServer`, as the HTTP client conventions describe it: the method,
+ * the server's address and port, the full URL (under `/api` or `/apis`) and the answer's status.
+ */
+const kubeApiCall = (apiServer: string) => {
+  const { hostname, port, origin } = new URL(apiServer);
+  return (span: ExportedSpan) =>
+    span.kind === SPAN_KIND.CLIENT &&
+    typeof span.attributes['http.request.method'] === 'string' &&
+    span.attributes['server.address'] === hostname &&
+    span.attributes['server.port'] === Number(port) &&
+    String(span.attributes['url.full']).startsWith(`${origin}/api`) &&
+    typeof span.attributes['http.response.status_code'] === 'number';
+};
+
+type SpanCheck = (span: ExportedSpan) => boolean;
+/** Spans a step's delivery must have under it: one matching the check, or one matching each check of a list. */
+type Adapter = SpanCheck | readonly SpanCheck[] | 'git';
+
+/** How the k8s-service delivers: commits for Argo CD (the stack's default), or applies to an API server. */
+type K8sDelivery = { mode: 'gitops' } | { mode: 'direct'; apiServer: string };
+const GITOPS: K8sDelivery = { mode: 'gitops' };
+
+/**
  * The outside system each provisioning command reaches, as the span its adapter call leaves under the command's
  * delivery: the automatic instrumentations' (MySQL, HTTP to the S3 server, the RabbitMQ management API, Grafana,
- * the websites API, the tenant's health) and SMTP's own. The GitOps steps reach only the manifests repository
- * through git processes, whose spans belong to the group commit that carried the change (see the git check below);
- * `git` marks them.
+ * the websites API, the tenant's health, the Kubernetes API server) and SMTP's own. The GitOps steps reach only
+ * the manifests repository through git processes, whose spans belong to the group commit that carried the change
+ * (see the git check below); `git` marks them. With direct delivery, the k8s-service's steps apply and read
+ * through the Kubernetes client (the npm undici under `@kubernetes/client-node`), and VerifyKubernetes reads the
+ * cluster before it asks the tenant's `/health`.
  */
-function adapterSpans(): Record<CommandType, ((span: ExportedSpan) => boolean) | 'git'> {
+function adapterSpans(k8s: K8sDelivery): Record<CommandType, Adapter> {
   const env = (app: Parameters<LocalStack['envs']['get']>[0], key: string) => stack.envs.get(app)?.[key];
   const mysql = (span: ExportedSpan) =>
     span.kind === SPAN_KIND.CLIENT && span.attributes['db.system.name'] === 'mysql';
@@ -282,16 +323,18 @@ function adapterSpans(): Record<CommandType, ((span: ExportedSpan) => boolean) |
     span.name === 'smtp send' &&
     span.kind === SPAN_KIND.CLIENT &&
     span.attributes['server.port'] === smtpPort;
-  const table: Partial<Record<CommandType, ((span: ExportedSpan) => boolean) | 'git'>> = {
-    ProvisionNamespace: 'git',
+  const tenantHealth = httpTo(env('k8s-service', 'TENANT_HEALTH_BASE_URL'));
+  const kubeApi = k8s.mode === 'direct' ? kubeApiCall(k8s.apiServer) : undefined;
+  const table: Partial<Record<CommandType, Adapter>> = {
+    ProvisionNamespace: kubeApi ?? 'git',
     ProvisionDatabases: mysql,
     ProvisionStorage: s3,
     ProvisionBroker: management,
-    DeployWorkloads: 'git',
-    ConfigureIngress: 'git',
+    DeployWorkloads: kubeApi ?? 'git',
+    ConfigureIngress: kubeApi ?? 'git',
     ProvisionMonitoring: 'git',
     CreateWebsiteRecord: websites,
-    VerifyKubernetes: httpTo(env('k8s-service', 'TENANT_HEALTH_BASE_URL')),
+    VerifyKubernetes: kubeApi ? [kubeApi, tenantHealth] : tenantHealth,
     VerifyDatabases: mysql,
     VerifyStorage: s3,
     VerifyBroker: management,
@@ -299,7 +342,26 @@ function adapterSpans(): Record<CommandType, ((span: ExportedSpan) => boolean) |
     SendWelcomeEmail: smtp,
     CreateGrafanaViewer: httpTo(env('monitoring-service', 'GRAFANA_URL')),
   };
-  return table as Record<CommandType, ((span: ExportedSpan) => boolean) | 'git'>;
+  return table as Record<CommandType, Adapter>;
+}
+
+/** The broker every bus span names (`server.address`, `server.port`): the stack's, never its credentials. */
+function broker(): Record<string, unknown> {
+  const url = new URL(stack.amqpUrl);
+  return { 'server.address': url.hostname, 'server.port': Number(url.port || 5672) };
+}
+
+/** The integration events the tap received so far: each body (a structured CloudEvent) and AMQP headers. */
+const published: { body: Record<string, unknown>; headers: Record<string, unknown> }[] = [];
+async function drainTap(): Promise<typeof published> {
+  for (;;) {
+    const message = await tap!.channel.get(tap!.queue, { noAck: true });
+    if (!message) return published;
+    published.push({
+      body: JSON.parse(message.content.toString('utf8')) as Record<string, unknown>,
+      headers: message.properties.headers ?? {},
+    });
+  }
 }
 
 /** Every span that names the tenant: its decisions, commands, deliveries and appends. */
@@ -317,7 +379,7 @@ function tenantSpans(tenantId: string): ExportedSpan[] {
  * that publish, reaches its outside system there, and appends its result there; every decision is a child of
  * the append of the event that caused it.
  */
-function checkTenantTrace(tenantId: string, stored: readonly RecordedEvent[]): Trace {
+function checkTenantTrace(tenantId: string, stored: readonly RecordedEvent[], k8s = GITOPS): Trace {
   const traceIds = new Set(tenantSpans(tenantId).map((span) => span.traceId));
   expect(traceIds.size).toBe(1);
   const trace = new Trace(receiver.spans.filter((span) => span.traceId === [...traceIds][0]));
@@ -350,7 +412,7 @@ function checkTenantTrace(tenantId: string, stored: readonly RecordedEvent[]): T
   const fromResults = decisions.filter((decision) => trace.parentOf(decision)!.service.endsWith('-service'));
   expect(fromResults.length).toBeGreaterThan(3);
 
-  const adapters = adapterSpans();
+  const adapters = adapterSpans(k8s);
   const started = stored.filter((event) => event.type === 'StepStarted');
   expect(new Set(started.map((event) => (event.data as { step: string }).step))).toEqual(
     new Set(PROVISIONING_STEPS.map((step) => step.name)),
@@ -373,6 +435,7 @@ function checkTenantTrace(tenantId: string, stored: readonly RecordedEvent[]): T
         'messaging.destination.name': 'provisioning.commands',
         'messaging.rabbitmq.destination.routing_key': commandRoutingKey(commandType),
         'provisioning.tenant.id': tenantId,
+        ...broker(),
       });
       expect(trace.parentOf(publish)?.name).toBe('decide tenant');
     }
@@ -387,6 +450,7 @@ function checkTenantTrace(tenantId: string, stored: readonly RecordedEvent[]): T
       'messaging.operation.type': 'process',
       'messaging.message.id': commandId,
       'provisioning.delivery.outcome': 'handled',
+      ...broker(),
     });
     const under = trace.childrenOf(consume);
     const result = COMMAND_CATALOG[commandType].succeeded;
@@ -396,7 +460,10 @@ function checkTenantTrace(tenantId: string, stored: readonly RecordedEvent[]): T
     const adapter = adapters[commandType];
     expect(adapter).toBeDefined();
     if (adapter !== 'git') {
-      expect({ [what]: under.filter(adapter).length > 0 }).toEqual({ [what]: true });
+      const checks = [adapter].flat();
+      expect({ [what]: checks.map((check) => under.some(check)) }).toEqual({
+        [what]: checks.map(() => true),
+      });
     }
   }
 
@@ -449,6 +516,78 @@ describe('one trace per tenant across every process', () => {
       new Set(['k8s-service', 'monitoring-service']),
     );
     expect(gitSpans.map((span) => span.name)).toContain('git push');
+
+    // Each tenant.activated names its tenant's trace twice over: the AMQP `traceparent` of its publish span,
+    // and the CloudEvents Distributed Tracing extension, the context TenantActivated was appended in.
+    for (const tenantId of tenantIds) {
+      const activated = streams.get(tenantId)!.find((event) => event.type === 'TenantActivated')!;
+      const traceId = traces.get(tenantId)!.spans[0].traceId;
+      const until = Date.now() + 20_000;
+      const isActivation = (message: (typeof published)[number]) =>
+        message.body.subject === tenantId && message.body.type === 'com.collectverything.tenant.activated';
+      let event = (await drainTap()).find(isActivation);
+      while (!event && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 250));
+        event = (await drainTap()).find(isActivation);
+      }
+      if (!event) throw new Error(`no tenant.activated for ${tenantId} on tenant.events`);
+      expect(event.body.traceparent).toBe(activated.metadata.traceparent);
+      expect(String(event.body.traceparent).split('-')[1]).toBe(traceId);
+      expect(event.headers['cloudEvents:traceparent']).toBe(activated.metadata.traceparent);
+      const [, headerTrace, headerSpan] = String(event.headers.traceparent).split('-');
+      expect(headerTrace).toBe(traceId);
+      const publish = receiver.spans.find((span) => span.spanId === headerSpan);
+      expect(publish).toMatchObject({
+        service: 'orchestrator',
+        name: 'publish tenant.events',
+        kind: SPAN_KIND.PRODUCER,
+      });
+    }
+  });
+
+  it('traces direct delivery: every Kubernetes API call of a step is a CLIENT span under its delivery', async () => {
+    // The k8s-service restarted against the API double, applying the tenant itself (the double plays the
+    // Deployment, Job and cert-manager controllers VerifyKubernetes reads back); monitoring stays GitOps.
+    const apiServer = await kube.start();
+    const token = serviceAccountUser('k8s-service');
+    Object.assign(stack.envs.get('k8s-service')!, {
+      K8S_DELIVERY: 'direct',
+      KUBE_API_SERVER: apiServer,
+      KUBE_TOKEN: token,
+    });
+    await stack.kill('k8s-service', 'SIGTERM');
+    await stack.startApp('k8s-service');
+
+    const payload = specSubscriptionCreated(`sub_trace_${run}_direct`, `Trace${run} direct`);
+    const response = await stack.postWebhook('subscription-created', payload);
+    expect(response.status).toBe(202);
+    const { tenant_id: tenantId } = (await response.json()) as { tenant_id: string };
+    const view = await waitUntilDone(tenantId);
+    const stored = await events.readStream(tenantStream(tenantId));
+    const requested = stored.find((event) => event.type === 'TenantRequested');
+    if (requested) profiles.push((requested.data as { tenant: TenantProfile }).tenant);
+    expect(view.state).toBe('active');
+
+    const trace = await eventually(() => checkTenantTrace(tenantId, stored, { mode: 'direct', apiServer }));
+    // Direct for real: the service's token reached the double, applying, and no git process ran for it.
+    const applies = kube.requests.filter((request) => request.user === token && request.method === 'PATCH');
+    expect(applies.length).toBeGreaterThan(0);
+    expect(
+      trace.spans.filter((span) => span.service === 'k8s-service' && span.name.startsWith('git ')),
+    ).toEqual([]);
+    // Each apply the double received left its span in this trace, and every API call (discovery included)
+    // hangs directly under a k8s-service delivery.
+    const kubeCalls = trace.spans.filter(kubeApiCall(apiServer));
+    expect(kubeCalls.filter((span) => span.attributes['http.request.method'] === 'PATCH')).toHaveLength(
+      applies.length,
+    );
+    expect(new Set(kubeCalls.map((span) => `${span.service}: ${trace.parentOf(span)?.name}`))).toEqual(
+      new Set(['k8s-service: process provisioning.commands']),
+    );
+    // The bearer token travels in the Authorization header only: no header, nor the token, is exported.
+    const exported = receiver.spans.flatMap((span) => Object.entries(span.attributes));
+    expect(exported.filter(([key]) => /authorization|http\.request\.header\./i.test(key))).toEqual([]);
+    expect(JSON.stringify(receiver.spans).includes(token)).toBe(false);
   });
 
   it('puts the trace and span ids in the log lines written inside spans', () => {

@@ -130,6 +130,8 @@ export function startTracing(appName: string, env: Env = process.env): Tracing |
         // Outgoing calls count inside an operation (a step's S3, Kubernetes or Grafana call), not alone.
         requireParentforOutgoingSpans: true,
       }),
+      // Node's fetch and the npm undici (under @kubernetes/client-node) publish on the same process-wide
+      // `undici:*` diagnostics channels, so this one instrumentation traces the calls of both.
       new UndiciInstrumentation({ requireParentforSpans: true }),
       // The subscriptions' polling and LISTEN would each start a trace of their own, several a second; a
       // pool checkout is not a call to the server.
