@@ -74,6 +74,42 @@ describe('tenantctl reconcile against PostgreSQL', () => {
     ]);
   });
 
+  it('answers a repeated --idempotency-key with the recorded reconciliation, and refuses another list', async () => {
+    const file = join(tmp, 'keyed.json');
+    await writeFile(file, JSON.stringify([{ subscription_id: sub(kept.tenantId), tier: 'premium' }]));
+    const key = `nightly-${hex()}`;
+    const args = ['reconcile', '--file', file, '--propose', '--idempotency-key', key, '--as', 'erin'];
+    const first = await tenantctl([...args, '--json']);
+    expect(first.code).toBe(EXIT.OK);
+    const report = JSON.parse(first.stdout);
+    const before = await readAllWhenVisible(cli.store, { category: RECONCILIATION_STREAM_CATEGORY }, 1);
+    const again = await tenantctl(args);
+    expect(again).toMatchObject({ code: EXIT.OK, stderr: '' });
+    expect(again.stdout.split('\n')[0]).toContain(
+      `already proposed as reconciliation ${report.reconciliationId}`,
+    );
+    expect(await cli.store.readAll({ filter: { category: RECONCILIATION_STREAM_CATEGORY } })).toHaveLength(
+      before.length,
+    );
+    const other = join(tmp, 'other.json');
+    await writeFile(other, JSON.stringify([{ subscription_id: 'sub_other', tier: 'premium' }]));
+    const reused = await tenantctl([
+      'reconcile',
+      '--file',
+      other,
+      '--propose',
+      '--idempotency-key',
+      key,
+      '--as',
+      'erin',
+    ]);
+    expect(reused.code).toBe(EXIT.ERROR);
+    expect(reused.stderr).toContain('OPERATION.IDEMPOTENCY_KEY_REUSED');
+    const notAKey = await tenantctl([...args, '--idempotency-key', 'not a key']);
+    expect(notAKey.code).toBe(EXIT.USAGE);
+    expect(notAKey.stderr).toContain('Idempotency-Key must be');
+  });
+
   it('names the bad record and exits 2; needs exactly one source', async () => {
     const file = join(tmp, 'bad.csv');
     await writeFile(file, 'subscription_id,tier\nsub_1,premium\nsub 2,premium\n');

@@ -16,6 +16,7 @@ interface ReconcileOptions {
   url?: string;
   propose?: boolean;
   as?: string;
+  idempotencyKey?: string;
   json?: boolean;
 }
 
@@ -43,7 +44,8 @@ async function fromFile(path: string): Promise<Pick<RunReconciliationRequest, 's
 function summary(report: ReconciliationReport): string {
   const { counts } = report;
   const recorded = report.reconciliationId
-    ? `; proposed as reconciliation ${report.reconciliationId} (accept or dismiss through the API)`
+    ? `; ${report.duplicate ? 'already proposed' : 'proposed'} as reconciliation ${report.reconciliationId} ` +
+      '(accept or dismiss through the API)'
     : '';
   return (
     `${report.subscriptions} subscriptions from ${report.source} against ${report.tenantsCompared} tenants: ` +
@@ -64,6 +66,10 @@ export function addReconcileCommand({ program, io, resources }: TenantctlContext
     .option('--url <url>', 'fetch billing’s list (http/https, JSON or CSV by content type)')
     .option('--propose', 'record the findings as actions for an operator to accept or dismiss')
     .option('--as <name>', 'operator name recorded as operator:<name> (default $USER)')
+    .option(
+      '--idempotency-key <key>',
+      'repeat-safe request id: with --propose, a repeat prints the recorded reconciliation again',
+    )
     .option('--json', 'print JSON')
     .action(async (options: ReconcileOptions) => {
       if ((options.file === undefined) === (options.url === undefined)) {
@@ -80,7 +86,12 @@ export function addReconcileCommand({ program, io, resources }: TenantctlContext
       });
       try {
         const report = await context.commandBus.execute(
-          new RunReconciliation({ ...list, propose: options.propose === true, operator }),
+          new RunReconciliation({
+            ...list,
+            propose: options.propose === true,
+            operator,
+            idempotencyKey: options.idempotencyKey,
+          }),
         );
         if (options.json) return void io.stdout.write(json(report));
         io.stdout.write(summary(report));

@@ -61,6 +61,13 @@ export interface ReconciliationEventData {
     tenantsCompared: number;
     operator: string;
     recordedAt: string;
+    /**
+     * The read model's checkpoint the comparison read, and a digest of the request (sha256 of its normalised
+     * list, or of its source URL): a retry with the run's Idempotency-Key answers this report again, and the same
+     * key with another request is refused. Absent from reconciliations recorded before they were kept.
+     */
+    readModelCheckpoint?: string | null;
+    requestFingerprint?: string;
   };
   ReconciliationActionProposed: {
     actionId: string;
@@ -74,8 +81,17 @@ export interface ReconciliationEventData {
     decidedAt: string;
     /** The tenant event the action appended (none for `follow-up`). */
     tenantEvent: { tenantId: string; type: string; eventId: string } | null;
+    /** Set when the decision carried an Idempotency-Key: the id derived from it, by which a retry finds it. */
+    requestId?: string;
   };
-  ReconciliationActionDismissed: { actionId: string; operator: string; reason: string; decidedAt: string };
+  ReconciliationActionDismissed: {
+    actionId: string;
+    operator: string;
+    reason: string;
+    decidedAt: string;
+    /** As for `ReconciliationActionAccepted`. */
+    requestId?: string;
+  };
 }
 export type ReconciliationEventType = keyof ReconciliationEventData;
 export type ReconciliationEvent<T extends ReconciliationEventType = ReconciliationEventType> =

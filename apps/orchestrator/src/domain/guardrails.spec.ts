@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { KEYED_RESETS_KEPT } from '@app/contracts';
 import {
   DEFAULT_GUARDRAIL_CONFIG,
   compactGuardrail,
@@ -254,5 +255,34 @@ describe('snapshots', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('remembers the latest keyed resets through snapshots, and loads snapshots that have none', () => {
+    const reset = (i: number, keyed: boolean): GuardrailDecision => ({
+      type: 'BreakerReset',
+      data: {
+        operator: 'op',
+        reason: `r${i}`,
+        resetAt: iso(i),
+        ...(keyed ? { requestId: `00000000-0000-5000-8000-${String(i).padStart(12, '0')}` } : {}),
+      },
+    });
+    let state = initialGuardrailState();
+    for (let i = 0; i < KEYED_RESETS_KEPT + 2; i++) state = evolveGuardrail(state, reset(i, i !== 5));
+    // Unkeyed resets are not remembered; past the bound the oldest leave first.
+    expect(state.keyedResets).toHaveLength(KEYED_RESETS_KEPT);
+    expect(state.keyedResets?.map((r) => r.reason).slice(0, 2)).toEqual(['r1', 'r2']);
+    expect(state.keyedResets?.at(-1)?.reason).toBe(`r${KEYED_RESETS_KEPT + 1}`);
+    expect(state.keyedResets?.some((r) => r.reason === 'r5')).toBe(false);
+    const compacted = compactGuardrail(state, at(10 * DAY), RETAINING);
+    const snapshot = JSON.parse(JSON.stringify(guardrailSnapshot(compacted, at(10 * DAY))));
+    expect(snapshot.keyedResets).toEqual(state.keyedResets);
+    expect(guardrailFromSnapshot(snapshot)).toEqual(compacted);
+
+    // A snapshot written before keyed resets existed still loads, and folds keyed resets from there on.
+    const { keyedResets: _none, ...older } = snapshot;
+    const loaded = guardrailFromSnapshot(older);
+    expect(loaded.keyedResets).toBeUndefined();
+    expect(evolveGuardrail(loaded, reset(500, true)).keyedResets?.map((r) => r.reason)).toEqual(['r500']);
   });
 });

@@ -1,8 +1,9 @@
-import type {
-  FailureReason,
-  GuardrailEventData,
-  GuardrailEventType,
-  GuardrailSnapshotData,
+import {
+  rememberKeyedReset,
+  type FailureReason,
+  type GuardrailEventData,
+  type GuardrailEventType,
+  type GuardrailSnapshotData,
 } from '@app/contracts';
 
 /**
@@ -65,6 +66,11 @@ export interface GuardrailState {
     trip?: GuardrailEventData['BreakerTripped'];
     lastReset?: GuardrailEventData['BreakerReset'];
   };
+  /**
+   * The latest resets made with an Idempotency-Key, kept through snapshots so the API still recognises a
+   * retried reset (and never lets it reset a breaker that tripped again) once its event is folded away.
+   */
+  keyedResets?: readonly GuardrailEventData['BreakerReset'][];
 }
 
 export function initialGuardrailState(): GuardrailState {
@@ -107,6 +113,7 @@ export function guardrailSnapshot(state: GuardrailState, takenAt: Date): Guardra
       trip: state.breaker.trip ?? null,
       lastReset: state.breaker.lastReset ?? null,
     },
+    ...(state.keyedResets?.length ? { keyedResets: [...state.keyedResets] } : {}),
   };
 }
 
@@ -121,6 +128,8 @@ export function guardrailFromSnapshot(snapshot: GuardrailSnapshotData): Guardrai
       ...(snapshot.breaker.trip ? { trip: snapshot.breaker.trip } : {}),
       ...(snapshot.breaker.lastReset ? { lastReset: snapshot.breaker.lastReset } : {}),
     },
+    // Snapshots written before keyed resets were remembered have none.
+    ...(snapshot.keyedResets?.length ? { keyedResets: [...snapshot.keyedResets] } : {}),
   };
 }
 
@@ -154,7 +163,14 @@ function evolveOne(state: GuardrailState, event: GuardrailDecision): GuardrailSt
       return { ...state, breaker: { ...state.breaker, open: true, trip: event.data } };
     case 'BreakerReset':
       // The operator vouched for every cancellation seen so far: the breaker counts afresh from here.
-      return { ...state, counted: [], breaker: { open: false, lastReset: event.data } };
+      return {
+        ...state,
+        counted: [],
+        breaker: { open: false, lastReset: event.data },
+        ...(event.data.requestId
+          ? { keyedResets: rememberKeyedReset(state.keyedResets ?? [], event.data) }
+          : {}),
+      };
     default:
       return ignoreUnknown(event, state);
   }

@@ -1,16 +1,20 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Req, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { GetPurgeBreakerStatus, ResetPurgeBreaker, type BreakerStatus } from '@app/tenancy';
 import type { Logger } from 'pino';
-import type { HttpRequest } from '../http/http.types';
-import { OperatorRoleGuard } from '../operations/operator-role.guard';
+import { OperatorAction, OperatorRequest, type OperatorInput } from '../operations/operator-action';
 import { ApiTokenGuard } from '../tenants/api-token.guard';
 import { APP_LOGGER } from '../tokens';
 
-function field(body: unknown, name: string): unknown {
-  return body !== null && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
-}
+/** The reset's Idempotency-Key: one breaker, so the key is scoped to the operator alone. */
+const RESET_IDEMPOTENCY_POLICY =
+  'Optional. An RFC 8941 string, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324" (1-128 letters, digits, _ . : -; ' +
+  'the bare key is accepted too), scoped to the operator. A retry once the first reset answered gets its ' +
+  'event_id again (duplicate: true, with the breaker as it is now) and appends nothing, even after the ' +
+  'breaker tripped again: a stale retry never confirms cancellations its operator did not see. The same key ' +
+  'with another reason is refused with 422, a retry while the first is still being processed with 409. Keys ' +
+  'expire once 100 later keyed resets have been recorded (a key then resets an open breaker as a new request).';
 
 function view(status: BreakerStatus) {
   return {
@@ -42,22 +46,34 @@ export class GuardrailsController {
   }
 
   @Post('purge-breaker/reset')
-  @HttpCode(202)
-  @UseGuards(OperatorRoleGuard)
+  @OperatorAction({ idempotencyPolicy: RESET_IDEMPOTENCY_POLICY })
   @ApiOperation({
     summary: 'Confirm the cancellations that tripped the breaker are genuine: held purges resume',
   })
   @ApiBody({ schema: { type: 'object', required: ['reason'], properties: { reason: { type: 'string' } } } })
-  @ApiResponse({ status: 202, description: 'BreakerReset appended with the operator and reason' })
-  @ApiResponse({ status: 400, description: 'Missing or over-long reason' })
+  @ApiResponse({
+    status: 202,
+    description: 'BreakerReset appended with the operator and reason (or, duplicate: true, a repeated key)',
+  })
+  @ApiResponse({ status: 400, description: 'Missing or over-long reason, or an invalid Idempotency-Key' })
   @ApiResponse({ status: 403, description: 'Not an operator token' })
-  @ApiResponse({ status: 409, description: 'The breaker is not open' })
-  async reset(@Body() body: unknown, @Req() request: HttpRequest) {
-    const operator = request.principal?.name ?? '';
+  @ApiResponse({
+    status: 409,
+    description: 'The breaker is not open, or a request with this Idempotency-Key is still being processed',
+  })
+  @ApiResponse({ status: 422, description: 'Idempotency-Key already used with another reason' })
+  async reset(@OperatorRequest() { operator, idempotencyKey, field }: OperatorInput) {
     const result = await this.commands.execute(
-      new ResetPurgeBreaker({ operator, reason: field(body, 'reason') }),
+      new ResetPurgeBreaker({ operator, reason: field('reason'), idempotencyKey }),
     );
-    this.logger.warn({ operator, eventId: result.eventId }, 'purge breaker reset by operator');
-    return { event_id: result.eventId, ...view(result.status) };
+    if (result.duplicate) {
+      this.logger.info(
+        { operator, eventId: result.eventId },
+        'purge breaker reset repeated (Idempotency-Key)',
+      );
+    } else {
+      this.logger.warn({ operator, eventId: result.eventId }, 'purge breaker reset by operator');
+    }
+    return { event_id: result.eventId, duplicate: result.duplicate, ...view(result.status) };
   }
 }

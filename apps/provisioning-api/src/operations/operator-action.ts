@@ -10,16 +10,29 @@ import { IDEMPOTENCY_KEY_POLICY } from '@app/tenancy';
 import { header, type HttpRequest } from '../http/http.types';
 import { OperatorRoleGuard } from './operator-role.guard';
 
+/** How an operator action differs from a tenant action's defaults. */
+export interface OperatorActionOptions {
+  /** 200 for an action whose answer is its result (a reconciliation's report, a decision), not an acceptance. */
+  status?: 200 | 202;
+  /** The action's Idempotency-Key policy, where its scope or expiry is not a tenant action's. */
+  idempotencyPolicy?: string;
+}
+
 /**
- * An operator's state change: answered 202 (the command is accepted, its effects follow), refused to any role
- * but operator (after the controller's `ApiTokenGuard` has named the caller), with the optional
- * `Idempotency-Key` header documented. Each route adds its own summary, body and refusals.
+ * An operator's state change: answered 202 (the command is accepted, its effects follow) unless the route
+ * says otherwise, refused to any role but operator (after the controller's `ApiTokenGuard` has named the
+ * caller), with the optional `Idempotency-Key` header documented. Each route adds its own summary, body and
+ * refusals.
  */
-export function OperatorAction(): MethodDecorator {
+export function OperatorAction(options: OperatorActionOptions = {}): MethodDecorator {
   return applyDecorators(
-    HttpCode(202),
+    HttpCode(options.status ?? 202),
     UseGuards(OperatorRoleGuard),
-    ApiHeader({ name: 'Idempotency-Key', required: false, description: IDEMPOTENCY_KEY_POLICY }),
+    ApiHeader({
+      name: 'Idempotency-Key',
+      required: false,
+      description: options.idempotencyPolicy ?? IDEMPOTENCY_KEY_POLICY,
+    }),
   );
 }
 

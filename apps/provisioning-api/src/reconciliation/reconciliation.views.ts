@@ -10,8 +10,13 @@ import type { ReconciliationFinding } from '@app/contracts';
 const BODY_KEYS = ['subscriptions', 'source', 'propose'];
 
 /** The body as the use case takes it: billing's list (an array, or `subscriptions`) or a `source` URL. */
-export function reconciliationRequest(body: unknown, operator: string): RunReconciliationRequest {
-  if (Array.isArray(body)) return { subscriptions: body, operator };
+export function reconciliationRequest(
+  body: unknown,
+  operator: string,
+  idempotencyKey?: string,
+): RunReconciliationRequest {
+  const keyed = idempotencyKey === undefined ? {} : { idempotencyKey };
+  if (Array.isArray(body)) return { subscriptions: body, operator, ...keyed };
   if (body === null || typeof body !== 'object') {
     throw invalidRequest('invalid reconciliation request', [
       { field: '', rules: ['isObject'], messages: ['body must be a subscription list or an object'] },
@@ -33,6 +38,7 @@ export function reconciliationRequest(body: unknown, operator: string): RunRecon
     source: fields['source'],
     propose: fields['propose'],
     operator,
+    ...keyed,
   };
 }
 
@@ -63,6 +69,7 @@ export function reportView(report: ReconciliationReport) {
       action: finding.action,
       action_id: finding.actionId,
     })),
+    duplicate: report.duplicate,
   };
 }
 

@@ -1,10 +1,9 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { DecideReconciliationAction, ListReconciliationActions, RunReconciliation } from '@app/tenancy';
 import type { Logger } from 'pino';
-import type { HttpRequest } from '../http/http.types';
-import { OperatorRoleGuard } from '../operations/operator-role.guard';
+import { OperatorAction, OperatorRequest, type OperatorInput } from '../operations/operator-action';
 import { ApiTokenGuard } from '../tenants/api-token.guard';
 import { APP_LOGGER } from '../tokens';
 import { actionView, decisionView, reconciliationRequest, reportView } from './reconciliation.views';
@@ -20,9 +19,25 @@ const RECORD_SCHEMA = {
   },
 };
 
-function reasonOf(body: unknown): unknown {
-  return body !== null && typeof body === 'object' ? (body as Record<string, unknown>)['reason'] : undefined;
-}
+const KEY_FORMAT =
+  'Optional. An RFC 8941 string, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324" (1-128 letters, digits, _ . : -; ' +
+  'the bare key is accepted too)';
+
+/** A run's key names the reconciliation it records; a run that records nothing has nothing to find again. */
+const RUN_IDEMPOTENCY_POLICY =
+  `${KEY_FORMAT}, scoped to the operator. With propose: true the reconciliation's id derives from the key: a ` +
+  'retry once the first run answered gets its report again (the same reconciliation_id, action ids, findings ' +
+  'and counts; duplicate: true) and records nothing, however the tenants changed since; the same key with ' +
+  'another list, source or propose is refused with 422, a retry while the first is still being processed ' +
+  'with 409. Without propose nothing is recorded and the key has no effect (unless a proposing run used it: ' +
+  "then 422). Keys never expire: each lives as the reconciliation's id, as long as its stream.";
+
+/** A decision's key: the action is decided once, so the key only pins what its request asked. */
+const DECISION_IDEMPOTENCY_POLICY =
+  `${KEY_FORMAT}, scoped to the operator and the action. Deciding an action the way it was already decided ` +
+  'answers duplicate: true with or without a key; under the key that decided it, another decision or reason ' +
+  'is refused with 422 (not 409), and a retry while the first is still being processed with 409. Keys never ' +
+  'expire: each is recorded with the decision, as long as the reconciliation stream.';
 
 /** Billing reconciliation: billing's active subscriptions against the tenants, and operators' decisions. */
 @ApiTags('billing reconciliation')
@@ -38,8 +53,7 @@ export class ReconciliationsController {
   ) {}
 
   @Post()
-  @HttpCode(200)
-  @UseGuards(OperatorRoleGuard)
+  @OperatorAction({ status: 200, idempotencyPolicy: RUN_IDEMPOTENCY_POLICY })
   @ApiOperation({
     summary: 'Compare billing’s active subscriptions with the tenants',
     description:
@@ -47,7 +61,7 @@ export class ReconciliationsController {
       'holds (missing), and tier or tenant disagreements, from the tenant read model (its checkpoint is in the ' +
       'answer). The list is the body, or fetched from `source` (http/https, 10 s, 10 MiB, JSON or CSV, no ' +
       'redirects). With `propose: true` the comparison is recorded with one action per finding, to accept or ' +
-      'dismiss below.',
+      'dismiss below. An Idempotency-Key makes a proposing run repeat-safe; without propose it has no effect.',
   })
   @ApiBody({
     schema: {
@@ -68,19 +82,31 @@ export class ReconciliationsController {
       ],
     },
   })
-  @ApiResponse({ status: 200, description: 'The report (with `reconciliation_id` when proposed)' })
+  @ApiResponse({
+    status: 200,
+    description: 'The report (with `reconciliation_id` when proposed; duplicate: true for a repeated key)',
+  })
   @ApiResponse({
     status: 400,
-    description: 'Invalid body or records: each violation names its record and field',
+    description: 'Invalid body, records or Idempotency-Key: each violation names its record and field',
   })
   @ApiResponse({ status: 403, description: 'Not an operator token' })
+  @ApiResponse({ status: 409, description: 'A run with this Idempotency-Key is still being processed' })
+  @ApiResponse({ status: 422, description: 'Idempotency-Key already used for another request' })
   @ApiResponse({ status: 502, description: 'The source answered an error, too much, or an invalid list' })
   @ApiResponse({ status: 504, description: 'The source did not answer in time' })
-  async run(@Body() body: unknown, @Req() request: HttpRequest) {
-    const operator = request.principal?.name ?? '';
-    const report = await this.commands.execute(new RunReconciliation(reconciliationRequest(body, operator)));
+  async run(@Body() body: unknown, @OperatorRequest() { operator, idempotencyKey }: OperatorInput) {
+    const report = await this.commands.execute(
+      new RunReconciliation(reconciliationRequest(body, operator, idempotencyKey)),
+    );
     this.logger.info(
-      { reconciliationId: report.reconciliationId, source: report.source, counts: report.counts, operator },
+      {
+        reconciliationId: report.reconciliationId,
+        source: report.source,
+        counts: report.counts,
+        operator,
+        duplicate: report.duplicate,
+      },
       'billing reconciliation',
     );
     return reportView(report);
@@ -96,8 +122,7 @@ export class ReconciliationsController {
   }
 
   @Post(':id/actions/:actionId/accept')
-  @HttpCode(200)
-  @UseGuards(OperatorRoleGuard)
+  @OperatorAction({ status: 200, idempotencyPolicy: DECISION_IDEMPOTENCY_POLICY })
   @ApiOperation({
     summary:
       'Accept a proposed action: carried out on the tenant (cancel-tenant, change-tier), then recorded',
@@ -106,48 +131,51 @@ export class ReconciliationsController {
   @ApiResponse({ status: 404, description: 'Unknown reconciliation or action' })
   @ApiResponse({
     status: 409,
-    description: 'Already dismissed, or the tenant’s state refuses the action now',
+    description:
+      'Already dismissed, the tenant’s state refuses the action now, or a request with this ' +
+      'Idempotency-Key is still being processed',
   })
+  @ApiResponse({ status: 422, description: 'Idempotency-Key already used for another decision or reason' })
   async accept(
     @Param('id') id: string,
     @Param('actionId') actionId: string,
-    @Body() body: unknown,
-    @Req() request: HttpRequest,
+    @OperatorRequest() input: OperatorInput,
   ) {
-    return this.decide(id, actionId, 'accept', body, request);
+    return this.decide(id, actionId, 'accept', input);
   }
 
   @Post(':id/actions/:actionId/dismiss')
-  @HttpCode(200)
-  @UseGuards(OperatorRoleGuard)
+  @OperatorAction({ status: 200, idempotencyPolicy: DECISION_IDEMPOTENCY_POLICY })
   @ApiOperation({ summary: 'Dismiss a proposed action: recorded, nothing else changes' })
   @ApiBody({ schema: { type: 'object', required: ['reason'], properties: { reason: { type: 'string' } } } })
   @ApiResponse({ status: 404, description: 'Unknown reconciliation or action' })
-  @ApiResponse({ status: 409, description: 'Already accepted' })
+  @ApiResponse({
+    status: 409,
+    description: 'Already accepted, or a request with this Idempotency-Key is still being processed',
+  })
+  @ApiResponse({ status: 422, description: 'Idempotency-Key already used for another decision or reason' })
   async dismiss(
     @Param('id') id: string,
     @Param('actionId') actionId: string,
-    @Body() body: unknown,
-    @Req() request: HttpRequest,
+    @OperatorRequest() input: OperatorInput,
   ) {
-    return this.decide(id, actionId, 'dismiss', body, request);
+    return this.decide(id, actionId, 'dismiss', input);
   }
 
   private async decide(
     reconciliationId: string,
     actionId: string,
     decision: 'accept' | 'dismiss',
-    body: unknown,
-    request: HttpRequest,
+    { operator, idempotencyKey, field }: OperatorInput,
   ) {
-    const operator = request.principal?.name ?? '';
     const result = await this.commands.execute(
       new DecideReconciliationAction({
         reconciliationId,
         actionId,
         decision,
-        reason: reasonOf(body),
+        reason: field('reason'),
         operator,
+        idempotencyKey,
       }),
     );
     this.logger.info(

@@ -1,4 +1,5 @@
 import {
+  rememberKeyedReset,
   purgeGuardrailSnapshotStream,
   purgeGuardrailStream,
   type GuardrailEventData,
@@ -32,11 +33,15 @@ export interface GuardrailHistory {
 export interface ResetRequest {
   operator: string;
   reason: unknown;
+  /** The Idempotency-Key header as sent (validated by the handler). */
+  idempotencyKey?: unknown;
 }
 
 export interface ResetAccepted {
   eventId: string;
   status: BreakerStatus;
+  /** True when this Idempotency-Key already reset the breaker: nothing new was appended. */
+  duplicate: boolean;
 }
 
 export async function readGuardrailHistory(store: EventStore): Promise<GuardrailHistory> {
@@ -86,4 +91,21 @@ export function breakerStatus(history: GuardrailHistory, now: Date): BreakerStat
     lastReset,
     purgesLastHour,
   };
+}
+
+/**
+ * The keyed reset this history remembers under `requestId` (the snapshot's bounded list, then the events after
+ * it, folded by the orchestrator's rule), or undefined.
+ */
+export function keyedReset(
+  history: GuardrailHistory,
+  requestId: string,
+): GuardrailEventData['BreakerReset'] | undefined {
+  let kept = history.snapshot?.keyedResets ?? [];
+  for (const event of history.events) {
+    if (event.type === 'BreakerReset') {
+      kept = rememberKeyedReset(kept, event.data as GuardrailEventData['BreakerReset']);
+    }
+  }
+  return kept.find((reset) => reset.requestId === requestId);
 }

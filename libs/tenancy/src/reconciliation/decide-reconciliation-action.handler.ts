@@ -11,9 +11,20 @@ import { decideAndAppend, EVENT_STORE, readStreamOrEmpty, type EventStore } from
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { invalidRequest, UseCaseError } from '../errors';
-import { operatorActor, operatorViolations, REASON_MAX_LENGTH } from '../operations/operator-request';
-import { CLOCK, TENANCY_OPTIONS, type Clock, type TenancyOptions } from '../tokens';
-import { DecideReconciliationAction, type ActionDecided } from './reconciliation.commands';
+import {
+  idempotencyKeyOf,
+  idempotencyViolations,
+  operatorActor,
+  operatorViolations,
+  REASON_MAX_LENGTH,
+} from '../operations/operator-request';
+import type { RequestsInFlight } from '../operations/requests-in-flight';
+import { CLOCK, REQUESTS_IN_FLIGHT, TENANCY_OPTIONS, type Clock, type TenancyOptions } from '../tokens';
+import {
+  DecideReconciliationAction,
+  type ActionDecided,
+  type DecideActionRequest,
+} from './reconciliation.commands';
 import { foldReconciliation, type ReconciliationActionView } from './reconciliation-stream';
 import { carryOut } from './tenant-actions';
 
@@ -36,6 +47,13 @@ function reasonViolations(reason: unknown): Violation[] {
   return ok ? [] : [{ field: 'reason', rules: ['isNotEmpty', 'maxLength'], messages: [message] }];
 }
 
+/** What a decision asks: its state, reason and, with an Idempotency-Key, the request id derived from it. */
+interface Asked {
+  state: 'accepted' | 'dismissed';
+  reason: string;
+  requestId?: string;
+}
+
 interface ReadAction {
   action: ReconciliationActionView;
   /** The revision the decision is made on. */
@@ -46,6 +64,8 @@ interface ReadAction {
  * An operator's decision on a proposed action. Accepting carries it out first, on the tenant's own stream with
  * an id derived from the action (a retry appends nothing twice), re-checked against the tenant's current state;
  * only then is the decision recorded, so an `accepted` action always has its effect in the tenant's history.
+ * Deciding the same way twice is a repeat by nature; an Idempotency-Key adds the draft's rule that the same key
+ * asks the same decision with the same reason (or 422), and its request id is recorded with the decision.
  */
 @CommandHandler(DecideReconciliationAction)
 export class DecideReconciliationActionHandler implements ICommandHandler<DecideReconciliationAction> {
@@ -53,6 +73,7 @@ export class DecideReconciliationActionHandler implements ICommandHandler<Decide
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(TENANCY_OPTIONS) private readonly options: TenancyOptions,
+    @Inject(REQUESTS_IN_FLIGHT) private readonly inFlight: RequestsInFlight,
   ) {}
 
   async execute({ request }: DecideReconciliationAction): Promise<ActionDecided> {
@@ -66,15 +87,31 @@ export class DecideReconciliationActionHandler implements ICommandHandler<Decide
       ...idViolations('action_id', actionId, typeof actionId === 'string' && isUuid(actionId)),
       ...reasonViolations(request.reason),
       ...operatorViolations(operator),
+      ...idempotencyViolations(request.idempotencyKey),
     ];
     if (violations.length > 0) throw invalidRequest('invalid decision', violations);
-    const reason = (request.reason as string).trim();
-    const stream = reconciliationStream(reconciliationId as string);
-    const state = decision === 'accept' ? 'accepted' : 'dismissed';
-    const eventId = deterministicId('reconciliation-decision', actionId as string);
+    const key = idempotencyKeyOf(request.idempotencyKey);
+    // Scoped to the operator and the action, like the tenant actions' keys.
+    const requestId = key
+      ? deterministicId('reconciliation-decision-request', actionId as string, operator, key)
+      : undefined;
+    const asked: Asked = {
+      state: decision === 'accept' ? 'accepted' : 'dismissed',
+      reason: (request.reason as string).trim(),
+      ...(requestId ? { requestId } : {}),
+    };
+    const work = () => this.decide(request, asked);
+    return requestId ? this.inFlight.run({ eventId: requestId, idempotencyKey: key }, work) : work();
+  }
 
-    const { action } = await this.readAction(stream, actionId as string);
-    const repeated = this.repeated(action, state, eventId);
+  private async decide(request: DecideActionRequest, asked: Asked): Promise<ActionDecided> {
+    const { reconciliationId, decision, operator } = request;
+    const { state, reason, requestId } = asked;
+    const stream = reconciliationStream(reconciliationId as string);
+    const eventId = deterministicId('reconciliation-decision', request.actionId as string);
+
+    const { action } = await this.readAction(stream, request.actionId as string);
+    const repeated = this.repeated(action, asked, eventId);
     if (repeated) return repeated;
     const now = this.clock();
     const tenantEvent =
@@ -92,9 +129,15 @@ export class DecideReconciliationActionHandler implements ICommandHandler<Decide
       stream,
       async () => {
         const current = await this.readAction(stream, action.actionId);
-        const again = this.repeated(current.action, state, eventId);
+        const again = this.repeated(current.action, asked, eventId);
         if (again) return { append: [], expectedRevision: 'any', result: again };
-        const decided = { actionId: action.actionId, operator, reason, decidedAt: now.toISOString() };
+        const decided = {
+          actionId: action.actionId,
+          operator,
+          reason,
+          decidedAt: now.toISOString(),
+          ...(requestId ? { requestId } : {}),
+        };
         const data: ReconciliationEventData[
           'ReconciliationActionAccepted' | 'ReconciliationActionDismissed'] =
           decision === 'accept' ? { ...decided, tenantEvent } : decided;
@@ -145,14 +188,24 @@ export class DecideReconciliationActionHandler implements ICommandHandler<Decide
     return { action, revision: view.revision };
   }
 
-  /** The same decision already recorded answers as a repeat; a contrary one is refused. */
+  /**
+   * The same decision already recorded answers as a repeat; a contrary one is refused. Under the key that
+   * recorded it, only the very same decision and reason repeat: anything else reuses the key.
+   */
   private repeated(
     action: ReconciliationActionView,
-    state: 'accepted' | 'dismissed',
+    { state, reason, requestId }: Asked,
     eventId: string,
   ): ActionDecided | undefined {
     if (action.state === 'open') return undefined;
-    if (action.state !== state) {
+    if (requestId !== undefined && action.decision?.requestId === requestId) {
+      if (action.state !== state || action.decision.reason !== reason) {
+        throw new UseCaseError(
+          'OPERATION.IDEMPOTENCY_KEY_REUSED',
+          'this Idempotency-Key was already used for a different decision or reason',
+        );
+      }
+    } else if (action.state !== state) {
       throw new UseCaseError(
         'RECONCILIATION.ACTION_ALREADY_DECIDED',
         `action ${action.actionId} was already ${action.state} by ${action.decision?.operator ?? 'an operator'}`,

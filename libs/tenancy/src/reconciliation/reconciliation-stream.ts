@@ -13,6 +13,8 @@ export interface ReconciliationDecision {
   reason: string;
   decidedAt: string;
   tenantEvent: ReconciliationEventData['ReconciliationActionAccepted']['tenantEvent'];
+  /** Set when the decision carried an Idempotency-Key (see `ReconciliationActionAccepted`). */
+  requestId?: string;
 }
 
 export interface ReconciliationActionView {
@@ -91,12 +93,20 @@ function evolve(view: ReconciliationView | undefined, event: Payload): Reconcili
       return { ...view, actions: [...view.actions, proposed] };
     }
     case 'ReconciliationActionAccepted': {
-      const { actionId, operator, reason, decidedAt, tenantEvent } = event.data;
-      return view && decide(view, actionId, 'accepted', { operator, reason, decidedAt, tenantEvent });
+      const { actionId, operator, reason, decidedAt, tenantEvent, requestId } = event.data;
+      const decision = { operator, reason, decidedAt, tenantEvent, ...(requestId ? { requestId } : {}) };
+      return view && decide(view, actionId, 'accepted', decision);
     }
     case 'ReconciliationActionDismissed': {
-      const { actionId, operator, reason, decidedAt } = event.data;
-      return view && decide(view, actionId, 'dismissed', { operator, reason, decidedAt, tenantEvent: null });
+      const { actionId, operator, reason, decidedAt, requestId } = event.data;
+      const decision = {
+        operator,
+        reason,
+        decidedAt,
+        tenantEvent: null,
+        ...(requestId ? { requestId } : {}),
+      };
+      return view && decide(view, actionId, 'dismissed', decision);
     }
     default: {
       const unreachable: never = event;

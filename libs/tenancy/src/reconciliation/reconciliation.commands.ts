@@ -18,6 +18,8 @@ export interface RunReconciliationRequest {
   /** Record the comparison and one action per finding for an operator to accept or dismiss. */
   propose?: unknown;
   operator: string;
+  /** The Idempotency-Key as sent: with `propose`, a retry answers the recorded report again. */
+  idempotencyKey?: unknown;
 }
 
 export type ReportedFinding = ReconciliationFinding & {
@@ -38,6 +40,8 @@ export interface ReconciliationReport {
   readModelCheckpoint: string | null;
   counts: FindingCounts;
   findings: ReportedFinding[];
+  /** True when this Idempotency-Key already recorded this report: it is answered again, nothing appended. */
+  duplicate: boolean;
 }
 
 export interface DecideActionRequest {
@@ -46,6 +50,8 @@ export interface DecideActionRequest {
   decision: 'accept' | 'dismiss';
   reason: unknown;
   operator: string;
+  /** The Idempotency-Key as sent: the same key with another decision or reason is refused. */
+  idempotencyKey?: unknown;
 }
 
 export interface ActionDecided {
