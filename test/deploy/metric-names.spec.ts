@@ -18,61 +18,13 @@ import pino from 'pino';
 import type { MetricObjectWithValues, MetricValue, Registry } from 'prom-client';
 import { OrchestratorMetrics } from '../../apps/orchestrator/src';
 import { ProvisioningMetrics } from '../../apps/provisioning-api/src';
+import { BOUNDED_LABELS, expositionProblems, METRIC_PREFIX, nameProblems } from '../support/metric-rules';
 
 /**
  * The naming rules of every metric the control plane's processes serve (Prometheus's naming guide): the
  * application prefix, base units, `_total` on counters and only on them, and labels whose values do not grow with
  * the number of tenants (per-tenant detail belongs in the events and the read model). Each problem names its metric.
  */
-
-/** The application prefix of every metric the control plane serves (deploy/base/monitoring queries these). */
-const METRIC_PREFIX = 'provisioning_';
-
-/** Label names and where their values come from: each a fixed set, whatever the number of tenants. */
-const BOUNDED_LABELS: Record<string, string> = {
-  app: 'the process (one of the eight apps)',
-  subscription: 'event store subscriptions, named by the code',
-  queue: "the consuming queues (a service's, the API intake's)",
-  reason: 'park reasons (ParkReason)',
-  command: 'COMMAND_CATALOG',
-  outcome: 'fixed outcome names',
-  step: 'step kinds (stepLabel: step keys without their sequence numbers)',
-  state: 'tenant statuses',
-  type: "Node's libuv handle and resource types",
-  space: "V8's heap spaces",
-  kind: "V8's garbage collection kinds; drift kinds (DRIFT_KINDS)",
-  version: 'the Node.js version',
-  major: 'the Node.js version',
-  minor: 'the Node.js version',
-  patch: 'the Node.js version',
-  le: 'histogram buckets',
-};
-/** Units that are not base units, as name tokens. */
-const NON_BASE_UNITS = new Set([
-  'ms',
-  'milliseconds',
-  'us',
-  'microseconds',
-  'ns',
-  'nanoseconds',
-  'minutes',
-  'hours',
-  'days',
-  'kb',
-  'kilobytes',
-  'mb',
-  'megabytes',
-  'gb',
-  'gigabytes',
-  'kib',
-  'mib',
-  'gib',
-  'percent',
-  'bits',
-]);
-/** Name tokens that say a quantity has a unit, and that unit's base form. */
-const TIME_WORDS = new Set(['duration', 'latency', 'age', 'lag', 'delay', 'time', 'timeout', 'elapsed']);
-const SIZE_WORDS = new Set(['memory', 'heap', 'size']);
 
 const now = new Date('2025-03-01T10:00:00.000Z');
 
@@ -216,26 +168,6 @@ async function seriesOf(registries: Registry[]): Promise<Set<string>> {
   return series;
 }
 
-function nameProblems(name: string, type: string): string[] {
-  const problems: string[] = [];
-  const tokens = name.split('_');
-  if (!name.startsWith(METRIC_PREFIX)) problems.push(`${name}: no ${METRIC_PREFIX} prefix`);
-  if (!/^[a-z][a-z0-9_]*$/.test(name)) problems.push(`${name}: not snake_case`);
-  for (const token of tokens.filter((t) => NON_BASE_UNITS.has(t))) {
-    problems.push(`${name}: ${token} is not a base unit (seconds, bytes)`);
-  }
-  const unitPart = name.replace(/_(total|info)$/, '');
-  if (tokens.some((t) => TIME_WORDS.has(t)) && !unitPart.endsWith('_seconds')) {
-    problems.push(`${name}: a time must be in _seconds`);
-  }
-  if (tokens.some((t) => SIZE_WORDS.has(t)) && !unitPart.endsWith('_bytes')) {
-    problems.push(`${name}: a size must be in _bytes`);
-  }
-  if (type === 'counter' && !name.endsWith('_total')) problems.push(`${name}: a counter must end in _total`);
-  if (type !== 'counter' && name.endsWith('_total')) problems.push(`${name}: only counters end in _total`);
-  return problems;
-}
-
 describe('metric names and labels of every app', () => {
   let apps: ReturnType<typeof buildApps>;
   let tenantIds: string[];
@@ -278,6 +210,29 @@ describe('metric names and labels of every app', () => {
     ]);
     expect(nameProblems('provisioning_active_handles_total', 'gauge')).toEqual([
       'provisioning_active_handles_total: only counters end in _total',
+    ]);
+  });
+
+  it('reads a scraped exposition with the same rules, naming the app, the metric and the tenant', async () => {
+    const text = (await Promise.all(apps.registries.map((registry) => registry.metrics()))).join('\n');
+    expect(expositionProblems('all', text, tenantIds)).toEqual([]);
+    const bad = [
+      '# HELP provisioning_steps Steps run.',
+      '# TYPE provisioning_steps counter',
+      `provisioning_steps{tenant="${tenantIds[0]}"} 1`,
+      '# HELP provisioning_step_duration_seconds How long.',
+      '# TYPE provisioning_step_duration_seconds histogram',
+      `provisioning_step_duration_seconds_bucket{step="x-${tenantIds[1]}",le="1"} 1`,
+      `provisioning_step_duration_seconds_bucket{step="x-${tenantIds[1]}",le="+Inf"} 1`,
+      `provisioning_step_duration_seconds_sum{step="x-${tenantIds[1]}"} 0.5`,
+      `provisioning_step_duration_seconds_count{step="x-${tenantIds[1]}"} 1`,
+      '',
+    ].join('\n');
+    expect(expositionProblems('orchestrator', bad, tenantIds)).toEqual([
+      'orchestrator: provisioning_steps: a counter must end in _total',
+      'orchestrator: provisioning_steps: label tenant has no bounded set',
+      `orchestrator: provisioning_steps{tenant="${tenantIds[0]}"} names tenant ${tenantIds[0]}`,
+      `orchestrator: provisioning_step_duration_seconds{step="x-${tenantIds[1]}"} names tenant ${tenantIds[1]}`,
     ]);
   });
 

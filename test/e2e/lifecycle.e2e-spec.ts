@@ -9,7 +9,8 @@ import { secretStoreBootstrapObjects } from '../../apps/k8s-service/src';
 import { resolveExternalSecrets } from '../../apps/k8s-service/src/testing';
 import { ArchiveBucket } from '../support/archive';
 import { everything, NOTHING, tenantFootprint } from '../support/tenant-footprint';
-import { LocalStack, specSubscriptionCreated } from '../support/local-stack';
+import { APPS, LocalStack, specSubscriptionCreated } from '../support/local-stack';
+import { expositionProblems, parseExposition } from '../support/metric-rules';
 import {
   committedTenantObjects,
   gitHistoryText,
@@ -350,5 +351,31 @@ describe('tenant lifecycle across every process', () => {
     } finally {
       stack.websites.failNext = 0;
     }
+  });
+
+  it('serves /metrics from every app under the naming rules, no tenant in any label, after all of the above', async () => {
+    const page = await stack.getJson<{ items: { tenant_id: string }[] }>('/api/v1/tenants?limit=100');
+    // The spec example's tenant (purged by now) and the one rolled back.
+    const tenantIds = [...new Set([tenantId, ...page.items.map((item) => item.tenant_id)])];
+    expect(tenantIds.length).toBeGreaterThanOrEqual(2);
+    const report = await Promise.all(
+      APPS.map(async (app) => {
+        const url =
+          app === 'provisioning-api'
+            ? `${stack.apiUrl}/metrics`
+            : `http://127.0.0.1:${stack.healthPorts.get(app)}/metrics`;
+        const response = await fetch(url);
+        expect({ app, status: response.status }).toEqual({ app, status: 200 });
+        const text = await response.text();
+        return {
+          app,
+          families: parseExposition(text).length,
+          problems: expositionProblems(app, text, tenantIds),
+        };
+      }),
+    );
+    // Every app serves its own metrics and the process ones (a few dozen families each), all within the rules.
+    for (const { app, families } of report) expect({ app, many: families > 15 }).toEqual({ app, many: true });
+    expect(report.flatMap(({ problems }) => problems)).toEqual([]);
   });
 });
