@@ -6,7 +6,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import * as amqplib from 'amqplib';
 import {
   COMMAND_CATALOG,
   commandRoutingKey,
@@ -17,6 +16,7 @@ import {
 } from '@app/contracts';
 import { createEventStore, type EventStore, type RecordedEvent } from '@app/event-store';
 import { FakeApiServer } from '@app/kube';
+import { rabbit } from '@app/testing';
 import { APPS, LocalStack, specSubscriptionCreated } from '../support/local-stack';
 import { serviceAccountUser } from '../support/rbac';
 import { removeTenantResources } from '../support/tenant-cleanup';
@@ -144,7 +144,8 @@ let stack: LocalStack;
 let events: EventStore;
 const profiles: TenantProfile[] = [];
 /** A queue bound to every integration event on `tenant.events`, as billing or a CRM would bind one. */
-let tap: { connection: amqplib.ChannelModel; channel: amqplib.Channel; queue: string } | undefined;
+const TAP = 'integration-tap';
+const vhost = `e2e-trace-${run}`;
 
 beforeAll(async () => {
   const endpoint = await receiver.start();
@@ -159,23 +160,20 @@ beforeAll(async () => {
     dir,
     database: 'provisioning_test',
     schemaPrefix: `e2e_trace_${run}`,
-    vhost: `e2e-trace-${run}`,
+    vhost,
     // Debug: the per-delivery and per-publish lines are the ones written inside spans.
     logLevel: 'debug',
     env: Object.fromEntries(APPS.map((app) => [app, otel])),
   });
   await stack.start();
   events = await createEventStore(stack.pgUrl, { schema: stack.eventStoreSchema, migrate: false });
-  const connection = await amqplib.connect(stack.amqpUrl);
-  const channel = await connection.createChannel();
-  const { queue } = await channel.assertQueue('', { exclusive: true });
-  await channel.bindQueue(queue, 'tenant.events', '#');
-  tap = { connection, channel, queue };
+  const admin = rabbit.management();
+  await admin.declareQueue(vhost, { name: TAP, durable: false });
+  await admin.createBinding(vhost, { source: 'tenant.events', destination: TAP, routingKey: '#' });
 });
 
 afterAll(async () => {
   try {
-    await tap?.connection.close();
     if (stack) {
       await stack.stop();
       try {
@@ -354,14 +352,24 @@ function broker(): Record<string, unknown> {
 /** The integration events the tap received so far: each body (a structured CloudEvent) and AMQP headers. */
 const published: { body: Record<string, unknown>; headers: Record<string, unknown> }[] = [];
 async function drainTap(): Promise<typeof published> {
-  for (;;) {
-    const message = await tap!.channel.get(tap!.queue, { noAck: true });
-    if (!message) return published;
+  const auth = `Basic ${Buffer.from(`${rabbit.ADMIN_USER}:${rabbit.ADMIN_PASSWORD}`).toString('base64')}`;
+  const response = await fetch(
+    `${rabbit.MANAGEMENT_URL}/api/queues/${encodeURIComponent(vhost)}/${TAP}/get`,
+    {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ count: 100, ackmode: 'ack_requeue_false', encoding: 'auto' }),
+    },
+  );
+  if (!response.ok) throw new Error(`management get answered ${response.status}`);
+  const messages = (await response.json()) as { payload: string; properties: { headers?: object } }[];
+  for (const message of messages) {
     published.push({
-      body: JSON.parse(message.content.toString('utf8')) as Record<string, unknown>,
-      headers: message.properties.headers ?? {},
+      body: JSON.parse(message.payload) as Record<string, unknown>,
+      headers: (message.properties.headers ?? {}) as Record<string, unknown>,
     });
   }
+  return published;
 }
 
 /** Every span that names the tenant: its decisions, commands, deliveries and appends. */
