@@ -61,6 +61,10 @@ export const amqpHeaders = z.looseObject({
   'schema-version': z.int(),
   'command-id': text.optional(),
   actor: text,
+  traceparent: text
+    .optional()
+    .describe('W3C trace context of the publish span, when tracing is on (OpenTelemetry, README "Tracing")'),
+  tracestate: text.optional().describe('W3C tracestate beside `traceparent`'),
 });
 
 export const tenantProfile = z.looseObject({
