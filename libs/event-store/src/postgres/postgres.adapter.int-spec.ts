@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 import { createEventStore } from '../factory';
 import { event, testEventStore, uniqueCategory, waitFor } from '../testing/event-store.contract.test-helpers';
 import type { EventStore, RecordedEvent } from '../types';
 import { EventStoreUnavailableError } from '../errors';
 import { PostgresEventStore } from './postgres.adapter';
-import { MIGRATIONS } from './migrations';
+import { MIGRATIONS, notifyChannel, quoteIdent } from './migrations';
 import {
   dropSchema,
   ensureTestDatabase,
@@ -141,6 +142,26 @@ describe('postgres adapter specifics', () => {
     }
   });
 
+  /** Until a session has run `LISTEN` on `channel` to its end (pg_stat_activity keeps an idle one's last). */
+  async function waitForListen(channel: string): Promise<void> {
+    const client = new Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    try {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const { rows } = await client.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = $1 AND state = 'idle'",
+          [`LISTEN ${quoteIdent(channel)}`],
+        );
+        if (rows[0].n > 0) return;
+        if (Date.now() > deadline) throw new Error(`no session listens on ${channel}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      await client.end();
+    }
+  }
+
   it('wakes a subscriber in another process through NOTIFY, long before its fallback poll', async () => {
     const writer = await createEventStore(TEST_DATABASE_URL, { schema });
     // The subscriber's own poll is a minute away: only LISTEN/NOTIFY can deliver within the test's bound.
@@ -160,7 +181,9 @@ describe('postgres adapter specifics', () => {
         () => subscriber.getSubscriptionLag()[0]?.caughtUp === true,
         'the subscriber to catch up',
       );
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Its LISTEN session opens beside the catch-up, not before it: a NOTIFY sent before the server runs the
+      // LISTEN is lost by design (the poll covers that gap in production), so wait until the server shows it.
+      await waitForListen(notifyChannel(schema));
       await writer.append(`${category}-1`, [event('Notified')], { expectedRevision: 'no_stream' });
       // Within 5 s, against a 60 s poll period: only the NOTIFY can have woken the subscriber.
       await waitFor(() => received.length === 1, 'the notified event', 5_000);
