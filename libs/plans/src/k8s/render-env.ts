@@ -10,6 +10,8 @@ import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from './render-options';
  * here so a plan computed outside the service labels the objects as the service does.
  */
 export const K8S_SERVICE_FIELD_MANAGER = 'provisioning-k8s-service';
+/** The monitoring-service's field manager, and so the `managed-by` label of the monitoring objects it applies. */
+export const MONITORING_SERVICE_FIELD_MANAGER = 'provisioning-monitoring-service';
 
 const NETWORK = DEFAULT_RENDER_OPTIONS.network;
 
@@ -116,6 +118,8 @@ export function isGitRevision(revision: string): boolean {
 export const TENANT_RENDER_ENV = {
   /** `gitops` (spec 2.1/6.1: commit for Argo CD) or `direct` (server-side apply); sets `managed-by`. */
   K8S_DELIVERY: z.enum(['gitops', 'direct']).default('gitops'),
+  /** The monitoring-service's delivery, which sets the monitoring objects' `managed-by` (the same choices). */
+  MONITORING_DELIVERY: z.enum(['gitops', 'direct']).default('gitops'),
   IMAGE_TAG: z
     .string()
     .regex(IMAGE_TAG_PATTERN, { message: `must be an OCI tag (${IMAGE_TAG_PATTERN})` })
@@ -187,6 +191,8 @@ export function renderOptionsFromEnv(config: TenantRenderEnv): RenderOptions {
     clusterSecretStore: config.CLUSTER_SECRET_STORE,
     secretStoreNamespace: config.CLUSTER_SECRET_STORE_NAMESPACE,
     managedBy: config.K8S_DELIVERY === 'gitops' ? 'argocd' : K8S_SERVICE_FIELD_MANAGER,
+    monitoringManagedBy:
+      config.MONITORING_DELIVERY === 'gitops' ? 'argocd' : MONITORING_SERVICE_FIELD_MANAGER,
     network: {
       sharedNamespace: config.NETWORK_POLICY_SHARED_NAMESPACE,
       sharedCidrs: {

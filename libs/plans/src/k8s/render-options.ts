@@ -28,6 +28,11 @@ export interface RenderOptions {
   secretStoreNamespace: string;
   /** `managed-by` label value: `argocd` in GitOps mode (spec 2.1), the service's name when applied directly. */
   managedBy: string;
+  /**
+   * The same label on the monitoring objects (ServiceMonitor, PrometheusRule, dashboard), which the
+   * monitoring-service delivers on its own (`MONITORING_DELIVERY`): `argocd`, or its field manager.
+   */
+  monitoringManagedBy: string;
   /** Where the tenant's NetworkPolicies let traffic go (network-policy.ts). */
   network: NetworkRenderOptions;
 }
@@ -66,6 +71,7 @@ export const DEFAULT_RENDER_OPTIONS: RenderOptions = {
   clusterSecretStore: 'tenant-secrets',
   secretStoreNamespace: 'e-commerce-shared',
   managedBy: 'argocd',
+  monitoringManagedBy: 'argocd',
   network: {
     sharedNamespace: 'e-commerce-shared',
     sharedCidrs: { mysql: [], rabbitmq: [], minio: [] },

@@ -36,7 +36,7 @@ const MONITORING_INDEX = `${MONITORING_DIR}kustomization.yaml`;
 /** Every file of the tenant's tree, the monitoring-service's `monitoring/` included, without the kustomize indexes. */
 export function currentTreeFiles(state: TreeState): ManifestFile[] {
   const { tenant, options, suspended, marks } = state;
-  const monitoring = monitoringFiles(tenant, options.managedBy).map((file) => ({
+  const monitoring = monitoringFiles(tenant, options.monitoringManagedBy).map((file) => ({
     path: `${MONITORING_DIR}${file.path}`,
     objects: file.objects,
   }));
