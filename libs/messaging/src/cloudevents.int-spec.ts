@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BILLING_EVENTS, INTEGRATION_EVENTS } from '@app/contracts';
-import { rabbit } from '@app/testing';
+import { binaryCloudEvent, rabbit } from '@app/testing';
 import {
   billingCloudEventType,
   decodeBillingDelivery,
@@ -132,27 +132,11 @@ describe('CloudEvents consumers dedupe by id (real RabbitMQ)', () => {
       data,
       correlationId: id,
     });
-    // The AMQP binding's binary mode: the same event's attributes as `cloudEvents:` properties, the data as body.
-    const binary: EncodedCloudEvent = {
-      id,
-      type,
-      subject: subscriptionId,
-      correlationId: id,
-      body: Buffer.from(JSON.stringify(data)),
-      properties: {
-        persistent: true,
-        contentType: 'application/json',
-        messageId: randomUUID(),
-        headers: {
-          'cloudEvents:specversion': '1.0',
-          'cloudEvents:id': id,
-          'cloudEvents:source': '/billing',
-          'cloudEvents:type': type,
-          'cloudEvents:subject': subscriptionId,
-          'cloudEvents:time': '2025-02-01T09:00:00.000Z',
-        },
-      },
-    };
+    // The same event in the AMQP binding's binary mode, under another AMQP message id.
+    const binary = binaryCloudEvent(
+      { id, type, source: '/billing', subject: subscriptionId, time: '2025-02-01T09:00:00.000Z' },
+      data,
+    );
     await publisher.publishCloudEvent('billingEvents', BILLING_EVENTS.suspended, structured);
     await publisher.publishCloudEvent('billingEvents', BILLING_EVENTS.suspended, binary);
     await eventually(() => (seen.length >= 1 ? true : undefined), 'the billing event handled');

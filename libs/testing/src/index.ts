@@ -127,4 +127,5 @@ export { PrivateMariadb } from './private-mariadb';
 export { PrivateRabbitmq } from './private-rabbitmq';
 export * as rabbit from './rabbit';
 export * from './span-recorder';
+export { binaryCloudEvent, type BinaryCloudEventAttributes } from './cloudevents';
 export { TEST_DATABASE_URL, testSchemas, type TestSchemas } from './test-schemas';

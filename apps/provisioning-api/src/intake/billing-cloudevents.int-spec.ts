@@ -9,7 +9,7 @@ import {
   MessagingConnection,
   type EncodedCloudEvent,
 } from '@app/messaging';
-import { eventually, rabbit } from '@app/testing';
+import { binaryCloudEvent, eventually, rabbit } from '@app/testing';
 import { Client } from 'pg';
 import pino from 'pino';
 import { startBillingBusIntake } from './billing-bus.consumer';
@@ -63,26 +63,14 @@ function structured(subscriptionId: string, data: unknown = payload(subscription
 
 /** The AMQP binding's binary mode: attributes as `cloudEvents:` application properties, the data as the body. */
 function binary(subscriptionId: string, id: string = randomUUID()): EncodedCloudEvent {
-  return {
+  const attributes = {
     id,
     type: CREATED,
+    source: '/billing',
     subject: subscriptionId,
-    correlationId: id,
-    body: Buffer.from(JSON.stringify(payload(subscriptionId))),
-    properties: {
-      persistent: true,
-      contentType: 'application/json',
-      messageId: randomUUID(),
-      headers: {
-        'cloudEvents:specversion': '1.0',
-        'cloudEvents:id': id,
-        'cloudEvents:source': '/billing',
-        'cloudEvents:type': CREATED,
-        'cloudEvents:subject': subscriptionId,
-        'cloudEvents:time': new Date().toISOString(),
-      },
-    },
+    time: new Date().toISOString(),
   };
+  return binaryCloudEvent(attributes, payload(subscriptionId));
 }
 
 async function requested(subscriptionId: string): Promise<RecordedEvent[]> {

@@ -12,8 +12,7 @@ import {
 import { readStreamOrEmpty, type RecordedEvent } from '@app/event-store';
 import { TenantStreamBuilder } from '@app/tenancy';
 import { eventually } from '@app/testing';
-import { Client } from 'pg';
-import request from 'supertest';
+import { whileStreamLocked } from '../testing/stream-lock.test-helpers';
 import { startTestApi, type TestApi } from '../testing/test-api.test-helpers';
 
 /**
@@ -32,7 +31,6 @@ const WEBHOOKS = '/api/v1/provisioning/webhooks/';
 
 let api: TestApi;
 let now = START;
-let pg: Client;
 let billing: Server;
 let billingUrl: string;
 
@@ -135,8 +133,6 @@ beforeAll(async () => {
       for (const builder of [agreeing, orphan]) await builder.appendTo(store);
     },
   });
-  pg = new Client({ connectionString: api.databaseUrl });
-  await pg.connect();
   await eventually(async () => {
     const response = await api.http.get('/api/v1/tenants').set(bearer(api.secrets.auditor));
     return response.body.total === 2 ? true : undefined;
@@ -156,7 +152,6 @@ afterEach(() => {
 
 afterAll(async () => {
   await api?.close();
-  await pg?.end();
   billing?.closeAllConnections();
   await new Promise((resolve) => billing?.close(resolve));
 });
@@ -268,7 +263,9 @@ describe('POST /api/v1/guardrails/purge-breaker/reset with an Idempotency-Key', 
   it('answers 409 to a retry while the first reset is still being processed', async () => {
     await trip();
     const key = `inflight-${hex()}`;
-    const outcome = await whileStreamLocked(purgeGuardrailStream(), () => resetBreaker('genuine churn', key));
+    const outcome = await whileStreamLocked(api, purgeGuardrailStream(), () =>
+      resetBreaker('genuine churn', key),
+    );
     expect(outcome.first.status).toBe(202);
     expect({ status: outcome.retry.status, error: outcome.retry.body.error }).toEqual({
       status: 409,
@@ -343,7 +340,7 @@ describe('POST /api/v1/reconciliations/:id/actions/:actionId/(accept|dismiss) wi
     const { id, actionOf } = await proposed();
     const path = `/api/v1/reconciliations/${id}/actions/${actionOf('missing')}/dismiss`;
     const key = `inflight-${hex()}`;
-    const outcome = await whileStreamLocked(`reconciliation-${id}`, () =>
+    const outcome = await whileStreamLocked(api, `reconciliation-${id}`, () =>
       post(path, { reason: 'billing to fix' }, key),
     );
     expect(outcome.first.status).toBe(200);
@@ -405,48 +402,3 @@ describe('POST /api/v1/reconciliations with an Idempotency-Key', () => {
     expect((await run({ subscriptions: BILLING, propose: true }, plain)).body.duplicate).toBe(false);
   });
 });
-
-/**
- * Holds the lock every append to `stream` takes first (libs/event-store migrations.ts) while `send` runs twice:
- * the first request waits on it, in flight, when the retry arrives.
- */
-async function whileStreamLocked(
-  stream: string,
-  send: () => request.Test,
-): Promise<{ first: request.Response; retry: request.Response }> {
-  const holder = new Client({ connectionString: api.databaseUrl });
-  await holder.connect();
-  const lockName = `${api.eventSchema}_events:${stream}`;
-  const waiting = async () => {
-    const { rows } = await pg.query<{ count: string }>(
-      `SELECT count(*) FROM pg_locks
-        WHERE locktype = 'advisory' AND NOT granted AND objsubid = 1
-          AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)`,
-      [lockName],
-    );
-    return Number(rows[0].count);
-  };
-  try {
-    await holder.query('BEGIN');
-    await holder.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [lockName]);
-    const first = send().then((r) => r);
-    await until(async () => (await waiting()) >= 1, 'the first request waiting on the stream');
-    let answered: request.Response | undefined;
-    const retry = send().then((r) => (answered = r));
-    await until(async () => answered !== undefined || (await waiting()) >= 2, 'the retry');
-    await holder.query('COMMIT');
-    const [firstAnswer, retryAnswer] = await Promise.all([first, retry]);
-    return { first: firstAnswer, retry: retryAnswer };
-  } finally {
-    await holder.query('ROLLBACK').catch(() => undefined);
-    await holder.end();
-  }
-}
-
-async function until(probe: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { tenantStream } from '@app/contracts';
 import type { RecordedEvent } from '@app/event-store';
 import { TenantStreamBuilder } from '@app/tenancy';
-import { Client } from 'pg';
-import request from 'supertest';
+import { whileStreamLocked } from '../testing/stream-lock.test-helpers';
 import { startTestApi, type TestApi } from '../testing/test-api.test-helpers';
 
 /**
@@ -20,7 +19,6 @@ const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
 let api: TestApi;
 let now = START;
-let pg: Client;
 
 async function seedActive(): Promise<string> {
   const builder = new TenantStreamBuilder(`idem-${hex()}`, '2025-01-15T10:00:00Z').activeTenant();
@@ -46,8 +44,6 @@ beforeAll(async () => {
     env: { OPERATOR_TOKENS: `alice:${ALICE},bob:${BOB}` },
     overrides: { clock: () => new Date(now) },
   });
-  pg = new Client({ connectionString: api.databaseUrl });
-  await pg.connect();
 });
 
 afterEach(() => {
@@ -56,7 +52,6 @@ afterEach(() => {
 
 afterAll(async () => {
   await api?.close();
-  await pg?.end();
 });
 
 describe('Idempotency-Key on the operator actions (draft-ietf-httpapi-idempotency-key-header)', () => {
@@ -139,44 +134,15 @@ describe('Idempotency-Key on the operator actions (draft-ietf-httpapi-idempotenc
   it('answers 409 to a retry while the first request is still being processed', async () => {
     const tenantId = await seedActive();
     const key = `ticket-${hex()}`;
-    // Hold the lock every append to this tenant's stream takes first (libs/event-store migrations.ts), so the
-    // first request stays in flight until the test lets it go.
-    const holder = new Client({ connectionString: api.databaseUrl });
-    await holder.connect();
-    const lockName = `${api.eventSchema}_events:${tenantStream(tenantId)}`;
-    /** Requests waiting for that lock (an advisory lock on a bigint key: high half classid, low half objid). */
-    const waiting = async () => {
-      const { rows } = await pg.query<{ count: string }>(
-        `SELECT count(*) FROM pg_locks
-          WHERE locktype = 'advisory' AND NOT granted AND objsubid = 1
-            AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)`,
-        [lockName],
-      );
-      return Number(rows[0].count);
-    };
-    try {
-      await holder.query('BEGIN');
-      await holder.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [lockName]);
-      const first = cancel(tenantId, 'contract ended', key).then((r) => r);
-      await until(async () => (await waiting()) >= 1, 'the first request waiting on the stream');
-      // The retry either answers at once, or waits behind the same lock (then it was not told of the first).
-      let answered: request.Response | undefined;
-      const retry = cancel(tenantId, 'contract ended', key).then((r) => (answered = r));
-      await until(
-        async () => answered !== undefined || (await waiting()) >= 2,
-        'the retry answered or waiting',
-      );
-      await holder.query('COMMIT');
-      const [firstAnswer, retryAnswer] = await Promise.all([first, retry]);
-      expect(firstAnswer.status).toBe(202);
-      expect({ status: retryAnswer.status, error: retryAnswer.body.error }).toEqual({
-        status: 409,
-        error: 'OPERATION.IDEMPOTENCY_KEY_IN_FLIGHT',
-      });
-    } finally {
-      await holder.query('ROLLBACK').catch(() => undefined);
-      await holder.end();
-    }
+    // The first request stays in flight, held behind its stream's lock, while the retry arrives.
+    const { first, retry } = await whileStreamLocked(api, tenantStream(tenantId), () =>
+      cancel(tenantId, 'contract ended', key),
+    );
+    expect(first.status).toBe(202);
+    expect({ status: retry.status, error: retry.body.error }).toEqual({
+      status: 409,
+      error: 'OPERATION.IDEMPOTENCY_KEY_IN_FLIGHT',
+    });
     expect((await streamOf(tenantId)).filter((e) => e.type === 'CancellationRequested')).toHaveLength(1);
   });
 
@@ -198,11 +164,3 @@ describe('Idempotency-Key on the operator actions (draft-ietf-httpapi-idempotenc
     });
   });
 });
-
-async function until(probe: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
