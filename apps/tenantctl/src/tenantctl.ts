@@ -24,7 +24,7 @@ Exit codes:
   0    the command succeeded (whatever the tenant's state)
   1    any other error (store unreachable, action refused by the tenant's state, ...)
   2    bad arguments or configuration
-  3    unknown tenant
+  3    unknown tenant, or unknown rollout, reconciliation or drift the command names
   4    verify: the audit chain or the export does not match
   5    watch: --timeout passed before the tenant settled
   130  watch, secrets rotate-key: interrupted (Ctrl-C)
