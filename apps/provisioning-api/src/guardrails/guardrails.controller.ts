@@ -1,7 +1,12 @@
 import { Controller, Get, Inject, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { GetPurgeBreakerStatus, ResetPurgeBreaker, type BreakerStatus } from '@app/tenancy';
+import {
+  GetPurgeBreakerStatus,
+  IDEMPOTENCY_KEY_FORMAT,
+  ResetPurgeBreaker,
+  type BreakerStatus,
+} from '@app/tenancy';
 import type { Logger } from 'pino';
 import { OperatorAction, OperatorRequest, type OperatorInput } from '../operations/operator-action';
 import { ApiTokenGuard } from '../tenants/api-token.guard';
@@ -9,8 +14,7 @@ import { APP_LOGGER } from '../tokens';
 
 /** The reset's Idempotency-Key: one breaker, so the key is scoped to the operator alone. */
 const RESET_IDEMPOTENCY_POLICY =
-  'Optional. An RFC 8941 string, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324" (1-128 letters, digits, _ . : -; ' +
-  'the bare key is accepted too), scoped to the operator. A retry once the first reset answered gets its ' +
+  `${IDEMPOTENCY_KEY_FORMAT}, scoped to the operator. A retry once the first reset answered gets its ` +
   'event_id again (duplicate: true, with the breaker as it is now) and appends nothing, even after the ' +
   'breaker tripped again: a stale retry never confirms cancellations its operator did not see. The same key ' +
   'with another reason is refused with 422, a retry while the first is still being processed with 409. Keys ' +

@@ -1,7 +1,12 @@
 import { Body, Controller, Get, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { DecideReconciliationAction, ListReconciliationActions, RunReconciliation } from '@app/tenancy';
+import {
+  DecideReconciliationAction,
+  IDEMPOTENCY_KEY_FORMAT,
+  ListReconciliationActions,
+  RunReconciliation,
+} from '@app/tenancy';
 import type { Logger } from 'pino';
 import { OperatorAction, OperatorRequest, type OperatorInput } from '../operations/operator-action';
 import { ApiTokenGuard } from '../tenants/api-token.guard';
@@ -19,13 +24,9 @@ const RECORD_SCHEMA = {
   },
 };
 
-const KEY_FORMAT =
-  'Optional. An RFC 8941 string, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324" (1-128 letters, digits, _ . : -; ' +
-  'the bare key is accepted too)';
-
 /** A run's key names the reconciliation it records; a run that records nothing has nothing to find again. */
 const RUN_IDEMPOTENCY_POLICY =
-  `${KEY_FORMAT}, scoped to the operator. With propose: true the reconciliation's id derives from the key: a ` +
+  `${IDEMPOTENCY_KEY_FORMAT}, scoped to the operator. With propose: true the reconciliation's id derives from the key: a ` +
   'retry once the first run answered gets its report again (the same reconciliation_id, action ids, findings ' +
   'and counts; duplicate: true) and records nothing, however the tenants changed since; the same key with ' +
   'another list, source or propose is refused with 422, a retry while the first is still being processed ' +
@@ -34,7 +35,7 @@ const RUN_IDEMPOTENCY_POLICY =
 
 /** A decision's key: the action is decided once, so the key only pins what its request asked. */
 const DECISION_IDEMPOTENCY_POLICY =
-  `${KEY_FORMAT}, scoped to the operator and the action. Deciding an action the way it was already decided ` +
+  `${IDEMPOTENCY_KEY_FORMAT}, scoped to the operator and the action. Deciding an action the way it was already decided ` +
   'answers duplicate: true with or without a key; under the key that decided it, another decision or reason ' +
   'is refused with 422 (not 409), and a retry while the first is still being processed with 409. Keys never ' +
   'expire: each is recorded with the decision, as long as the reconciliation stream.';

@@ -11,10 +11,13 @@ export const OPERATOR_NAME_PATTERN = /^(?:oidc:)?[a-zA-Z0-9_.@-]{1,64}$/;
 /** Step keys of the orchestrator: `databases`, `compensate:namespace`, `purge:storage`, `cancel-1:backup-2:storage`. */
 export const STEP_KEY_PATTERN = /^[a-z0-9][a-z0-9:-]{0,99}$/;
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** How an Idempotency-Key is written, the start of every route's published policy. */
+export const IDEMPOTENCY_KEY_FORMAT =
+  'Optional. An RFC 8941 string, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324" (1-128 letters, digits, _ . : -; ' +
+  'the bare key is accepted too)';
 /** The Idempotency-Key policy the API publishes (draft-ietf-httpapi-idempotency-key-header). */
 export const IDEMPOTENCY_KEY_POLICY =
-  'Optional. An RFC 8941 string, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324" (1-128 letters, digits, _ . : -; ' +
-  'the bare key is accepted too), scoped to the operator, the tenant and the action. A retry once the first ' +
+  `${IDEMPOTENCY_KEY_FORMAT}, scoped to the operator, the tenant and the action. A retry once the first ` +
   'request answered gets its result again (duplicate: true) and appends nothing; the same key with another ' +
   'payload is refused with 422, a retry while the first is still being processed with 409. Keys never expire: ' +
   "each lives as the id of the event it appended, as long as the tenant's stream.";
