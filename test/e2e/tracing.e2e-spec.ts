@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -212,11 +212,11 @@ async function waitUntilDone(tenantId: string, timeoutMs = 90_000): Promise<Tena
 }
 
 /** Retries an assertion until it passes (spans arrive in batches, from eight processes); the last failure is thrown. */
-async function eventually<T>(check: () => T, timeoutMs = 20_000): Promise<T> {
+async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 20_000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     try {
-      return check();
+      return await check();
     } catch (error) {
       if (Date.now() > until) throw error;
       await new Promise((r) => setTimeout(r, 250));
@@ -551,6 +551,77 @@ describe('one trace per tenant across every process', () => {
         kind: SPAN_KIND.PRODUCER,
       });
     }
+  });
+
+  it("continues billing's own trace for a tenant requested as a CloudEvent on billing.events", async () => {
+    // Billing traces its side: its span's context arrives in the message's AMQP headers (W3C traceparent).
+    const billingTrace = randomBytes(16).toString('hex');
+    const billingSpan = randomBytes(8).toString('hex');
+    const subscriptionId = `sub_trace_${run}_bus`;
+    const company = `Trace${run} Bus`;
+    const id = randomUUID();
+    const event = {
+      specversion: '1.0',
+      id,
+      source: '/billing',
+      type: 'com.collectverything.billing.subscription.created',
+      subject: subscriptionId,
+      time: new Date().toISOString(),
+      datacontenttype: 'application/json',
+      data: specSubscriptionCreated(subscriptionId, company),
+    };
+    const auth = `Basic ${Buffer.from(`${rabbit.ADMIN_USER}:${rabbit.ADMIN_PASSWORD}`).toString('base64')}`;
+    const published = await fetch(
+      `${rabbit.MANAGEMENT_URL}/api/exchanges/${encodeURIComponent(vhost)}/billing.events/publish`,
+      {
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          routing_key: 'subscription.created',
+          payload: JSON.stringify(event),
+          payload_encoding: 'string',
+          properties: {
+            content_type: 'application/cloudevents+json; charset=utf-8',
+            message_id: id,
+            delivery_mode: 2,
+            headers: { traceparent: `00-${billingTrace}-${billingSpan}-01` },
+          },
+        }),
+      },
+    );
+    expect(await published.json()).toEqual({ routed: true });
+    const tenantId = await eventually(async () => {
+      const page = await stack.getJson<{ items: { tenant_id: string }[] }>(
+        `/api/v1/tenants?q=${encodeURIComponent(company)}`,
+      );
+      if (page.items.length === 0) throw new Error(`no tenant for ${company} yet`);
+      return page.items[0].tenant_id;
+    });
+    const view = await waitUntilDone(tenantId);
+    const stored = await events.readStream(tenantStream(tenantId));
+    const requested = stored.find((e) => e.type === 'TenantRequested')!;
+    profiles.push((requested.data as { tenant: TenantProfile }).tenant);
+    expect(view.state).toBe('active');
+
+    await eventually(() => {
+      // One trace, billing's: every span naming the tenant, and every event's stored context.
+      expect([...new Set(tenantSpans(tenantId).map((span) => span.traceId))]).toEqual([billingTrace]);
+      for (const recorded of stored)
+        expect(String(recorded.metadata.traceparent).split('-')[1]).toBe(billingTrace);
+      const trace = new Trace(receiver.spans.filter((span) => span.traceId === billingTrace));
+      // Its root here is the API's delivery, child of billing's span (remote: billing exports its own).
+      const [consume] = trace.where(
+        'the delivery of the billing CloudEvent',
+        (span) => span.kind === SPAN_KIND.CONSUMER && span.parentSpanId === billingSpan,
+      );
+      expect(consume).toMatchObject({ service: 'provisioning-api', name: 'process billing.events' });
+      expect(consume.attributes).toMatchObject({ 'messaging.message.id': id, ...broker() });
+      const [intake] = trace.where('the intake append', (span) => appended(span, 'TenantRequested'));
+      expect(trace.parentOf(intake)).toBe(consume);
+      const orphans = trace.spans.filter((span) => span !== consume && !trace.parentOf(span));
+      expect(orphans.map((span) => `${span.service}: ${span.name}`)).toEqual([]);
+      expect(trace.where('a decision', (span) => span.name === 'decide tenant').length).toBeGreaterThan(3);
+    });
   });
 
   it('traces direct delivery: every Kubernetes API call of a step is a CLIENT span under its delivery', async () => {
