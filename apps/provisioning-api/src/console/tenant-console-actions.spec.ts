@@ -77,10 +77,10 @@ describe('tenantConsoleActions', () => {
     );
   });
 
-  it('offers nothing, and explains nothing, for a tenant that never failed or is in its next run', () => {
+  it('offers no re-provisioning, and explains none, for a tenant that never failed or is in its next run', () => {
     const active = new TenantStreamBuilder('active-shop-a1b2c3', AT).activeTenant();
     expect(tenantConsoleActions(stateOf(active))).toEqual({
-      available: [],
+      available: ['cancel'],
       next_run: 2,
       reprovision_blocked: null,
     });
@@ -96,6 +96,41 @@ describe('tenantConsoleActions', () => {
       reprovision_blocked: null,
     });
     expect(tenantConsoleActions(initialState()).available).toEqual([]);
+  });
+
+  it('offers cancel and purge exactly when the operator use cases would admit them', () => {
+    const active = () => new TenantStreamBuilder('grace-shop-a1b2c3', AT).activeTenant();
+    const available = (builder: TenantStreamBuilder) => tenantConsoleActions(stateOf(builder)).available;
+    // A suspension under way or done, a resumption under way: still a tenant the lifecycle lets be cancelled.
+    const suspending = active().lifecycle('SuspensionRequested', {
+      reason: 'unpaid',
+      requestedBy: 'billing',
+    });
+    expect(available(suspending)).toEqual(['cancel']);
+    const suspended = suspending
+      .started('workloads-1:suspend', 'SuspendWorkloads')
+      .succeeded('workloads-1:suspend');
+    expect(stateOf(suspended).status).toBe('suspended');
+    expect(available(suspended)).toEqual(['cancel']);
+    expect(available(suspended.lifecycle('ResumptionRequested', { requestedBy: 'billing' }))).toEqual([
+      'cancel',
+    ]);
+    // In its grace period: purge, once; not a second time while the first request waits.
+    const cancelled = active().lifecycle('CancellationRequested', {
+      subscriptionId: 'sub_grace',
+      reason: 'contract ended',
+      requestedAt: AT,
+      deletionDate: '2025-07-01T10:00:00.000Z',
+      requestedBy: 'billing',
+    });
+    expect(stateOf(cancelled).status).toBe('deprovisioning');
+    expect(available(cancelled)).toEqual(['purge']);
+    const purgeRequested = cancelled.lifecycle('OperatorPurgeRequested', {
+      reason: 'erasure request',
+      operator: 'olivia',
+      requestedAt: AT,
+    });
+    expect(available(purgeRequested)).toEqual([]);
   });
 });
 

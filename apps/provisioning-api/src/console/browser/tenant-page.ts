@@ -268,17 +268,23 @@ function renderTenant(tenantId: string, view: TenantView): void {
   renderDrift(tenantId, tenant.drift);
   renderDag(view.dag);
   renderOther(view.other_steps);
-  const cancellable = ['active', 'suspended', 'suspending', 'resuming'].includes(tenant.state);
-  const grace = tenant.state === 'deprovisioning' && tenant.deprovisioning;
-  const inGrace = !!grace && !grace.purge_started_at;
+  // Which actions the lifecycle admits now is the server's answer (the same deciders as the use cases).
+  const available = view.actions ? view.actions.available : [];
+  const cancellable = available.includes('cancel');
+  const grace = tenant.state === 'deprovisioning' ? tenant.deprovisioning : null;
+  const purgeable = available.includes('purge');
   $('t-cancel').hidden = !cancellable;
-  $('t-purge').hidden = !inGrace;
+  $('t-purge').hidden = !purgeable;
   $('t-actions-hint').textContent = cancellable
     ? 'Cancelling starts the grace period now; the tenant is backed up and deleted at its end.'
-    : grace && inGrace
+    : grace && purgeable
       ? 'In its grace period until ' +
         grace.deletion_date +
         '. Purging now still takes and verifies a final backup first, within the purge guardrails.'
-      : 'No action is available in this state.';
+      : grace && !grace.purge_started_at
+        ? 'In its grace period until ' +
+          grace.deletion_date +
+          '; an early purge is already requested and waits for the purge guardrails.'
+        : 'No action is available in this state.';
   renderReprovision(tenantId, view);
 }

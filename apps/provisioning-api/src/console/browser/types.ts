@@ -90,6 +90,7 @@ export interface FailedRunView {
 
 /** The operator actions the lifecycle admits now, decided on the server (`../tenant-console-actions.ts`). */
 export interface TenantActions {
+  /** `cancel`, `purge`, `reprovision`: the buttons to show. */
   available: string[];
   next_run: number;
   reprovision_blocked: string | null;
