@@ -700,8 +700,38 @@ describe('one trace per tenant across every process', () => {
     ).toEqual(APPS.map((app) => ({ app, deliveryLinesWithoutTrace: 0, unknownTraceOrSpan: 0 })));
   });
 
-  it('never exports a secret: no stack credential in any attribute, SQL statements masked', () => {
+  it('never exports a secret: no stack credential in any attribute, SQL statements masked', async () => {
+    // An operator's billing export URL carries its token in the query string: the API fetches it inside the
+    // request's span, and the client span must not take the token along.
+    const exportToken = randomBytes(16).toString('hex');
+    const billing = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' }).end('[]');
+    });
+    await new Promise<void>((ready) => billing.listen(0, '127.0.0.1', ready));
+    const port = (billing.address() as AddressInfo).port;
+    try {
+      const answer = await fetch(`${stack.apiUrl}/api/v1/reconciliations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.operatorToken}` },
+        body: JSON.stringify({ source: `http://127.0.0.1:${port}/exports/active.json?token=${exportToken}` }),
+      });
+      expect(answer.status).toBe(200);
+    } finally {
+      await new Promise<void>((done) => billing.close(() => done()));
+    }
+    const fetched = await eventually(() => {
+      const found = receiver.spans.find(
+        (span) => span.kind === SPAN_KIND.CLIENT && span.attributes['server.port'] === port,
+      );
+      if (!found) throw new Error('no client span of the export fetch yet');
+      return found;
+    });
+    expect(fetched.attributes['url.full']).toBe(
+      `http://127.0.0.1:${port}/exports/active.json?token=REDACTED`,
+    );
+
     const secrets = [
+      exportToken,
       stack.webhookSecret,
       stack.webhookSigningSecret,
       stack.operatorToken,

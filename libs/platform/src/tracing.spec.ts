@@ -16,6 +16,7 @@ import {
   appNameOf,
   flushTracing,
   parentBasedWithoutRootClients,
+  redactedUrl,
   startTracing,
   tracingSettings,
 } from './tracing';
@@ -81,6 +82,23 @@ describe('parentBasedWithoutRootClients', () => {
   it("follows the parent's decision, client calls included", () => {
     expect(sample(withParent(TraceFlags.SAMPLED), SpanKind.CLIENT)).toBe(SamplingDecision.RECORD_AND_SAMPLED);
     expect(sample(withParent(TraceFlags.NONE), SpanKind.SERVER)).toBe(SamplingDecision.NOT_RECORD);
+  });
+});
+
+describe('redactedUrl: what a client span may record of a URL', () => {
+  it('keeps the query parameter names, replaces every value, and drops credentials', () => {
+    expect(
+      redactedUrl(
+        new URL('https://svc:pw@billing.example/exports/active.json?token=s3cr3t&format=csv&token=2'),
+      ),
+    ).toEqual({
+      full: 'https://billing.example/exports/active.json?token=REDACTED&format=REDACTED',
+      query: '?token=REDACTED&format=REDACTED',
+    });
+    expect(redactedUrl(new URL('http://127.0.0.1:6443/api/v1/namespaces'))).toEqual({
+      full: 'http://127.0.0.1:6443/api/v1/namespaces',
+      query: '',
+    });
   });
 });
 

@@ -64,6 +64,46 @@ export function appNameOf(mainFile: string | undefined): string {
   return app ?? basename(mainFile, extname(mainFile));
 }
 
+/**
+ * A URL as a client span may record it (`url.full`, `url.query`): the query's parameter names kept, every value
+ * replaced. Query strings carry secrets the instrumentations cannot recognise (an operator's billing export URL
+ * with `?token=…`), and they redact only a fixed list of names (AWS and GCS signatures); credentials in the
+ * authority are dropped too.
+ */
+export function redactedUrl(url: URL): { full: string; query: string } {
+  const redacted = new URL(url.href);
+  redacted.username = '';
+  redacted.password = '';
+  for (const name of new Set(redacted.searchParams.keys())) redacted.searchParams.set(name, 'REDACTED');
+  return { full: redacted.href, query: redacted.search };
+}
+
+/** `url.full` and `url.query` of an outgoing request whose URL has a query or credentials, else nothing to change. */
+function redactedUrlAttributes(url: URL | undefined): Record<string, string> {
+  if (!url || (url.search === '' && !url.username && !url.password)) return {};
+  const { full, query } = redactedUrl(url);
+  return { 'url.full': full, ...(url.search ? { 'url.query': query } : {}) };
+}
+
+/** The URL of a node:http request as the HTTP instrumentation hands it to its hooks. */
+function httpRequestUrl(options: {
+  protocol?: string | null;
+  host?: string | null;
+  hostname?: string | null;
+  port?: string | number | null;
+  path?: string | null;
+}): URL | undefined {
+  try {
+    const host = options.hostname ?? options.host ?? 'localhost';
+    const port = options.port ? `:${options.port}` : '';
+    return new URL(
+      `${options.protocol ?? 'http:'}//${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}${port}${options.path ?? '/'}`,
+    );
+  } catch {
+    return undefined;
+  }
+}
+
 /** Requests the instrumentations leave out: probes and scrapes, several a second, none part of a tenant's path. */
 const UNTRACED_PATHS = /^\/(health|ready|metrics)(\/|\?|$)/;
 
@@ -129,10 +169,20 @@ export function startTracing(appName: string, env: Env = process.env): Tracing |
         ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.test(request.url ?? ''),
         // Outgoing calls count inside an operation (a step's S3, Kubernetes or Grafana call), not alone.
         requireParentforOutgoingSpans: true,
+        startOutgoingSpanHook: (options) => redactedUrlAttributes(httpRequestUrl(options)),
       }),
       // Node's fetch and the npm undici (under @kubernetes/client-node) publish on the same process-wide
       // `undici:*` diagnostics channels, so this one instrumentation traces the calls of both.
-      new UndiciInstrumentation({ requireParentforSpans: true }),
+      new UndiciInstrumentation({
+        requireParentforSpans: true,
+        startSpanHook: (request) => {
+          try {
+            return redactedUrlAttributes(new URL(request.path, request.origin));
+          } catch {
+            return {};
+          }
+        },
+      }),
       // The subscriptions' polling and LISTEN would each start a trace of their own, several a second; a
       // pool checkout is not a call to the server.
       new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
