@@ -86,15 +86,19 @@ describe('parentBasedWithoutRootClients', () => {
 });
 
 describe('redactedUrl: what a client span may record of a URL', () => {
-  it('keeps the query parameter names, replaces every value, and drops credentials', () => {
+  it('keeps the query parameter names, replaces every non-empty value, and drops credentials', () => {
     expect(
       redactedUrl(
         new URL('https://svc:pw@billing.example/exports/active.json?token=s3cr3t&format=csv&token=2'),
       ),
     ).toEqual({
-      full: 'https://billing.example/exports/active.json?token=REDACTED&format=REDACTED',
-      query: '?token=REDACTED&format=REDACTED',
+      full: 'https://billing.example/exports/active.json?token=REDACTED&format=REDACTED&token=REDACTED',
+      query: '?token=REDACTED&format=REDACTED&token=REDACTED',
     });
+    // An empty value (an S3 subresource) stays as it is: nothing in it to hide.
+    expect(redactedUrl(new URL('http://rgw:7480/tenant-bucket?versioning=')).full).toBe(
+      'http://rgw:7480/tenant-bucket?versioning=',
+    );
     expect(redactedUrl(new URL('http://127.0.0.1:6443/api/v1/namespaces'))).toEqual({
       full: 'http://127.0.0.1:6443/api/v1/namespaces',
       query: '',

@@ -65,8 +65,8 @@ export function appNameOf(mainFile: string | undefined): string {
 }
 
 /**
- * A URL as a client span may record it (`url.full`, `url.query`): the query's parameter names kept, every value
- * replaced. Query strings carry secrets the instrumentations cannot recognise (an operator's billing export URL
+ * A URL as a client span may record it (`url.full`, `url.query`): the query's parameter names kept, every
+ * non-empty value replaced. Query strings carry secrets the instrumentations cannot recognise (an operator's billing export URL
  * with `?token=…`), and they redact only a fixed list of names (AWS and GCS signatures); credentials in the
  * authority are dropped too.
  */
@@ -74,7 +74,12 @@ export function redactedUrl(url: URL): { full: string; query: string } {
   const redacted = new URL(url.href);
   redacted.username = '';
   redacted.password = '';
-  for (const name of new Set(redacted.searchParams.keys())) redacted.searchParams.set(name, 'REDACTED');
+  // An empty value stays empty (an S3 subresource such as `?versioning`): there is nothing in it to hide.
+  const entries = [...redacted.searchParams].map(([name, value]): [string, string] => [
+    name,
+    value === '' ? '' : 'REDACTED',
+  ]);
+  redacted.search = new URLSearchParams(entries).toString();
   return { full: redacted.href, query: redacted.search };
 }
 
