@@ -6,6 +6,7 @@ import {
   type ReconciliationActionView,
   type ReconciliationView,
 } from '@app/tenancy';
+import { findingView } from '../reconciliation/reconciliation.views';
 import type { ConsoleBadge } from './rollout-console-views';
 
 /**
@@ -159,15 +160,8 @@ export function reconciliationConsoleProposal(
   return {
     reconciliation_id: proposal.reconciliationId,
     action_id: proposal.actionId,
-    kind: finding.kind,
+    ...findingView(finding),
     finding: findingBadge,
-    subscription_id: finding.subscriptionId,
-    tenant_id: finding.tenantId,
-    tenant_status: finding.tenantStatus,
-    tenant_tier: finding.tenantTier,
-    billing_tier: finding.billingTier,
-    billing_tenant_id: finding.billingTenantId,
-    detail: finding.detail,
     action: proposal.action,
     action_label: actionLabel(proposal),
     plan: acceptPlan(proposal),

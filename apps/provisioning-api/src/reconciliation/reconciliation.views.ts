@@ -42,7 +42,8 @@ export function reconciliationRequest(
   };
 }
 
-function findingView(finding: ReconciliationFinding) {
+/** A finding's fields as the API and the console send them. */
+export function findingView(finding: ReconciliationFinding) {
   return {
     kind: finding.kind,
     subscription_id: finding.subscriptionId,
