@@ -449,14 +449,7 @@ describe('re-provisioning under a random scheduler', () => {
 function activeTenant(): TenantSim {
   const sim = new TenantSim();
   sim.request();
-  while (sim.state.status === 'provisioning') {
-    const step = GATING_STEPS.find((s) => sim.state.steps[s.name]?.status === 'running');
-    if (!step) throw new Error('stuck');
-    sim.succeed(step.name);
-  }
-  sim.succeed('welcome-email');
-  sim.succeed('grafana-viewer');
-  return sim;
+  return sim.activate(['welcome-email', 'grafana-viewer']);
 }
 
 /*

@@ -1,5 +1,4 @@
 import type { LifecycleEventData } from '@app/contracts';
-import { GATING_STEPS } from '@app/lifecycle';
 import { type DecidedEvent } from './decide';
 import { backupIdFor } from './deprovisioning';
 import { PURGE_BREAKER_OPEN } from './guardrails';
@@ -29,13 +28,7 @@ const GRACE_END = '2025-07-01T10:00:00.000Z';
 function activeTenant(): TenantSim {
   const sim = new TenantSim(TEST_CONFIG);
   sim.request();
-  while (sim.state.status === 'provisioning') {
-    const step = GATING_STEPS.find((s) => sim.state.steps[s.name]?.status === 'running');
-    if (!step) throw new Error('stuck');
-    sim.succeed(step.name);
-  }
-  for (const step of ['website-activation', 'welcome-email', 'grafana-viewer']) sim.succeed(step);
-  return sim;
+  return sim.activate();
 }
 
 /** Billing's cancellation as an older intake (or a bug) wrote it: deleting at `deletionDate`, unclamped. */

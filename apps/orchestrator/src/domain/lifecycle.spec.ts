@@ -33,15 +33,7 @@ const NO_FLOOR = { ...TEST_CONFIG, gracePeriodDays: 0 };
 function activeTenant(config = NO_FLOOR): TenantSim {
   const sim = new TenantSim(config);
   sim.request();
-  while (sim.state.status === 'provisioning') {
-    const step = GATING_STEPS.find((s) => sim.state.steps[s.name]?.status === 'running');
-    if (!step) throw new Error('stuck');
-    sim.succeed(step.name);
-  }
-  sim.succeed('website-activation');
-  sim.succeed('welcome-email');
-  sim.succeed('grafana-viewer');
-  return sim;
+  return sim.activate();
 }
 
 /** Billing's cancellation of the tenant now, with `graceDays` until deletion. */

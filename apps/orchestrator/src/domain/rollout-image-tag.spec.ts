@@ -1,7 +1,6 @@
 import type { LifecycleEventData } from '@app/contracts';
 import {
   admitImageTagChange,
-  GATING_STEPS,
   imageTagVerifyKey,
   imageTagWorkloadsKey,
   isRefusal,
@@ -15,13 +14,7 @@ import { lifecycleEvent, PERMANENT, TenantSim, TRANSIENT, startedSteps, types } 
 function activeTenant(): TenantSim {
   const sim = new TenantSim();
   sim.request();
-  while (sim.state.status === 'provisioning') {
-    const step = GATING_STEPS.find((s) => sim.state.steps[s.name]?.status === 'running');
-    if (!step) throw new Error('stuck');
-    sim.succeed(step.name);
-  }
-  for (const step of ['website-activation', 'welcome-email', 'grafana-viewer']) sim.succeed(step);
-  return sim;
+  return sim.activate();
 }
 
 function change(imageTag = 'v2.0.0', rolloutId?: string): LifecycleEventData['ImageTagChangeRequested'] {

@@ -14,7 +14,7 @@ import {
 } from '@app/contracts';
 import type { DeciderConfig } from './config';
 import { decide, decisionEvent, type DecidedEvent } from './decide';
-import { evolve, initialState, type StepState, type TenantState } from '@app/lifecycle';
+import { evolve, GATING_STEPS, initialState, type StepState, type TenantState } from '@app/lifecycle';
 import { PURGE_ALLOWED, type PurgeGuard } from './guardrails';
 
 /*
@@ -110,6 +110,9 @@ export function outputsFor(command: CommandType): StepOutputs {
   }
 }
 
+/** The steps that start once a tenant is active (not gating its activation). */
+export const AFTER_ACTIVATION_STEPS = ['website-activation', 'welcome-email', 'grafana-viewer'] as const;
+
 export class TenantSim {
   state: TenantState = initialState();
   now: Date = T0;
@@ -183,6 +186,21 @@ export class TenantSim {
   advanceTo(instant: Date | string): DecidedEvent[] {
     this.now = new Date(instant);
     return this.decide();
+  }
+
+  /**
+   * Succeeds each running gating step until the requested tenant leaves provisioning (active), then each of
+   * `afterActivation`, the steps that run once it is active.
+   */
+  activate(afterActivation: readonly string[] = AFTER_ACTIVATION_STEPS): this {
+    while (this.state.status === 'provisioning') {
+      const step = GATING_STEPS.find((s) => this.state.steps[s.name]?.status === 'running');
+      if (!step)
+        throw new Error(`provisioning stuck: ${this.runningSteps().join(', ') || 'nothing running'}`);
+      this.succeed(step.name);
+    }
+    for (const step of afterActivation) this.succeed(step);
+    return this;
   }
 
   runningSteps(): string[] {

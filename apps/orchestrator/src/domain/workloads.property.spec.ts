@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import type { LifecycleEventData } from '@app/contracts';
 import {
-  GATING_STEPS,
   admitOperatorRetry,
   admitSubscriptionCancelled,
   admitSubscriptionReactivated,
@@ -46,12 +45,7 @@ const WORKLOADS_DOWN: ReadonlySet<string> = new Set(['suspended', 'resuming']);
 function activeTenant(): TenantSim {
   const sim = new TenantSim({ ...TEST_CONFIG, gracePeriodDays: 0 });
   sim.request();
-  while (sim.state.status === 'provisioning') {
-    const step = GATING_STEPS.find((s) => sim.state.steps[s.name]?.status === 'running');
-    if (!step) throw new Error('provisioning stuck');
-    sim.succeed(step.name);
-  }
-  return sim;
+  return sim.activate([]);
 }
 
 /** What the API does with a request: append the admitted events (one at a time, as separate appends). */
